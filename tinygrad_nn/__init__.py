@@ -1,0 +1,46 @@
+"""tinygrad_nn: reverse-mode autodiff on numpy, one `Value` node for scalars and tensors.
+
+>>> from tinygrad_nn import Value
+>>> a, b = Value(2.0), Value(-3.0)
+>>> c = (a * b + b ** 2).tanh()
+>>> c.backward()
+>>> round(a.grad, 6), round(b.grad, 6)
+(-0.070651, -0.094201)
+"""
+
+from .engine import Value, is_grad_enabled, no_grad
+from .ops import (
+    OpInfo,
+    abs,
+    broadcast_to,
+    clip,
+    concatenate,
+    defop,
+    exp,
+    expand_dims,
+    flatten,
+    log,
+    log_softmax,
+    logsumexp,
+    matmul,
+    max,
+    maximum,
+    mean,
+    min,
+    minimum,
+    register_test,
+    relu,
+    reshape,
+    sigmoid,
+    softmax,
+    sqrt,
+    squeeze,
+    stack,
+    step,
+    sum,
+    tanh,
+    transpose,
+    where,
+)
+
+__version__ = "0.1.0"

@@ -1,0 +1,663 @@
+"""The graph node and reverse-mode autodiff.
+
+A `Value` holds a payload (a Python float for scalars, a numpy array for tensors), its gradient, the
+values it was computed from (`_prev`) and the primitive that computed it (`_op`). The primitives
+themselves, each forward beside its gradient rule, live in `tinygrad_nn.ops`; this file only knows how
+to run them (`apply`) and how to walk the graph backwards (`Value.backward`).
+
+Why the node looks the way it does:
+- its inputs sit in two slots, `_a` and `_b`, not in a tuple: a tuple per node would double the objects
+  that Python's cyclic garbage collector tracks, and that collector, not the arithmetic, is most of the
+  cost of a large scalar graph;
+- no node refers to its gradient rule through a closure, so a finished graph holds no reference cycles
+  and is freed by reference counting the moment the last name for it goes;
+- every node gets a creation number: sorting by it is a topological order, so backward needs no recursion.
+
+>>> from tinygrad_nn import Value
+>>> x = Value(3.0)
+>>> y = x * x + 2 * x
+>>> y.backward()
+>>> x.grad
+8.0
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from operator import attrgetter
+
+import numpy as np
+
+ndarray = np.ndarray
+
+# Creation order is a topological order: a node's inputs always exist before it does. Sorting the
+# reachable nodes by this number is all the backward pass needs, and it needs no recursion.
+_next_id = itertools.count().__next__
+_by_id = attrgetter("_id")
+
+
+class _GradMode(threading.local):
+    enabled = True
+
+
+_grad_mode = _GradMode()
+
+
+def is_grad_enabled() -> bool:
+    return _grad_mode.enabled
+
+
+class no_grad:
+    """Record no graph inside this block (or decorated function); thread-local, nestable.
+
+    >>> from tinygrad_nn import Value, no_grad
+    >>> w = Value(2.0)
+    >>> with no_grad():
+    ...     y = w * 3
+    >>> y.requires_grad
+    False
+    """
+
+    def __enter__(self):
+        self._prev = _grad_mode.enabled
+        _grad_mode.enabled = False
+        return self
+
+    def __exit__(self, *exc):
+        _grad_mode.enabled = self._prev
+        return False
+
+    def __call__(self, fn):
+        import functools
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with no_grad():
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+# ----------------------------------------------------------------------------------------------
+# Payloads: what a Value may hold.
+
+
+def to_payload(x, where="Value"):
+    """Turn a user's number or array-like into a payload: float, or a float numpy array.
+
+    Ints and bools become float64; float32 (and other float widths) stay as they are.
+    """
+    cls = x.__class__
+    if cls is float:
+        return x
+    if cls is int or cls is bool:
+        return float(x)
+    if isinstance(x, Value):
+        raise TypeError(f"{where}: got a Value where a number or array was expected; pass it as is to an op, "
+                        f"or use .detach() / .data")
+    if isinstance(x, np.generic) and not isinstance(x, (np.complexfloating, np.object_, np.str_, np.bytes_)):
+        if isinstance(x, (np.floating, np.integer, np.bool_)):
+            return float(x)
+    if isinstance(x, (float, int)) and not isinstance(x, bool):  # float/int subclasses
+        return float(x)
+    if x is None or isinstance(x, (str, bytes, complex)):
+        raise TypeError(f"{where}: payload must be real numbers, got {type(x).__name__} {x!r}; "
+                        f"pass a float, an int, or a (nested) list or numpy array of them")
+    try:
+        arr = np.asarray(x)
+    except (ValueError, TypeError) as e:  # ragged nested lists
+        raise TypeError(f"{where}: cannot make a numeric array from {type(x).__name__}: {e}; "
+                        f"pass a rectangular list or a numpy array of real numbers") from e
+    kind = arr.dtype.kind
+    if kind == "f":
+        return arr
+    if kind in "iub":
+        return arr.astype(np.float64)
+    raise TypeError(f"{where}: payload must be real numbers, got an array of dtype {arr.dtype} "
+                    f"(shape {arr.shape}); convert it to floats first (complex, strings, None and "
+                    f"objects are not supported)")
+
+
+def shape_of(x) -> tuple:
+    """Shape of a Value or a payload (a float has shape ())."""
+    if isinstance(x, Value):
+        x = x.data
+    return x.shape if isinstance(x, ndarray) else ()
+
+
+def data_of(x):
+    """The payload of a Value, or x itself: for constant factors in gradient rules (no gradient)."""
+    return x.data if isinstance(x, Value) else x
+
+
+# ----------------------------------------------------------------------------------------------
+# The node.
+
+
+class Value:
+    """One node of the graph: a scalar (Python float payload) or a tensor (numpy array payload).
+
+    >>> Value(2)
+    Value(2.0, grad=0.0)
+    >>> t = Value([[1, 2], [3, 4]])
+    >>> t.shape, t.dtype
+    ((2, 2), dtype('float64'))
+    >>> (t * t).sum().backward(); t.grad
+    array([[2., 4.],
+           [6., 8.]])
+    """
+
+    # _a, _b: the inputs of a unary or binary op (_b None for unary); for an op of more inputs _a is their
+    # tuple and _b is _MANY. _kw: the op's static parameters (axis, shape...) or None.
+    __slots__ = ("data", "grad", "requires_grad", "_a", "_b", "_op", "_kw", "_id", "name", "__weakref__")
+    # numpy must hand `array + value` over to Value.__radd__ instead of looping over the array.
+    __array_ufunc__ = None
+
+    def __init__(self, data, requires_grad=True, name=None, *, _children=(), _op=""):
+        data = to_payload(data)
+        self.data = data
+        self.grad = 0.0 if data.__class__ is float else np.zeros_like(data)
+        self.requires_grad = bool(requires_grad)
+        self._a = self._b = None
+        self._op = None
+        self._kw = None
+        self._id = _next_id()
+        # micrograd passes (_children, _op) positionally; a label is all we keep of them.
+        self.name = name if name is not None else (_op or None)
+
+    # -- micrograd / PyTorch style accessors ------------------------------------------------------
+    @property
+    def shape(self) -> tuple:
+        d = self.data
+        return d.shape if d.__class__ is not float else ()
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        d = self.data
+        return d.size if d.__class__ is not float else 1
+
+    @property
+    def dtype(self):
+        d = self.data
+        return d.dtype if d.__class__ is not float else np.dtype(np.float64)
+
+    @property
+    def op(self) -> str:
+        """Name of the primitive that made this node ('' for a leaf): the label for drawing."""
+        return self._op.name if self._op is not None else ""
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._op is None
+
+    def item(self) -> float:
+        d = self.data
+        if d.__class__ is float:
+            return d
+        if d.size != 1:
+            raise ValueError(f"item: only a one-element Value converts to a number, this one has shape {d.shape}; "
+                             f"index it or reduce it (e.g. .sum()) first")
+        return float(d.reshape(()))
+
+    def numpy(self):
+        """The payload as a numpy array (a 0-d array for a scalar); shares memory for tensors."""
+        d = self.data
+        return np.array(d) if d.__class__ is float else d
+
+    def detach(self) -> Value:
+        """The same payload as a constant: no gradient flows through the result."""
+        return Value._make(self.data, (), None, None, False)
+
+    def zero_grad(self):
+        self.grad = 0.0 if self.data.__class__ is float else np.zeros_like(self.data)
+
+    def __repr__(self):
+        label = f", name={self.name!r}" if self.name else ""
+        d = self.data
+        if d.__class__ is float:
+            g = self.grad
+            g = g if g is None or g.__class__ is float or isinstance(g, Value) else float(g)
+            if not self.requires_grad:
+                return f"Value({d!r}, requires_grad=False{label})"
+            return f"Value({d!r}, grad={g!r}{label})"
+        body = np.array2string(d, precision=4, threshold=20, separator=", ", prefix="Value(")
+        extra = "" if d.dtype == np.float64 else f", dtype={d.dtype}"
+        rg = "" if self.requires_grad else ", requires_grad=False"
+        return f"Value({body}{extra}{rg}{label})"
+
+    def __len__(self):
+        if self.data.__class__ is float or self.data.ndim == 0:
+            raise TypeError("len() of a scalar Value; only tensors with at least one axis have a length")
+        return len(self.data)
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def __bool__(self):
+        raise TypeError("the truth value of a Value is ambiguous; compare .data or .item() instead, "
+                        "or use a comparison such as (v > 0), which returns plain booleans")
+
+    def __float__(self):
+        return self.item()
+
+    # -- nodes made by ops ------------------------------------------------------------------------
+    @staticmethod
+    def _make(data, prev, op, kw, requires_grad):
+        # The hot path of every op: no payload checks, the op made the payload itself.
+        v = _new(Value)
+        v.data = data
+        v.grad = 0.0 if data.__class__ is float else None
+        v.requires_grad = requires_grad
+        n = len(prev)
+        if n == 2:
+            v._a, v._b = prev
+        elif n == 1:
+            v._a, v._b = prev[0], None
+        elif n == 0:
+            v._a = v._b = None
+        else:
+            v._a, v._b = prev, _MANY
+        v._op = op
+        v._kw = kw
+        v._id = _next_id()
+        v.name = None
+        return v
+
+    @property
+    def _prev(self) -> tuple:
+        """The inputs this node was computed from (micrograd's name; drawing code walks it)."""
+        a, b = self._a, self._b
+        if b is None:
+            return () if a is None else (a,)
+        return a if b is _MANY else (a, b)
+
+    # -- arithmetic: thin doors into the op table (see tinygrad_nn/ops) ---------------------------
+    def __add__(self, other):
+        o = other if other.__class__ is Value else _const(other)
+        d, e = self.data, o.data
+        if d.__class__ is float and e.__class__ is float:  # the scalar fast path: _make inlined
+            v = _new(Value)
+            v.data = d + e
+            v.grad = 0.0
+            v.name = None
+            v._kw = None
+            v._id = _next_id()
+            if (self.requires_grad or o.requires_grad) and _grad_mode.enabled:
+                v.requires_grad = True
+                v._a, v._b, v._op = self, o, _ADD
+            else:
+                v.requires_grad = False
+                v._a = v._b = v._op = None
+            return v
+        return _ops.add(self, o)
+
+    def __radd__(self, other):
+        return _const(other).__add__(self)
+
+    def __mul__(self, other):
+        o = other if other.__class__ is Value else _const(other)
+        d, e = self.data, o.data
+        if d.__class__ is float and e.__class__ is float:
+            v = _new(Value)
+            v.data = d * e
+            v.grad = 0.0
+            v.name = None
+            v._kw = None
+            v._id = _next_id()
+            if (self.requires_grad or o.requires_grad) and _grad_mode.enabled:
+                v.requires_grad = True
+                v._a, v._b, v._op = self, o, _MUL
+            else:
+                v.requires_grad = False
+                v._a = v._b = v._op = None
+            return v
+        return _ops.mul(self, o)
+
+    def __rmul__(self, other):
+        return _const(other).__mul__(self)
+
+    def __sub__(self, other):
+        return _ops.sub(self, other)
+
+    def __rsub__(self, other):
+        return _ops.sub(other, self)
+
+    def __truediv__(self, other):
+        return _ops.div(self, other)
+
+    def __rtruediv__(self, other):
+        # PyTorch computes number / tensor as reciprocal(tensor) * number; doing the same keeps
+        # values and gradients bit-identical to it.
+        return _ops.reciprocal(self) * other
+
+    def __pow__(self, other):
+        return _ops.pow(self, other)
+
+    def __rpow__(self, other):
+        return _ops.pow(other, self)
+
+    def __neg__(self):
+        return _ops.neg(self)
+
+    def __matmul__(self, other):
+        return _ops.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _ops.matmul(other, self)
+
+    def __getitem__(self, index):
+        return _ops.getitem(self, index)
+
+    # Comparisons give plain booleans (no gradient); == and hash stay identity-based so that nodes
+    # can be kept in sets and dicts, as micrograd's topological sort needs.
+    def __lt__(self, other):
+        return self.data < data_of(other)
+
+    def __le__(self, other):
+        return self.data <= data_of(other)
+
+    def __gt__(self, other):
+        return self.data > data_of(other)
+
+    def __ge__(self, other):
+        return self.data >= data_of(other)
+
+    __hash__ = object.__hash__
+
+    @property
+    def T(self) -> Value:
+        return _ops.transpose(self)
+
+    # -- backward -----------------------------------------------------------------------------------
+    def backward(self, grad=None, create_graph=False):
+        """Back-propagate from this node: every leaf that requires a gradient gets d(self)/d(leaf) added
+        to its `.grad`; intermediate nodes get theirs afresh.
+
+        `grad` is the upstream gradient (needed unless this node holds a single number).
+        `create_graph=True` records the backward pass itself, so the gradients are Values that can be
+        differentiated again.
+        """
+        if not self.requires_grad:
+            raise ValueError("backward: this Value does not require a gradient (it is a constant, or was made "
+                             "under no_grad, or from constants only); make its inputs with requires_grad=True")
+        seed = _seed(self, grad, create_graph)
+        order = _reachable(self)
+        if self._op is not None:
+            self.grad = seed
+        else:
+            self.grad = _accumulate_leaf(self.grad, seed)
+        if create_graph:
+            _backward_graph(order)
+        else:
+            with no_grad():
+                _backward_raw(order)
+
+
+def _seed(out, grad, create_graph):
+    d = out.data
+    if grad is None:
+        if d.__class__ is float:
+            seed = 1.0
+        elif d.size == 1:
+            seed = np.ones_like(d)
+        else:
+            raise ValueError(f"backward: the output has shape {d.shape}, so the upstream gradient is ambiguous; "
+                             f"reduce it to one number first (e.g. y.sum().backward()) or pass "
+                             f"y.backward(grad) with an array of shape {d.shape}")
+    else:
+        g = data_of(grad) if not create_graph else grad
+        gshape = shape_of(g)
+        if gshape != shape_of(d):
+            raise ValueError(f"backward: grad has shape {gshape} but the output has shape {shape_of(d)}; "
+                             f"pass a gradient of exactly the output's shape")
+        if isinstance(g, Value):
+            seed = g
+        else:
+            seed = to_payload(g, "backward")
+            if d.__class__ is float:
+                seed = float(seed)
+            else:
+                seed = seed.astype(d.dtype, copy=True)
+    if create_graph and not isinstance(seed, Value):
+        seed = Value._make(seed, (), None, None, False)
+    return seed
+
+
+def _reachable(root, stop=None):
+    """Every op node that needs a gradient and leads to root, latest first (a reverse topological order).
+    Leaves are left out: they have no rule to run, and receive their gradients from their consumers.
+
+    Intermediate nodes lose any gradient from an earlier backward call on the way (scalars restart at 0.0,
+    tensors at None: no zeros are allocated for them). The walk does not go past the nodes in `stop`.
+    """
+    seen = {root}
+    stack = [root]
+    order = []
+    push, visit, add = stack.append, order.append, seen.add
+    while stack:
+        node = stack.pop()
+        visit(node)
+        a = node._a
+        if a is None or (stop is not None and node in stop):
+            continue
+        b = node._b
+        if b is _MANY:
+            for p in a:
+                if p._op is not None and p.requires_grad and p not in seen:
+                    add(p)
+                    push(p)
+                    p.grad = None if p.data.__class__ is not float else 0.0
+            continue
+        # One or two inputs: spelled out, as this loop runs once per node of the graph.
+        if a._op is not None and a.requires_grad and a not in seen:
+            add(a)
+            push(a)
+            a.grad = None if a.data.__class__ is not float else 0.0
+        if b is not None and b._op is not None and b.requires_grad and b not in seen:
+            add(b)
+            push(b)
+            b.grad = None if b.data.__class__ is not float else 0.0
+    order.sort(key=_by_id, reverse=True)
+    return order
+
+
+def gradients(output, inputs, grad=None, create_graph=False):
+    """d(output)/d(inputs) for the given non-leaf nodes, as torch.autograd.grad: no leaf's .grad changes.
+
+    The transforms `grad` and `value_and_grad` stand on this; `inputs` are nodes made by an op (they wrap
+    the leaves), so the walk stops at them and never reaches a leaf.
+    """
+    for x in inputs:
+        if x._op is None:
+            raise ValueError("gradients: inputs must be nodes made by an op; wrap a leaf with ops.identity(x)")
+    if not output.requires_grad:
+        return [None] * len(inputs)
+    order = _reachable(output, stop=set(inputs))
+    for x in inputs:
+        x.grad = None
+    output.grad = _seed(output, grad, create_graph)
+    if create_graph:
+        _backward_graph(order, leaves=False)
+    else:
+        with no_grad():
+            _backward_raw(order, leaves=False)
+    found = [x.grad for x in inputs]
+    for node in order:  # scratch gradients would keep the graph alive (and, when differentiable, in cycles)
+        if node._op is not None:
+            node.grad = None
+    return found
+
+
+def _accumulate_leaf(old, g):
+    # Leaves keep what earlier backward calls gave them, as in micrograd and PyTorch.
+    if old.__class__ is ndarray and g.__class__ is ndarray and old.shape == g.shape:
+        old += g  # in place: keeps the dtype (float32 stays float32) and any reference to the array
+        return old
+    if old is None:
+        return g.copy() if g.__class__ is ndarray else g
+    return old + g  # floats, Values (create_graph), or an int 0 from micrograd-style zero_grad
+
+
+def _backward_raw(order, leaves=True):
+    for node in order:
+        op = node._op
+        g = node.grad
+        if op is None or g is None:
+            continue
+        a, b, kw = node._a, node._b, node._kw
+        if b is None:
+            (ga,) = op.vjp(g, node.data, a.data) if kw is None else op.vjp(g, node.data, a.data, **kw)
+            _give(a, ga, leaves)
+        elif b is _MANY:
+            grads = op.vjp(g, node.data, *[p.data for p in a], **(kw or {}))
+            for p, pg in zip(a, grads):
+                _give(p, pg, leaves)
+        else:
+            if kw is None:
+                ga, gb = op.vjp(g, node.data, a.data, b.data)
+            else:
+                ga, gb = op.vjp(g, node.data, a.data, b.data, **kw)
+            # Scalars, by far the most common case in micrograd-style graphs, are added here directly.
+            if (ga.__class__ is float and a.grad.__class__ is float and a.requires_grad
+                    and (leaves or a._op is not None)):
+                a.grad += ga
+            else:
+                _give(a, ga, leaves)
+            if (gb.__class__ is float and b.grad.__class__ is float and b.requires_grad
+                    and (leaves or b._op is not None)):
+                b.grad += gb
+            else:
+                _give(b, gb, leaves)
+
+
+def _give(p, pg, leaves):
+    """Add gradient pg to input p: fitted to p's shape (un-broadcast) and kind (float or array)."""
+    if pg is None or not p.requires_grad:
+        return
+    pd = p.data
+    if pd.__class__ is float:
+        if pg.__class__ is not float:
+            pg = float(pg) if np.ndim(pg) == 0 else float(np.sum(pg))
+    elif pg.__class__ is float:
+        pg = np.full(pd.shape, pg, dtype=pd.dtype)
+    elif pg.shape != pd.shape:
+        pg = _ops.sum_to(pg, shape=pd.shape)
+    if p._op is None:
+        if leaves:
+            p.grad = _accumulate_leaf(p.grad, pg)
+    else:
+        old = p.grad
+        p.grad = pg if old is None else old + pg
+
+
+def _backward_graph(order, leaves=True):
+    # The same walk, but the rules run on Values, so every gradient is itself a differentiable node.
+    for node in order:
+        op = node._op
+        g = node.grad
+        if op is None or g is None:
+            continue
+        if not isinstance(g, Value):  # a scalar intermediate that no path reached keeps its 0.0
+            continue
+        prev = node._prev
+        grads = op.vjp(g, node, *prev, **(node._kw or {}))
+        for p, pg in zip(prev, grads):
+            if pg is None or not p.requires_grad:
+                continue
+            if not isinstance(pg, Value):
+                pg = Value._make(to_payload(pg), (), None, None, False)
+            if p.data.__class__ is float:
+                if pg.data.__class__ is not float:
+                    pg = _ops.sum_to(pg, shape=())
+            elif pg.shape != p.shape:
+                pg = _ops.sum_to(pg, shape=p.shape)
+            if p._op is None:
+                if leaves:
+                    p.grad = _accumulate_leaf(p.grad, pg)
+            else:
+                old = p.grad
+                p.grad = pg if (old is None or old.__class__ is float) else old + pg
+
+
+def _const(x):
+    """A number or array mixed into an op: a constant node (no gradient)."""
+    return Value._make(to_payload(x, "op input"), (), None, None, False)
+
+
+_new = object.__new__
+_MANY = object()  # marks a node whose _a holds the tuple of its (more than two) inputs
+
+# ----------------------------------------------------------------------------------------------
+# Running a primitive: `apply` is what every op in the table calls.
+
+
+def apply(op, inputs, kw):
+    """Run primitive `op` on `inputs` (Values, numbers or arrays) with static keywords `kw`.
+
+    Without any Value among the inputs it returns the bare payload: that is how gradient rules,
+    written with the same ops, run on plain numpy arrays when no graph is wanted.
+    """
+    for x in inputs:
+        if isinstance(x, Value):
+            break
+    else:
+        return op.forward(*inputs, **kw) if kw else op.forward(*inputs)
+    nodes = tuple(x if isinstance(x, Value) else _const(x) for x in inputs)
+    datas = [n.data for n in nodes]
+    try:
+        out = op.forward(*datas, **kw) if kw else op.forward(*datas)
+    except (ValueError, TypeError, IndexError, ZeroDivisionError, OverflowError) as e:
+        raise _explain(op, datas, kw, e) from e
+    if out.__class__ is not float:
+        out = _normalize(out, datas)
+    rg = False
+    if _grad_mode.enabled:
+        for n in nodes:
+            if n.requires_grad:
+                rg = True
+                break
+    if rg:
+        return Value._make(out, nodes, op, kw or None, True)
+    return Value._make(out, (), None, None, False)
+
+
+def _normalize(out, datas):
+    """A float payload comes only from Python floats: tensors in give an array out (0-d included)."""
+    for d in datas:
+        if d.__class__ is not float:
+            break
+    else:
+        if out.__class__ is not ndarray or out.ndim == 0:  # e.g. a numpy scalar from np.sum(2.0)
+            return float(out)
+    if out.__class__ is not ndarray:
+        out = np.asarray(out)
+    if out.dtype.kind != "f":
+        out = out.astype(np.float64)
+    return out
+
+
+def _explain(op, datas, kw, e):
+    shapes = ", ".join(str(shape_of(d)) for d in datas)
+    msg = str(e)
+    if msg.startswith(op.name + ":"):  # the op's forward already explained itself
+        return type(e)(msg)
+    hint = op.hint or "check the inputs' shapes and values"
+    params = "".join(f", {k}={v!r}" for k, v in kw.items()) if kw else ""
+    cls = e.__class__ if e.__class__ in (ValueError, TypeError, IndexError) else ValueError
+    if isinstance(e, IndexError):
+        cls = IndexError
+    elif isinstance(e, ValueError):  # numpy's AxisError is a ValueError and an IndexError
+        cls = ValueError
+    return cls(f"{op.name}: cannot apply to inputs of shapes {shapes}{params}: {msg}; {hint}")
+
+
+from . import ops as _ops  # noqa: E402  (the op table needs Value, defined above)
+
+_ADD = _ops.OPS["add"]
+_MUL = _ops.OPS["mul"]

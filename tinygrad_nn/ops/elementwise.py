@@ -1,0 +1,263 @@
+"""Elementwise ops: arithmetic, the activation functions, and their gradient rules.
+
+Forwards take Python floats (scalar Values) or numpy arrays (tensor Values); scalar forwards use
+`math` so that scalar graphs stay in Python floats and match PyTorch's float64 results bit for bit.
+Gradient rules never un-broadcast: the engine does that for every op at once.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..engine import data_of
+from .registry import defop
+
+_BROADCAST = ("the shapes must broadcast: align them from the right, where each pair of sizes is equal or "
+              "one of them is 1 (reshape or index with None to add axes of size 1)")
+
+
+def _is_scalar(x) -> bool:
+    return x.__class__ is float
+
+
+# -- arithmetic --------------------------------------------------------------------------------
+
+add = defop("add", lambda a, b: a + b,
+            lambda g, ans, a, b: (g, g), _BROADCAST)
+
+sub = defop("sub", lambda a, b: a - b,
+            lambda g, ans, a, b: (g, -g), _BROADCAST)
+
+mul = defop("mul", lambda a, b: a * b,
+            lambda g, ans, a, b: (g * b, g * a), _BROADCAST)
+
+# PyTorch's rule for the divisor is -g * ((a / b) / b); a / b is ans, and using it keeps bit-equality.
+div = defop("div", lambda a, b: a / b,
+            lambda g, ans, a, b: (g / b, -g * (ans / b)),
+            _BROADCAST + "; a scalar divided by 0.0 raises ZeroDivisionError as in Python")
+
+identity = defop("identity", lambda x: x, lambda g, ans, x: (g,),
+                  doc="x itself, as a new node: marks where a gradient is wanted (see engine.gradients).")
+
+neg = defop("neg", lambda x: -x, lambda g, ans, x: (-g,))
+
+reciprocal = defop("reciprocal", lambda x: 1.0 / x,
+                   lambda g, ans, x: (-g * (ans * ans),),
+                   "a scalar 0.0 has no reciprocal (ZeroDivisionError as in Python)")
+
+
+def _power_forward(x, k):
+    # PyTorch's CPU kernel special-cases these exponents; doing the same keeps results bit-identical.
+    if k == 2:
+        return x * x
+    if k == 3:
+        return x * x * x
+    if k == 1:
+        return x
+    if k == -1:
+        return 1.0 / x
+    if k == -2:
+        return 1.0 / (x * x)
+    if k == 0.5:
+        return math.sqrt(x) if _is_scalar(x) else np.sqrt(x)
+    if k == -0.5:
+        return 1.0 / (math.sqrt(x) if _is_scalar(x) else np.sqrt(x))
+    if k != int(k) and np.any(np.less(x, 0)):
+        raise ValueError(f"pow: a negative base {np.min(x)!r} with the non-integer exponent {k!r} has no real "
+                         f"result; take abs() first or use an integer exponent")
+    return x ** k
+
+
+def _power_vjp(g, ans, x, k):
+    if k == 0:
+        return (g * 0.0,)
+    return (g * (k * power(x, k=k - 1)),)
+
+
+power = defop("power", _power_forward, _power_vjp,
+              "a scalar 0.0 to a negative power raises ZeroDivisionError as in Python",
+              doc="x ** k for a number k (a constant exponent).")
+
+
+def _pow_forward(a, b):
+    if np.any(np.less(a, 0)):
+        raise ValueError(f"pow: a Value exponent needs a base >= 0, got a base with value {np.min(a)!r}; "
+                         f"use a plain number as exponent (x ** 2), or abs() the base")
+    return a ** b
+
+
+def _pow_vjp(g, ans, a, b):
+    ad, bd = data_of(a), data_of(b)
+    ga = g * (b * pow(a, b - 1.0))
+    # d/db a**b = a**b log a; at a = 0 PyTorch takes it as 0 (the limit from above for b > 0).
+    safe_a = where(a, 1.0, cond=np.not_equal(ad, 0))
+    gb = g * where(ans * log(safe_a), 0.0, cond=np.not_equal(ad, 0))
+    ga = where(ga, 0.0, cond=np.not_equal(bd, 0)) if np.any(np.equal(bd, 0)) else ga
+    return ga, gb
+
+
+pow_op = defop("pow", _pow_forward, _pow_vjp, _BROADCAST, doc="a ** b with a Value exponent (base >= 0).")
+
+
+def pow(a, b):  # noqa: A001 - mirrors Python's pow for Values
+    """a ** b: a number exponent is a constant (`power`); a Value or array exponent is differentiated too.
+
+    >>> from tinygrad_nn import Value
+    >>> x = Value(3.0); (x ** 2).backward(); x.grad
+    6.0
+    """
+    from ..engine import Value
+
+    if not isinstance(b, (Value, np.ndarray, list, tuple)) and isinstance(b, (int, float, np.number)):
+        if isinstance(b, (complex, np.complexfloating)):
+            raise TypeError(f"pow: exponent must be real, got {b!r}")
+        return power(a, k=float(b) if not isinstance(b, int) else b)
+    return pow_op(a, b)
+
+
+# -- elementwise functions ----------------------------------------------------------------------
+
+
+def _exp(x):
+    if _is_scalar(x):
+        try:
+            return math.exp(x)
+        except OverflowError:  # PyTorch and numpy give inf; so do we
+            return math.inf
+    return np.exp(x)
+
+
+exp = defop("exp", _exp, lambda g, ans, x: (g * ans,))
+
+
+def _log(x):
+    if _is_scalar(x):
+        if x > 0:
+            return math.log(x)
+        if x == 0:
+            return -math.inf
+        raise ValueError(f"log: input {x!r} is outside the domain x >= 0; clip it first (e.g. x.clip(1e-12, None))")
+    return np.log(x)
+
+
+log = defop("log", _log, lambda g, ans, x: (g / x,))
+
+
+def _sqrt(x):
+    if _is_scalar(x):
+        if x < 0:
+            raise ValueError(f"sqrt: input {x!r} is negative; sqrt needs x >= 0 (use abs() or clip first)")
+        return math.sqrt(x)
+    return np.sqrt(x)
+
+
+sqrt = defop("sqrt", _sqrt, lambda g, ans, x: (g / (2.0 * ans),))
+
+abs = defop("abs", lambda x: (x if x >= 0 else -x) if _is_scalar(x) else np.abs(x),  # noqa: A001
+            # sign(0) = 0: at the kink the gradient is 0, as in PyTorch.
+            lambda g, ans, x: (g * np.sign(data_of(x)),))
+
+tanh = defop("tanh", lambda x: math.tanh(x) if _is_scalar(x) else np.tanh(x),
+             lambda g, ans, x: (g * (1.0 - ans * ans),))
+
+
+def _sigmoid(x):
+    # exp of a non-positive number only: no overflow and no warning for any |z|, e.g. +-1000.
+    if _is_scalar(x):
+        if x >= 0:
+            return 1.0 / (1.0 + math.exp(-x))
+        e = math.exp(x)
+        return e / (1.0 + e)
+    e = np.exp(-np.abs(x))
+    r = 1.0 / (1.0 + e)
+    return np.where(x >= 0, r, e * r)
+
+
+sigmoid = defop("sigmoid", _sigmoid, lambda g, ans, x: (g * (1.0 - ans) * ans,),  # PyTorch's order
+                doc="The book's activation a(z) = 1 / (1 + exp(-z)), stable for any z.")
+
+# relu'(0) = 0; the mask is taken from the output, as PyTorch does.
+relu = defop("relu", lambda x: (x if x > 0 else 0.0) if _is_scalar(x) else np.maximum(x, 0),
+             lambda g, ans, x: (g * (data_of(ans) > 0),))
+
+step = defop("step",
+             lambda x: (1.0 if x >= 0 else 0.0) if _is_scalar(x) else (x >= 0).astype(x.dtype),
+             # The unit step is flat wherever it has a slope at all: its gradient is 0 everywhere
+             # (at z = 0 too), so nothing learns through it; that is why the book moves on to sigmoid.
+             lambda g, ans, x: (g * 0.0,),
+             doc="The book's unit step: 1 where z >= 0, else 0. Its gradient is 0 everywhere.")
+
+
+def _clip(x, lo=None, hi=None):
+    if lo is not None and hi is not None and lo > hi:
+        raise ValueError(f"clip: lower bound {lo!r} is above upper bound {hi!r}; swap them")
+    if _is_scalar(x):
+        if lo is not None and x < lo:
+            return float(lo)
+        if hi is not None and x > hi:
+            return float(hi)
+        return x
+    return np.clip(x, lo, hi)
+
+
+def _clip_vjp(g, ans, x, lo=None, hi=None):
+    xd = data_of(x)
+    inside = np.ones(np.shape(xd), bool)  # the gradient passes where lo <= x <= hi, as in PyTorch
+    if lo is not None:
+        inside &= np.greater_equal(xd, lo)
+    if hi is not None:
+        inside &= np.less_equal(xd, hi)
+    return (g * inside,)
+
+
+clip = defop("clip", _clip, _clip_vjp)
+
+
+def _extremum_vjp(first_wins):
+    def vjp(g, ans, a, b):
+        ad, bd = data_of(a), data_of(b)
+        tie = np.equal(ad, bd)
+        # On a tie the two inputs share the gradient evenly, as in PyTorch.
+        ga = g * first_wins(ad, bd) + (g * tie) * 0.5
+        gb = g * first_wins(bd, ad) + (g * tie) * 0.5
+        return ga, gb
+
+    return vjp
+
+
+maximum = defop("maximum",
+                lambda a, b: (a if a >= b else b) if _is_scalar(a) and _is_scalar(b) else np.maximum(a, b),
+                _extremum_vjp(np.greater), _BROADCAST)
+minimum = defop("minimum",
+                lambda a, b: (a if a <= b else b) if _is_scalar(a) and _is_scalar(b) else np.minimum(a, b),
+                _extremum_vjp(np.less), _BROADCAST)
+
+
+def _where(a, b, cond):
+    if _is_scalar(a) and _is_scalar(b) and np.ndim(cond) == 0:
+        return a if cond else b
+    return np.where(cond, a, b)
+
+
+_where_op = defop("where", _where,
+                  lambda g, ans, a, b, cond: (g * cond, g * np.logical_not(cond)), _BROADCAST)
+
+
+def where(*args, cond=None):
+    """where(cond, a, b): a where cond holds, else b. `cond` carries no gradient.
+
+    >>> import numpy as np
+    >>> from tinygrad_nn import Value, where
+    >>> x = Value([-1.0, 2.0])
+    >>> where(x > 0, x, 0.0)
+    Value([0., 2.])
+    """
+    if cond is None:  # the public form where(cond, a, b)
+        cond, a, b = args
+    else:  # the rules' form where(a, b, cond=...)
+        a, b = args
+    cond = data_of(cond)
+    cond = cond if isinstance(cond, (bool, np.bool_)) else np.asarray(cond, dtype=bool)
+    return _where_op(a, b, cond=cond)

@@ -1,0 +1,53 @@
+"""Linear algebra: matmul for 1-D, 2-D and batched operands (numpy's `@` rules)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..engine import shape_of
+from .registry import defop
+from .shape import reshape, sum_to, transpose
+
+
+def _matmul_forward(a, b):
+    sa, sb = np.shape(a), np.shape(b)
+    if not sa or not sb:
+        raise ValueError(f"matmul: both inputs need at least one axis, got shapes {sa} and {sb}; "
+                         f"use * to multiply by a scalar")
+    ka = sa[-1]
+    kb = sb[0] if len(sb) == 1 else sb[-2]
+    if ka != kb:
+        raise ValueError(f"matmul: inner sizes differ: {sa} @ {sb} needs a.shape[-1] ({ka}) == "
+                         f"b.shape[{0 if len(sb) == 1 else -2}] ({kb}); transpose one side (.T) or fix the sizes")
+    return a @ b
+
+
+def _swap_last(x):
+    n = len(shape_of(x))
+    return transpose(x, axes=tuple(range(n - 2)) + (n - 1, n - 2))
+
+
+def _matmul_vjp(g, ans, a, b):
+    sa, sb = shape_of(a), shape_of(b)
+    if len(sa) == 1 and len(sb) == 1:  # inner product: ans is 0-d
+        return g * b, g * a
+    # Treat 1-D operands as a row (left) or a column (right) matrix, as numpy does, then undo it.
+    a2 = reshape(a, shape=(1,) + sa) if len(sa) == 1 else a
+    b2 = reshape(b, shape=sb + (1,)) if len(sb) == 1 else b
+    gs = shape_of(g)
+    if len(sb) == 1:
+        gs = gs + (1,)
+    if len(sa) == 1:
+        gs = gs[:-1] + (1,) + gs[-1:]
+    g2 = reshape(g, shape=gs) if gs != shape_of(g) else g
+    ga = g2 @ _swap_last(b2)
+    gb = _swap_last(a2) @ g2
+    if len(sa) == 1:
+        ga = reshape(sum_to(ga, shape=(1,) + sa), shape=sa)
+    if len(sb) == 1:
+        gb = reshape(sum_to(gb, shape=sb + (1,)), shape=sb)
+    return ga, gb  # batch axes that were broadcast are summed away by the engine
+
+
+matmul = defop("matmul", _matmul_forward, _matmul_vjp,
+               "a.shape[-1] must equal b.shape[-2] (or b.shape[0] for a vector b)")

@@ -1,0 +1,123 @@
+"""The op table: every primitive is a forward and a gradient rule (a vector-Jacobian product), side by side.
+
+A rule has the signature ``vjp(g, ans, *inputs, **params) -> one gradient per input`` where `g` is the
+gradient of the output, `ans` the output and `inputs` the op's inputs. Rules are written with the ops
+themselves (``g * ans``, ``broadcast_to(g, shape)``...), so the same rule runs on bare numpy payloads in an
+ordinary backward pass and on Values when ``backward(create_graph=True)`` asks for a differentiable one.
+A rule never un-broadcasts: the engine sums each gradient to its input's shape, once, centrally.
+
+Add an op of your own in a few lines (see examples/custom_op.py):
+
+>>> import numpy as np
+>>> from tinygrad_nn import Value
+>>> from tinygrad_nn.ops import defop, exp, log
+>>> softplus = defop("softplus_doc", forward=lambda x: np.logaddexp(0.0, x),
+...                  vjp=lambda g, ans, x: (g * (1 - exp(-ans)),))
+>>> x = Value(0.0); softplus(x).backward(); x.grad
+0.5
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..engine import apply
+
+
+class Op(str):
+    """A primitive of the graph. Call it with Values (it records a node) or plain payloads (it does not).
+
+    An Op is also the string of its name, so that code written for micrograd, which reads a node's `_op`
+    as a label (its graph-drawing code, for one), keeps working.
+    """
+
+    def __new__(cls, name: str, forward: Callable, vjp: Callable, hint: str = "", doc: str | None = None):
+        op = super().__new__(cls, name)
+        op.forward = forward
+        op.vjp = vjp
+        op.hint = hint
+        op.__doc__ = doc or forward.__doc__
+        return op
+
+    @property
+    def name(self) -> str:
+        return str.__str__(self)
+
+    def __call__(self, *inputs, **params):
+        return apply(self, inputs, params)
+
+    def __repr__(self):
+        return f"<op {self.name}>"
+
+    # Ops are compared and hashed by identity: two ops may not share a name, but a str would say equal.
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
+
+
+OPS: dict[str, Op] = {}
+
+
+def defop(name: str, forward: Callable, vjp: Callable, hint: str = "", doc: str | None = None) -> Op:
+    """Register a primitive: `forward(*payloads, **params)` and `vjp(g, ans, *inputs, **params)`.
+
+    Inputs are positional (Values, numbers or arrays; they may receive gradients); static parameters
+    such as an axis or a shape are keywords. `hint` is appended to error messages raised by the forward.
+    """
+    if name in OPS:
+        raise ValueError(f"defop: an op named {name!r} is registered already; pick another name")
+    op = Op(name, forward, vjp, hint, doc)
+    OPS[name] = op
+    return op
+
+
+# ----------------------------------------------------------------------------------------------
+# What the property tests need to know about a function: the OpInfo registry (as PyTorch's OpInfo and
+# minitorch's MathTest). Every entry is checked by tests/ops/test_op_properties.py: forward against
+# the numpy reference, gradient against finite differences, scalar payload against a 0-d tensor, and
+# gradient of gradient.
+
+
+@dataclass
+class OpInfo:
+    """How to test one differentiable function.
+
+    name:      unique label (the tests are named after it)
+    fn:        the function on Values: ``fn(*inputs, **params)``
+    ref:       numpy reference for the forward: ``ref(*arrays, **params)``
+    nargs:     number of tensor inputs
+    domain:    (low, high) for the inputs' values
+    away_from: points the inputs keep a distance from (kinks and poles), e.g. (0.0,) for abs
+    shapes:    "broadcast" (elementwise, inputs may broadcast), "same" (equal shapes), or
+               "matmul" (compatible matrix shapes)
+    min_ndim:  smallest rank to draw (e.g. 1 for ops that need an axis)
+    params:    ``params(shape) -> list of keyword dicts`` to try (axes and the like)
+    scalar:    the function accepts Python-float payloads (checked against a 0-d tensor)
+    gradgrad:  the gradient is itself differentiable (checked with gradgradcheck)
+    sample:    optional ``sample(rng) -> (list of arrays, params)`` replacing the shape logic
+    """
+
+    name: str
+    fn: Callable
+    ref: Callable
+    nargs: int = 1
+    domain: tuple = (-2.0, 2.0)
+    away_from: tuple = ()
+    shapes: str = "broadcast"
+    min_ndim: int = 0
+    params: Callable[[tuple], list] = field(default=lambda shape: [{}])
+    scalar: bool = True
+    gradgrad: bool = True
+    sample: Callable[[Any], tuple] | None = None
+
+
+OPINFOS: dict[str, OpInfo] = {}
+
+
+def register_test(info: OpInfo) -> OpInfo:
+    """Add a function to the property-tested set; returns the OpInfo."""
+    if info.name in OPINFOS:
+        raise ValueError(f"register_test: an OpInfo named {info.name!r} exists already; pick another name")
+    OPINFOS[info.name] = info
+    return info
