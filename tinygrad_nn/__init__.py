@@ -8,7 +8,8 @@
 (-0.070651, -0.094201)
 """
 
-from .engine import Value, is_grad_enabled, no_grad
+from .engine import Value, gradients, is_grad_enabled, no_grad
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .ops import (
     OpInfo,
     abs,
@@ -42,5 +43,7 @@ from .ops import (
     transpose,
     where,
 )
+
+from .transforms import grad, value_and_grad
 
 __version__ = "0.1.0"
