@@ -5,7 +5,7 @@
 >>> c = (a * b + b ** 2).tanh()
 >>> c.backward()
 >>> round(a.grad, 6), round(b.grad, 6)
-(-0.070651, -0.094201)
+(-0.029598, -0.039464)
 """
 
 from .engine import Value, gradients, is_grad_enabled, no_grad

@@ -226,6 +226,8 @@ class Value:
                 return f"Value({d!r}, requires_grad=False{label})"
             return f"Value({d!r}, grad={g!r}{label})"
         body = np.array2string(d, precision=4, threshold=20, separator=", ", prefix="Value(")
+        if d.ndim == 0:  # tell a 0-d tensor from a scalar
+            body = f"array({body})"
         extra = "" if d.dtype == np.float64 else f", dtype={d.dtype}"
         rg = "" if self.requires_grad else ", requires_grad=False"
         return f"Value({body}{extra}{rg}{label})"

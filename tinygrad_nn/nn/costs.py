@@ -1,0 +1,82 @@
+"""Cost functions. The book's is the squared error, summed: over the training data it is C_T.
+
+>>> import numpy as np
+>>> from tinygrad_nn import Value
+>>> squared_error(Value([0.8, 0.1]), np.array([1.0, 0.0]))   # 1/2 * ((1 - .8)**2 + (0 - .1)**2)
+Value(array(0.025))
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..engine import Value, shape_of
+from ..ops import clip, log, log_softmax, mean, sum
+
+
+def _same_shape(who, a, t):
+    # Broadcasting a target against the output would silently give a wrong cost: insist on equal shapes.
+    if shape_of(a) != shape_of(t):
+        raise ValueError(f"{who}: output has shape {shape_of(a)} but target has shape {shape_of(t)}; they must be "
+                         f"equal (e.g. one-hot targets of shape (N, units) for outputs of shape (N, units))")
+
+
+def _target(t, like):
+    if isinstance(t, Value):
+        return t
+    return np.asarray(t, dtype=like.dtype if isinstance(like, Value) else np.float64)
+
+
+def squared_error(a, t):
+    """The book's cost: 1/2 * sum (t - a)^2 over every output unit and every sample (C, or C_T for a batch)."""
+    t = _target(t, a)
+    _same_shape("squared_error", a, t)
+    return sum((t - a) ** 2) * 0.5
+
+
+def mse(a, t):
+    """Mean squared error over all elements (PyTorch's MSELoss)."""
+    t = _target(t, a)
+    _same_shape("mse", a, t)
+    return mean((a - t) ** 2)
+
+
+def binary_cross_entropy(p, t):
+    """-mean(t log p + (1 - t) log(1 - p)) for probabilities p (e.g. sigmoid outputs).
+
+    The logs are clipped at -100, as PyTorch does, so p = 0 or 1 gives a large but finite cost.
+    """
+    t = _target(t, p)
+    _same_shape("binary_cross_entropy", p, t)
+    lo = np.exp(-100.0)
+    return -mean(t * log(clip(p, lo, None)) + (1 - t) * log(clip(1 - p, lo, None)))
+
+
+def cross_entropy(logits, labels):
+    """Softmax cross-entropy, averaged over the batch (PyTorch's CrossEntropyLoss), stable via log_softmax.
+
+    `labels` are class indices of shape (N,) or one-hot / probability rows of shape (N, C).
+
+    >>> import numpy as np
+    >>> from tinygrad_nn import Value
+    >>> round(cross_entropy(Value([[0.0, 0.0]]), np.array([1])).item(), 6)   # log 2
+    0.693147
+    """
+    shape = shape_of(logits)
+    if len(shape) not in (1, 2):
+        raise ValueError(f"cross_entropy: logits must have shape (C,) or (N, C), got {shape}")
+    labels = labels.data if isinstance(labels, Value) else np.asarray(labels)
+    classes = shape[-1]
+    if labels.dtype.kind in "iu" and labels.shape == shape[:-1]:
+        if labels.size and (labels.min() < 0 or labels.max() >= classes):
+            raise ValueError(f"cross_entropy: labels must lie in [0, {classes}), got values from {labels.min()} "
+                             f"to {labels.max()}")
+        onehot = np.eye(classes, dtype=logits.dtype)[labels]
+    elif labels.shape == shape:
+        onehot = labels.astype(logits.dtype)
+    else:
+        raise ValueError(f"cross_entropy: labels must be integers of shape {shape[:-1]} or one-hot rows of shape "
+                         f"{shape}, got {labels.dtype} of shape {labels.shape}")
+    n = shape[0] if len(shape) == 2 else 1
+    # Multiplying by the one-hot rows picks each sample's log-probability without an index scatter.
+    return -sum(log_softmax(logits, axis=-1) * onehot) / float(n)

@@ -1,0 +1,212 @@
+"""The book's building blocks: a neuron, a fully connected layer, and the network of layers.
+
+>>> from tinygrad_nn.nn import MLP
+>>> from tinygrad_nn.data import load_digits_4x3
+>>> net = MLP(12, [3, 2], seed=0)          # the book's 12-3-2 network, sigmoid units
+>>> net(load_digits_4x3().inputs).shape    # one forward pass over all 64 images
+(64, 2)
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from ..engine import Value
+from ..ops import matmul, relu, sigmoid, step, tanh
+from .module import Module
+
+ACTIVATIONS: dict[str, Callable | None] = {
+    "sigmoid": sigmoid, "relu": relu, "tanh": tanh, "step": step, "identity": None, "linear": None,
+}
+
+
+def activation_fn(activation):
+    """An activation given by name ("sigmoid", "relu", "tanh", "step", "identity"), None, or a callable."""
+    if activation is None or callable(activation):
+        return activation
+    try:
+        return ACTIVATIONS[activation]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown activation {activation!r}; use one of {sorted(ACTIVATIONS)}, None, "
+                         f"or a function of a Value") from None
+
+
+def _rng(seed):
+    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+
+def _check_dtype(dtype):
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"dtype must be a float type (float64 or float32), got {dtype}")
+    return dtype
+
+
+def _as_input(x, nin, dtype, who):
+    """A sample (nin,) or a batch (N, nin), as a Value or a plain array (then a constant)."""
+    if not isinstance(x, Value):
+        x = np.asarray(x, dtype=dtype)
+    shape = x.shape
+    if len(shape) not in (1, 2) or shape[-1] != nin:
+        raise ValueError(f"{who}: expected one sample of shape ({nin},) or a batch of shape (N, {nin}), "
+                         f"got shape {shape}")
+    return x
+
+
+def _init(rng, shape, nin, dtype):
+    # PyTorch's default for linear layers: uniform in +-1/sqrt(fan_in), which keeps z = w.x + b of order 1.
+    bound = 1.0 / np.sqrt(nin)
+    return rng.uniform(-bound, bound, size=shape).astype(dtype)
+
+
+class Neuron(Module):
+    """One unit: a = activation(w . x + b), with the bias b = -θ (θ the book's threshold).
+
+    With activation="step" it is the book's firing neuron of section 1-2: it outputs 1 when w . x >= θ.
+
+    >>> import numpy as np
+    >>> n = Neuron(2, activation="step")
+    >>> n.weight.data[:] = [1.0, 1.0]; n.threshold = 1.5      # an AND gate
+    >>> [n(np.array(x)).item() for x in ([0, 0], [0, 1], [1, 0], [1, 1])]
+    [0.0, 0.0, 0.0, 1.0]
+    """
+
+    def __init__(self, nin: int, activation="sigmoid", *, seed=None, dtype=np.float64):
+        dtype = _check_dtype(dtype)
+        rng = _rng(seed)
+        self.nin = nin
+        self.weight = Value(_init(rng, (nin,), nin, dtype))
+        self.bias = Value(float(_init(rng, (), nin, dtype)))
+        self.activation = activation_fn(activation)
+        self._activation_name = activation if isinstance(activation, str) or activation is None else "custom"
+
+    @property
+    def threshold(self) -> float:
+        """θ = -b: the neuron fires when w . x reaches it."""
+        return -self.bias.data
+
+    @threshold.setter
+    def threshold(self, theta: float):
+        self.bias.data = -float(theta)
+
+    def forward(self, x):
+        x = _as_input(x, self.nin, self.weight.dtype, "Neuron")
+        z = matmul(x, self.weight) + self.bias
+        return z if self.activation is None else self.activation(z)
+
+    def __repr__(self):
+        return f"Neuron({self.nin}, activation={self._activation_name!r})"
+
+
+class Layer(Module):
+    """A fully connected layer: a = activation(x @ Wᵀ + b). Row j of `weight` holds unit j's weights
+    (the book's w_ji), so `weight` has shape (nout, nin) and `bias` shape (nout,).
+
+    >>> layer = Layer(12, 3, seed=0)
+    >>> layer.weight.shape, layer.bias.shape
+    ((3, 12), (3,))
+    """
+
+    def __init__(self, nin: int, nout: int, activation="sigmoid", *, seed=None, dtype=np.float64):
+        dtype = _check_dtype(dtype)
+        rng = _rng(seed)
+        self.nin, self.nout = nin, nout
+        self.weight = Value(_init(rng, (nout, nin), nin, dtype))
+        self.bias = Value(_init(rng, (nout,), nin, dtype))
+        self.activation = activation_fn(activation)
+        self._activation_name = activation if isinstance(activation, str) or activation is None else "custom"
+
+    def forward(self, x):
+        x = _as_input(x, self.nin, self.weight.dtype, "Layer")
+        z = matmul(x, self.weight.T) + self.bias
+        return z if self.activation is None else self.activation(z)
+
+    def __repr__(self):
+        return f"Layer({self.nin}, {self.nout}, activation={self._activation_name!r})"
+
+
+_SAME = object()
+
+
+class MLP(Module):
+    """Fully connected layers in a row. `MLP(12, [3, 2])` is the book's network: 12 inputs, 3 hidden
+    units, 2 outputs, sigmoid everywhere. `output_activation=None` leaves the last layer linear (logits).
+
+    >>> MLP(2, [16, 16, 1], activation="relu", output_activation=None)
+    MLP(2 -> 16 -> 16 -> 1, activation='relu', output_activation=None)
+    """
+
+    def __init__(self, nin: int, nouts, activation="sigmoid", output_activation=_SAME, *, seed=None,
+                 dtype=np.float64):
+        rng = _rng(seed)  # one generator for all layers: the whole network follows from the seed
+        nouts = list(nouts)
+        if not nouts:
+            raise ValueError("MLP: nouts must list at least one layer size")
+        last = activation if output_activation is _SAME else output_activation
+        sizes = [nin] + nouts
+        self.layers = [Layer(sizes[i], sizes[i + 1], activation if i < len(nouts) - 1 else last, seed=rng, dtype=dtype)
+                       for i in range(len(nouts))]
+        self._desc = (sizes, activation, last)
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def __repr__(self):
+        sizes, act, last = self._desc
+        name = lambda a: a if isinstance(a, str) or a is None else "custom"
+        return (f"MLP({' -> '.join(map(str, sizes))}, activation={name(act)!r}, "
+                f"output_activation={name(last)!r})")
+
+
+class Sequential(Module):
+    """Modules (or functions of a Value) applied in order.
+
+    >>> net = Sequential(Layer(4, 8, activation=None, seed=0), ReLU(), Layer(8, 1, activation=None, seed=1))
+    >>> [name for name, _ in net.named_parameters()]
+    ['layers.0.weight', 'layers.0.bias', 'layers.2.weight', 'layers.2.bias']
+    """
+
+    def __init__(self, *layers):
+        self.layers = list(layers)
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def __repr__(self):
+        return "Sequential(" + ", ".join(map(repr, self.layers)) + ")"
+
+
+class _Activation(Module):
+    fn: Callable
+
+    def forward(self, x):
+        return type(self).fn(x)
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class Sigmoid(_Activation):
+    fn = staticmethod(sigmoid)
+
+
+class ReLU(_Activation):
+    fn = staticmethod(relu)
+
+
+class Tanh(_Activation):
+    fn = staticmethod(tanh)
+
+
+class Step(_Activation):
+    fn = staticmethod(step)
+
+
+class Identity(_Activation):
+    fn = staticmethod(lambda x: x)

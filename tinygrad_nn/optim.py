@@ -1,0 +1,104 @@
+"""Optimizers: they update the parameters' arrays in place from their `.grad`.
+
+>>> import numpy as np
+>>> from tinygrad_nn import Value
+>>> from tinygrad_nn.optim import SGD
+>>> w = Value(np.array([3.0]))
+>>> opt = SGD([w], lr=0.1)
+>>> for _ in range(2):
+...     opt.zero_grad(); (w * w).sum().backward(); opt.step()
+>>> w.data        # 3 -> 3 - 0.1 * 6 = 2.4 -> 2.4 - 0.1 * 4.8 = 1.92
+array([1.92])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .engine import Value
+
+
+def _params(params):
+    params = list(params)
+    if not params:
+        raise ValueError("optimizer: got no parameters; pass model.parameters()")
+    for p in params:
+        if not isinstance(p, Value):
+            raise TypeError(f"optimizer: parameters must be Values, got {type(p).__name__}")
+    return params
+
+
+def _grad(p):
+    g = p.grad
+    if isinstance(g, Value):  # after backward(create_graph=True)
+        g = g.data
+    return g
+
+
+class Optimizer:
+    def __init__(self, params, lr):
+        if not lr > 0:
+            raise ValueError(f"{type(self).__name__}: lr must be positive, got {lr!r}")
+        self.params = _params(params)
+        self.lr = lr
+
+    def zero_grad(self):
+        for p in self.params:
+            if isinstance(p.grad, np.ndarray):
+                p.grad.fill(0.0)  # in place: the array is reused by the next backward
+            else:
+                p.zero_grad()
+
+    def step(self):
+        for i, p in enumerate(self.params):
+            g = _grad(p)
+            delta = self._delta(i, g)
+            if p.data.__class__ is float:
+                p.data = p.data - float(delta)
+            else:
+                p.data -= delta
+
+
+class SGD(Optimizer):
+    """Gradient descent, with optional momentum (PyTorch's form: v = μ v + g; p -= lr v)."""
+
+    def __init__(self, params, lr, momentum=0.0):
+        super().__init__(params, lr)
+        if not 0.0 <= momentum < 1.0:
+            raise ValueError(f"SGD: momentum must be in [0, 1), got {momentum!r}")
+        self.momentum = momentum
+        self._velocity = [None] * len(self.params)
+
+    def _delta(self, i, g):
+        if self.momentum:
+            v = self._velocity[i]
+            v = g if v is None else self.momentum * v + g
+            self._velocity[i] = v
+            g = v
+        return self.lr * g
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba), with bias correction, as PyTorch computes it."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+        super().__init__(params, lr)
+        b1, b2 = betas
+        if not (0.0 <= b1 < 1.0 and 0.0 <= b2 < 1.0):
+            raise ValueError(f"Adam: betas must be in [0, 1), got {betas!r}")
+        self.betas, self.eps = (b1, b2), eps
+        self._m = [0.0] * len(self.params)
+        self._v = [0.0] * len(self.params)
+        self._t = 0
+
+    def step(self):
+        self._t += 1
+        super().step()
+
+    def _delta(self, i, g):
+        b1, b2 = self.betas
+        self._m[i] = b1 * self._m[i] + (1 - b1) * g
+        self._v[i] = b2 * self._v[i] + (1 - b2) * (g * g)
+        m_hat = self._m[i] / (1 - b1 ** self._t)
+        v_hat = self._v[i] / (1 - b2 ** self._t)
+        return self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
