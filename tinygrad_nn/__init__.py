@@ -43,7 +43,6 @@ from .ops import (
     transpose,
     where,
 )
-
 from .transforms import grad, value_and_grad
 
 __version__ = "0.1.0"
