@@ -72,7 +72,8 @@ class SGD(Optimizer):
     def _delta(self, i, g):
         if self.momentum:
             v = self._velocity[i]
-            v = g if v is None else self.momentum * v + g
+            # A copy: g is the parameter's own .grad array, which zero_grad clears in place.
+            v = np.array(g, copy=True) if v is None else self.momentum * v + g
             self._velocity[i] = v
             g = v
         return self.lr * g

@@ -62,10 +62,6 @@ def _broadcast_to_method(self, *shape):
     return broadcast_to(self, shape=_shape_args(shape))
 
 
-def _clip_method(self, lo=None, hi=None):
-    return clip(self, lo=lo, hi=hi)
-
-
 def _as_method(fn):
     if not isinstance(fn, Op):
         return fn
@@ -79,7 +75,7 @@ def _as_method(fn):
 
 for _name, _fn in {
     "exp": exp, "log": log, "sqrt": sqrt, "abs": abs, "tanh": tanh, "sigmoid": sigmoid, "relu": relu,
-    "step": step, "maximum": maximum, "minimum": minimum, "clip": _clip_method,
+    "step": step, "maximum": maximum, "minimum": minimum, "clip": clip,
     "sum": sum, "mean": mean, "max": max, "min": min, "logsumexp": logsumexp,
     "softmax": softmax, "log_softmax": log_softmax,
     "reshape": _reshape_method, "transpose": _transpose_method, "broadcast_to": _broadcast_to_method,

@@ -212,7 +212,17 @@ def _clip_vjp(g, ans, x, lo=None, hi=None):
     return (g * inside,)
 
 
-clip = defop("clip", _clip, _clip_vjp)
+_clip_op = defop("clip", _clip, _clip_vjp)
+
+
+def clip(x, lo=None, hi=None):
+    """x limited to [lo, hi] (either bound may be None); the gradient passes where lo <= x <= hi.
+
+    >>> from tinygrad_nn import Value
+    >>> Value([-2.0, 0.5, 3.0]).clip(0, 1)
+    Value([0. , 0.5, 1. ])
+    """
+    return _clip_op(x, lo=lo, hi=hi)
 
 
 def _extremum_vjp(first_wins):

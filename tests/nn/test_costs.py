@@ -1,0 +1,56 @@
+import numpy as np
+import pytest
+
+from tinygrad_nn import Value, gradcheck
+from tinygrad_nn.nn import binary_cross_entropy, cross_entropy, mse, squared_error
+
+
+def test_squared_error_is_the_books_sum():
+    a = np.array([[0.8, 0.1], [0.3, 0.6]])
+    t = np.array([[1.0, 0.0], [0.0, 1.0]])
+    c = squared_error(Value(a), t)
+    assert c.item() == pytest.approx(0.5 * np.sum((t - a) ** 2), rel=1e-15)
+    per_image = sum(squared_error(Value(a[i]), t[i]).item() for i in range(2))
+    assert c.item() == pytest.approx(per_image, rel=1e-15)  # C_T = sum of the images' C
+
+
+def test_costs_refuse_mismatched_shapes():
+    for cost in (squared_error, mse, binary_cross_entropy):
+        with pytest.raises(ValueError, match=r"output has shape \(2, 2\) but target has shape \(2,\)"):
+            cost(Value(np.full((2, 2), 0.5)), np.array([1.0, 0.0]))
+
+
+def test_mse_matches_numpy_and_targets_may_be_values():
+    a, t = np.array([1.0, 2.0, 4.0]), np.array([1.5, 2.0, 3.0])
+    assert mse(Value(a), Value(t)).item() == pytest.approx(np.mean((a - t) ** 2))
+
+
+def test_bce_matches_formula_and_is_finite_at_0_and_1():
+    p, t = np.array([0.9, 0.2, 0.6]), np.array([1.0, 0.0, 1.0])
+    expect = -np.mean(t * np.log(p) + (1 - t) * np.log(1 - p))
+    assert binary_cross_entropy(Value(p), t).item() == pytest.approx(expect, rel=1e-14)
+    extreme = binary_cross_entropy(Value(np.array([0.0, 1.0])), np.array([1.0, 0.0])).item()
+    assert np.isfinite(extreme) and extreme == pytest.approx(100.0)
+
+
+def test_cross_entropy_labels_and_onehot_agree_with_log_softmax():
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(5, 4))
+    labels = np.array([0, 3, 1, 1, 2])
+    lsm = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    expect = -np.mean(lsm[np.arange(5), labels])
+    assert cross_entropy(Value(logits), labels).item() == pytest.approx(expect, rel=1e-14)
+    assert cross_entropy(Value(logits), np.eye(4)[labels]).item() == pytest.approx(expect, rel=1e-14)
+    assert np.isfinite(cross_entropy(Value(np.array([[1000.0, -1000.0]])), np.array([1])).item())
+
+
+def test_cross_entropy_gradient():
+    labels = np.array([2, 0, 1])
+    assert gradcheck(lambda z: cross_entropy(z, labels), np.random.default_rng(1).normal(size=(3, 3)))
+
+
+def test_cross_entropy_bad_labels():
+    with pytest.raises(ValueError, match=r"labels must lie in \[0, 3\)"):
+        cross_entropy(Value(np.zeros((2, 3))), np.array([0, 3]))
+    with pytest.raises(ValueError, match="labels must be integers of shape"):
+        cross_entropy(Value(np.zeros((2, 3))), np.array([0.5, 1.0]))

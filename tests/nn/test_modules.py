@@ -1,0 +1,184 @@
+import numpy as np
+import pytest
+
+from tinygrad_nn import Value
+from tinygrad_nn.nn import MLP, Identity, Layer, Module, Neuron, ReLU, Sequential, Sigmoid, Step, Tanh
+
+
+def test_book_network_shapes_and_names():
+    net = MLP(12, [3, 2], seed=0)
+    shapes = {name: p.shape for name, p in net.named_parameters()}
+    assert shapes == {"layers.0.weight": (3, 12), "layers.0.bias": (3,),
+                      "layers.1.weight": (2, 3), "layers.1.bias": (2,)}
+    assert sum(p.size for p in net.parameters()) == 47
+
+
+def test_layer_weight_rows_are_units():
+    layer = Layer(3, 2, activation=None, seed=0)
+    layer.weight.data[:] = [[1.0, 0.0, 0.0], [0.0, 2.0, 0.0]]
+    layer.bias.data[:] = [0.5, -1.0]
+    out = layer(np.array([3.0, 4.0, 5.0]))
+    np.testing.assert_array_equal(out.data, [3.5, 7.0])  # unit j: w_j . x + b_j
+
+
+def test_one_sample_and_batch_agree():
+    net = MLP(4, [5, 3], seed=1)
+    x = np.random.default_rng(0).normal(size=(6, 4))
+    batch = net(x).data
+    for i in range(6):
+        np.testing.assert_allclose(net(x[i]).data, batch[i], rtol=0, atol=1e-15)
+
+
+def test_array_input_is_constant_value_input_gets_gradient():
+    net = MLP(3, [2], seed=0)
+    x = Value(np.ones((4, 3)))
+    net(x).sum().backward()
+    assert np.any(x.grad != 0)
+    out = net(np.ones((4, 3)))
+    assert out.requires_grad  # through the parameters
+
+
+def test_wrong_input_shape_is_explained():
+    with pytest.raises(ValueError, match=r"Layer: expected one sample of shape \(12,\).*got shape \(64, 11\)"):
+        MLP(12, [3, 2])(np.zeros((64, 11)))
+
+
+def test_seed_gives_bit_identical_weights_and_generator_works():
+    a, b = MLP(12, [3, 2], seed=7), MLP(12, [3, 2], seed=7)
+    for (na, pa), (nb, pb) in zip(a.named_parameters(), b.named_parameters()):
+        assert na == nb and np.array_equal(pa.data, pb.data)
+    c = MLP(12, [3, 2], seed=np.random.default_rng(7))
+    assert all(np.array_equal(p.data, q.data) for p, q in zip(a.parameters(), c.parameters()))
+    d = MLP(12, [3, 2], seed=8)
+    assert not np.array_equal(a.parameters()[0].data, d.parameters()[0].data)
+
+
+def test_float32_modules():
+    net = MLP(4, [8, 2], dtype=np.float32, seed=0)
+    assert all(p.dtype == np.float32 for p in net.parameters())
+    out = net(np.ones((3, 4)))
+    assert out.dtype == np.float32
+    out.sum().backward()
+    assert all(p.grad.dtype == np.float32 for p in net.parameters())
+    with pytest.raises(TypeError, match="float type"):
+        MLP(2, [1], dtype=np.int32)
+
+
+def test_output_activation_none_gives_logits():
+    net = MLP(2, [4, 3], activation="relu", output_activation=None, seed=0)
+    assert net.layers[-1].activation is None
+    out = net(np.array([[100.0, -100.0]])).data
+    assert np.any((out < 0) | (out > 1))  # not squashed
+
+
+def test_activation_by_name_callable_and_unknown():
+    x = np.array([[-1.0, 0.0, 2.0]])
+    for name, expect in [("sigmoid", 1 / (1 + np.exp(-x))), ("relu", np.maximum(x, 0)), ("tanh", np.tanh(x)),
+                         ("step", (x >= 0) * 1.0), ("identity", x), (None, x)]:
+        layer = Layer(3, 3, activation=name, seed=0)
+        layer.weight.data[:] = np.eye(3)
+        layer.bias.data[:] = 0
+        np.testing.assert_allclose(layer(x).data, expect, rtol=1e-15)
+    layer = Layer(3, 3, activation=lambda z: z * 2, seed=0)
+    layer.weight.data[:] = np.eye(3)
+    layer.bias.data[:] = 0
+    np.testing.assert_array_equal(layer(x).data, 2 * x)
+    with pytest.raises(ValueError, match="unknown activation 'softsign'"):
+        Layer(3, 3, activation="softsign")
+
+
+def test_neuron_threshold_is_minus_bias_and_step_fires():
+    n = Neuron(2, activation="step", seed=0)
+    n.weight.data[:] = [1.0, 1.0]
+    n.threshold = 1.5
+    assert n.bias.data == -1.5 and n.threshold == 1.5
+    fired = [n(np.array(x, float)).item() for x in ([0, 0], [0, 1], [1, 0], [1, 1])]
+    assert fired == [0.0, 0.0, 0.0, 1.0]
+    n2 = Neuron(3, seed=0)
+    x = np.array([0.5, -1.0, 2.0])
+    expect = 1 / (1 + np.exp(-(n2.weight.data @ x - n2.threshold)))
+    assert n2(x).item() == pytest.approx(expect, rel=1e-15)
+
+
+def test_neuron_batch_and_scalar_bias_gradient():
+    n = Neuron(3, seed=0)
+    out = n(np.ones((5, 3)))
+    assert out.shape == (5,)
+    out.sum().backward()
+    assert isinstance(n.bias.grad, float) and n.bias.grad != 0.0
+
+
+def test_state_dict_round_trip_and_refusals():
+    a, b = MLP(12, [3, 2], seed=1), MLP(12, [3, 2], seed=2)
+    state = a.state_dict()
+    assert set(state) == {"layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias"}
+    state["layers.0.weight"][0, 0] = 123.0  # a copy: editing it leaves the model alone
+    assert a.layers[0].weight.data[0, 0] != 123.0
+    b.load_state_dict(a.state_dict())
+    x = np.random.default_rng(0).random((5, 12))
+    np.testing.assert_array_equal(a(x).data, b(x).data)
+
+    bad = a.state_dict()
+    del bad["layers.1.bias"]
+    bad["extra"] = np.zeros(1)
+    with pytest.raises(KeyError, match=r"missing \['layers.1.bias'\], unexpected \['extra'\]"):
+        b.load_state_dict(bad)
+    before = b.state_dict()
+    wrong = a.state_dict()
+    wrong["layers.1.weight"] = np.zeros((3, 2))
+    with pytest.raises(ValueError, match=r"layers.1.weight has shape \(2, 3\) here but \(3, 2\)"):
+        b.load_state_dict(wrong)
+    after = b.state_dict()
+    assert all(np.array_equal(before[k], after[k]) for k in before)  # nothing half-loaded
+    partial = {"layers.0.bias": np.ones(3)}
+    b.load_state_dict(partial, strict=False)
+    np.testing.assert_array_equal(b.layers[0].bias.data, np.ones(3))
+
+
+def test_neuron_state_dict_scalar_bias():
+    n = Neuron(3, seed=0)
+    state = n.state_dict()
+    assert state["bias"].shape == ()
+    m = Neuron(3, seed=1)
+    m.load_state_dict(state)
+    assert isinstance(m.bias.data, float) and m.bias.data == n.bias.data
+
+
+def test_custom_module_finds_attributes_lists_and_shared_parameters():
+    class Net(Module):
+        def __init__(self):
+            self.first = Layer(2, 3, seed=0)
+            self.blocks = [Layer(3, 3, seed=1), Layer(3, 1, seed=2)]
+            self.scale = Value(1.0)
+            self.frozen = Value(np.ones(2), requires_grad=False)
+            self.tied = self.first  # the same module twice: its parameters are listed once
+
+        def forward(self, x):
+            x = self.first(x)
+            for b in self.blocks:
+                x = b(x)
+            return x * self.scale
+
+    names = [n for n, _ in Net().named_parameters()]
+    assert names == ["first.weight", "first.bias", "blocks.0.weight", "blocks.0.bias",
+                     "blocks.1.weight", "blocks.1.bias", "scale"]
+
+
+def test_zero_grad_resets():
+    net = MLP(3, [2], seed=0)
+    net(np.ones(3)).sum().backward()
+    assert any(np.any(p.grad != 0) for p in net.parameters())
+    net.zero_grad()
+    assert all(np.all(p.grad == 0) for p in net.parameters())
+
+
+def test_sequential_and_activation_modules():
+    net = Sequential(Layer(2, 4, activation=None, seed=0), ReLU(), Layer(4, 4, activation=None, seed=1), Tanh(),
+                     Layer(4, 1, activation=None, seed=2), Sigmoid(), Identity())
+    x = np.array([[0.3, -0.2]])
+    h = np.maximum(x @ net.layers[0].weight.data.T + net.layers[0].bias.data, 0)
+    h = np.tanh(h @ net.layers[2].weight.data.T + net.layers[2].bias.data)
+    o = 1 / (1 + np.exp(-(h @ net.layers[4].weight.data.T + net.layers[4].bias.data)))
+    np.testing.assert_allclose(net(x).data, o, rtol=1e-14)
+    assert Step()(Value(np.array([-0.1, 0.0]))).data.tolist() == [0.0, 1.0]
+    assert len(net.parameters()) == 6

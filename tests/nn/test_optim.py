@@ -1,0 +1,63 @@
+import numpy as np
+import pytest
+
+from tinygrad_nn import Value
+from tinygrad_nn.optim import SGD, Adam
+
+
+def test_sgd_updates_in_place():
+    w = Value(np.array([1.0, -2.0]))
+    ref = w.data
+    (w * w).sum().backward()
+    SGD([w], lr=0.1).step()
+    assert w.data is ref  # the same array, updated in place
+    np.testing.assert_allclose(w.data, [1.0 - 0.2, -2.0 + 0.4])
+
+
+def test_sgd_momentum_matches_pytorch_formula():
+    w = Value(np.array([1.0]))
+    opt = SGD([w], lr=0.1, momentum=0.9)
+    v, x = 0.0, 1.0
+    for _ in range(3):
+        opt.zero_grad()
+        (w * w).sum().backward()
+        opt.step()
+        v = 0.9 * v + 2 * x if _ else 2 * x
+        x = x - 0.1 * v
+    assert w.data[0] == pytest.approx(x, rel=1e-15)
+
+
+def test_adam_matches_reference():
+    w = Value(np.array([0.5, -1.5]))
+    opt = Adam([w], lr=0.01)
+    x, m, v = np.array([0.5, -1.5]), 0.0, 0.0
+    for t in range(1, 6):
+        opt.zero_grad()
+        (w * w * w).sum().backward()
+        opt.step()
+        g = 3 * x ** 2
+        m = 0.9 * m + 0.1 * g
+        v = 0.999 * v + 0.001 * g * g
+        x = x - 0.01 * (m / (1 - 0.9 ** t)) / (np.sqrt(v / (1 - 0.999 ** t)) + 1e-8)
+    np.testing.assert_allclose(w.data, x, rtol=1e-14)
+
+
+def test_scalar_parameters_and_zero_grad():
+    b = Value(2.0)
+    opt = SGD([b], lr=0.5)
+    (b * 3).backward()
+    opt.step()
+    assert b.data == 0.5 and isinstance(b.data, float)
+    opt.zero_grad()
+    assert b.grad == 0.0
+
+
+def test_optimizer_argument_errors():
+    with pytest.raises(ValueError, match="lr must be positive"):
+        SGD([Value(1.0)], lr=0)
+    with pytest.raises(ValueError, match="got no parameters"):
+        SGD([], lr=0.1)
+    with pytest.raises(TypeError, match="parameters must be Values"):
+        SGD([np.ones(2)], lr=0.1)
+    with pytest.raises(ValueError, match="momentum"):
+        SGD([Value(1.0)], lr=0.1, momentum=1.5)

@@ -1,0 +1,124 @@
+"""Pictures: the graph as Graphviz DOT text (no dependency), and matplotlib figures (optional extra `plot`).
+
+>>> from tinygrad_nn import Value
+>>> x = Value(2.0, name="x")
+>>> print(to_dot(x * x + 1).splitlines()[0])
+digraph tinygrad_nn {
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import numpy as np
+
+PLOT_HINT = 'figures need matplotlib: pip install "tinygrad_nn[plot]"'
+
+
+def to_dot(root) -> str:
+    """The graph that computed `root` in Graphviz DOT: one box per node (name or op, payload, grad)."""
+    nodes, edges, stack, seen = [], [], [root], {id(root)}
+    while stack:
+        v = stack.pop()
+        nodes.append(v)
+        for p in v._prev:
+            edges.append((p, v))
+            if id(p) not in seen:
+                seen.add(id(p))
+                stack.append(p)
+
+    def show(x):
+        if x is None:
+            return "-"
+        if isinstance(x, float):
+            return f"{x:.4g}"
+        x = getattr(x, "data", x)
+        return f"{float(x):.4g}" if np.ndim(x) == 0 else f"shape {np.shape(x)}"
+
+    lines = ["digraph tinygrad_nn {", "  rankdir=LR; node [shape=record];"]
+    for v in nodes:
+        label = v.name or v.op or "leaf"
+        lines.append(f'  n{id(v)} [label="{{ {label} | data {show(v.data)} | grad {show(v.grad)} }}"];')
+    lines += [f"  n{id(a)} -> n{id(b)};" for a, b in edges]
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def have_matplotlib() -> bool:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only: works with no screen
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path):
+    """Write the figure atomically: a reader never sees a half-written PNG."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix=".png", dir=folder)
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=110, bbox_inches="tight")
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        fig.clear()
+        _pyplot().close(fig)
+    return path
+
+
+def plot_cost_curve(costs, path, title="C_T during training"):
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.plot(np.arange(len(costs)), costs, color="tab:blue")
+    ax.set_yscale("log")
+    ax.set_xlabel("step")
+    ax.set_ylabel("C_T (log scale)")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    return _save(fig, path)
+
+
+def plot_weight_maps(weights, path, titles=None, shape=(4, 3)):
+    """Each row of `weights` drawn as a `shape` picture (red positive, blue negative)."""
+    plt = _pyplot()
+    weights = np.asarray(weights)
+    n = len(weights)
+    fig, axes = plt.subplots(1, n, figsize=(1.8 * n, 2.6))
+    axes = np.atleast_1d(axes)
+    lim = float(np.abs(weights).max()) or 1.0
+    for i, (ax, w) in enumerate(zip(axes, weights)):
+        im = ax.imshow(w.reshape(shape), cmap="coolwarm", vmin=-lim, vmax=lim)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(titles[i] if titles else f"unit {i}")
+    fig.colorbar(im, ax=list(axes), shrink=0.8)
+    return _save(fig, path)
+
+
+def plot_step_vs_sigmoid(path):
+    from .ops import sigmoid, step
+
+    plt = _pyplot()
+    z = np.linspace(-6, 6, 601)
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.plot(z, step(z), label="unit step (fires when z >= 0)", drawstyle="steps-post")
+    ax.plot(z, sigmoid(z), label="sigmoid 1 / (1 + e^-z)")
+    ax.set_xlabel("z = w . x + b")
+    ax.set_ylabel("a(z)")
+    ax.legend(loc="upper left")
+    ax.grid(alpha=0.3)
+    return _save(fig, path)
