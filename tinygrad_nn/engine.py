@@ -549,7 +549,7 @@ def _give(p, pg, leaves):
     elif pg.__class__ is float:
         pg = np.full(pd.shape, pg, dtype=pd.dtype)
     elif pg.shape != pd.shape:
-        pg = _ops.sum_to(pg, shape=pd.shape)
+        pg = _SUM_TO(pg, pd.shape)
     if p._op is None:
         if leaves:
             p.grad = _accumulate_leaf(p.grad, pg)
@@ -599,34 +599,66 @@ _MANY = object()  # marks a node whose _a holds the tuple of its (more than two)
 # Running a primitive: `apply` is what every op in the table calls.
 
 
+def _node(data, a, b, op, kw):
+    """A node made by an op (op None: a constant result, no inputs kept)."""
+    v = _new(Value)
+    v.data = data
+    v.grad = 0.0 if data.__class__ is float else None
+    v._id = _next_id()
+    v.name = None
+    if op is None:
+        v.requires_grad = False
+        v._a = v._b = v._op = v._kw = None
+    else:
+        v.requires_grad = True
+        v._a, v._b, v._op, v._kw = a, b, op, kw
+    return v
+
+
 def apply(op, inputs, kw):
     """Run primitive `op` on `inputs` (Values, numbers or arrays) with static keywords `kw`.
 
     Without any Value among the inputs it returns the bare payload: that is how gradient rules,
     written with the same ops, run on plain numpy arrays when no graph is wanted.
     """
-    for x in inputs:
-        if isinstance(x, Value):
-            break
+    n = len(inputs)
+    if n == 1:  # one and two inputs are spelled out: this runs for every tensor op
+        a = inputs[0]
+        if not isinstance(a, Value):
+            return op.forward(a, **kw)
+        datas = (a.data,)
+        b = None
+        rg = a.requires_grad
+    elif n == 2:
+        a, b = inputs
+        va, vb = isinstance(a, Value), isinstance(b, Value)
+        if not (va or vb):
+            return op.forward(a, b, **kw)
+        if not va:
+            a = _const(a)
+        if not vb:
+            b = _const(b)
+        datas = (a.data, b.data)
+        rg = a.requires_grad or b.requires_grad
     else:
-        return op.forward(*inputs, **kw) if kw else op.forward(*inputs)
-    nodes = tuple(x if isinstance(x, Value) else _const(x) for x in inputs)
-    datas = [n.data for n in nodes]
+        for x in inputs:
+            if isinstance(x, Value):
+                break
+        else:
+            return op.forward(*inputs, **kw)
+        a = tuple(x if isinstance(x, Value) else _const(x) for x in inputs)
+        b = _MANY
+        datas = tuple(x.data for x in a)
+        rg = any(x.requires_grad for x in a)
     try:
-        out = op.forward(*datas, **kw) if kw else op.forward(*datas)
+        out = op.forward(*datas, **kw)
     except (ValueError, TypeError, IndexError, ZeroDivisionError, OverflowError) as e:
         raise _explain(op, datas, kw, e) from e
     if out.__class__ is not float:
         out = _normalize(out, datas)
-    rg = False
-    if _grad_mode.enabled:
-        for n in nodes:
-            if n.requires_grad:
-                rg = True
-                break
-    if rg:
-        return Value._make(out, nodes, op, kw or None, True)
-    return Value._make(out, (), None, None, False)
+    if rg and _grad_mode.enabled:
+        return _node(out, a, b, op, kw or None)
+    return _node(out, None, None, None, None)
 
 
 def _normalize(out, datas):
@@ -663,3 +695,4 @@ from . import ops as _ops  # noqa: E402  (the op table needs Value, defined abov
 
 _ADD = _ops.OPS["add"]
 _MUL = _ops.OPS["mul"]
+_SUM_TO = _ops.OPS["sum_to"].forward

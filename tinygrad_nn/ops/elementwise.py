@@ -164,15 +164,15 @@ tanh = defop("tanh", lambda x: math.tanh(x) if _is_scalar(x) else np.tanh(x),
 
 
 def _sigmoid(x):
-    # exp of a non-positive number only: no overflow and no warning for any |z|, e.g. +-1000.
+    # 1 / (1 + exp(-z)) is accurate for every z (PyTorch's formula); for z < -709 exp overflows to inf
+    # and the result is the right 0, so that overflow is no error worth a warning (or an exception).
     if _is_scalar(x):
-        if x >= 0:
-            return 1.0 / (1.0 + math.exp(-x))
-        e = math.exp(x)
-        return e / (1.0 + e)
-    e = np.exp(-np.abs(x))
-    r = 1.0 / (1.0 + e)
-    return np.where(x >= 0, r, e * r)
+        return 1.0 / (1.0 + _exp(-x))
+    with np.errstate(over="ignore"):
+        e = np.negative(x, out=np.empty_like(x))  # an array even for 0-d x, so the steps below stay in place
+        np.exp(e, out=e)
+        e += 1.0
+        return np.reciprocal(e, out=e)
 
 
 sigmoid = defop("sigmoid", _sigmoid, lambda g, ans, x: (g * (1.0 - ans) * ans,),  # PyTorch's order

@@ -29,6 +29,8 @@ def _swap_last(x):
 
 def _matmul_vjp(g, ans, a, b):
     sa, sb = shape_of(a), shape_of(b)
+    if len(sa) == 2 and len(sb) == 2:  # the common case, and .T is the swap of the last two axes
+        return g @ b.T, a.T @ g
     if len(sa) == 1 and len(sb) == 1:  # inner product: ans is 0-d
         return g * b, g * a
     # Treat 1-D operands as a row (left) or a column (right) matrix, as numpy does, then undo it.

@@ -31,7 +31,7 @@ def _sum_to_forward(x, shape):
         return x
     lead = len(xshape) - len(shape)
     axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape) if s == 1 and xshape[lead + i] != 1)
-    return np.reshape(np.sum(x, axis=axes), shape)
+    return np.add.reduce(x, axis=axes).reshape(shape)
 
 
 sum_to = defop("sum_to", _sum_to_forward, lambda g, ans, x, shape: (broadcast_to(g, shape=shape_of(x)),))
