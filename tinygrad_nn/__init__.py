@@ -20,6 +20,7 @@ from .ops import (
     exp,
     expand_dims,
     flatten,
+    linear,
     log,
     log_softmax,
     logsumexp,

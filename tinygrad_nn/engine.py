@@ -297,7 +297,7 @@ class Value:
                 v.requires_grad = False
                 v._a = v._b = v._op = None
             return v
-        return _ops.add(self, o)
+        return apply(_ADD, (self, o), _NO_PARAMS)
 
     def __radd__(self, other):
         return _const(other).__add__(self)
@@ -319,7 +319,7 @@ class Value:
                 v.requires_grad = False
                 v._a = v._b = v._op = None
             return v
-        return _ops.mul(self, o)
+        return apply(_MUL, (self, o), _NO_PARAMS)
 
     def __rmul__(self, other):
         return _const(other).__mul__(self)
@@ -594,6 +594,7 @@ def _const(x):
 
 _new = object.__new__
 _MANY = object()  # marks a node whose _a holds the tuple of its (more than two) inputs
+_NO_PARAMS: dict = {}
 
 # ----------------------------------------------------------------------------------------------
 # Running a primitive: `apply` is what every op in the table calls.
@@ -654,7 +655,7 @@ def apply(op, inputs, kw):
         out = op.forward(*datas, **kw)
     except (ValueError, TypeError, IndexError, ZeroDivisionError, OverflowError) as e:
         raise _explain(op, datas, kw, e) from e
-    if out.__class__ is not float:
+    if out.__class__ is not ndarray or datas[0].__class__ is float:  # skip the check in the common case
         out = _normalize(out, datas)
     if rg and _grad_mode.enabled:
         return _node(out, a, b, op, kw or None)
@@ -663,6 +664,8 @@ def apply(op, inputs, kw):
 
 def _normalize(out, datas):
     """A float payload comes only from Python floats: tensors in give an array out (0-d included)."""
+    if out.__class__ is float:
+        return out
     for d in datas:
         if d.__class__ is not float:
             break

@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..engine import Value
-from ..ops import matmul, relu, sigmoid, step, tanh
+from ..ops import linear, matmul, relu, sigmoid, step, tanh
 from .module import Module
 
 ACTIVATIONS: dict[str, Callable | None] = {
@@ -120,7 +120,7 @@ class Layer(Module):
 
     def forward(self, x):
         x = _as_input(x, self.nin, self.weight.dtype, "Layer")
-        z = matmul(x, self.weight.T) + self.bias
+        z = linear(x, self.weight, self.bias)  # x @ Wᵀ + b, one node
         return z if self.activation is None else self.activation(z)
 
     def __repr__(self):

@@ -27,7 +27,7 @@ from .elementwise import (
     tanh,
     where,
 )
-from .linalg import matmul
+from .linalg import linear, matmul
 from .reductions import log_softmax, logsumexp, max, mean, min, softmax, sum
 from .registry import OPINFOS, OPS, Op, OpInfo, defop, register_test
 from .shape import (
@@ -88,7 +88,7 @@ from . import opinfos  # noqa: E402,F401  (registers the built-in ops' property 
 
 __all__ = [
     "OPINFOS", "OPS", "Op", "OpInfo", "abs", "add", "broadcast_to", "clip", "concatenate", "defop", "div", "exp",
-    "expand_dims", "flatten", "getitem", "identity", "log", "log_softmax", "logsumexp", "matmul", "max", "maximum",
+    "expand_dims", "flatten", "getitem", "identity", "linear", "log", "log_softmax", "logsumexp", "matmul", "max", "maximum",
     "mean", "min", "minimum", "mul", "neg", "pow", "power", "reciprocal", "register_test", "relu", "reshape",
     "scatter_add", "sigmoid", "softmax", "sqrt", "squeeze", "stack", "step", "sub", "sum", "sum_to", "tanh",
     "transpose", "where",

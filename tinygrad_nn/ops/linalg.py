@@ -53,3 +53,29 @@ def _matmul_vjp(g, ans, a, b):
 
 matmul = defop("matmul", _matmul_forward, _matmul_vjp,
                "a.shape[-1] must equal b.shape[-2] (or b.shape[0] for a vector b)")
+
+
+def _linear_forward(x, w, b):
+    if np.ndim(w) != 2 or np.shape(b) != (np.shape(w)[0],):
+        raise ValueError(f"linear: weight must have shape (out, in) and bias (out,), got {np.shape(w)} and "
+                         f"{np.shape(b)}")
+    z = _matmul_forward(x, w.T)
+    z += b  # z is a fresh array: adding in place saves a temporary
+    return z
+
+
+def _linear_vjp(g, ans, x, w, b):
+    sx, sw = shape_of(x), shape_of(w)
+    if len(sx) == 2:  # a batch of samples: the common case, spelled out
+        return g @ w, g.T @ x, g
+    if len(sx) == 1:  # one sample: the weight's gradient is the outer product g xᵀ
+        gw = reshape(g, shape=(sw[0], 1)) * reshape(x, shape=(1, sw[1]))
+    else:  # a batch (or batches): sum g_n x_nᵀ over every sample
+        gw = _swap_last(reshape(g, shape=(-1, sw[0]))) @ reshape(x, shape=(-1, sw[1]))
+    return g @ w, gw, g  # the bias gradient is summed over the batch by the engine
+
+
+linear = defop("linear", _linear_forward, _linear_vjp,
+               "x must end in the layer's input size: x.shape[-1] == weight.shape[1]",
+               doc="x @ weight.T + bias: a fully connected layer's z = w . x + b for every unit at once. "
+                   "The same as composing matmul, transpose and add, in one node.")

@@ -3,6 +3,8 @@ reshape back, broadcast_to and sum_to, getitem and scatter-add) is written once 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..engine import Value, shape_of
@@ -36,7 +38,19 @@ def _sum_to_forward(x, shape):
 
 sum_to = defop("sum_to", _sum_to_forward, lambda g, ans, x, shape: (broadcast_to(g, shape=shape_of(x)),))
 
-broadcast_to = defop("broadcast_to", lambda x, shape: np.broadcast_to(x, shape),
+def _broadcast_to_forward(x, shape):
+    if math.prod(shape) > 4096 or np.ndim(x) > len(shape):
+        return np.broadcast_to(x, shape)  # a read-only view: no copy of a large array (or numpy's error)
+    # np.broadcast_to costs microseconds of Python; filling a small new array is faster.
+    out = np.empty(shape, dtype=x.dtype if x.__class__ is np.ndarray else np.float64)
+    try:
+        out[...] = x
+    except ValueError:
+        return np.broadcast_to(x, shape)  # not broadcastable: let numpy say why
+    return out
+
+
+broadcast_to = defop("broadcast_to", _broadcast_to_forward,
                      lambda g, ans, x, shape: (sum_to(g, shape=shape_of(x)),),
                      "the input's shape must broadcast to the target (sizes equal, or 1 in the input)")
 
