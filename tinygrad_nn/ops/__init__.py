@@ -88,7 +88,8 @@ from . import opinfos  # noqa: E402,F401  (registers the built-in ops' property 
 
 __all__ = [
     "OPINFOS", "OPS", "Op", "OpInfo", "abs", "add", "broadcast_to", "clip", "concatenate", "defop", "div", "exp",
-    "expand_dims", "flatten", "getitem", "identity", "linear", "log", "log_softmax", "logsumexp", "matmul", "max", "maximum",
+    "expand_dims", "flatten", "getitem", "identity", "linear",
+    "log", "log_softmax", "logsumexp", "matmul", "max", "maximum",
     "mean", "min", "minimum", "mul", "neg", "pow", "power", "reciprocal", "register_test", "relu", "reshape",
     "scatter_add", "sigmoid", "softmax", "sqrt", "squeeze", "stack", "step", "sub", "sum", "sum_to", "tanh",
     "transpose", "where",

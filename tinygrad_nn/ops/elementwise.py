@@ -108,6 +108,8 @@ def pow(a, b):  # noqa: A001 - mirrors Python's pow for Values
     >>> x = Value(3.0); (x ** 2).backward(); x.grad
     6.0
     """
+    if b.__class__ is int or b.__class__ is float:
+        return power(a, k=b)
     from ..engine import Value
 
     if not isinstance(b, (Value, np.ndarray, list, tuple)) and isinstance(b, (int, float, np.number)):

@@ -10,7 +10,8 @@ from .shape import reshape, sum_to, transpose
 
 
 def _matmul_forward(a, b):
-    sa, sb = np.shape(a), np.shape(b)
+    sa = a.shape if a.__class__ is np.ndarray else ()
+    sb = b.shape if b.__class__ is np.ndarray else ()
     if not sa or not sb:
         raise ValueError(f"matmul: both inputs need at least one axis, got shapes {sa} and {sb}; "
                          f"use * to multiply by a scalar")
@@ -56,7 +57,7 @@ matmul = defop("matmul", _matmul_forward, _matmul_vjp,
 
 
 def _linear_forward(x, w, b):
-    if np.ndim(w) != 2 or np.shape(b) != (np.shape(w)[0],):
+    if w.__class__ is not np.ndarray or b.__class__ is not np.ndarray or w.ndim != 2 or b.shape != w.shape[:1]:
         raise ValueError(f"linear: weight must have shape (out, in) and bias (out,), got {np.shape(w)} and "
                          f"{np.shape(b)}")
     z = _matmul_forward(x, w.T)
