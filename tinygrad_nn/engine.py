@@ -681,7 +681,7 @@ def _normalize(out, datas):
 
 def _explain(op, datas, kw, e):
     shapes = ", ".join(str(shape_of(d)) for d in datas)
-    msg = str(e)
+    msg = str(e).strip()
     if msg.startswith(op.name + ":"):  # the op's forward already explained itself
         return type(e)(msg)
     hint = op.hint or "check the inputs' shapes and values"
