@@ -155,6 +155,10 @@ class Value:
     __array_ufunc__ = None
 
     def __init__(self, data, requires_grad=True, name=None, *, _children=(), _op=""):
+        if not isinstance(requires_grad, (bool, int, np.bool_)):
+            raise TypeError(f"Value: requires_grad must be True or False, got {type(requires_grad).__name__}; "
+                            f"micrograd's Value(data, _children, _op) is its internal constructor: here ops "
+                            f"record their inputs themselves (write a + b, or defop a new op)")
         data = to_payload(data)
         self.data = data
         self.grad = 0.0 if data.__class__ is float else np.zeros_like(data)
@@ -389,16 +393,32 @@ class Value:
             raise ValueError("backward: this Value does not require a gradient (it is a constant, or was made "
                              "under no_grad, or from constants only); make its inputs with requires_grad=True")
         seed = _seed(self, grad, create_graph)
-        order = _reachable(self)
-        if self._op is not None:
-            self.grad = seed
-        else:
+        if self._op is None:  # a leaf is its own gradient
             self.grad = _accumulate_leaf(self.grad, seed)
-        if create_graph:
-            _backward_graph(order)
-        else:
-            with no_grad():
-                _backward_raw(order)
+            return
+        _run_backward(self, seed, create_graph)
+
+
+def _run_backward(root, seed, create_graph, stop=None, keep=True):
+    """The backward pass from root, seeded with `seed`.
+
+    Each leaf's gradients from all paths are summed first and added to its `.grad` once, at the end (as
+    PyTorch does): so a second backward call gives exactly twice the first. With keep=False the leaves'
+    `.grad` are left as they were (for `gradients`).
+    """
+    order, leaves = _reachable(root, stop)
+    before = [leaf.grad for leaf in leaves]
+    for leaf in leaves:
+        leaf.grad = 0.0 if leaf.data.__class__ is float else None
+    root.grad = seed
+    if create_graph:
+        _backward_graph(order)
+    else:
+        with no_grad():
+            _backward_raw(order)
+    for leaf, old in zip(leaves, before):
+        new = leaf.grad
+        leaf.grad = _accumulate_leaf(old, new) if keep and new is not None else old
 
 
 def _seed(out, grad, create_graph):
@@ -413,60 +433,71 @@ def _seed(out, grad, create_graph):
                              f"reduce it to one number first (e.g. y.sum().backward()) or pass "
                              f"y.backward(grad) with an array of shape {d.shape}")
     else:
-        g = data_of(grad) if not create_graph else grad
+        g = grad if isinstance(grad, Value) and create_graph else to_payload(data_of(grad), "backward")
         gshape = shape_of(g)
         if gshape != shape_of(d):
             raise ValueError(f"backward: grad has shape {gshape} but the output has shape {shape_of(d)}; "
                              f"pass a gradient of exactly the output's shape")
         if isinstance(g, Value):
             seed = g
+        elif d.__class__ is float:
+            seed = float(g)
         else:
-            seed = to_payload(g, "backward")
-            if d.__class__ is float:
-                seed = float(seed)
-            else:
-                seed = seed.astype(d.dtype, copy=True)
+            seed = np.array(g, dtype=d.dtype)
     if create_graph and not isinstance(seed, Value):
         seed = Value._make(seed, (), None, None, False)
     return seed
 
 
 def _reachable(root, stop=None):
-    """Every op node that needs a gradient and leads to root, latest first (a reverse topological order).
-    Leaves are left out: they have no rule to run, and receive their gradients from their consumers.
+    """The op nodes that need a gradient and lead to root, latest first (a reverse topological order),
+    and the leaves they reach.
 
-    Intermediate nodes lose any gradient from an earlier backward call on the way (scalars restart at 0.0,
-    tensors at None: no zeros are allocated for them). The walk does not go past the nodes in `stop`.
+    Their gradients are reset on the way, so no node carries a stale gradient from an earlier backward
+    call (scalars restart at 0.0, tensors at None: no zeros are allocated for them). The walk does not
+    go past, and does not list, the nodes in `stop` (the inputs of a `gradients` call).
     """
     seen = {root}
     stack = [root]
     order = []
-    push, visit, add = stack.append, order.append, seen.add
+    leaves = []
+    push, add = stack.append, seen.add
     while stack:
         node = stack.pop()
-        visit(node)
+        if stop is not None and node in stop:
+            continue
+        order.append(node)
         a = node._a
-        if a is None or (stop is not None and node in stop):
+        if a is None:
             continue
         b = node._b
         if b is _MANY:
             for p in a:
-                if p._op is not None and p.requires_grad and p not in seen:
+                if p.requires_grad and p not in seen:
                     add(p)
-                    push(p)
-                    p.grad = None if p.data.__class__ is not float else 0.0
+                    if p._op is None:
+                        leaves.append(p)
+                    else:
+                        push(p)
+                        p.grad = None if p.data.__class__ is not float else 0.0
             continue
         # One or two inputs: spelled out, as this loop runs once per node of the graph.
-        if a._op is not None and a.requires_grad and a not in seen:
+        if a.requires_grad and a not in seen:
             add(a)
-            push(a)
-            a.grad = None if a.data.__class__ is not float else 0.0
-        if b is not None and b._op is not None and b.requires_grad and b not in seen:
+            if a._op is None:
+                leaves.append(a)
+            else:
+                push(a)
+                a.grad = None if a.data.__class__ is not float else 0.0
+        if b is not None and b.requires_grad and b not in seen:
             add(b)
-            push(b)
-            b.grad = None if b.data.__class__ is not float else 0.0
+            if b._op is None:
+                leaves.append(b)
+            else:
+                push(b)
+                b.grad = None if b.data.__class__ is not float else 0.0
     order.sort(key=_by_id, reverse=True)
-    return order
+    return order, leaves
 
 
 def gradients(output, inputs, grad=None, create_graph=False):
@@ -480,25 +511,23 @@ def gradients(output, inputs, grad=None, create_graph=False):
             raise ValueError("gradients: inputs must be nodes made by an op; wrap a leaf with ops.identity(x)")
     if not output.requires_grad:
         return [None] * len(inputs)
-    order = _reachable(output, stop=set(inputs))
+    stop = set(inputs)
     for x in inputs:
-        x.grad = None
-    output.grad = _seed(output, grad, create_graph)
-    if create_graph:
-        _backward_graph(order, leaves=False)
-    else:
-        with no_grad():
-            _backward_raw(order, leaves=False)
+        x.grad = None if x.data.__class__ is not float else 0.0
+    if output in stop:  # d x / d x
+        return [_seed(output, grad, create_graph) if x is output else x.grad for x in inputs]
+    _run_backward(output, _seed(output, grad, create_graph), create_graph, stop=stop, keep=False)
     found = [x.grad for x in inputs]
-    for node in order:  # scratch gradients would keep the graph alive (and, when differentiable, in cycles)
-        if node._op is not None:
-            node.grad = None
+    # Scratch gradients would keep the graph alive (and, when differentiable, in reference cycles).
+    order, _ = _reachable(output, stop)
+    for node in order + list(inputs):
+        node.grad = None
     return found
 
 
 def _accumulate_leaf(old, g):
-    # Leaves keep what earlier backward calls gave them, as in micrograd and PyTorch.
-    if old.__class__ is ndarray and g.__class__ is ndarray and old.shape == g.shape:
+    """A leaf's gradient plus what this backward pass found for it (leaves accumulate, as in micrograd)."""
+    if old.__class__ is ndarray and not isinstance(g, Value) and np.shape(g) == old.shape:
         old += g  # in place: keeps the dtype (float32 stays float32) and any reference to the array
         return old
     if old is None:
@@ -506,7 +535,7 @@ def _accumulate_leaf(old, g):
     return old + g  # floats, Values (create_graph), or an int 0 from micrograd-style zero_grad
 
 
-def _backward_raw(order, leaves=True):
+def _backward_raw(order):
     for node in order:
         op = node._op
         g = node.grad
@@ -515,30 +544,28 @@ def _backward_raw(order, leaves=True):
         a, b, kw = node._a, node._b, node._kw
         if b is None:
             (ga,) = op.vjp(g, node.data, a.data) if kw is None else op.vjp(g, node.data, a.data, **kw)
-            _give(a, ga, leaves)
+            _give(a, ga)
         elif b is _MANY:
             grads = op.vjp(g, node.data, *[p.data for p in a], **(kw or {}))
             for p, pg in zip(a, grads):
-                _give(p, pg, leaves)
+                _give(p, pg)
         else:
             if kw is None:
                 ga, gb = op.vjp(g, node.data, a.data, b.data)
             else:
                 ga, gb = op.vjp(g, node.data, a.data, b.data, **kw)
             # Scalars, by far the most common case in micrograd-style graphs, are added here directly.
-            if (ga.__class__ is float and a.grad.__class__ is float and a.requires_grad
-                    and (leaves or a._op is not None)):
+            if ga.__class__ is float and a.grad.__class__ is float and a.requires_grad:
                 a.grad += ga
             else:
-                _give(a, ga, leaves)
-            if (gb.__class__ is float and b.grad.__class__ is float and b.requires_grad
-                    and (leaves or b._op is not None)):
+                _give(a, ga)
+            if gb.__class__ is float and b.grad.__class__ is float and b.requires_grad:
                 b.grad += gb
             else:
-                _give(b, gb, leaves)
+                _give(b, gb)
 
 
-def _give(p, pg, leaves):
+def _give(p, pg):
     """Add gradient pg to input p: fitted to p's shape (un-broadcast) and kind (float or array)."""
     if pg is None or not p.requires_grad:
         return
@@ -546,26 +573,20 @@ def _give(p, pg, leaves):
     if pd.__class__ is float:
         if pg.__class__ is not float:
             pg = float(pg) if np.ndim(pg) == 0 else float(np.sum(pg))
-    elif pg.__class__ is float:
+    elif pg.__class__ is not ndarray:  # a number (or numpy scalar) for a tensor input
         pg = np.full(pd.shape, pg, dtype=pd.dtype)
     elif pg.shape != pd.shape:
         pg = _SUM_TO(pg, pd.shape)
-    if p._op is None:
-        if leaves:
-            p.grad = _accumulate_leaf(p.grad, pg)
-    else:
-        old = p.grad
-        p.grad = pg if old is None else old + pg
+    old = p.grad
+    p.grad = pg if old is None else old + pg  # never in place: pg may be another node's array
 
 
-def _backward_graph(order, leaves=True):
+def _backward_graph(order):
     # The same walk, but the rules run on Values, so every gradient is itself a differentiable node.
     for node in order:
         op = node._op
         g = node.grad
-        if op is None or g is None:
-            continue
-        if not isinstance(g, Value):  # a scalar intermediate that no path reached keeps its 0.0
+        if op is None or not isinstance(g, Value):  # 0.0 or None: no path reached this node
             continue
         prev = node._prev
         grads = op.vjp(g, node, *prev, **(node._kw or {}))
@@ -579,12 +600,8 @@ def _backward_graph(order, leaves=True):
                     pg = _ops.sum_to(pg, shape=())
             elif pg.shape != p.shape:
                 pg = _ops.sum_to(pg, shape=p.shape)
-            if p._op is None:
-                if leaves:
-                    p.grad = _accumulate_leaf(p.grad, pg)
-            else:
-                old = p.grad
-                p.grad = pg if (old is None or old.__class__ is float) else old + pg
+            old = p.grad
+            p.grad = pg if not isinstance(old, Value) else old + pg
 
 
 def _const(x):
@@ -680,16 +697,23 @@ def _normalize(out, datas):
 
 
 def _explain(op, datas, kw, e):
-    shapes = ", ".join(str(shape_of(d)) for d in datas)
+    """The forward's exception, re-raised with the op's name, the input shapes and a hint."""
     msg = str(e).strip()
-    if msg.startswith(op.name + ":"):  # the op's forward already explained itself
-        return type(e)(msg)
-    hint = op.hint or "check the inputs' shapes and values"
+    if isinstance(e, ZeroDivisionError):
+        # Scalars follow Python (and micrograd): dividing a float by 0.0 raises; numpy arrays give inf.
+        values = ", ".join(repr(d) for d in datas)
+        return ZeroDivisionError(f"{op.name}: division by zero on the scalars {values} ({msg}); as in Python, a "
+                                 f"float divided by 0.0 raises: guard the divisor (or use tensors, which give inf)")
+    if msg.startswith(op.name + ":"):  # the op's forward explained itself already
+        return type(e)(msg) if type(e) in (ValueError, TypeError, IndexError) else ValueError(msg)
+    shapes = ", ".join(str(shape_of(d)) for d in datas)
     params = "".join(f", {k}={v!r}" for k, v in kw.items()) if kw else ""
-    cls = e.__class__ if e.__class__ in (ValueError, TypeError, IndexError) else ValueError
-    if isinstance(e, IndexError):
+    hint = op.hint or "check the inputs' shapes and values"
+    if isinstance(e, IndexError) and not isinstance(e, ValueError):
         cls = IndexError
-    elif isinstance(e, ValueError):  # numpy's AxisError is a ValueError and an IndexError
+    elif isinstance(e, TypeError):
+        cls = TypeError
+    else:  # ValueError, numpy's AxisError (a ValueError and an IndexError), OverflowError
         cls = ValueError
     return cls(f"{op.name}: cannot apply to inputs of shapes {shapes}{params}: {msg}; {hint}")
 

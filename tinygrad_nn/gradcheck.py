@@ -52,7 +52,7 @@ def _eval(f, payloads):
 
 def _vjp(f, payloads, v):
     wrt, out = _run(f, payloads)
-    v = float(v) if out.data.__class__ is float else np.asarray(v, dtype=out.dtype).reshape(out.shape)
+    v = float(np.reshape(v, ())) if out.data.__class__ is float else np.asarray(v, dtype=out.dtype).reshape(out.shape)
     grads = gradients(out, wrt, grad=v)
     return [np.zeros(np.shape(p)) if g is None else _as_array(g).reshape(np.shape(p)) for g, p in zip(grads, payloads)]
 
@@ -142,7 +142,7 @@ def gradgradcheck(f, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
     def vjp_of_f(*xs):
         wrt = [identity(x) for x in xs]
         out = f(*wrt)
-        vv = float(v) if out.data.__class__ is float else v.astype(out.dtype)
+        vv = float(np.reshape(v, ())) if out.data.__class__ is float else v.astype(out.dtype)
         grads = gradients(out, wrt, grad=vv, create_graph=True)
         parts = [flatten(g if isinstance(g, Value) else Value._make(np.zeros(x.shape), (), None, None, False))
                  for g, x in zip(grads, xs)]

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import functools
 
+import numpy as np
+
 from . import engine
-from .engine import Value, gradients, shape_of
+from .engine import Value, gradients
 from .ops import identity
 
 
@@ -55,7 +57,9 @@ def value_and_grad(f, argnums=0):
             grads = gradients(out, wrt, create_graph=nested)
         finally:
             engine._grad_mode.enabled = prev_mode
-        grads = [_zeros_like(x) if g is None else g for g, x in zip(grads, wrt)]
+        grads = [_zeros_like(x, nested) if g is None else g for g, x in zip(grads, wrt)]
+        if nested:  # Values in, Values out: even for an input f ignores
+            grads = [g if isinstance(g, Value) else Value(g, requires_grad=False) for g in grads]
         if not nested:
             grads = [_plain(g, x) for g, x in zip(grads, wrt)]
             value = out.data
@@ -83,15 +87,15 @@ def grad(f, argnums=0):
     return wrapped
 
 
-def _zeros_like(x):
-    import numpy as np
-
+def _zeros_like(x, as_value):
+    """The gradient of an input f does not use: zero (a constant Value when Values went in)."""
     d = x.data
-    return 0.0 if d.__class__ is float else np.zeros_like(d)
+    zero = 0.0 if d.__class__ is float else np.zeros_like(d)
+    return Value(zero, requires_grad=False) if as_value else zero
 
 
 def _plain(g, x):
     g = g.data if isinstance(g, Value) else g
-    if x.data.__class__ is float and g.__class__ is not float:
-        return float(g)
-    return g if shape_of(g) == x.shape else g.reshape(x.shape)
+    if x.data.__class__ is float:
+        return g if g.__class__ is float else float(g)
+    return np.asarray(g, dtype=x.dtype).reshape(x.shape)
