@@ -597,7 +597,9 @@ def _backward_graph(order):
                 pg = Value._make(to_payload(pg), (), None, None, False)
             if p.data.__class__ is float:
                 if pg.data.__class__ is not float:
-                    pg = _ops.sum_to(pg, shape=())
+                    # A float input gets a float gradient: the 0-d sum, re-labelled as a scalar node.
+                    total = _ops.sum_to(pg, shape=())
+                    pg = _node(float(total.data), total, None, _IDENTITY if total.requires_grad else None, None)
             elif pg.shape != p.shape:
                 pg = _ops.sum_to(pg, shape=p.shape)
             old = p.grad
@@ -723,3 +725,4 @@ from . import ops as _ops  # noqa: E402  (the op table needs Value, defined abov
 _ADD = _ops.OPS["add"]
 _MUL = _ops.OPS["mul"]
 _SUM_TO = _ops.OPS["sum_to"].forward
+_IDENTITY = _ops.OPS["identity"]

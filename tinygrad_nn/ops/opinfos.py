@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from .elementwise import abs, clip, exp, log, maximum, minimum, reciprocal, relu, sigmoid, sqrt, step, tanh, where
-from .linalg import matmul
+from .linalg import linear, matmul
 from .reductions import log_softmax, logsumexp, max, mean, min, softmax, sum
 from .registry import OpInfo, register_test
 from .shape import broadcast_to, concatenate, expand_dims, flatten, reshape, squeeze, stack, transpose
@@ -98,6 +98,13 @@ def _concat_sample(rng):
     return arrays, {"axis": axis}
 
 
+def _linear_sample(rng):
+    """x of shape (in,), (n, in) or (b, n, in); a weight (out, in) and a bias (out,), as Layer uses them."""
+    n_in, n_out = (int(s) for s in rng.integers(1, 4, size=2))
+    lead = [(), (int(rng.integers(1, 4)),), (2, int(rng.integers(1, 3)))][rng.integers(3)]
+    return [rng.uniform(-2, 2, lead + (n_in,)), rng.uniform(-2, 2, (n_out, n_in)), rng.uniform(-2, 2, n_out)], {}
+
+
 def _mask(shape):
     """A fixed True/False pattern of the given shape (both values once there are two elements)."""
     return np.arange(int(np.prod(shape, dtype=np.int64))).reshape(shape) % 3 != 1
@@ -114,8 +121,9 @@ def _getitem_params(shape):
         {"index": (Ellipsis, np.array([last - 1, 0, last - 1]))},  # repeated, on the last axis
     ]
     if len(shape) >= 2:
-        ps += [{"index": (0, slice(None), None)}, {"index": (np.array([1, 0, 1]) % n, np.array([0, 0, last - 1]))},
-               {"index": (slice(None), np.array([[0, 0], [last - 1, 0]]))}]
+        m = shape[1]
+        ps += [{"index": (0, slice(None), None)}, {"index": (np.array([1, 0, 1]) % n, np.array([0, 0, m - 1]))},
+               {"index": (slice(None), np.array([[0, 0], [m - 1, 0]]))}]
     return ps
 
 
@@ -209,6 +217,7 @@ register_test(OpInfo("where", lambda a, b, cond: where(cond, a, b), lambda a, b,
 
 # matmul: the test draws 1-D . 1-D, 2-D . 1-D, 1-D . 2-D, 2-D . 2-D and batched operands (broadcast batch too).
 register_test(OpInfo("matmul", matmul, np.matmul, nargs=2, shapes="matmul", scalar=False))
+register_test(OpInfo("linear", linear, lambda x, w, b: x @ w.T + b, nargs=3, scalar=False, sample=_linear_sample))
 
 # Reductions. max and min get inputs without ties (tied maxima share the gradient: a kink).
 register_test(OpInfo("sum", sum, np.sum, params=_reduce_params))

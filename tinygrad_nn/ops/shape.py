@@ -21,9 +21,16 @@ def _transpose_forward(x, axes=None):
     return np.transpose(x, axes)
 
 
-transpose = defop("transpose", _transpose_forward,
-                  lambda g, ans, x, axes=None: (transpose(g, axes=None if axes is None else tuple(np.argsort(axes))),),
-                  "axes must be a permutation of range(ndim)")
+def _transpose_vjp(g, ans, x, axes=None):
+    if axes is None:
+        return (transpose(g),)
+    # Fix (property tests): numpy takes negative axes too; argsort of (-1, 0) is (0, 1), not the inverse
+    # permutation of (1, 0), so the axes are made non-negative first.
+    n = len(shape_of(x))
+    return (transpose(g, axes=tuple(np.argsort([a % n for a in axes]))),)
+
+
+transpose = defop("transpose", _transpose_forward, _transpose_vjp, "axes must be a permutation of range(ndim)")
 
 
 def _sum_to_forward(x, shape):
@@ -44,7 +51,9 @@ def _broadcast_to_forward(x, shape):
     if math.prod(shape) > 4096 or np.ndim(x) > len(shape):
         return np.broadcast_to(x, shape)  # a read-only view: no copy of a large array (or numpy's error)
     # np.broadcast_to costs microseconds of Python; filling a small new array is faster.
-    out = np.empty(shape, dtype=x.dtype if x.__class__ is np.ndarray else np.float64)
+    # Fix (property tests): a numpy scalar (what numpy's arithmetic on 0-d arrays returns) keeps its dtype
+    # too; np.float32 used to become float64.
+    out = np.empty(shape, dtype=x.dtype if isinstance(x, (np.ndarray, np.generic)) else np.float64)
     try:
         out[...] = x
     except ValueError:
@@ -70,7 +79,9 @@ def _getitem_forward(x, index):
 
 
 def _scatter_add_forward(g, index, shape):
-    out = np.zeros(shape, dtype=np.result_type(g, np.float32) if isinstance(g, np.ndarray) else np.float64)
+    # Fix (property tests): np.generic too, so that a float32 numpy scalar gradient stays float32.
+    out = np.zeros(shape, dtype=np.result_type(g, np.float32) if isinstance(g, (np.ndarray, np.generic))
+                   else np.float64)
     if _is_basic(index):
         out[index] += g
     else:
@@ -177,6 +188,10 @@ def flatten(x):
 def squeeze(x, axis=None):
     """Drop axes of size 1 (all of them, or those in `axis`)."""
     shape = shape_of(x)
+    if axis is not None:
+        for a in np.atleast_1d(axis):
+            if not -len(shape) <= a < len(shape):
+                raise ValueError(f"squeeze: axis {int(a)} is out of range for shape {shape}")
     axes = range(len(shape)) if axis is None else [a % len(shape) for a in np.atleast_1d(axis)]
     for a in axes:
         if axis is not None and shape[a] != 1:
