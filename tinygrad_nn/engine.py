@@ -24,6 +24,7 @@ Why the node looks the way it does:
 from __future__ import annotations
 
 import itertools
+import sys
 import threading
 from operator import attrgetter
 
@@ -35,6 +36,7 @@ ndarray = np.ndarray
 # reachable nodes by this number is all the backward pass needs, and it needs no recursion.
 _next_id = itertools.count().__next__
 _by_id = attrgetter("_id")
+_getrefcount = getattr(sys, "getrefcount", None)  # CPython; elsewhere gradients are always copied
 
 
 class _GradMode(threading.local):
@@ -413,12 +415,23 @@ def _run_backward(root, seed, create_graph, stop=None, keep=True):
     root.grad = seed
     if create_graph:
         _backward_graph(order)
-    else:
-        with no_grad():
-            _backward_raw(order)
+    else:  # the rules see bare payloads here, so they record no graph: no need for no_grad
+        _backward_raw(order)
     for leaf, old in zip(leaves, before):
         new = leaf.grad
-        leaf.grad = _accumulate_leaf(old, new) if keep and new is not None else old
+        if not keep or new is None:
+            leaf.grad = old
+        elif old is not None or not _owned(new, leaf):
+            leaf.grad = _accumulate_leaf(old, new)
+        # else: a leaf whose .grad was None (optimizer.zero_grad) simply keeps the array made for it
+
+
+def _owned(g, leaf):
+    """Whether array g can become leaf's .grad without a copy: it is a fresh, writable array of the
+    leaf's dtype that nothing else refers to (not another node's gradient, not a view of one).
+    References: leaf.grad, the caller's name, this argument and getrefcount's own."""
+    return (g.__class__ is ndarray and g.base is None and g.flags.writeable and g.dtype == leaf.data.dtype
+            and _getrefcount is not None and _getrefcount(g) <= 4)
 
 
 def _seed(out, grad, create_graph):
@@ -545,9 +558,15 @@ def _backward_raw(order):
         if b is None:
             (ga,) = op.vjp(g, node.data, a.data) if kw is None else op.vjp(g, node.data, a.data, **kw)
             _give(a, ga)
-        elif b is _MANY:
-            grads = op.vjp(g, node.data, *[p.data for p in a], **(kw or {}))
-            for p, pg in zip(a, grads):
+        elif b is _MANY or op.vjps is not None:
+            inputs = a if b is _MANY else (a, b)
+            datas = [p.data for p in inputs]
+            kw = kw or _NO_PARAMS
+            if op.vjps is None:
+                grads = op.vjp(g, node.data, *datas, **kw)
+            else:  # per-input rules: only for the inputs that need a gradient
+                grads = [r(g, node.data, *datas, **kw) if p.requires_grad else None for r, p in zip(op.vjps, inputs)]
+            for p, pg in zip(inputs, grads):
                 _give(p, pg)
         else:
             if kw is None:
@@ -589,7 +608,11 @@ def _backward_graph(order):
         if op is None or not isinstance(g, Value):  # 0.0 or None: no path reached this node
             continue
         prev = node._prev
-        grads = op.vjp(g, node, *prev, **(node._kw or {}))
+        kw = node._kw or _NO_PARAMS
+        if op.vjps is None:
+            grads = op.vjp(g, node, *prev, **kw)
+        else:
+            grads = [r(g, node, *prev, **kw) if p.requires_grad else None for r, p in zip(op.vjps, prev)]
         for p, pg in zip(prev, grads):
             if pg is None or not p.requires_grad:
                 continue

@@ -28,13 +28,6 @@ def _params(params):
     return params
 
 
-def _grad(p):
-    g = p.grad
-    if isinstance(g, Value):  # after backward(create_graph=True)
-        g = g.data
-    return g
-
-
 class Optimizer:
     def __init__(self, params, lr):
         if not lr > 0:
@@ -42,16 +35,24 @@ class Optimizer:
         self.params = _params(params)
         self.lr = lr
 
-    def zero_grad(self):
+    def zero_grad(self, set_to_none=True):
+        """Forget the gradients. As in PyTorch, .grad becomes None (the next backward then stores its
+        gradient without adding it to zeros); set_to_none=False fills the arrays with zeros instead."""
         for p in self.params:
-            if isinstance(p.grad, np.ndarray):
-                p.grad.fill(0.0)  # in place: the array is reused by the next backward
+            if set_to_none:
+                p.grad = None
+            elif isinstance(p.grad, np.ndarray):
+                p.grad.fill(0.0)
             else:
                 p.zero_grad()
 
     def step(self):
         for i, p in enumerate(self.params):
-            g = _grad(p)
+            g = p.grad
+            if g is None:  # no gradient reached this parameter
+                continue
+            if isinstance(g, Value):  # after backward(create_graph=True)
+                g = g.data
             delta = self._delta(i, g)
             if p.data.__class__ is float:
                 p.data = p.data - float(delta)
@@ -68,15 +69,21 @@ class SGD(Optimizer):
             raise ValueError(f"SGD: momentum must be in [0, 1), got {momentum!r}")
         self.momentum = momentum
         self._velocity = [None] * len(self.params)
+        self._scratch = [None] * len(self.params)
 
     def _delta(self, i, g):
         if self.momentum:
             v = self._velocity[i]
-            # A copy: g is the parameter's own .grad array, which zero_grad clears in place.
+            # A copy: g is the parameter's own .grad array, which zero_grad may clear in place.
             v = np.array(g, copy=True) if v is None else self.momentum * v + g
             self._velocity[i] = v
             g = v
-        return self.lr * g
+        if g.__class__ is not np.ndarray:
+            return self.lr * g
+        buf = self._scratch[i]
+        if buf is None or buf.shape != g.shape or buf.dtype != g.dtype:
+            buf = self._scratch[i] = np.empty_like(g)
+        return np.multiply(g, self.lr, out=buf)  # into a buffer kept between steps: no allocation per step
 
 
 class Adam(Optimizer):

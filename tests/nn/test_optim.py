@@ -49,7 +49,37 @@ def test_scalar_parameters_and_zero_grad():
     opt.step()
     assert b.data == 0.5 and isinstance(b.data, float)
     opt.zero_grad()
+    assert b.grad is None  # PyTorch's default: the next backward stores its gradient afresh
+    (b * 3).backward()
+    assert b.grad == 3.0
+    opt.zero_grad(set_to_none=False)
     assert b.grad == 0.0
+
+
+def test_zero_grad_to_none_never_shares_gradient_arrays():
+    a, b = Value(np.ones(3)), Value(np.ones(3))
+    opt = SGD([a, b], lr=0.1)
+    opt.zero_grad()
+    (a + b).sum().backward()  # add hands the same upstream array to both inputs
+    assert a.grad is not b.grad and not np.shares_memory(a.grad, b.grad)
+    a.grad[0] = 5.0
+    assert b.grad[0] == 1.0
+    opt.zero_grad()
+    w = Value(np.ones((2, 3)), requires_grad=True)
+    (w * 2.0).sum().backward()
+    w.grad += 1  # the gradient array is the parameter's own and writable
+    np.testing.assert_array_equal(w.grad, np.full((2, 3), 3.0))
+
+
+def test_step_skips_parameters_without_gradient():
+    used, unused = Value(np.ones(2)), Value(np.ones(2))
+    opt = SGD([used, unused], lr=0.5)
+    opt.zero_grad()
+    (used * 2.0).sum().backward()
+    opt.step()
+    np.testing.assert_array_equal(used.data, [0.0, 0.0])
+    np.testing.assert_array_equal(unused.data, [1.0, 1.0])
+    assert unused.grad is None
 
 
 def test_optimizer_argument_errors():

@@ -65,18 +65,19 @@ def _linear_forward(x, w, b):
     return z
 
 
-def _linear_vjp(g, ans, x, w, b):
+def _linear_grad_w(g, ans, x, w, b):
     sx, sw = shape_of(x), shape_of(w)
-    if len(sx) == 2:  # a batch of samples: the common case, spelled out
-        return g @ w, g.T @ x, g
-    if len(sx) == 1:  # one sample: the weight's gradient is the outer product g xᵀ
-        gw = reshape(g, shape=(sw[0], 1)) * reshape(x, shape=(1, sw[1]))
-    else:  # a batch (or batches): sum g_n x_nᵀ over every sample
-        gw = _swap_last(reshape(g, shape=(-1, sw[0]))) @ reshape(x, shape=(-1, sw[1]))
-    return g @ w, gw, g  # the bias gradient is summed over the batch by the engine
+    if len(sx) == 2:  # a batch of samples: sum g_n x_nᵀ over them
+        return g.T @ x
+    if len(sx) == 1:  # one sample: the outer product g xᵀ
+        return reshape(g, shape=(sw[0], 1)) * reshape(x, shape=(1, sw[1]))
+    return _swap_last(reshape(g, shape=(-1, sw[0]))) @ reshape(x, shape=(-1, sw[1]))  # batches of batches
 
 
-linear = defop("linear", _linear_forward, _linear_vjp,
+linear = defop("linear", _linear_forward,
+               (lambda g, ans, x, w, b: g @ w,  # rarely needed: the data batch into a layer is a constant
+                _linear_grad_w,
+                lambda g, ans, x, w, b: g),  # summed over the batch by the engine
                "x must end in the layer's input size: x.shape[-1] == weight.shape[1]",
                doc="x @ weight.T + bias: a fully connected layer's z = w . x + b for every unit at once. "
                    "The same as composing matmul, transpose and add, in one node.")

@@ -9,7 +9,7 @@ import builtins
 
 import numpy as np
 
-from ..engine import data_of, shape_of
+from ..engine import Value, data_of, shape_of
 from .elementwise import div, exp, neg, sub
 from .registry import defop
 from .shape import broadcast_to, reshape
@@ -47,6 +47,8 @@ def _kept_shape(shape, axis):
 
 def _spread(g, shape, axis, keepdims):
     """Send a reduction's output gradient back over the reduced axes (the adjoint of summing)."""
+    if axis is None and g.__class__ is not Value:  # a full reduction in a plain backward pass: fill
+        return np.full(shape, g, dtype=g.dtype if isinstance(g, (np.ndarray, np.generic)) else np.float64)
     if not keepdims:
         g = reshape(g, shape=_kept_shape(shape, axis))
     return broadcast_to(g, shape=shape)

@@ -1,7 +1,8 @@
 """The op table: every primitive is a forward and a gradient rule (a vector-Jacobian product), side by side.
 
 A rule has the signature ``vjp(g, ans, *inputs, **params) -> one gradient per input`` where `g` is the
-gradient of the output, `ans` the output and `inputs` the op's inputs. Rules are written with the ops
+gradient of the output, `ans` the output and `inputs` the op's inputs (or a tuple of rules, one per input,
+when some inputs are often constants and their gradient is costly). Rules are written with the ops
 themselves (``g * ans``, ``broadcast_to(g, shape)``...), so the same rule runs on bare numpy payloads in an
 ordinary backward pass and on Values when ``backward(create_graph=True)`` asks for a differentiable one.
 A rule never un-broadcasts: the engine sums each gradient to its input's shape, once, centrally.
@@ -33,10 +34,16 @@ class Op(str):
     as a label (its graph-drawing code, for one), keeps working.
     """
 
-    def __new__(cls, name: str, forward: Callable, vjp: Callable, hint: str = "", doc: str | None = None):
+    def __new__(cls, name: str, forward: Callable, vjp, hint: str = "", doc: str | None = None):
         op = super().__new__(cls, name)
         op.forward = forward
-        op.vjp = vjp
+        if callable(vjp):
+            op.vjp, op.vjps = vjp, None
+        else:
+            # One rule per input, as in HIPS autograd: the engine runs only the rules of the inputs that
+            # need a gradient (the data batch into a layer needs none, and its rule is a whole matmul).
+            op.vjps = tuple(vjp)
+            op.vjp = lambda g, ans, *inputs, **params: tuple(r(g, ans, *inputs, **params) for r in op.vjps)
         op.hint = hint
         op.__doc__ = doc or forward.__doc__
         return op
@@ -59,8 +66,10 @@ class Op(str):
 OPS: dict[str, Op] = {}
 
 
-def defop(name: str, forward: Callable, vjp: Callable, hint: str = "", doc: str | None = None) -> Op:
-    """Register a primitive: `forward(*payloads, **params)` and `vjp(g, ans, *inputs, **params)`.
+def defop(name: str, forward: Callable, vjp, hint: str = "", doc: str | None = None) -> Op:
+    """Register a primitive: `forward(*payloads, **params)` and `vjp(g, ans, *inputs, **params)`, which
+    returns one gradient per input; or `vjp` as a tuple of such rules, one per input, each returning its
+    input's gradient (then only the rules of inputs that need a gradient run).
 
     Inputs are positional (Values, numbers or arrays; they may receive gradients); static parameters
     such as an axis or a shape are keywords. `hint` is appended to error messages raised by the forward.
