@@ -44,6 +44,10 @@ class _GradMode(threading.local):
 
 
 _grad_mode = _GradMode()
+# How many no_grad blocks are open, in any thread. While none is (almost always), the hot paths can skip
+# the thread-local flag, whose lookup costs twice an ordinary one.
+_paused = 0
+_paused_lock = threading.Lock()
 
 
 def is_grad_enabled() -> bool:
@@ -62,12 +66,18 @@ class no_grad:
     """
 
     def __enter__(self):
+        global _paused
+        with _paused_lock:
+            _paused += 1
         self._prev = _grad_mode.enabled
         _grad_mode.enabled = False
         return self
 
     def __exit__(self, *exc):
+        global _paused
         _grad_mode.enabled = self._prev
+        with _paused_lock:
+            _paused -= 1
         return False
 
     def __call__(self, fn):
@@ -92,6 +102,8 @@ def to_payload(x, where="Value"):
     """
     cls = x.__class__
     if cls is float:
+        return x
+    if cls is ndarray and x.dtype.kind == "f":  # the common case for tensors: nothing to convert
         return x
     if cls is int or cls is bool:
         return float(x)
@@ -296,7 +308,7 @@ class Value:
             v.name = None
             v._kw = None
             v._id = _next_id()
-            if (self.requires_grad or o.requires_grad) and _grad_mode.enabled:
+            if (self.requires_grad or o.requires_grad) and (_paused == 0 or _grad_mode.enabled):
                 v.requires_grad = True
                 v._a, v._b, v._op = self, o, _ADD
             else:
@@ -318,7 +330,7 @@ class Value:
             v.name = None
             v._kw = None
             v._id = _next_id()
-            if (self.requires_grad or o.requires_grad) and _grad_mode.enabled:
+            if (self.requires_grad or o.requires_grad) and (_paused == 0 or _grad_mode.enabled):
                 v.requires_grad = True
                 v._a, v._b, v._op = self, o, _MUL
             else:
@@ -470,15 +482,13 @@ def _reachable(root, stop=None):
     call (scalars restart at 0.0, tensors at None: no zeros are allocated for them). The walk does not
     go past, and does not list, the nodes in `stop` (the inputs of a `gradients` call).
     """
-    seen = {root}
+    seen = {root} if stop is None else {root, *stop}  # stop nodes count as seen: never entered
     stack = [root]
     order = []
     leaves = []
     push, add = stack.append, seen.add
     while stack:
         node = stack.pop()
-        if stop is not None and node in stop:
-            continue
         order.append(node)
         a = node._a
         if a is None:
@@ -558,8 +568,8 @@ def _backward_raw(order):
         if b is None:
             (ga,) = op.vjp(g, node.data, a.data) if kw is None else op.vjp(g, node.data, a.data, **kw)
             _give(a, ga)
-        elif b is _MANY or op.vjps is not None:
-            inputs = a if b is _MANY else (a, b)
+        elif b is _MANY:  # three or more inputs (per-input rules are used here; one and two take all)
+            inputs = a
             datas = [p.data for p in inputs]
             kw = kw or _NO_PARAMS
             if op.vjps is None:
@@ -684,22 +694,23 @@ def apply(op, inputs, kw):
         datas = (a.data, b.data)
         rg = a.requires_grad or b.requires_grad
     else:
+        found = rg = False
         for x in inputs:
             if isinstance(x, Value):
-                break
-        else:
+                found = True
+                rg = rg or x.requires_grad
+        if not found:
             return op.forward(*inputs, **kw)
-        a = tuple(x if isinstance(x, Value) else _const(x) for x in inputs)
+        a = tuple([x if isinstance(x, Value) else _const(x) for x in inputs])
         b = _MANY
-        datas = tuple(x.data for x in a)
-        rg = any(x.requires_grad for x in a)
+        datas = [x.data for x in a]
     try:
         out = op.forward(*datas, **kw)
     except (ValueError, TypeError, IndexError, ZeroDivisionError, OverflowError) as e:
         raise _explain(op, datas, kw, e) from e
     if out.__class__ is not ndarray or datas[0].__class__ is float:  # skip the check in the common case
         out = _normalize(out, datas)
-    if rg and _grad_mode.enabled:
+    if rg and (_paused == 0 or _grad_mode.enabled):
         return _node(out, a, b, op, kw or None)
     return _node(out, None, None, None, None)
 

@@ -66,9 +66,9 @@ def _linear_forward(x, w, b):
 
 
 def _linear_grad_w(g, ans, x, w, b):
-    sx, sw = shape_of(x), shape_of(w)
-    if len(sx) == 2:  # a batch of samples: sum g_n x_nᵀ over them
+    if x.ndim == 2:  # a batch of samples: sum g_n x_nᵀ over them
         return g.T @ x
+    sx, sw = shape_of(x), shape_of(w)
     if len(sx) == 1:  # one sample: the outer product g xᵀ
         return reshape(g, shape=(sw[0], 1)) * reshape(x, shape=(1, sw[1]))
     return _swap_last(reshape(g, shape=(-1, sw[0]))) @ reshape(x, shape=(-1, sw[1]))  # batches of batches
