@@ -486,10 +486,11 @@ def _reachable(root, stop=None):
     stack = [root]
     order = []
     leaves = []
-    push, add = stack.append, seen.add
+    # Depth first: the order it visits in is nearly the sorted one, which makes the sort below cheap.
+    push, add, visit = stack.append, seen.add, order.append
     while stack:
         node = stack.pop()
-        order.append(node)
+        visit(node)
         a = node._a
         if a is None:
             continue
@@ -559,15 +560,17 @@ def _accumulate_leaf(old, g):
 
 
 def _backward_raw(order):
-    for node in order:
-        op = node._op
+    for node in order:  # op nodes only
         g = node.grad
-        if op is None or g is None:
+        if g is None:
             continue
-        a, b, kw = node._a, node._b, node._kw
+        op, a, b, kw = node._op, node._a, node._b, node._kw
         if b is None:
             (ga,) = op.vjp(g, node.data, a.data) if kw is None else op.vjp(g, node.data, a.data, **kw)
-            _give(a, ga)
+            if ga.__class__ is float and a.grad.__class__ is float and a.requires_grad:
+                a.grad += ga
+            else:
+                _give(a, ga)
         elif b is _MANY:  # three or more inputs (per-input rules are used here; one and two take all)
             inputs = a
             datas = [p.data for p in inputs]
