@@ -164,7 +164,8 @@ class Value:
 
     # _a, _b: the inputs of a unary or binary op (_b None for unary); for an op of more inputs _a is their
     # tuple and _b is _MANY. _kw: the op's static parameters (axis, shape...) or None.
-    __slots__ = ("data", "grad", "requires_grad", "_a", "_b", "_op", "_kw", "_id", "name", "__weakref__")
+    # _mark: the last backward walk that reached this node (a set of seen nodes would cost more).
+    __slots__ = ("data", "grad", "requires_grad", "_a", "_b", "_op", "_kw", "_id", "_mark", "name", "__weakref__")
     # numpy must hand `array + value` over to Value.__radd__ instead of looping over the array.
     __array_ufunc__ = None
 
@@ -181,6 +182,7 @@ class Value:
         self._op = None
         self._kw = None
         self._id = _next_id()
+        self._mark = None
         # micrograd passes (_children, _op) positionally; a label is all we keep of them.
         self.name = name if name is not None else (_op or None)
 
@@ -286,6 +288,7 @@ class Value:
         v._op = op
         v._kw = kw
         v._id = _next_id()
+        v._mark = None
         v.name = None
         return v
 
@@ -308,6 +311,7 @@ class Value:
             v.name = None
             v._kw = None
             v._id = _next_id()
+            v._mark = None
             if (self.requires_grad or o.requires_grad) and (_paused == 0 or _grad_mode.enabled):
                 v.requires_grad = True
                 v._a, v._b, v._op = self, o, _ADD
@@ -330,6 +334,7 @@ class Value:
             v.name = None
             v._kw = None
             v._id = _next_id()
+            v._mark = None
             if (self.requires_grad or o.requires_grad) and (_paused == 0 or _grad_mode.enabled):
                 v.requires_grad = True
                 v._a, v._b, v._op = self, o, _MUL
@@ -482,12 +487,15 @@ def _reachable(root, stop=None):
     call (scalars restart at 0.0, tensors at None: no zeros are allocated for them). The walk does not
     go past, and does not list, the nodes in `stop` (the inputs of a `gradients` call).
     """
-    seen = {root} if stop is None else {root, *stop}  # stop nodes count as seen: never entered
+    walk = object()  # marks the nodes this walk has reached
+    root._mark = walk
+    for x in stop or ():
+        x._mark = walk  # stop nodes count as reached: never entered
     stack = [root]
     order = []
     leaves = []
     # Depth first: the order it visits in is nearly the sorted one, which makes the sort below cheap.
-    push, add, visit = stack.append, seen.add, order.append
+    push, visit = stack.append, order.append
     while stack:
         node = stack.pop()
         visit(node)
@@ -497,8 +505,8 @@ def _reachable(root, stop=None):
         b = node._b
         if b is _MANY:
             for p in a:
-                if p.requires_grad and p not in seen:
-                    add(p)
+                if p._mark is not walk and p.requires_grad:
+                    p._mark = walk
                     if p._op is None:
                         leaves.append(p)
                     else:
@@ -506,15 +514,15 @@ def _reachable(root, stop=None):
                         p.grad = None if p.data.__class__ is not float else 0.0
             continue
         # One or two inputs: spelled out, as this loop runs once per node of the graph.
-        if a.requires_grad and a not in seen:
-            add(a)
+        if a._mark is not walk and a.requires_grad:
+            a._mark = walk
             if a._op is None:
                 leaves.append(a)
             else:
                 push(a)
                 a.grad = None if a.data.__class__ is not float else 0.0
-        if b is not None and b.requires_grad and b not in seen:
-            add(b)
+        if b is not None and b._mark is not walk and b.requires_grad:
+            b._mark = walk
             if b._op is None:
                 leaves.append(b)
             else:
@@ -661,6 +669,7 @@ def _node(data, a, b, op, kw):
     v.data = data
     v.grad = 0.0 if data.__class__ is float else None
     v._id = _next_id()
+    v._mark = None
     v.name = None
     if op is None:
         v.requires_grad = False
