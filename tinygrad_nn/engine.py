@@ -457,7 +457,7 @@ def _seed(out, grad, create_graph):
         if d.__class__ is float:
             seed = 1.0
         elif d.size == 1:
-            seed = np.ones_like(d)
+            seed = np.ones(d.shape, dtype=d.dtype)
         else:
             raise ValueError(f"backward: the output has shape {d.shape}, so the upstream gradient is ambiguous; "
                              f"reduce it to one number first (e.g. y.sum().backward()) or pass "
@@ -614,7 +614,7 @@ def _give(p, pg):
         if pg.__class__ is not float:
             pg = float(pg) if np.ndim(pg) == 0 else float(np.sum(pg))
     elif pg.__class__ is not ndarray:  # a number (or numpy scalar) for a tensor input
-        pg = np.full(pd.shape, pg, dtype=pd.dtype)
+        pg = np.array(pg, dtype=pd.dtype) if pd.ndim == 0 else np.full(pd.shape, pg, dtype=pd.dtype)
     elif pg.shape != pd.shape:
         pg = _SUM_TO(pg, pd.shape)
     old = p.grad

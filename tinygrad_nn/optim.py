@@ -81,7 +81,7 @@ class SGD(Optimizer):
         if g.__class__ is not np.ndarray:
             return self.lr * g
         buf = self._scratch[i]
-        if buf is None or buf.shape != g.shape or buf.dtype != g.dtype:
+        if buf is None:  # a parameter's gradient keeps its shape and dtype from step to step
             buf = self._scratch[i] = np.empty_like(g)
         return np.multiply(g, self.lr, out=buf)  # into a buffer kept between steps: no allocation per step
 
