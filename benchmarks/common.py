@@ -1,0 +1,86 @@
+"""What every worker shares: the timing loop and the memory probe.
+
+Timing: a few warm-up steps, then steps timed one by one with ``time.perf_counter`` until both a minimum
+count and a time budget are reached (or a maximum count). The result of step k is kept until step k+1
+has been assigned, so freeing step k's graph (by reference counting) is charged to the timed region,
+as it would be in a training loop. With ``gc_off`` the cyclic collector is disabled for the warm-up and
+the timed loop (as ``timeit`` does) and the garbage it would have found is collected afterwards,
+untimed.
+"""
+
+from __future__ import annotations
+
+import gc
+import resource
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def maxrss_mb() -> float:
+    """Peak resident set size of this process so far, in MiB (``getrusage(RUSAGE_SELF).ru_maxrss``)."""
+    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kb / 1024.0 / (1024.0 if sys.platform == "darwin" else 1.0)
+
+
+@dataclass
+class Case:
+    """A benchmark case made by a workload's builder.
+
+    step:    one step (forward, backward, update...); returns something that keeps its graph alive, or None
+    loss_of: turns step's result into a float (the loss), for the cross-implementation check; or None
+    info:    anything worth recording (sizes, node counts...)
+    """
+
+    step: Callable[[], Any]
+    loss_of: Callable[[Any], float] | None = None
+    info: dict = field(default_factory=dict)
+
+
+def measure(case: Case, *, warmup: int, min_steps: int, max_steps: int, budget: float, gc_off: bool = False) -> dict:
+    step = case.step
+    if gc_off:
+        gc.disable()
+    gc.collect()  # start every process's timed loop from the same clean heap state
+    loss0 = None
+    res = None
+    for i in range(max(warmup, 1)):
+        res = step()
+        if i == 0 and case.loss_of is not None:
+            loss0 = case.loss_of(res)
+    res = None
+    gc.collect()  # garbage of the warm-up (gc_off: what the collector was kept from) is not timed
+    if gc_off:
+        gc.disable()
+    times = []
+    clock = time.perf_counter
+    begin = clock()
+    while len(times) < max_steps:
+        t0 = clock()
+        res = step()  # the previous step's result is released here, inside the timed region
+        t1 = clock()
+        times.append(t1 - t0)
+        if len(times) >= min_steps and t1 - begin >= budget:
+            break
+    last = case.loss_of(res) if (case.loss_of is not None and res is not None) else None
+    res = None
+    gc.enable()
+    gc.collect()
+    return {"times": times, "loss0": loss0, "loss_last": last}
+
+
+def quantile(xs, q: float) -> float:
+    """Linear-interpolation quantile (numpy's default), without numpy."""
+    s = sorted(xs)
+    if not s:
+        return float("nan")
+    pos = (len(s) - 1) * q
+    lo = int(pos)
+    hi = min(lo + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (pos - lo)
+
+
+def median(xs) -> float:
+    return quantile(xs, 0.5)

@@ -1,0 +1,140 @@
+"""W2: the book's 12-3-2 sigmoid network, full batch over the 64 images of 4x3 pixels, float64.
+
+Cost C_T = 1/2 * sum of squared errors over all outputs and images (summed, not averaged); one step =
+forward over the 64 images, backward, plain SGD update (learning rate 0.2, the book's eta). Every
+implementation starts from the same weights (``init_params``, seed 0).
+"""
+
+from __future__ import annotations
+
+from benchmarks.common import Case
+from benchmarks.workloads import init_params, load_tinygrad_mlp, load_torch_mlp
+
+IMPLS = ("tinygrad_nn", "numpy", "torch", "jax")
+SIZES = (12, 3, 2)
+LR = 0.2
+
+
+def prepare(cfg):
+    from tinygrad_nn.data import load_digits_4x3
+
+    d = load_digits_4x3()
+    return {"X": d.inputs.tolist(), "T": d.targets.tolist()}
+
+
+def build(impl, cfg):
+    import numpy as np
+
+    X = np.array(cfg["data"]["X"], dtype=np.float64)
+    T = np.array(cfg["data"]["T"], dtype=np.float64)
+    params = init_params(SIZES, seed=0, dtype="float64")
+    info = {"batch": len(X), "sizes": list(SIZES), "dtype": "float64"}
+    return Case(*_BUILDERS[impl](X, T, params), info=info)
+
+
+def _tinygrad(X, T, params):
+    from tinygrad_nn.nn import MLP, squared_error
+    from tinygrad_nn.optim import SGD
+
+    net = MLP(12, [3, 2], activation="sigmoid", seed=0)
+    load_tinygrad_mlp(net, params)
+    opt = SGD(net.parameters(), lr=LR)
+
+    def step():
+        opt.zero_grad()
+        loss = squared_error(net(X), T)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step, lambda v: float(v.item())
+
+
+def _numpy(X, T, params):
+    import numpy as np
+
+    (W1, b1), (W2, b2) = [(W.copy(), b.copy()) for W, b in params]
+
+    def step():
+        # forward
+        a1 = X @ W1.T
+        a1 += b1
+        np.negative(a1, out=a1)
+        np.exp(a1, out=a1)
+        a1 += 1.0
+        np.reciprocal(a1, out=a1)  # sigmoid
+        a2 = a1 @ W2.T
+        a2 += b2
+        np.negative(a2, out=a2)
+        np.exp(a2, out=a2)
+        a2 += 1.0
+        np.reciprocal(a2, out=a2)
+        err = a2 - T
+        loss = 0.5 * float(np.vdot(err, err))
+        # backward: delta = dC/dz, sigmoid' = a (1 - a)
+        d2 = err * a2 * (1.0 - a2)
+        gW2 = d2.T @ a1
+        gb2 = d2.sum(axis=0)
+        d1 = (d2 @ W2) * a1 * (1.0 - a1)
+        gW1 = d1.T @ X
+        gb1 = d1.sum(axis=0)
+        # SGD
+        for p, g in ((W1, gW1), (b1, gb1), (W2, gW2), (b2, gb2)):
+            g *= LR
+            p -= g
+        return loss
+
+    return step, float
+
+
+def _torch(X, T, params):
+    import torch
+
+    model = torch.nn.Sequential(torch.nn.Linear(12, 3), torch.nn.Sigmoid(),
+                                torch.nn.Linear(3, 2), torch.nn.Sigmoid()).double()
+    load_torch_mlp([model[0], model[2]], params)
+    opt = torch.optim.SGD(model.parameters(), lr=LR)
+    Xt, Tt = torch.from_numpy(X), torch.from_numpy(T)
+
+    def step():
+        opt.zero_grad()
+        loss = 0.5 * ((model(Xt) - Tt) ** 2).sum()
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step, lambda v: float(v.item())
+
+
+def _jax(X, T, params):
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+
+    p = [(jnp.asarray(W), jnp.asarray(b)) for W, b in params]
+    Xj, Tj = jnp.asarray(X), jnp.asarray(T)
+
+    def loss_fn(p, X, T):
+        (W1, b1), (W2, b2) = p
+        a1 = jax.nn.sigmoid(X @ W1.T + b1)
+        a2 = jax.nn.sigmoid(a1 @ W2.T + b2)
+        return 0.5 * jnp.sum((a2 - T) ** 2)
+
+    @jax.jit
+    def jstep(p, X, T):
+        loss, g = jax.value_and_grad(loss_fn)(p, X, T)
+        return jax.tree_util.tree_map(lambda w, gw: w - LR * gw, p, g), loss
+
+    state = [p]
+
+    def step():
+        new, loss = jstep(state[0], Xj, Tj)
+        jax.block_until_ready(new)
+        state[0] = new
+        return loss
+
+    return step, lambda v: float(v)
+
+
+_BUILDERS = {"tinygrad_nn": _tinygrad, "numpy": _numpy, "torch": _torch, "jax": _jax}
