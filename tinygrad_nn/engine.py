@@ -10,7 +10,9 @@ Why the node looks the way it does:
   that Python's cyclic garbage collector tracks, and that collector, not the arithmetic, is most of the
   cost of a large scalar graph;
 - no node refers to its gradient rule through a closure, so a finished graph holds no reference cycles
-  and is freed by reference counting the moment the last name for it goes;
+  and is freed by reference counting the moment the last name for it goes (the one exception is
+  `backward(create_graph=True)`, where a node's .grad is a graph that refers back to the node; `grad`
+  and `value_and_grad` clear those gradients for you);
 - every node gets a creation number: sorting by it is a topological order, so backward needs no recursion.
 
 >>> from tinygrad_nn import Value
@@ -110,10 +112,7 @@ def to_payload(x, where="Value"):
     if isinstance(x, Value):
         raise TypeError(f"{where}: got a Value where a number or array was expected; pass it as is to an op, "
                         f"or use .detach() / .data")
-    if isinstance(x, np.generic) and not isinstance(x, (np.complexfloating, np.object_, np.str_, np.bytes_)):
-        if isinstance(x, (np.floating, np.integer, np.bool_)):
-            return float(x)
-    if isinstance(x, (float, int)) and not isinstance(x, bool):  # float/int subclasses
+    if isinstance(x, (float, int, np.floating, np.integer, np.bool_)):  # numpy scalars, int subclasses
         return float(x)
     if x is None or isinstance(x, (str, bytes, complex)):
         raise TypeError(f"{where}: payload must be real numbers, got {type(x).__name__} {x!r}; "
@@ -169,7 +168,7 @@ class Value:
     # numpy must hand `array + value` over to Value.__radd__ instead of looping over the array.
     __array_ufunc__ = None
 
-    def __init__(self, data, requires_grad=True, name=None, *, _children=(), _op=""):
+    def __init__(self, data, requires_grad=True, name=None):
         if not isinstance(requires_grad, (bool, int, np.bool_)):
             raise TypeError(f"Value: requires_grad must be True or False, got {type(requires_grad).__name__}; "
                             f"micrograd's Value(data, _children, _op) is its internal constructor: here ops "
@@ -183,8 +182,7 @@ class Value:
         self._kw = None
         self._id = _next_id()
         self._mark = None
-        # micrograd passes (_children, _op) positionally; a label is all we keep of them.
-        self.name = name if name is not None else (_op or None)
+        self.name = name
 
     # -- micrograd / PyTorch style accessors ------------------------------------------------------
     @property
@@ -231,7 +229,7 @@ class Value:
 
     def detach(self) -> Value:
         """The same payload as a constant: no gradient flows through the result."""
-        return Value._make(self.data, (), None, None, False)
+        return Value._leaf(self.data)
 
     def zero_grad(self):
         self.grad = 0.0 if self.data.__class__ is float else np.zeros_like(self.data)
@@ -270,26 +268,10 @@ class Value:
 
     # -- nodes made by ops ------------------------------------------------------------------------
     @staticmethod
-    def _make(data, prev, op, kw, requires_grad):
-        # The hot path of every op: no payload checks, the op made the payload itself.
-        v = _new(Value)
-        v.data = data
-        v.grad = 0.0 if data.__class__ is float else None
+    def _leaf(data, requires_grad=False):
+        """A leaf around a payload that is valid already (a float or a float array): no checks, no copy."""
+        v = _node(data, None, None, None, None)
         v.requires_grad = requires_grad
-        n = len(prev)
-        if n == 2:
-            v._a, v._b = prev
-        elif n == 1:
-            v._a, v._b = prev[0], None
-        elif n == 0:
-            v._a = v._b = None
-        else:
-            v._a, v._b = prev, _MANY
-        v._op = op
-        v._kw = kw
-        v._id = _next_id()
-        v._mark = None
-        v.name = None
         return v
 
     @property
@@ -304,7 +286,7 @@ class Value:
     def __add__(self, other):
         o = other if other.__class__ is Value else _const(other)
         d, e = self.data, o.data
-        if d.__class__ is float and e.__class__ is float:  # the scalar fast path: _make inlined
+        if d.__class__ is float and e.__class__ is float:  # the scalar fast path: _node inlined
             v = _new(Value)
             v.data = d + e
             v.grad = 0.0
@@ -475,7 +457,7 @@ def _seed(out, grad, create_graph):
         else:
             seed = np.array(g, dtype=d.dtype)
     if create_graph and not isinstance(seed, Value):
-        seed = Value._make(seed, (), None, None, False)
+        seed = Value._leaf(seed)
     return seed
 
 
@@ -638,7 +620,7 @@ def _backward_graph(order):
             if pg is None or not p.requires_grad:
                 continue
             if not isinstance(pg, Value):
-                pg = Value._make(to_payload(pg), (), None, None, False)
+                pg = Value._leaf(to_payload(pg))
             if p.data.__class__ is float:
                 if pg.data.__class__ is not float:
                     # A float input gets a float gradient: the 0-d sum, re-labelled as a scalar node.
@@ -652,7 +634,7 @@ def _backward_graph(order):
 
 def _const(x):
     """A number or array mixed into an op: a constant node (no gradient)."""
-    return Value._make(to_payload(x, "op input"), (), None, None, False)
+    return Value._leaf(to_payload(x, "op input"))
 
 
 _new = object.__new__

@@ -33,7 +33,7 @@ def _leaves(inputs):
 
 
 def _run(f, payloads):
-    leaves = [Value._make(d if d.__class__ is float else d.copy(), (), None, None, True) for d in payloads]
+    leaves = [Value._leaf(d if d.__class__ is float else d.copy(), requires_grad=True) for d in payloads]
     wrt = [identity(v) for v in leaves]
     out = f(*wrt)
     if not isinstance(out, Value):
@@ -144,7 +144,7 @@ def gradgradcheck(f, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
         out = f(*wrt)
         vv = float(np.reshape(v, ())) if out.data.__class__ is float else v.astype(out.dtype)
         grads = gradients(out, wrt, grad=vv, create_graph=True)
-        parts = [flatten(g if isinstance(g, Value) else Value._make(np.zeros(x.shape), (), None, None, False))
+        parts = [flatten(g if isinstance(g, Value) else Value._leaf(np.zeros(x.shape)))
                  for g, x in zip(grads, xs)]
         return parts[0] if len(parts) == 1 else concatenate(parts)
 

@@ -44,7 +44,7 @@ def value_and_grad(f, argnums=0):
             for i in nums:
                 a = args[i]
                 if not isinstance(a, Value) or not a.requires_grad:
-                    a = Value._make(engine.to_payload(engine.data_of(a), "grad"), (), None, None, True)
+                    a = Value._leaf(engine.to_payload(engine.data_of(a), "grad"), requires_grad=True)
                 # A fresh node to differentiate at: the walk stops there, so no leaf's .grad changes.
                 args[i] = identity(a)
                 wrt.append(args[i])
