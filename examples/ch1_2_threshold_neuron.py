@@ -20,9 +20,8 @@ import os
 
 import numpy as np
 
+from tinygrad_nn import viz
 from tinygrad_nn.nn import Neuron
-
-PLOT_HINT = 'matplotlib is not installed: skipping the figure (pip install "tinygrad_nn[plot]")'
 
 # The weights and threshold are our own choice for the demonstration: with w = (2, 3) and θ = 4 the
 # neuron fires only when both inputs are on (2 + 3 = 5 >= 4, but 2 < 4 and 3 < 4), an AND gate.
@@ -62,21 +61,9 @@ def three_forms(x):
     return threshold_form, bias_form, inner
 
 
-def _pyplot():
-    """matplotlib's pyplot on the file-only Agg backend, or None (with a message) when it is missing."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print(PLOT_HINT)
-        return None
-    return plt
-
 
 def plot_step_vs_sigmoid(out_dir: str) -> str | None:
-    plt = _pyplot()
+    plt = viz.pyplot()
     if plt is None:
         return None
     from tinygrad_nn import Value
@@ -92,10 +79,8 @@ def plot_step_vs_sigmoid(out_dir: str) -> str | None:
     ax.set_ylabel("output")
     ax.set_title("Sections 1-2 / 1-3: step against sigmoid")
     ax.legend()
-    os.makedirs(out_dir, exist_ok=True)
     path = os.path.join(out_dir, "step_vs_sigmoid.png")
-    fig.savefig(path, dpi=100, bbox_inches="tight")
-    plt.close(fig)
+    viz.save_figure(fig, path, dpi=100, bbox_inches="tight")
     print(f"wrote {path}")
     return path
 

@@ -28,11 +28,10 @@ import os
 
 import numpy as np
 
+from tinygrad_nn import viz
 from tinygrad_nn.data import load_digits_4x3, render_image
 from tinygrad_nn.nn import MLP, squared_error
 from tinygrad_nn.optim import SGD
-
-PLOT_HINT = 'matplotlib is not installed: skipping the figure (pip install "tinygrad_nn[plot]")'
 
 DEMONS = "ABC"
 LIKED_PIXELS = {"A": (4, 7), "B": (5, 8), "C": (6, 9)}  # book numbering, 1..12
@@ -147,20 +146,8 @@ def describe(r: np.ndarray) -> tuple[list[str], str]:
     return lines, verdict
 
 
-def _pyplot():
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print(PLOT_HINT)
-        return None
-    return plt
-
-
 def plot_weights(learned, patterns, order, r, out_dir):
-    plt = _pyplot()
+    plt = viz.pyplot()
     if plt is None:
         return None
     fig, axes = plt.subplots(2, 3, figsize=(7, 5.5), layout="constrained")
@@ -178,10 +165,8 @@ def plot_weights(learned, patterns, order, r, out_dir):
         ax.set_yticks([])
     fig.colorbar(im, ax=axes[1].tolist(), shrink=0.9, label="learned weight")
     fig.suptitle("Sections 1-5/1-6: hidden weights, hand-set vs learned")
-    os.makedirs(out_dir, exist_ok=True)
     path = os.path.join(out_dir, "demons_learned_weights.png")
-    fig.savefig(path, dpi=100)  # constrained layout already keeps titles and colour bar apart
-    plt.close(fig)
+    viz.save_figure(fig, path, dpi=100)  # constrained layout already keeps titles and colour bar apart
     print(f"wrote {path}")
     return path
 

@@ -27,11 +27,11 @@ import os
 
 import numpy as np
 
+from tinygrad_nn import viz
 from tinygrad_nn.data import load_backprop_params, load_digits_4x3
 from tinygrad_nn.nn import MLP, squared_error
 from tinygrad_nn.optim import SGD
 
-PLOT_HINT = 'matplotlib is not installed: skipping the figure (pip install "tinygrad_nn[plot]")'
 # The book's parameter names and the library's (MLP(12, [3, 2]).named_parameters()).
 NAMES = {"W_hidden": "layers.0.weight", "b_hidden": "layers.0.bias",
          "W_out": "layers.1.weight", "b_out": "layers.1.bias"}
@@ -101,20 +101,8 @@ def descend(data, steps, eta):
     return engine_costs, hand_costs, net
 
 
-def _pyplot():
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print(PLOT_HINT)
-        return None
-    return plt
-
-
 def plot_costs(costs, eta, out_dir):
-    plt = _pyplot()
+    plt = viz.pyplot()
     if plt is None:
         return None
     fig, ax = plt.subplots(figsize=(6, 3.5))
@@ -123,10 +111,8 @@ def plot_costs(costs, eta, out_dir):
     ax.set_ylabel("C_T")
     ax.set_title(f"Section 4-4: C_T over the 64 images, η = {eta:g}")
     ax.grid(alpha=0.3)
-    os.makedirs(out_dir, exist_ok=True)
     path = os.path.join(out_dir, "backprop_cost_curve.png")
-    fig.savefig(path, dpi=100, bbox_inches="tight")
-    plt.close(fig)
+    viz.save_figure(fig, path, dpi=100, bbox_inches="tight")
     print(f"wrote {path}")
     return path
 

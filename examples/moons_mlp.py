@@ -23,10 +23,9 @@ import os
 
 import numpy as np
 
+from tinygrad_nn import viz
 from tinygrad_nn.data import two_moons
 from tinygrad_nn.nn import MLP
-
-PLOT_HINT = 'matplotlib is not installed: skipping the figure (pip install "tinygrad_nn[plot]")'
 
 
 def loss_and_accuracy(model, X, y, alpha=1e-4):
@@ -59,20 +58,8 @@ def train(steps=100, seed=0, every=10, n=100, noise=0.1, verbose=True):
     return model, history, (X, y)
 
 
-def _pyplot():
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print(PLOT_HINT)
-        return None
-    return plt
-
-
 def plot_boundary(model, X, y, out_dir):
-    plt = _pyplot()
+    plt = viz.pyplot()
     if plt is None:
         return None
     from tinygrad_nn import no_grad
@@ -85,10 +72,8 @@ def plot_boundary(model, X, y, out_dir):
     ax.contourf(xx, yy, scores > 0, cmap="Spectral", alpha=0.6)
     ax.scatter(X[:, 0], X[:, 1], c=y, s=20, cmap="jet", edgecolors="k", linewidths=0.5)
     ax.set_title("moons: the learned decision boundary (score = 0)")
-    os.makedirs(out_dir, exist_ok=True)
     path = os.path.join(out_dir, "moons_decision_boundary.png")
-    fig.savefig(path, dpi=100, bbox_inches="tight")
-    plt.close(fig)
+    viz.save_figure(fig, path, dpi=100, bbox_inches="tight")
     print(f"wrote {path}")
     return path
 

@@ -53,35 +53,41 @@ def have_matplotlib() -> bool:
     return True
 
 
-def _pyplot():
-    import matplotlib
+def pyplot(quiet=False):
+    """matplotlib's pyplot on the file-only Agg backend (works with no screen), or None when matplotlib is
+    not installed (then, unless quiet, a line saying how to get it)."""
+    try:
+        import matplotlib
 
-    matplotlib.use("Agg")  # files only: works with no screen
-    import matplotlib.pyplot as plt
-
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        if not quiet:
+            print(f"no figure: {PLOT_HINT}")
+        return None
     return plt
 
 
-def _save(fig, path):
-    """Write the figure atomically: a reader never sees a half-written PNG."""
+def save_figure(fig, path, **savefig_options):
+    """Write the figure to path atomically (a reader never sees a half-written PNG), then close it."""
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(suffix=".png", dir=folder)
     os.close(fd)
     try:
-        fig.savefig(tmp, dpi=110, bbox_inches="tight")
+        fig.savefig(tmp, **{"dpi": 110, "bbox_inches": "tight", **savefig_options})
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
         fig.clear()
-        _pyplot().close(fig)
+        pyplot().close(fig)
     return path
 
 
 def plot_cost_curve(costs, path, title="C_T during training"):
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 3.5))
     ax.plot(np.arange(len(costs)), costs, color="tab:blue")
     ax.set_yscale("log")
@@ -89,12 +95,12 @@ def plot_cost_curve(costs, path, title="C_T during training"):
     ax.set_ylabel("C_T (log scale)")
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_weight_maps(weights, path, titles=None, shape=(4, 3)):
     """Each row of `weights` drawn as a `shape` picture (red positive, blue negative)."""
-    plt = _pyplot()
+    plt = pyplot()
     weights = np.asarray(weights)
     n = len(weights)
     fig, axes = plt.subplots(1, n, figsize=(1.8 * n, 2.6))
@@ -106,13 +112,13 @@ def plot_weight_maps(weights, path, titles=None, shape=(4, 3)):
         ax.set_yticks([])
         ax.set_title(titles[i] if titles else f"unit {i}")
     fig.colorbar(im, ax=list(axes), shrink=0.8)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_step_vs_sigmoid(path):
     from .ops import sigmoid, step
 
-    plt = _pyplot()
+    plt = pyplot()
     z = np.linspace(-6, 6, 601)
     fig, ax = plt.subplots(figsize=(6, 3.5))
     ax.plot(z, step(z), label="unit step (fires when z >= 0)", drawstyle="steps-post")
@@ -121,4 +127,4 @@ def plot_step_vs_sigmoid(path):
     ax.set_ylabel("a(z)")
     ax.legend(loc="upper left")
     ax.grid(alpha=0.3)
-    return _save(fig, path)
+    return save_figure(fig, path)
