@@ -38,7 +38,9 @@ ndarray = np.ndarray
 # reachable nodes by this number is all the backward pass needs, and it needs no recursion.
 _next_id = itertools.count().__next__
 _by_id = attrgetter("_id")
-_getrefcount = getattr(sys, "getrefcount", None)  # CPython; elsewhere gradients are always copied
+# Reference counts tell when a gradient array is nobody else's (see _owned). They are exact on CPython up
+# to 3.13; 3.14 may borrow references without counting them, so there (and elsewhere) arrays are copied.
+_getrefcount = sys.getrefcount if sys.implementation.name == "cpython" and sys.version_info < (3, 14) else None
 
 
 class _GradMode(threading.local):
