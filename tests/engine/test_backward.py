@@ -1,7 +1,6 @@
 """The backward pass: seeding, upstream gradients, accumulation, shared nodes, un-broadcasting,
 deep graphs (no recursion) and prompt freeing of finished graphs."""
 
-import gc
 import math
 import weakref
 
@@ -314,17 +313,6 @@ def test_a_long_tensor_chain():
 
 
 # -- prompt freeing by reference counting ---------------------------------------------------------
-
-
-@pytest.fixture
-def no_gc():
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def _build(scalar):

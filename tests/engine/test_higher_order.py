@@ -1,6 +1,5 @@
 """Gradients of gradients: backward(create_graph=True), and the grad / value_and_grad transforms."""
 
-import gc
 import math
 import weakref
 
@@ -273,17 +272,6 @@ def test_value_and_grad_does_not_touch_leaves_of_a_tensor_model():
 
 
 # -- the transforms free their graphs by reference counting ---------------------------------------
-
-
-@pytest.fixture
-def no_gc():
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def _traced(refs):

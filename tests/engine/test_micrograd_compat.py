@@ -84,21 +84,8 @@ def test_sanity_check(torch):
     assert x.grad == xt.grad.item() == 46.0
 
 
-def more_ops(V):
-    a = V(-4.0)
-    b = V(2.0)
-    c = a + b
-    d = a * b + b**3
-    c += c + 1
-    c += 1 + c + (-a)
-    d += d * 2 + (b + a).relu()
-    d += 3 * d + (b - a).relu()
-    e = c - d
-    f = e**2
-    g = f / 2.0
-    g += 10.0 / f
-    g.backward()
-    return a, b, g
+# micrograd's test_more_ops builds the very expression of its README example.
+more_ops = readme_example
 
 
 def test_more_ops(torch):
