@@ -32,3 +32,38 @@ def load_torch_mlp(linears, params):
         for lin, (W, b) in zip(linears, params):
             lin.weight.copy_(torch.from_numpy(W))
             lin.bias.copy_(torch.from_numpy(b))
+
+
+def optimizer_step(opt, loss_fn):
+    """One training step for a framework with an optimizer object (tinygrad_nn, PyTorch): zero the
+    gradients, compute the loss, back-propagate, update. Returns (step, loss_of) for a Case."""
+
+    def step():
+        opt.zero_grad()
+        loss = loss_fn()
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step, lambda v: float(v.item())
+
+
+def jax_sgd_step(loss_fn, params, lr, *data):
+    """One plain-SGD step of `loss_fn(params, *data)` under jax.jit, the whole update compiled.
+    Returns (step, loss_of) for a Case."""
+    import jax
+
+    @jax.jit
+    def jstep(p, *data):
+        loss, g = jax.value_and_grad(loss_fn)(p, *data)
+        return jax.tree_util.tree_map(lambda w, gw: w - lr * gw, p, g), loss
+
+    state = [params]
+
+    def step():
+        new, loss = jstep(state[0], *data)
+        jax.block_until_ready(new)
+        state[0] = new
+        return loss
+
+    return step, lambda v: float(v)

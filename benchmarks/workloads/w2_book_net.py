@@ -8,7 +8,13 @@ implementation starts from the same weights (``init_params``, seed 0).
 from __future__ import annotations
 
 from benchmarks.common import Case
-from benchmarks.workloads import init_params, load_tinygrad_mlp, load_torch_mlp
+from benchmarks.workloads import (
+    init_params,
+    jax_sgd_step,
+    load_tinygrad_mlp,
+    load_torch_mlp,
+    optimizer_step,
+)
 
 IMPLS = ("tinygrad_nn", "numpy", "torch", "jax")
 SIZES = (12, 3, 2)
@@ -40,14 +46,7 @@ def _tinygrad(X, T, params):
     load_tinygrad_mlp(net, params)
     opt = SGD(net.parameters(), lr=LR)
 
-    def step():
-        opt.zero_grad()
-        loss = squared_error(net(X), T)
-        loss.backward()
-        opt.step()
-        return loss
-
-    return step, lambda v: float(v.item())
+    return optimizer_step(opt, lambda: squared_error(net(X), T))
 
 
 def _numpy(X, T, params):
@@ -96,14 +95,7 @@ def _torch(X, T, params):
     opt = torch.optim.SGD(model.parameters(), lr=LR)
     Xt, Tt = torch.from_numpy(X), torch.from_numpy(T)
 
-    def step():
-        opt.zero_grad()
-        loss = 0.5 * ((model(Xt) - Tt) ** 2).sum()
-        loss.backward()
-        opt.step()
-        return loss
-
-    return step, lambda v: float(v.item())
+    return optimizer_step(opt, lambda: 0.5 * ((model(Xt) - Tt) ** 2).sum())
 
 
 def _jax(X, T, params):
@@ -121,20 +113,7 @@ def _jax(X, T, params):
         a2 = jax.nn.sigmoid(a1 @ W2.T + b2)
         return 0.5 * jnp.sum((a2 - T) ** 2)
 
-    @jax.jit
-    def jstep(p, X, T):
-        loss, g = jax.value_and_grad(loss_fn)(p, X, T)
-        return jax.tree_util.tree_map(lambda w, gw: w - LR * gw, p, g), loss
-
-    state = [p]
-
-    def step():
-        new, loss = jstep(state[0], Xj, Tj)
-        jax.block_until_ready(new)
-        state[0] = new
-        return loss
-
-    return step, lambda v: float(v)
+    return jax_sgd_step(loss_fn, p, LR, Xj, Tj)
 
 
 _BUILDERS = {"tinygrad_nn": _tinygrad, "numpy": _numpy, "torch": _torch, "jax": _jax}

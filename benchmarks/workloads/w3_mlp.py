@@ -8,7 +8,13 @@ from the same weights (``init_params``, seed 1). ``--quick`` shrinks it to 64-32
 from __future__ import annotations
 
 from benchmarks.common import Case
-from benchmarks.workloads import init_params, load_tinygrad_mlp, load_torch_mlp
+from benchmarks.workloads import (
+    init_params,
+    jax_sgd_step,
+    load_tinygrad_mlp,
+    load_torch_mlp,
+    optimizer_step,
+)
 
 IMPLS = ("tinygrad_nn", "numpy", "torch", "jax")
 LR = 0.01
@@ -44,14 +50,7 @@ def _tinygrad(X, y, params, sizes):
     load_tinygrad_mlp(net, params)
     opt = SGD(net.parameters(), lr=LR)
 
-    def step():
-        opt.zero_grad()
-        loss = cross_entropy(net(X), y)
-        loss.backward()
-        opt.step()
-        return loss
-
-    return step, lambda v: float(v.item())
+    return optimizer_step(opt, lambda: cross_entropy(net(X), y))
 
 
 def _numpy(X, y, params, sizes):
@@ -108,14 +107,7 @@ def _torch(X, y, params, sizes):
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
     ce = torch.nn.functional.cross_entropy
 
-    def step():
-        opt.zero_grad()
-        loss = ce(model(Xt), yt)
-        loss.backward()
-        opt.step()
-        return loss
-
-    return step, lambda v: float(v.item())
+    return optimizer_step(opt, lambda: ce(model(Xt), yt))
 
 
 def _jax(X, y, params, sizes):
@@ -132,20 +124,7 @@ def _jax(X, y, params, sizes):
         logp = jax.nn.log_softmax(a2 @ W3.T + b3, axis=-1)
         return -jnp.mean(jnp.take_along_axis(logp, y[:, None], axis=1))
 
-    @jax.jit
-    def jstep(p, X, y):
-        loss, g = jax.value_and_grad(loss_fn)(p, X, y)
-        return jax.tree_util.tree_map(lambda w, gw: w - LR * gw, p, g), loss
-
-    state = [p]
-
-    def step():
-        new, loss = jstep(state[0], Xj, yj)
-        jax.block_until_ready(new)
-        state[0] = new
-        return loss
-
-    return step, lambda v: float(v)
+    return jax_sgd_step(loss_fn, p, LR, Xj, yj)
 
 
 _BUILDERS = {"tinygrad_nn": _tinygrad, "numpy": _numpy, "torch": _torch, "jax": _jax}
