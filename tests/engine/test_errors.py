@@ -240,3 +240,10 @@ def test_item_of_a_tensor():
 def test_indexing_a_scalar():
     with pytest.raises(TypeError, match="scalar"):
         Value(1.0)[0]
+
+
+def test_micrograds_internal_constructor_is_refused_not_silently_disconnected():
+    a, b = Value(1.0), Value(2.0)
+    # micrograd's Value(data, _children, _op): taking (a, b) as requires_grad would drop the edges silently.
+    with pytest.raises(TypeError, match=r"requires_grad must be True or False, got tuple.*internal constructor"):
+        Value(3.0, (a, b), "+")
