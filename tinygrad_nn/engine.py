@@ -13,7 +13,9 @@ Why the node looks the way it does:
   and is freed by reference counting the moment the last name for it goes (the one exception is
   `backward(create_graph=True)`, where a node's .grad is a graph that refers back to the node; `grad`
   and `value_and_grad` clear those gradients for you);
-- every node gets a creation number: sorting by it is a topological order, so backward needs no recursion.
+- every node gets a creation number: sorting by it is a topological order, so backward needs no recursion;
+- a running sum such as micrograd's `sum(w * x for ...)` is one `add_n` node, not a chain of adds, when
+  nothing but the expression holds it (`Value.__add__`; docs/engine.md, "Running sums").
 
 >>> from tinygrad_nn import Value
 >>> x = Value(3.0)
@@ -29,6 +31,7 @@ import itertools
 import sys
 import threading
 from operator import attrgetter
+from weakref import getweakrefcount as _getweakrefcount
 
 import numpy as np
 
@@ -282,13 +285,36 @@ class Value:
         a, b = self._a, self._b
         if b is None:
             return () if a is None else (a,)
-        return a if b is _MANY else (a, b)
+        return tuple(a) if b is _MANY else (a, b)
 
     # -- arithmetic: thin doors into the op table (see tinygrad_nn/ops) ---------------------------
     def __add__(self, other):
         o = other if other.__class__ is Value else _const(other)
         d, e = self.data, o.data
         if d.__class__ is float and e.__class__ is float:  # the scalar fast path: _node inlined
+            op = self._op
+            # A running sum, as in micrograd's `sum((wi * xi for ...), b)`: when self is a sum that only
+            # this expression holds (references: the expression's, self and getrefcount's) and the new
+            # term is held by nothing else either (the same, plus the name o), record one add_n node
+            # for the whole sum instead of a chain of adds. Nobody can see the difference (see
+            # "Running sums" in docs/engine.md): not in values, not in gradients, not in their order.
+            if ((op is _ADD_N or op is _ADD) and _sums_fuse and _getrefcount(self) == 3
+                    and (o is not other or _getrefcount(other) == 4) and (_paused == 0 or _grad_mode.enabled)):
+                if op is _ADD_N and not _getweakrefcount(self):  # (nor a weak reference)
+                    self._a.append(o)
+                    self.data = d + e
+                    self._id = _next_id()  # after its newest term, as the chain's last add would be
+                    return self
+                v = _new(Value)
+                v.data = d + e
+                v.grad = 0.0
+                v.name = None
+                v._kw = None
+                v._id = _next_id()
+                v._mark = None
+                v.requires_grad = True
+                v._a, v._b, v._op = [self, o], _MANY, _ADD_N
+                return v
             v = _new(Value)
             v.data = d + e
             v.grad = 0.0
@@ -564,6 +590,14 @@ def _backward_raw(order):
             else:
                 _give(a, ga)
         elif b is _MANY:  # three or more inputs (per-input rules are used here; one and two take all)
+            if op is _ADD_N and g.__class__ is float:  # a running sum of scalars: every term gets g
+                for p in a:
+                    if p.requires_grad:
+                        if p.grad.__class__ is float:
+                            p.grad += g
+                        else:
+                            _give(p, g)
+                continue
             inputs = a
             datas = [p.data for p in inputs]
             kw = kw or _NO_PARAMS
@@ -640,7 +674,7 @@ def _const(x):
 
 
 _new = object.__new__
-_MANY = object()  # marks a node whose _a holds the tuple of its (more than two) inputs
+_MANY = object()  # marks a node whose _a holds its inputs (more than two, or a running sum)
 _NO_PARAMS: dict = {}
 
 # ----------------------------------------------------------------------------------------------
@@ -753,6 +787,26 @@ def _explain(op, datas, kw, e):
 from . import ops as _ops  # noqa: E402  (the op table needs Value, defined above)
 
 _ADD = _ops.OPS["add"]
+_ADD_N = _ops.OPS["add_n"]
 _MUL = _ops.OPS["mul"]
 _SUM_TO = _ops.OPS["sum_to"].forward
 _IDENTITY = _ops.OPS["identity"]
+
+
+def _running_sums_are_safe() -> bool:
+    """Whether reference counts here tell a temporary from a named node, as Value.__add__ needs.
+
+    They do on CPython up to 3.13; an interpreter that borrows references (3.14 may) would make a named
+    sum look temporary, and extending it in place would change a node its owner still holds.
+    """
+    if _getrefcount is None:
+        return False
+    a, b = Value(1.0), Value(2.0)
+    s = (a + b) + a * b  # a temporary sum, extended: one add_n node
+    t = s + a * b  # s has a name now: a new node, s untouched
+    return s._op is _ADD_N and t is not s and len(s._a) == 2 and s.data == 5.0
+
+
+_sums_fuse = True
+_sums_fuse = _running_sums_are_safe()
+

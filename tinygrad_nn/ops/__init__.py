@@ -7,6 +7,7 @@ from ..engine import Value
 from .elementwise import (
     abs,
     add,
+    add_n,
     clip,
     div,
     exp,
@@ -87,8 +88,8 @@ Value.__abs__ = _as_method(abs)
 from . import opinfos  # noqa: E402,F401  (registers the built-in ops' property tests)
 
 __all__ = [
-    "OPINFOS", "OPS", "Op", "OpInfo", "abs", "add", "broadcast_to", "clip", "concatenate", "defop", "div", "exp",
-    "expand_dims", "flatten", "getitem", "identity", "linear",
+    "OPINFOS", "OPS", "Op", "OpInfo", "abs", "add", "add_n", "broadcast_to", "clip", "concatenate", "defop", "div",
+    "exp", "expand_dims", "flatten", "getitem", "identity", "linear",
     "log", "log_softmax", "logsumexp", "matmul", "max", "maximum",
     "mean", "min", "minimum", "mul", "neg", "pow", "power", "reciprocal", "register_test", "relu", "reshape",
     "scatter_add", "sigmoid", "softmax", "sqrt", "squeeze", "stack", "step", "sub", "sum", "sum_to", "tanh",

@@ -27,6 +27,20 @@ def _is_scalar(x) -> bool:
 add = defop("add", lambda a, b: a + b,
             lambda g, ans, a, b: (g, g), _BROADCAST)
 
+
+
+def _add_n(*xs):
+    total = xs[0]
+    for x in xs[1:]:  # left to right, as a chain of binary adds rounds: ((a + b) + c) + ...
+        total = total + x
+    return total
+
+
+# The n-ary sum: one node where a chain of `+` would make n - 1. The engine records micrograd-style
+# running sums (`sum(w * x for ...)`) with it; see "Running sums" in docs/engine.md.
+add_n = defop("add_n", _add_n, lambda g, ans, *xs: (g,) * len(xs), _BROADCAST,
+              doc="a + b + c + ..., summed left to right: one node for the whole sum.")
+
 sub = defop("sub", lambda a, b: a - b,
             lambda g, ans, a, b: (g, -g), _BROADCAST)
 

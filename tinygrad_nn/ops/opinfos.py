@@ -16,9 +16,26 @@ The exact behaviour at kinks (relu'(0), max with ties, ...) is pinned down in te
 
 from __future__ import annotations
 
+import builtins
+
 import numpy as np
 
-from .elementwise import abs, clip, exp, log, maximum, minimum, reciprocal, relu, sigmoid, sqrt, step, tanh, where
+from .elementwise import (
+    abs,
+    add_n,
+    clip,
+    exp,
+    log,
+    maximum,
+    minimum,
+    reciprocal,
+    relu,
+    sigmoid,
+    sqrt,
+    step,
+    tanh,
+    where,
+)
 from .linalg import linear, matmul
 from .reductions import log_softmax, logsumexp, max, mean, min, softmax, sum
 from .registry import OpInfo, register_test
@@ -31,8 +48,8 @@ KINK_MARGIN = 0.1
 # Entries whose forward is the very numpy computation of `ref` (or exact arithmetic on the same
 # operands): the tests compare them bit for bit instead of within a tolerance.
 EXACT = {
-    "add", "sub", "mul", "div", "neg", "abs", "relu", "step", "clip", "maximum", "minimum", "where",
-    "sum", "max", "min", "matmul", "reshape", "transpose", "getitem", "broadcast_to", "concatenate",
+    "add", "add_n", "running_sum", "sub", "mul", "div", "neg", "abs", "relu", "step", "clip", "maximum",
+    "minimum", "where", "sum", "max", "min", "matmul", "reshape", "transpose", "getitem", "broadcast_to", "concatenate",
     "stack", "expand_dims", "squeeze", "flatten",
 }
 
@@ -177,6 +194,10 @@ def _np_log_softmax(x, axis=-1):
 
 # Arithmetic, written with the operators users write (the scalar fast paths of + and * included).
 register_test(OpInfo("add", lambda a, b: a + b, np.add, nargs=2))
+# n-ary sums: the op itself, and a running sum that the engine records as one add_n node.
+register_test(OpInfo("add_n", add_n, lambda a, b, c: a + b + c, nargs=3))
+register_test(OpInfo("running_sum", lambda a, b, c: builtins.sum((x * c for x in (a, b, a)), a + b),
+                     lambda a, b, c: a + b + a * c + b * c + a * c, nargs=3))
 register_test(OpInfo("sub", lambda a, b: a - b, np.subtract, nargs=2))
 register_test(OpInfo("mul", lambda a, b: a * b, np.multiply, nargs=2))
 register_test(OpInfo("div", lambda a, b: a / b, np.divide, nargs=2, away_from=(0.0,)))  # pole at b = 0
