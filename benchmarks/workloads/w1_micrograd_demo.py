@@ -6,7 +6,7 @@ as micrograd's demo.ipynb writes its ``loss()`` and training loop. For micrograd
 micrograd.nn.MLP itself; for tinygrad_nn it is a copy of micrograd.nn's Neuron/Layer/MLP source (lists
 of scalar Values, ``sum((wi*xi for wi, xi in zip(self.w, x)), self.b)``, ``p.grad = 0``) with
 tinygrad_nn's Value. Both draw their weights from ``random.seed(1337)`` in the same order, so the two
-graphs are the same and their first losses agree.
+compute the same thing and their first losses agree (tinygrad_nn records each running sum as one node).
 
 The points are passed as Python floats (``X.tolist()``): neither library pays for numpy scalars.
 """
