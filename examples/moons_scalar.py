@@ -35,7 +35,7 @@ class Neuron:
         self.nonlin = nonlin
 
     def __call__(self, x):
-        act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)  # one scalar node per product and sum
+        act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)  # a node per product, one add_n for the sum
         return act.relu() if self.nonlin else act
 
     def parameters(self):
