@@ -14,8 +14,8 @@ Why the node looks the way it does:
   `backward(create_graph=True)`, where a node's .grad is a graph that refers back to the node; `grad`
   and `value_and_grad` clear those gradients for you);
 - every node gets a creation number: sorting by it is a topological order, so backward needs no recursion;
-- a running sum such as micrograd's `sum(w * x for ...)` is one `add_n` node, not a chain of adds, when
-  nothing but the expression holds it (`Value.__add__`; docs/engine.md, "Running sums").
+- a running sum such as micrograd's `sum(w * x for ...)` ends as one `add_n` node, not a chain of adds,
+  when nothing but the expression holds it (`Value.__add__`; docs/engine.md, "Running sums").
 
 >>> from tinygrad_nn import Value
 >>> x = Value(3.0)
@@ -31,7 +31,6 @@ import itertools
 import sys
 import threading
 from operator import attrgetter
-from weakref import getweakrefcount as _getweakrefcount
 
 import numpy as np
 
@@ -167,7 +166,9 @@ class Value:
     """
 
     # _a, _b: the inputs of a unary or binary op (_b None for unary); for an op of more inputs _a is their
-    # tuple and _b is _MANY. _kw: the op's static parameters (axis, shape...) or None.
+    # tuple and _b is _MANY. _kw: the op's static parameters (axis, shape...) or None. A running sum
+    # (add_n made by __add__) has _b _MANY, a list _a that later sums may share, and _kw the number of
+    # items of that list it adds up.
     # _mark: the last backward walk that reached this node (a set of seen nodes would cost more).
     __slots__ = ("data", "grad", "requires_grad", "_a", "_b", "_op", "_kw", "_id", "_mark", "name", "__weakref__")
     # numpy must hand `array + value` over to Value.__radd__ instead of looping over the array.
@@ -285,49 +286,48 @@ class Value:
         a, b = self._a, self._b
         if b is None:
             return () if a is None else (a,)
-        return tuple(a) if b is _MANY else (a, b)
+        if b is _MANY:
+            n = self._kw
+            return tuple(a[:n]) if n.__class__ is int else a
+        return a, b
 
     # -- arithmetic: thin doors into the op table (see tinygrad_nn/ops) ---------------------------
     def __add__(self, other):
         o = other if other.__class__ is Value else _const(other)
         d, e = self.data, o.data
         if d.__class__ is float and e.__class__ is float:  # the scalar fast path: _node inlined
-            op = self._op
-            # A running sum, as in micrograd's `sum((wi * xi for ...), b)`: when self is a sum that only
-            # this expression holds (references: the expression's, self and getrefcount's) and the new
-            # term is held by nothing else either (the same, plus the name o), record one add_n node
-            # for the whole sum instead of a chain of adds. Nobody can see the difference (see
-            # "Running sums" in docs/engine.md): not in values, not in gradients, not in their order.
-            if ((op is _ADD_N or op is _ADD) and _sums_fuse and _getrefcount(self) == 3
-                    and (o is not other or _getrefcount(other) == 4) and (_paused == 0 or _grad_mode.enabled)):
-                if op is _ADD_N and not _getweakrefcount(self):  # (nor a weak reference)
-                    self._a.append(o)
-                    self.data = d + e
-                    self._id = _next_id()  # after its newest term, as the chain's last add would be
-                    return self
-                v = _new(Value)
-                v.data = d + e
-                v.grad = 0.0
-                v.name = None
-                v._kw = None
-                v._id = _next_id()
-                v._mark = None
-                v.requires_grad = True
-                v._a, v._b, v._op = [self, o], _MANY, _ADD_N
-                return v
             v = _new(Value)
             v.data = d + e
             v.grad = 0.0
             v.name = None
-            v._kw = None
             v._id = _next_id()
             v._mark = None
             if (self.requires_grad or o.requires_grad) and (_paused == 0 or _grad_mode.enabled):
                 v.requires_grad = True
+                op = self._op
+                # A running sum, as in micrograd's `sum((wi * xi for ...), b)`: when self is a sum that
+                # only the caller holds (its reference, self and getrefcount's) and the new term is held
+                # by nothing else either (the same, plus the name o), the result is one add_n node over
+                # all the terms, not a sum of self and o, so self can be freed (see "Running sums" in
+                # docs/engine.md). Nothing changes self: a caller that keeps it (C code such as numpy's
+                # object loops may hold it without counting) still has the sum it had.
+                if ((op is _ADD_N or op is _ADD) and _sums_fuse and _getrefcount(self) == 3
+                        and (o is not other or _getrefcount(other) == 4)):
+                    n = self._kw
+                    if n.__class__ is int:  # a running sum already: its terms are the first n of _a
+                        terms = self._a
+                        if len(terms) != n:  # another sum grew from self already: a copy of our own
+                            terms = terms[:n]
+                        terms.append(o)
+                        v._a, v._b, v._op, v._kw = terms, _MANY, _ADD_N, n + 1
+                    else:
+                        v._a, v._b, v._op, v._kw = [self, o], _MANY, _ADD_N, 2
+                    return v
                 v._a, v._b, v._op = self, o, _ADD
             else:
                 v.requires_grad = False
                 v._a = v._b = v._op = None
+            v._kw = None
             return v
         return apply(_ADD, (self, o), _NO_PARAMS)
 
@@ -514,7 +514,8 @@ def _reachable(root, stop=None):
             continue
         b = node._b
         if b is _MANY:
-            for p in a:
+            n = node._kw  # a running sum adds the first n items of a list it may share
+            for p in (a if n.__class__ is not int or len(a) == n else a[:n]):
                 if p._mark is not walk and p.requires_grad:
                     p._mark = walk
                     if p._op is None:
@@ -589,8 +590,10 @@ def _backward_raw(order):
                 a.grad += ga
             else:
                 _give(a, ga)
-        elif b is _MANY:  # three or more inputs (per-input rules are used here; one and two take all)
-            if op is _ADD_N and g.__class__ is float:  # a running sum of scalars: every term gets g
+        elif b is _MANY:  # three or more inputs, or a running sum (per-input rules are used here)
+            if kw.__class__ is int:  # a running sum (of floats: g is a float): every term gets g
+                if len(a) != kw:
+                    a = a[:kw]
                 for p in a:
                     if p.requires_grad:
                         if p.grad.__class__ is float:
@@ -647,7 +650,7 @@ def _backward_graph(order):
         if op is None or not isinstance(g, Value):  # 0.0 or None: no path reached this node
             continue
         prev = node._prev
-        kw = node._kw or _NO_PARAMS
+        kw = node._kw if node._kw.__class__ is dict else _NO_PARAMS  # (a running sum's is its length)
         if op.vjps is None:
             grads = op.vjp(g, node, *prev, **kw)
         else:
@@ -797,14 +800,15 @@ def _running_sums_are_safe() -> bool:
     """Whether reference counts here tell a temporary from a named node, as Value.__add__ needs.
 
     They do on CPython up to 3.13; an interpreter that borrows references (3.14 may) would make a named
-    sum look temporary, and extending it in place would change a node its owner still holds.
+    sum look temporary: its gradients would then be right but might accumulate in another order than
+    PyTorch's (see "Running sums" in docs/engine.md).
     """
     if _getrefcount is None:
         return False
     a, b = Value(1.0), Value(2.0)
     s = (a + b) + a * b  # a temporary sum, extended: one add_n node
-    t = s + a * b  # s has a name now: a new node, s untouched
-    return s._op is _ADD_N and t is not s and len(s._a) == 2 and s.data == 5.0
+    t = s + a * b  # s has a name now: an ordinary add
+    return s._op is _ADD_N and t._op is _ADD
 
 
 _sums_fuse = True
