@@ -811,6 +811,5 @@ def _running_sums_are_safe() -> bool:
     return s._op is _ADD_N and t._op is _ADD
 
 
-_sums_fuse = True
+_sums_fuse = True  # on for the check itself, which then decides
 _sums_fuse = _running_sums_are_safe()
-

@@ -28,7 +28,6 @@ add = defop("add", lambda a, b: a + b,
             lambda g, ans, a, b: (g, g), _BROADCAST)
 
 
-
 def _add_n(*xs):
     total = xs[0]
     for x in xs[1:]:  # left to right, as a chain of binary adds rounds: ((a + b) + c) + ...

@@ -49,8 +49,8 @@ KINK_MARGIN = 0.1
 # operands): the tests compare them bit for bit instead of within a tolerance.
 EXACT = {
     "add", "add_n", "running_sum", "sub", "mul", "div", "neg", "abs", "relu", "step", "clip", "maximum",
-    "minimum", "where", "sum", "max", "min", "matmul", "reshape", "transpose", "getitem", "broadcast_to", "concatenate",
-    "stack", "expand_dims", "squeeze", "flatten",
+    "minimum", "where", "sum", "max", "min", "matmul", "reshape", "transpose", "getitem", "broadcast_to",
+    "concatenate", "stack", "expand_dims", "squeeze", "flatten",
 }
 
 
