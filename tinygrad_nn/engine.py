@@ -40,9 +40,12 @@ ndarray = np.ndarray
 # reachable nodes by this number is all the backward pass needs, and it needs no recursion.
 _next_id = itertools.count().__next__
 _by_id = attrgetter("_id")
-# Reference counts tell when a gradient array is nobody else's (see _owned). They are exact on CPython up
-# to 3.13; 3.14 may borrow references without counting them, so there (and elsewhere) arrays are copied.
-_getrefcount = sys.getrefcount if sys.implementation.name == "cpython" and sys.version_info < (3, 14) else None
+# Reference counts tell when a gradient array is nobody else's (see _owned) and when a sum is a temporary
+# (Value.__add__). They are exact on CPython up to 3.13 with its GIL; 3.14 may borrow references without
+# counting them, and without the GIL another thread may take one at any moment, so there (and elsewhere)
+# arrays are copied and sums are chains.
+_getrefcount = (sys.getrefcount if sys.implementation.name == "cpython" and sys.version_info < (3, 14)
+                and getattr(sys, "_is_gil_enabled", lambda: True)() else None)
 
 
 class _GradMode(threading.local):

@@ -22,10 +22,10 @@ from tinygrad_nn.viz import to_dot
 
 from .test_micrograd_compat import make_mlp_classes
 
-# Folding needs exact reference counts: CPython up to 3.13 (elsewhere sums stay chains, and the engine's
-# import-time check, engine._running_sums_are_safe, turns it off).
-pytestmark = pytest.mark.skipif(sys.implementation.name != "cpython" or sys.version_info >= (3, 14),
-                                reason="running sums are folded on CPython < 3.14 only")
+# Folding needs exact reference counts: CPython up to 3.13, with the GIL (elsewhere sums stay chains).
+pytestmark = pytest.mark.skipif(sys.implementation.name != "cpython" or sys.version_info >= (3, 14)
+                                or not getattr(sys, "_is_gil_enabled", lambda: True)(),
+                                reason="running sums are folded on CPython < 3.14 with the GIL only")
 
 
 def ops_of(v):
