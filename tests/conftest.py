@@ -4,6 +4,7 @@ Pick one by hand with `pytest --hypothesis-profile=ci`.
 
 import gc
 import os
+from pathlib import Path
 
 import pytest
 from hypothesis import settings
@@ -26,3 +27,13 @@ def no_gc():
     finally:
         if was:
             gc.enable()
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def tree_env(**extra):
+    """The environment for a child Python: this checkout's package first on the path, so that a script or
+    `python -m tinygrad_nn` in a subprocess runs the code under test, never an older installed copy."""
+    path = os.environ.get("PYTHONPATH", "")
+    return dict(os.environ, PYTHONPATH=str(ROOT) + (os.pathsep + path if path else ""), **extra)

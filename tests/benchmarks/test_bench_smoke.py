@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import tree_env
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -19,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def quick_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench") / "quick.json"
     cmd = [sys.executable, "-m", "benchmarks", "--quick", "--impls", "tinygrad_nn,numpy", "--json", str(out)]
-    p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120, env=tree_env())
     assert p.returncode == 0, p.stderr[-3000:]
     return p.stdout, json.loads(out.read_text())
 

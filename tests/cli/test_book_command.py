@@ -4,6 +4,7 @@ import sys
 
 import pytest
 
+from tests.conftest import tree_env
 from tinygrad_nn import cli
 
 
@@ -59,6 +60,6 @@ def test_progress_bar_shows_cost(capsys):
 
 def test_python_dash_m_and_help():
     r = subprocess.run([sys.executable, "-m", "tinygrad_nn", "book", "--help"], capture_output=True, text=True,
-                       check=True)
+                       check=True, env=tree_env())
     for word in ("--seed", "--steps", "--lr", "--optimizer", "--out"):
         assert word in r.stdout

@@ -9,16 +9,18 @@ import sys
 import textwrap
 from pathlib import Path
 
+from tests.conftest import tree_env
+
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "custom_op.py"
 
 
 def _python(code):
     return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
-                          timeout=120, cwd=EXAMPLE.parent.parent)
+                          timeout=120, cwd=EXAMPLE.parent.parent, env=tree_env())
 
 
 def test_example_runs_and_prints_its_checks():
-    proc = subprocess.run([sys.executable, str(EXAMPLE)], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([sys.executable, str(EXAMPLE)], capture_output=True, text=True, timeout=120, env=tree_env())
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert "softplus(0) = 0.693147" in out

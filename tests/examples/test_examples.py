@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.conftest import tree_env
 from tinygrad_nn.data import load_backprop_params, load_digits_4x3, load_regression
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -338,7 +339,7 @@ SCRIPTS = [
 
 @pytest.mark.parametrize("script,args", SCRIPTS, ids=[s for s, _ in SCRIPTS])
 def test_runs_as_a_script_and_writes_nothing(script, args, tmp_path):
-    env = dict(os.environ, MPLBACKEND="Agg")
+    env = tree_env(MPLBACKEND="Agg")
     proc = subprocess.run([sys.executable, str(EXAMPLES / script), *args], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
