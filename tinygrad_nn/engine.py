@@ -1,21 +1,23 @@
 """The graph node and reverse-mode autodiff.
 
 A `Value` holds a payload (a Python float for scalars, a numpy array for tensors), its gradient, the
-values it was computed from (`_prev`) and the primitive that computed it (`_op`). The primitives
-themselves, each forward beside its gradient rule, live in `tinygrad_nn.ops`; this file only knows how
-to run them (`apply`) and how to walk the graph backwards (`Value.backward`).
+values it was computed from and the primitive that computed it. The primitives themselves, each forward
+beside its gradient rule, live in `tinygrad_nn.ops`; this file only knows how to run one (`apply`, which
+builds every node through `_node`) and how to walk the graph backwards (`Value.backward`).
 
 Why the node looks the way it does:
-- its inputs sit in two slots, `_a` and `_b`, not in a tuple: a tuple per node would double the objects
-  that Python's cyclic garbage collector tracks, and that collector, not the arithmetic, is most of the
-  cost of a large scalar graph;
+- its inputs sit in slots (`_a`, `_b`, or `_more` for three and up), not in a tuple per node: a tuple
+  would double the objects that Python's cyclic garbage collector tracks, and that collector, not the
+  arithmetic, is most of the cost of a large scalar graph;
 - no node refers to its gradient rule through a closure, so a finished graph holds no reference cycles
-  and is freed by reference counting the moment the last name for it goes (the one exception is
-  `backward(create_graph=True)`, where a node's .grad is a graph that refers back to the node; `grad`
-  and `value_and_grad` clear those gradients for you);
-- every node gets a creation number: sorting by it is a topological order, so backward needs no recursion;
-- a running sum such as micrograd's `sum(w * x for ...)` ends as one `add_n` node, not a chain of adds,
-  when nothing but the expression holds it (`Value.__add__`; docs/engine.md, "Running sums").
+  and is freed by reference counting the moment the last name for it goes;
+- every node gets a creation number: sorting by it is a topological order, so backward needs no recursion.
+
+A backward pass sums its gradients in scratch of its own and touches `.grad` only when it has finished:
+a rule that raises (or Ctrl-C) leaves every `.grad` as it was, and two threads can back-propagate
+through shared leaves at once (they take turns). The speed-only variants of this file's hot paths are
+gathered in `tinygrad_nn/fastpaths.py`, each named by the benchmark that needs it; `tinygrad_nn/micro.py`
+is the same engine for scalars in micrograd's shape, for reading first.
 
 >>> from tinygrad_nn import Value
 >>> x = Value(3.0)
@@ -27,25 +29,23 @@ Why the node looks the way it does:
 
 from __future__ import annotations
 
+import contextlib
 import itertools
-import sys
 import threading
+import weakref
 from operator import attrgetter
 
 import numpy as np
 
 ndarray = np.ndarray
 
-# Creation order is a topological order: a node's inputs always exist before it does. Sorting the
-# reachable nodes by this number is all the backward pass needs, and it needs no recursion.
-_next_id = itertools.count().__next__
+# Creation order is a topological order: a node's inputs always exist before it does.
+_next_id = itertools.count(1).__next__
 _by_id = attrgetter("_id")
-# Reference counts tell when a gradient array is nobody else's (see _owned) and when a sum is a temporary
-# (Value.__add__). They are exact on CPython up to 3.13 with its GIL; 3.14 may borrow references without
-# counting them, and without the GIL another thread may take one at any moment, so there (and elsewhere)
-# arrays are copied and sums are chains.
-_getrefcount = (sys.getrefcount if sys.implementation.name == "cpython" and sys.version_info < (3, 14)
-                and getattr(sys, "_is_gil_enabled", lambda: True)() else None)
+
+
+# ----------------------------------------------------------------------------------------------
+# Grad mode: whether ops record a graph. Thread-local, as in PyTorch.
 
 
 class _GradMode(threading.local):
@@ -53,17 +53,54 @@ class _GradMode(threading.local):
 
 
 _grad_mode = _GradMode()
-# How many no_grad blocks are open, in any thread. While none is (almost always), the hot paths can skip
-# the thread-local flag, whose lookup costs twice an ordinary one.
-_paused = 0
-_paused_lock = threading.Lock()
+# How many mode blocks (no_grad, enable_grad, detect_anomaly) are open, in any thread. While none is
+# (almost always) `apply` need not look at the thread-local flag, whose lookup costs twice an ordinary one.
+_special = 0
+_special_lock = threading.Lock()
+
+
+def _open_block(delta):
+    global _special
+    with _special_lock:
+        _special += delta
+        if _special == delta or _special == 0:  # the first block opened, or the last one closed
+            _on_special_change(_special)
+
+
+def _on_special_change(count):
+    """Told when the first mode block opens and when the last one closes (fastpaths.py steps aside)."""
 
 
 def is_grad_enabled() -> bool:
     return _grad_mode.enabled
 
 
-class no_grad:
+class _set_grad_enabled:
+    mode = True
+
+    def __enter__(self):
+        _open_block(1)
+        self._prev = _grad_mode.enabled
+        _grad_mode.enabled = self.mode
+        return self
+
+    def __exit__(self, *exc):
+        _grad_mode.enabled = self._prev
+        _open_block(-1)
+        return False
+
+    def __call__(self, fn):
+        import functools
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with type(self)():
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class no_grad(_set_grad_enabled):
     """Record no graph inside this block (or decorated function); thread-local, nestable.
 
     >>> from tinygrad_nn import Value, no_grad
@@ -74,30 +111,21 @@ class no_grad:
     False
     """
 
-    def __enter__(self):
-        global _paused
-        with _paused_lock:
-            _paused += 1
-        self._prev = _grad_mode.enabled
-        _grad_mode.enabled = False
-        return self
+    mode = False
 
-    def __exit__(self, *exc):
-        global _paused
-        _grad_mode.enabled = self._prev
-        with _paused_lock:
-            _paused -= 1
-        return False
 
-    def __call__(self, fn):
-        import functools
+class enable_grad(_set_grad_enabled):
+    """Record the graph inside this block even within `no_grad` (the transforms use it).
 
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with no_grad():
-                return fn(*args, **kwargs)
+    >>> from tinygrad_nn import Value, enable_grad, no_grad
+    >>> w = Value(2.0)
+    >>> with no_grad(), enable_grad():
+    ...     y = w * 3
+    >>> y.requires_grad
+    True
+    """
 
-        return wrapper
+    mode = True
 
 
 # ----------------------------------------------------------------------------------------------
@@ -107,12 +135,13 @@ class no_grad:
 def to_payload(x, where="Value"):
     """Turn a user's number or array-like into a payload: float, or a float numpy array.
 
-    Ints and bools become float64; float32 (and other float widths) stay as they are.
+    Ints and bools become float64; float32 (and other float widths) stay as they are. An array of floats
+    is returned as it is (not copied).
     """
     cls = x.__class__
     if cls is float:
         return x
-    if cls is ndarray and x.dtype.kind == "f":  # the common case for tensors: nothing to convert
+    if cls is ndarray and x.dtype.kind == "f":
         return x
     if cls is int or cls is bool:
         return float(x)
@@ -143,7 +172,7 @@ def shape_of(x) -> tuple:
     """Shape of a Value or a payload (a float has shape ())."""
     if isinstance(x, Value):
         x = x.data
-    return x.shape if isinstance(x, ndarray) else ()
+    return x.shape if isinstance(x, ndarray) else np.shape(x)
 
 
 def data_of(x):
@@ -158,6 +187,9 @@ def data_of(x):
 class Value:
     """One node of the graph: a scalar (Python float payload) or a tensor (numpy array payload).
 
+    `Value(x)` copies an array it is given, as `torch.tensor` does: changing the caller's array later
+    does not change the Value. `.data` is the payload itself (no copy), as `.numpy()` is.
+
     >>> Value(2)
     Value(2.0, grad=0.0)
     >>> t = Value([[1, 2], [3, 4]])
@@ -168,12 +200,13 @@ class Value:
            [6., 8.]])
     """
 
-    # _a, _b: the inputs of a unary or binary op (_b None for unary); for an op of more inputs _a is their
-    # tuple and _b is _MANY. _kw: the op's static parameters (axis, shape...) or None. A running sum
-    # (add_n made by __add__) has _b _MANY, a list _a that later sums may share, and _kw the number of
-    # items of that list it adds up.
-    # _mark: the last backward walk that reached this node (a set of seen nodes would cost more).
-    __slots__ = ("data", "grad", "requires_grad", "_a", "_b", "_op", "_kw", "_id", "_mark", "name", "__weakref__")
+    # _a, _b: the inputs of a unary or binary op (None where there is none); _more: the inputs of an op of
+    # three or more (a tuple), or the list of terms that a running sum shares with the sums grown from it
+    # (fastpaths.py), of which it adds up the first _n (None: all of _more). _params: the op's static keyword
+    # parameters (axis, shape...) as a dict, or None. _id: the creation number.
+    # _pass, _scratch: the backward pass that last reached this node, and the gradient it is summing here.
+    __slots__ = ("data", "grad", "requires_grad", "name", "_op", "_a", "_b", "_more", "_n", "_params", "_id",
+                 "_pass", "_scratch", "__weakref__")
     # numpy must hand `array + value` over to Value.__radd__ instead of looping over the array.
     __array_ufunc__ = None
 
@@ -182,16 +215,16 @@ class Value:
             raise TypeError(f"Value: requires_grad must be True or False, got {type(requires_grad).__name__}; "
                             f"micrograd's Value(data, _children, _op) is its internal constructor: here ops "
                             f"record their inputs themselves (write a + b, or defop a new op)")
-        data = to_payload(data)
-        self.data = data
-        self.grad = 0.0 if data.__class__ is float else np.zeros_like(data)
+        payload = to_payload(data)
+        if payload.__class__ is ndarray and (payload is data or isinstance(data, ndarray)):
+            payload = payload.copy()  # the caller's array stays the caller's (lists were copied already)
+        self.data = payload
+        self.grad = 0.0 if payload.__class__ is float else np.zeros_like(payload)
         self.requires_grad = bool(requires_grad)
-        self._a = self._b = None
-        self._op = None
-        self._kw = None
-        self._id = _next_id()
-        self._mark = None
         self.name = name
+        self._op = self._a = self._b = self._more = self._n = self._params = None
+        self._id = _next_id()
+        self._pass = self._scratch = None
 
     # -- micrograd / PyTorch style accessors ------------------------------------------------------
     @property
@@ -221,6 +254,16 @@ class Value:
     @property
     def is_leaf(self) -> bool:
         return self._op is None
+
+    @property
+    def _prev(self) -> tuple:
+        """The inputs this node was computed from (micrograd's name; drawing code walks it)."""
+        if self._more is not None:
+            return tuple(_many(self))
+        a, b = self._a, self._b
+        if a is None:
+            return ()
+        return (a,) if b is None else (a, b)
 
     def item(self) -> float:
         d = self.data
@@ -275,90 +318,35 @@ class Value:
     def __float__(self):
         return self.item()
 
+    # Copies and pickles hold a leaf's payload, gradient, flag and name, as PyTorch's do; a node made by
+    # an op refuses, as in PyTorch: its graph would come along, or silently not.
+    def __reduce_ex__(self, protocol):
+        if self._op is not None:
+            raise TypeError(f"copy/pickle: only leaf Values (parameters and data) can be copied or pickled, this "
+                            f"one was made by {self.op!r}; copy .detach() instead, or the model that makes it")
+        grad = self.grad.data if isinstance(self.grad, Value) else self.grad
+        return _rebuilt_leaf, (self.data, grad, self.requires_grad, self.name)
+
     # -- nodes made by ops ------------------------------------------------------------------------
     @staticmethod
     def _leaf(data, requires_grad=False):
         """A leaf around a payload that is valid already (a float or a float array): no checks, no copy."""
-        v = _node(data, None, None, None, None)
+        v = _node(data, None, None, None, None, None)
         v.requires_grad = requires_grad
         return v
 
-    @property
-    def _prev(self) -> tuple:
-        """The inputs this node was computed from (micrograd's name; drawing code walks it)."""
-        a, b = self._a, self._b
-        if b is None:
-            return () if a is None else (a,)
-        if b is _MANY:
-            n = self._kw
-            return tuple(a[:n]) if n.__class__ is int else a
-        return a, b
-
     # -- arithmetic: thin doors into the op table (see tinygrad_nn/ops) ---------------------------
     def __add__(self, other):
-        o = other if other.__class__ is Value else _const(other)
-        d, e = self.data, o.data
-        if d.__class__ is float and e.__class__ is float:  # the scalar fast path: _node inlined
-            v = _new(Value)
-            v.data = d + e
-            v.grad = 0.0
-            v.name = None
-            v._id = _next_id()
-            v._mark = None
-            if (self.requires_grad or o.requires_grad) and (_paused == 0 or _grad_mode.enabled):
-                v.requires_grad = True
-                op = self._op
-                # A running sum, as in micrograd's `sum((wi * xi for ...), b)`: when self is a sum that
-                # only the caller holds (its reference, self and getrefcount's) and the new term is held
-                # by nothing else either (the same, plus the name o), the result is one add_n node over
-                # all the terms, not a sum of self and o, so self can be freed (see "Running sums" in
-                # docs/engine.md). Nothing changes self: a caller that keeps it (C code such as numpy's
-                # object loops may hold it without counting) still has the sum it had.
-                if ((op is _ADD_N or op is _ADD) and _sums_fuse and _getrefcount(self) == 3
-                        and (o is not other or _getrefcount(other) == 4)):
-                    n = self._kw
-                    if n.__class__ is int:  # a running sum already: its terms are the first n of _a
-                        terms = self._a
-                        if len(terms) != n:  # another sum grew from self already: a copy of our own
-                            terms = terms[:n]
-                        terms.append(o)
-                        v._a, v._b, v._op, v._kw = terms, _MANY, _ADD_N, n + 1
-                    else:
-                        v._a, v._b, v._op, v._kw = [self, o], _MANY, _ADD_N, 2
-                    return v
-                v._a, v._b, v._op = self, o, _ADD
-            else:
-                v.requires_grad = False
-                v._a = v._b = v._op = None
-            v._kw = None
-            return v
-        return apply(_ADD, (self, o), _NO_PARAMS)
+        return apply(_ops.add, (self, other), _NO_PARAMS)
 
     def __radd__(self, other):
-        return _const(other).__add__(self)
+        return apply(_ops.add, (other, self), _NO_PARAMS)
 
     def __mul__(self, other):
-        o = other if other.__class__ is Value else _const(other)
-        d, e = self.data, o.data
-        if d.__class__ is float and e.__class__ is float:
-            v = _new(Value)
-            v.data = d * e
-            v.grad = 0.0
-            v.name = None
-            v._kw = None
-            v._id = _next_id()
-            v._mark = None
-            if (self.requires_grad or o.requires_grad) and (_paused == 0 or _grad_mode.enabled):
-                v.requires_grad = True
-                v._a, v._b, v._op = self, o, _MUL
-            else:
-                v.requires_grad = False
-                v._a = v._b = v._op = None
-            return v
-        return apply(_MUL, (self, o), _NO_PARAMS)
+        return apply(_ops.mul, (self, other), _NO_PARAMS)
 
     def __rmul__(self, other):
-        return _const(other).__mul__(self)
+        return apply(_ops.mul, (other, self), _NO_PARAMS)
 
     def __sub__(self, other):
         return _ops.sub(self, other)
@@ -392,6 +380,35 @@ class Value:
     def __getitem__(self, index):
         return _ops.getitem(self, index)
 
+    # In-place updates. Inside no_grad, `w -= lr * w.grad` changes the leaf w itself (as in PyTorch), so a
+    # hand-written optimizer keeps its parameters. Everywhere else they give NotImplemented and Python falls
+    # back to `w = w - ...`: a new node, as micrograd's `c += c + 1` expects.
+    def __iadd__(self, other):
+        return self._update(other, np.add, "+=")
+
+    def __isub__(self, other):
+        return self._update(other, np.subtract, "-=")
+
+    def __imul__(self, other):
+        return self._update(other, np.multiply, "*=")
+
+    def __itruediv__(self, other):
+        return self._update(other, np.true_divide, "/=")
+
+    def _update(self, other, ufunc, symbol):
+        if self._op is not None or _grad_mode.enabled:
+            return NotImplemented
+        new = ufunc(self.data, data_of(other))
+        if self.data.__class__ is float:
+            self.data = float(new)
+        else:
+            if np.shape(new) != self.data.shape:
+                raise ValueError(f"{symbol}: the update has shape {np.shape(new)} but the Value has shape "
+                                 f"{self.data.shape}; an in-place update keeps the Value's shape")
+            self.data[...] = new
+        mark_changed(self, f"an in-place {symbol} under no_grad")
+        return self
+
     # Comparisons give plain booleans (no gradient); == and hash stay identity-based so that nodes
     # can be kept in sets and dicts, as micrograd's topological sort needs.
     def __lt__(self, other):
@@ -415,53 +432,152 @@ class Value:
     # -- backward -----------------------------------------------------------------------------------
     def backward(self, grad=None, create_graph=False):
         """Back-propagate from this node: every leaf that requires a gradient gets d(self)/d(leaf) added
-        to its `.grad`; intermediate nodes get theirs afresh.
+        to its `.grad`; the nodes in between get theirs afresh (as in micrograd).
 
         `grad` is the upstream gradient (needed unless this node holds a single number).
-        `create_graph=True` records the backward pass itself, so the gradients are Values that can be
-        differentiated again.
+        `create_graph=True` records the backward pass itself (also inside `no_grad`), so the gradients are
+        Values that can be differentiated again.
         """
         if not self.requires_grad:
             raise ValueError("backward: this Value does not require a gradient (it is a constant, or was made "
                              "under no_grad, or from constants only); make its inputs with requires_grad=True")
         seed = _seed(self, grad, create_graph)
-        if self._op is None:  # a leaf is its own gradient
-            self.grad = _accumulate_leaf(self.grad, seed)
-            return
-        _run_backward(self, seed, create_graph)
+        _backprop(self, seed, create_graph, 0, _deposit)
 
 
-def _run_backward(root, seed, create_graph, stop=None, keep=True):
-    """The backward pass from root, seeded with `seed`.
+def _rebuilt_leaf(data, grad, requires_grad, name):
+    v = Value._leaf(data, requires_grad)
+    v.grad, v.name = grad, name
+    return v
 
-    Each leaf's gradients from all paths are summed first and added to its `.grad` once, at the end (as
-    PyTorch does): so a second backward call gives exactly twice the first. With keep=False the leaves'
-    `.grad` are left as they were (for `gradients`).
+
+def _many(node):
+    """The inputs of a node that keeps them in `_more`: all of them, or a running sum's first `_n`."""
+    more, n = node._more, node._n
+    return more if n is None or len(more) == n else more[:n]
+
+
+# ----------------------------------------------------------------------------------------------
+# Running a primitive: `apply` is what every op in the table calls; `_node` builds every node.
+
+
+_new = object.__new__
+_NO_PARAMS: dict = {}
+
+
+def _node(data, op, a, b, more, params):
+    """A node made by `op` from inputs a, b (or `more`), or a constant result when op is None."""
+    v = _new(Value)
+    v.data = data
+    v.grad = 0.0 if data.__class__ is float else None
+    v.name = None
+    v._op, v._a, v._b, v._more, v._n, v._params = op, a, b, more, None, params
+    v.requires_grad = op is not None
+    v._id = _next_id()
+    v._pass = v._scratch = None
+    if _anomaly_mode is not None and op is not None:
+        _anomaly_mode.created(v)
+    return v
+
+
+def _as_input(x, op):
+    """A Value (a subclass too) as it is; a number or array as a constant node."""
+    if isinstance(x, Value):
+        return x
+    try:
+        return Value._leaf(to_payload(x, op.name))
+    except TypeError:
+        raise TypeError(f"{op.name}: cannot combine a Value with {type(x).__name__} {x!r:.60}; the other "
+                        f"operand must be real numbers: a number, a numpy array, or a Value") from None
+
+
+def apply(op, inputs, params):
+    """Run primitive `op` on `inputs` (Values, numbers or arrays) with static keywords `params`.
+
+    Without any Value among the inputs it returns the bare payload: that is how gradient rules,
+    written with the same ops, run on plain numpy arrays when no graph is wanted.
     """
-    order, leaves = _reachable(root, stop)
-    before = [leaf.grad for leaf in leaves]
-    for leaf in leaves:
-        leaf.grad = 0.0 if leaf.data.__class__ is float else None
-    root.grad = seed
-    if create_graph:
-        _backward_graph(order)
-    else:  # the rules see bare payloads here, so they record no graph: no need for no_grad
-        _backward_raw(order)
-    for leaf, old in zip(leaves, before):
-        new = leaf.grad
-        if not keep or new is None:
-            leaf.grad = old
-        elif old is not None or not _owned(new, leaf):
-            leaf.grad = _accumulate_leaf(old, new)
-        # else: a leaf whose .grad was None (optimizer.zero_grad) simply keeps the array made for it
+    n = len(inputs)
+    a = b = more = None
+    if n == 1:  # one and two inputs are spelled out: this runs for every tensor op
+        a = inputs[0]
+        if not isinstance(a, Value):
+            return op.forward(a, **params)
+        datas = (a.data,)
+        rg = a.requires_grad
+    elif n == 2:
+        a, b = inputs
+        if not (isinstance(a, Value) or isinstance(b, Value)):
+            return op.forward(a, b, **params)
+        a, b = _as_input(a, op), _as_input(b, op)
+        datas = (a.data, b.data)
+        rg = a.requires_grad or b.requires_grad
+    else:
+        if not any(isinstance(x, Value) for x in inputs):
+            return op.forward(*inputs, **params)
+        more = tuple([_as_input(x, op) for x in inputs])
+        datas = [x.data for x in more]
+        rg = any(x.requires_grad for x in more)
+    try:
+        out = op.forward(*datas, **params)
+    except (ValueError, TypeError, IndexError, ZeroDivisionError, OverflowError) as e:
+        raise _explain(op, datas, params, e) from e
+    if out.__class__ is not ndarray or datas[0].__class__ is float:  # skip the check in the common case
+        out = _normalize(out, datas)
+    if rg and (_special == 0 or _grad_mode.enabled):
+        if more is not None:
+            return _node(out, op, None, None, more, params or None)
+        return _node(out, op, a, b, None, params or None)
+    return _node(out, None, None, None, None, None)
 
 
-def _owned(g, leaf):
-    """Whether array g can become leaf's .grad without a copy: it is a fresh, writable array of the
-    leaf's dtype that nothing else refers to (not another node's gradient, not a view of one).
-    References: leaf.grad, the caller's name, this argument and getrefcount's own."""
-    return (g.__class__ is ndarray and g.base is None and g.flags.writeable and g.dtype == leaf.data.dtype
-            and _getrefcount is not None and _getrefcount(g) <= 4)
+def _normalize(out, datas):
+    """A float payload comes only from Python floats: tensors in give an array out (0-d included)."""
+    if out.__class__ is float:
+        return out
+    for d in datas:
+        if d.__class__ is not float:
+            break
+    else:
+        if out.__class__ is not ndarray or out.ndim == 0:  # e.g. a numpy scalar from np.sum(2.0)
+            return float(out)
+    if out.__class__ is not ndarray:
+        out = np.asarray(out)
+    if out.dtype.kind != "f":
+        out = out.astype(np.float64)
+    return out
+
+
+def _explain(op, datas, params, e):
+    """The forward's exception, re-raised with the op's name, the input shapes and a hint."""
+    msg = str(e).strip()
+    if isinstance(e, ZeroDivisionError):
+        # Scalars follow Python (and micrograd): dividing a float by 0.0 raises; numpy arrays give inf.
+        values = ", ".join(repr(d) for d in datas)
+        return ZeroDivisionError(f"{op.name}: division by zero on the scalars {values} ({msg}); as in Python, a "
+                                 f"float divided by 0.0 raises: guard the divisor (or use tensors, which give inf)")
+    if msg.startswith(op.name + ":"):  # the op's forward explained itself already
+        return type(e)(msg) if type(e) in (ValueError, TypeError, IndexError) else ValueError(msg)
+    shapes = ", ".join(str(shape_of(d)) for d in datas)
+    extra = "".join(f", {k}={v!r}" for k, v in params.items()) if params else ""
+    hint = op.hint or "check the inputs' shapes and values"
+    if isinstance(e, IndexError) and not isinstance(e, ValueError):
+        cls = IndexError
+    elif isinstance(e, TypeError):
+        cls = TypeError
+    else:  # ValueError, numpy's AxisError (a ValueError and an IndexError), OverflowError
+        cls = ValueError
+    return cls(f"{op.name}: cannot apply to inputs of shapes {shapes}{extra}: {msg}; {hint}")
+
+
+# ----------------------------------------------------------------------------------------------
+# Backward. A pass walks the graph, claiming each node it needs with its own token (`_pass`) and a fresh
+# scratch gradient (`_scratch`), runs the rules latest node first, and only when all have run hands the
+# results to `.grad` (`_deposit`): a rule that raises, or Ctrl-C, leaves every `.grad` as it was. Passes
+# take turns (a lock), so two threads back-propagating through shared leaves both land; a pass started
+# from inside another's rule (a rule that itself calls grad) puts back the scratch it borrowed.
+# Scratch lives in slots rather than in a dict keyed by node: a dict of 45,000 nodes costs W1 (micrograd's
+# demo) a sixth of its step in cache misses.
 
 
 def _seed(out, grad, create_graph):
@@ -492,327 +608,361 @@ def _seed(out, grad, create_graph):
     return seed
 
 
-def _reachable(root, stop=None):
-    """The op nodes that need a gradient and lead to root, latest first (a reverse topological order),
-    and the leaves they reach.
+class _Pass:
+    """One backward pass: its token is the object itself; `claimed` lists what a nested pass borrowed."""
 
-    Their gradients are reset on the way, so no node carries a stale gradient from an earlier backward
-    call (scalars restart at 0.0, tensors at None: no zeros are allocated for them). The walk does not
-    go past, and does not list, the nodes in `stop` (the inputs of a `gradients` call).
-    """
-    walk = object()  # marks the nodes this walk has reached
-    root._mark = walk
-    for x in stop or ():
-        x._mark = walk  # stop nodes count as reached: never entered
-    stack = [root]
-    order = []
-    leaves = []
-    # Depth first: the order it visits in is nearly the sorted one, which makes the sort below cheap.
-    push, visit = stack.append, order.append
+    __slots__ = ("order", "leaves", "claimed")
+
+
+_pass_lock = threading.RLock()
+_passes = []  # the passes running, outermost first (only the thread holding the lock touches it)
+
+
+def _walk(root, floor, run):
+    """Claim the nodes on a path to root that need a gradient: op nodes into run.order, latest first (a
+    reverse topological order), leaves into run.leaves; each gets a zero scratch gradient (0.0 for a float
+    payload, None otherwise). Nodes older than `floor` are claimed but not entered (`gradients` needs
+    nothing below its inputs)."""
+    order, leaves, stack, claimed = [], [], [], run.claimed
+    if claimed is not None:
+        claimed.append((root, root._pass, root._scratch))
+    root._pass, root._scratch = run, None
+    (leaves if root._op is None else stack).append(root)
+    push, visit, leaf = stack.append, order.append, leaves.append
     while stack:
         node = stack.pop()
         visit(node)
         a = node._a
         if a is None:
-            continue
-        b = node._b
-        if b is _MANY:
-            n = node._kw  # a running sum adds the first n items of a list it may share
-            for p in (a if n.__class__ is not int or len(a) == n else a[:n]):
-                if p._mark is not walk and p.requires_grad:
-                    p._mark = walk
-                    if p._op is None:
-                        leaves.append(p)
-                    else:
-                        push(p)
-                        p.grad = None if p.data.__class__ is not float else 0.0
-            continue
-        # One or two inputs: spelled out, as this loop runs once per node of the graph.
-        if a._mark is not walk and a.requires_grad:
-            a._mark = walk
-            if a._op is None:
-                leaves.append(a)
-            else:
-                push(a)
-                a.grad = None if a.data.__class__ is not float else 0.0
-        if b is not None and b._mark is not walk and b.requires_grad:
-            b._mark = walk
-            if b._op is None:
-                leaves.append(b)
-            else:
-                push(b)
-                b.grad = None if b.data.__class__ is not float else 0.0
-    order.sort(key=_by_id, reverse=True)
-    return order, leaves
-
-
-def gradients(output, inputs, grad=None, create_graph=False):
-    """d(output)/d(inputs) for the given non-leaf nodes, as torch.autograd.grad: no leaf's .grad changes.
-
-    The transforms `grad` and `value_and_grad` stand on this; `inputs` are nodes made by an op (they wrap
-    the leaves), so the walk stops at them and never reaches a leaf.
-    """
-    for x in inputs:
-        if x._op is None:
-            raise ValueError("gradients: inputs must be nodes made by an op; wrap a leaf with ops.identity(x)")
-    if not output.requires_grad:
-        return [None] * len(inputs)
-    stop = set(inputs)
-    for x in inputs:
-        x.grad = None if x.data.__class__ is not float else 0.0
-    if output in stop:  # d x / d x
-        return [_seed(output, grad, create_graph) if x is output else x.grad for x in inputs]
-    _run_backward(output, _seed(output, grad, create_graph), create_graph, stop=stop, keep=False)
-    found = [x.grad for x in inputs]
-    # Scratch gradients would keep the graph alive (and, when differentiable, in reference cycles).
-    order, _ = _reachable(output, stop)
-    for node in order + list(inputs):
-        node.grad = None
-    return found
-
-
-def _accumulate_leaf(old, g):
-    """A leaf's gradient plus what this backward pass found for it (leaves accumulate, as in micrograd)."""
-    if old.__class__ is ndarray and not isinstance(g, Value) and np.shape(g) == old.shape:
-        old += g  # in place: keeps the dtype (float32 stays float32) and any reference to the array
-        return old
-    if old is None:
-        return g.copy() if g.__class__ is ndarray else g
-    return old + g  # floats, Values (create_graph), or an int 0 from micrograd-style zero_grad
-
-
-def _backward_raw(order):
-    for node in order:  # op nodes only
-        g = node.grad
-        if g is None:
-            continue
-        op, a, b, kw = node._op, node._a, node._b, node._kw
-        if b is None:
-            (ga,) = op.vjp(g, node.data, a.data) if kw is None else op.vjp(g, node.data, a.data, **kw)
-            if ga.__class__ is float and a.grad.__class__ is float and a.requires_grad:
-                a.grad += ga
-            else:
-                _give(a, ga)
-        elif b is _MANY:  # three or more inputs, or a running sum (per-input rules are used here)
-            if kw.__class__ is int:  # a running sum (of floats: g is a float): every term gets g
-                if len(a) != kw:
-                    a = a[:kw]
-                for p in a:
-                    if p.requires_grad:
-                        if p.grad.__class__ is float:
-                            p.grad += g
-                        else:
-                            _give(p, g)
+            inputs = _many(node)
+        else:  # one or two inputs, by far the most common: no tuple made for them
+            b = node._b
+            if a._pass is not run and a.requires_grad:
+                if claimed is not None:
+                    claimed.append((a, a._pass, a._scratch))
+                a._pass = run
+                a._scratch = 0.0 if a.data.__class__ is float else None
+                if a._op is None:
+                    leaf(a)
+                elif a._id >= floor:
+                    push(a)
+            if b is None or b._pass is run or not b.requires_grad:
                 continue
-            inputs = a
-            datas = [p.data for p in inputs]
-            kw = kw or _NO_PARAMS
-            if op.vjps is None:
-                grads = op.vjp(g, node.data, *datas, **kw)
-            else:  # per-input rules: only for the inputs that need a gradient
-                grads = [r(g, node.data, *datas, **kw) if p.requires_grad else None for r, p in zip(op.vjps, inputs)]
-            for p, pg in zip(inputs, grads):
-                _give(p, pg)
-        else:
-            if kw is None:
-                ga, gb = op.vjp(g, node.data, a.data, b.data)
-            else:
-                ga, gb = op.vjp(g, node.data, a.data, b.data, **kw)
-            # Scalars, by far the most common case in micrograd-style graphs, are added here directly.
-            if ga.__class__ is float and a.grad.__class__ is float and a.requires_grad:
-                a.grad += ga
-            else:
-                _give(a, ga)
-            if gb.__class__ is float and b.grad.__class__ is float and b.requires_grad:
-                b.grad += gb
-            else:
-                _give(b, gb)
+            inputs = (b,)
+        for p in inputs:
+            if p._pass is not run and p.requires_grad:
+                if claimed is not None:
+                    claimed.append((p, p._pass, p._scratch))
+                p._pass = run
+                p._scratch = 0.0 if p.data.__class__ is float else None
+                if p._op is None:
+                    leaf(p)
+                elif p._id >= floor:
+                    push(p)
+    order.sort(key=_by_id, reverse=True)
+    run.order, run.leaves = order, leaves
 
 
-def _give(p, pg):
-    """Add gradient pg to input p: fitted to p's shape (un-broadcast) and kind (float or array)."""
-    if pg is None or not p.requires_grad:
-        return
+def _backprop(root, seed, create_graph, floor, finish):
+    """Run a backward pass from root; `finish(run)` reads its results before the scratch is released."""
+    with _pass_lock:
+        run = _Pass()
+        run.claimed = [] if _passes else None  # nested: note what we borrow, to put it back
+        _passes.append(run)
+        try:
+            _walk(root, floor, run)
+            if run.order and _last_change > run.order[-1]._id:  # a leaf changed in place since the graph began
+                _check_stale(run.order)
+            root._scratch = seed
+            if create_graph:
+                with enable_grad():
+                    _run_rules_on_values(run.order)
+            else:
+                _run_rules(run.order)
+            return finish(run)
+        finally:
+            _passes.pop()
+            _release(run)
+
+
+def _release(run):
+    """Drop the scratch (it may hold large arrays, or graphs under create_graph), or put back what a nested
+    pass borrowed."""
+    if run.claimed is not None:
+        for node, token, scratch in reversed(run.claimed):
+            node._pass, node._scratch = token, scratch
+    else:
+        for node in run.order:
+            node._scratch = None
+        for node in run.leaves:
+            node._scratch = None
+    run.order = run.leaves = run.claimed = ()  # the nodes keep the pass as a token: it must not keep them
+
+
+def _run_rules(order):
+    """The rules on bare payloads (so they record no graph). Scalars, by far the most common inputs in
+    micrograd-style graphs, are added up right here; everything else is fitted by `_add`."""
+    nodes = iter(order)
+    while True:
+        try:
+            for node in nodes:
+                g = node._scratch
+                if g is None:  # no path from the root reached this node with a gradient
+                    continue
+                op, a, params = node._op, node._a, node._params
+                if a is None:
+                    if node._n is not None and g.__class__ is float:  # a running sum: every term gets g
+                        for p in _many(node):
+                            if p.requires_grad:
+                                old = p._scratch
+                                p._scratch = old + g if old.__class__ is float else _add(old, g, p)
+                    else:
+                        _rules_of_many(op, g, node, params or _NO_PARAMS)
+                    continue
+                b = node._b
+                if b is None:
+                    if params is None:
+                        (ga,) = op.vjp(g, node.data, a.data)
+                    else:
+                        (ga,) = op.vjp(g, node.data, a.data, **params)
+                    old = a._scratch
+                    a._scratch = old + ga if ga.__class__ is float and old.__class__ is float else _add(old, ga, a)
+                    continue
+                if op.vjps is None:
+                    if params is None:
+                        ga, gb = op.vjp(g, node.data, a.data, b.data)
+                    else:
+                        ga, gb = op.vjp(g, node.data, a.data, b.data, **params)
+                else:  # per-input rules: only for the inputs that need a gradient
+                    params = params or _NO_PARAMS
+                    ga = op.vjps[0](g, node.data, a.data, b.data, **params) if a.requires_grad else None
+                    gb = op.vjps[1](g, node.data, a.data, b.data, **params) if b.requires_grad else None
+                if a.requires_grad:
+                    old = a._scratch
+                    a._scratch = old + ga if ga.__class__ is float and old.__class__ is float else _add(old, ga, a)
+                if b.requires_grad:
+                    old = b._scratch
+                    b._scratch = old + gb if gb.__class__ is float and old.__class__ is float else _add(old, gb, b)
+            return
+        except ZeroDivisionError:
+            # A scalar rule divided by 0.0 (the slope of sqrt or log at 0, say): take the rule again in numpy
+            # float64, which gives PyTorch's inf (or nan), then go on with the next node.
+            _rule_in_numpy(node)
+        except Exception as e:
+            raise _rule_error(node, e) from e
+
+
+def _rules_of_many(op, g, node, params):
+    """An op of three or more inputs."""
+    inputs = tuple(_many(node))
+    datas = [p.data for p in inputs]
+    if op.vjps is None:
+        grads = op.vjp(g, node.data, *datas, **params)
+    else:
+        grads = [r(g, node.data, *datas, **params) if p.requires_grad else None for r, p in zip(op.vjps, inputs)]
+    _check_count(op, grads, len(inputs))
+    for p, pg in zip(inputs, grads):
+        if pg is not None and p.requires_grad:
+            p._scratch = _add(p._scratch, pg, p)
+
+
+def _add(old, g, p):
+    """old + g, with g fitted to input p first."""
+    if g is None:
+        return old
+    g = _fit(g, p)
+    if old is None:
+        return g
+    total = old + g  # never in place: g may be another node's array
+    if total.__class__ is not ndarray and g.__class__ is ndarray:  # 0-d + 0-d is a numpy scalar in numpy
+        total = np.asarray(total, dtype=g.dtype)
+    return total
+
+
+def _fit(g, p):
+    """Fit a gradient to its input p: summed down to p's shape (un-broadcast), a float for a float payload,
+    an array of p's dtype for an array payload. For payloads and for Values (under create_graph) alike."""
     pd = p.data
+    if isinstance(g, Value):
+        if pd.__class__ is float:
+            if g.data.__class__ is not float:  # the 0-d sum, re-labelled as a scalar node
+                total = _ops.sum_to(g, shape=())
+                g = _node(float(total.data), _ops.identity if total.requires_grad else None,
+                          total if total.requires_grad else None, None, None, None)
+        elif g.shape != pd.shape:
+            g = _ops.sum_to(g, shape=pd.shape)
+        return g
     if pd.__class__ is float:
-        if pg.__class__ is not float:
-            pg = float(pg) if np.ndim(pg) == 0 else float(np.sum(pg))
-    elif pg.__class__ is not ndarray:  # a number (or numpy scalar) for a tensor input
-        pg = np.array(pg, dtype=pd.dtype) if pd.ndim == 0 else np.full(pd.shape, pg, dtype=pd.dtype)
-    elif pg.shape != pd.shape:
-        pg = _SUM_TO(pg, pd.shape)
-    old = p.grad
-    p.grad = pg if old is None else old + pg  # never in place: pg may be another node's array
+        return g if g.__class__ is float else float(g) if np.ndim(g) == 0 else float(np.sum(g))
+    if g.__class__ is not ndarray:  # a number (or numpy scalar) for a tensor input
+        return np.array(g, dtype=pd.dtype) if pd.ndim == 0 else np.full(pd.shape, g, dtype=pd.dtype)
+    if g.shape != pd.shape:
+        g = _ops.sum_to.forward(g, shape=pd.shape)
+        if g.__class__ is not ndarray:  # numpy's sums to () give numpy scalars
+            g = np.asarray(g, dtype=pd.dtype)
+    return g
 
 
-def _backward_graph(order):
+def _rule_in_numpy(node):
+    """Run one node's rule with its float payloads as numpy float64 scalars (numpy's division by zero gives
+    inf and nan where Python's raises), then add the results as floats."""
+    op, inputs, params = node._op, node._prev, node._params or _NO_PARAMS
+    as_np = (lambda x: np.float64(x) if x.__class__ is float else x)
+    g = as_np(node._scratch)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        datas = [as_np(p.data) for p in inputs]
+        if op.vjps is None:
+            grads = op.vjp(g, as_np(node.data), *datas, **params)
+        else:
+            grads = [r(g, as_np(node.data), *datas, **params) if p.requires_grad else None
+                     for r, p in zip(op.vjps, inputs)]
+    for p, pg in zip(inputs, grads):
+        if pg is not None and p.requires_grad:
+            p._scratch = _add(p._scratch, pg, p)
+
+
+def _check_count(op, grads, n):
+    if not isinstance(grads, (tuple, list)) or len(grads) != n:
+        got = f"{len(grads)} gradients" if isinstance(grads, (tuple, list)) else f"a {type(grads).__name__}"
+        raise _RuleContractError(f"{op.name}: its gradient rule returned {got} for {n} inputs; a rule returns a "
+                                 f"tuple with one gradient per input (None for an input that gets none), e.g. "
+                                 f"`lambda g, ans, x: (g * ans,)` for one input (see docs/engine.md, 'Adding an op')")
+
+
+class _RuleContractError(TypeError):
+    pass
+
+
+def _rule_error(node, e):
+    """An exception from inside a gradient rule, re-raised with the op's name and how rules are written."""
+    op = node._op
+    if isinstance(e, _RuleContractError) or str(e).startswith(("backward", op.name + ":")):
+        return e
+    if isinstance(e, ValueError) and "values to unpack" in str(e):  # (ga,) = rule(...) got the wrong count
+        return _RuleContractError(f"{op.name}: its gradient rule returned the wrong number of gradients for its "
+                                  f"{len(node._prev)} input(s) ({e}); a rule returns a tuple with one gradient per "
+                                  f"input (None for an input that gets none), e.g. `lambda g, ans, x: (g * ans,)` "
+                                  f"(see docs/engine.md, 'Adding an op')")
+    if isinstance(e, TypeError) and "Value" in str(e):
+        return TypeError(f"{op.name}: its gradient rule failed on Values ({e}); a rule must be written with the "
+                         f"ops themselves (g * ans, exp(x), where(cond, a, b), sum(g, axis=...)), not with numpy "
+                         f"functions, so that it also runs under backward(create_graph=True); use data_of(x) for "
+                         f"constant masks (see docs/engine.md, 'Adding an op')")
+    if type(e) in (ValueError, TypeError, IndexError, ArithmeticError, FloatingPointError, OverflowError):
+        return type(e)(f"{op.name}: its gradient rule raised {type(e).__name__}: {e}")
+    return e
+
+
+def _run_rules_on_values(order):
     # The same walk, but the rules run on Values, so every gradient is itself a differentiable node.
     for node in order:
-        op = node._op
-        g = node.grad
-        if op is None or not isinstance(g, Value):  # 0.0 or None: no path reached this node
+        g = node._scratch
+        if not isinstance(g, Value):  # 0.0 or None: no path reached this node
             continue
-        prev = node._prev
-        kw = node._kw if node._kw.__class__ is dict else _NO_PARAMS  # (a running sum's is its length)
-        if op.vjps is None:
-            grads = op.vjp(g, node, *prev, **kw)
-        else:
-            grads = [r(g, node, *prev, **kw) if p.requires_grad else None for r, p in zip(op.vjps, prev)]
-        for p, pg in zip(prev, grads):
+        op, inputs, params = node._op, node._prev, node._params or _NO_PARAMS
+        try:
+            if op.vjps is None:
+                grads = op.vjp(g, node, *inputs, **params)
+            else:
+                grads = [r(g, node, *inputs, **params) if p.requires_grad else None for r, p in zip(op.vjps, inputs)]
+            _check_count(op, grads, len(inputs))
+        except Exception as e:
+            raise _rule_error(node, e) from e
+        for p, pg in zip(inputs, grads):
             if pg is None or not p.requires_grad:
                 continue
             if not isinstance(pg, Value):
                 pg = Value._leaf(to_payload(pg))
-            if p.data.__class__ is float:
-                if pg.data.__class__ is not float:
-                    # A float input gets a float gradient: the 0-d sum, re-labelled as a scalar node.
-                    total = _ops.sum_to(pg, shape=())
-                    pg = _node(float(total.data), total, None, _IDENTITY if total.requires_grad else None, None)
-            elif pg.shape != p.shape:
-                pg = _ops.sum_to(pg, shape=p.shape)
-            old = p.grad
-            p.grad = pg if not isinstance(old, Value) else old + pg
+            pg = _fit(pg, p)
+            old = p._scratch
+            p._scratch = pg if not isinstance(old, Value) else old + pg
 
 
-def _const(x):
-    """A number or array mixed into an op: a constant node (no gradient)."""
-    return Value._leaf(to_payload(x, "op input"))
+def _deposit(run):
+    """Hand a finished pass to the nodes: each leaf adds its gradient to `.grad` (leaves accumulate, as in
+    micrograd and PyTorch); the nodes in between get theirs afresh. The scratch is released on the way."""
+    for node in run.order:
+        node.grad, node._scratch = node._scratch, None
+    for leaf in run.leaves:
+        g, leaf._scratch = leaf._scratch, None
+        if g is not None:
+            leaf.grad = _accumulate(leaf, g)
+    run.order = run.leaves = ()  # nothing left to release
 
 
-_new = object.__new__
-_MANY = object()  # marks a node whose _a holds its inputs (more than two, or a running sum)
-_NO_PARAMS: dict = {}
+def _accumulate(leaf, g):
+    old = leaf.grad
+    if old is None:
+        return g if _adopt(g, leaf) else (g.copy() if g.__class__ is ndarray else g)
+    if old.__class__ is ndarray and g.__class__ is ndarray and g.shape == old.shape:
+        old += g  # in place: keeps the dtype (float32 stays float32) and any reference to the array
+        return old
+    return old + g  # floats, Values (create_graph), or an int 0 from micrograd-style zero_grad
+
+
+def _adopt(g, leaf) -> bool:
+    """Whether array g may become leaf's .grad without a copy. Never, here; fastpaths.py says when it can."""
+    return False
+
+
+def gradients(output, inputs, grad=None, create_graph=False):
+    """d(output)/d(inputs), as torch.autograd.grad: no `.grad` anywhere changes.
+
+    `inputs` may be any nodes, leaves or made by ops, and one may depend on another: the gradient of each
+    counts every path through the others. An input that output does not depend on gets None.
+
+    >>> from tinygrad_nn import Value
+    >>> from tinygrad_nn.ops import identity
+    >>> x = Value(3.0); h1 = identity(x); h2 = h1 * 2
+    >>> gradients(h2 * h1, [h1, h2])    # h1 reaches the output directly and through h2
+    [12.0, 3.0]
+    """
+    inputs = list(inputs)
+    for x in inputs:
+        if not isinstance(x, Value):
+            raise TypeError(f"gradients: inputs must be Values, got {type(x).__name__}")
+    if not output.requires_grad or not inputs:
+        return [None] * len(inputs)
+    seed = _seed(output, grad, create_graph)
+    floor = min(x._id for x in inputs)
+    return _backprop(output, seed, create_graph, floor,
+                     lambda run: [x._scratch if x._pass is run else None for x in inputs])
+
 
 # ----------------------------------------------------------------------------------------------
-# Running a primitive: `apply` is what every op in the table calls.
+# Stale graphs: a leaf changed in place after a graph that uses it was built.
+
+_last_change = 0  # the creation number current at the latest in-place change of any leaf
+_changes = weakref.WeakKeyDictionary()  # leaf -> (the creation number current when it changed, what changed it)
+_changes_lock = threading.Lock()
 
 
-def _node(data, a, b, op, kw):
-    """A node made by an op (op None: a constant result, no inputs kept)."""
-    v = _new(Value)
-    v.data = data
-    v.grad = 0.0 if data.__class__ is float else None
-    v._id = _next_id()
-    v._mark = None
-    v.name = None
-    if op is None:
-        v.requires_grad = False
-        v._a = v._b = v._op = v._kw = None
-    else:
-        v.requires_grad = True
-        v._a, v._b, v._op, v._kw = a, b, op, kw
-    return v
+def mark_changed(leaf, by):
+    """Record that `leaf`'s payload was changed in place by `by` (an optimizer step, load_state_dict, an
+    in-place update): a graph built before now that uses it can no longer be back-propagated."""
+    global _last_change
+    with _changes_lock:
+        _last_change = _next_id()
+        _changes[leaf] = (_last_change, by)
 
 
-def apply(op, inputs, kw):
-    """Run primitive `op` on `inputs` (Values, numbers or arrays) with static keywords `kw`.
-
-    Without any Value among the inputs it returns the bare payload: that is how gradient rules,
-    written with the same ops, run on plain numpy arrays when no graph is wanted.
-    """
-    n = len(inputs)
-    if n == 1:  # one and two inputs are spelled out: this runs for every tensor op
-        a = inputs[0]
-        if not isinstance(a, Value):
-            return op.forward(a, **kw)
-        datas = (a.data,)
-        b = None
-        rg = a.requires_grad
-    elif n == 2:
-        a, b = inputs
-        va, vb = isinstance(a, Value), isinstance(b, Value)
-        if not (va or vb):
-            return op.forward(a, b, **kw)
-        if not va:
-            a = _const(a)
-        if not vb:
-            b = _const(b)
-        datas = (a.data, b.data)
-        rg = a.requires_grad or b.requires_grad
-    else:
-        found = rg = False
-        for x in inputs:
-            if isinstance(x, Value):
-                found = True
-                rg = rg or x.requires_grad
-        if not found:
-            return op.forward(*inputs, **kw)
-        a = tuple([x if isinstance(x, Value) else _const(x) for x in inputs])
-        b = _MANY
-        datas = [x.data for x in a]
-    try:
-        out = op.forward(*datas, **kw)
-    except (ValueError, TypeError, IndexError, ZeroDivisionError, OverflowError) as e:
-        raise _explain(op, datas, kw, e) from e
-    if out.__class__ is not ndarray or datas[0].__class__ is float:  # skip the check in the common case
-        out = _normalize(out, datas)
-    if rg and (_paused == 0 or _grad_mode.enabled):
-        return _node(out, a, b, op, kw or None)
-    return _node(out, None, None, None, None)
+def _check_stale(order):
+    for node in order:
+        for p in node._prev:
+            if p._op is None and p in _changes:
+                stamp, by = _changes[p]
+                if stamp > node._id:
+                    what = f"{p.name!r}" if p.name else f"a leaf of shape {p.shape}"
+                    raise RuntimeError(
+                        f"backward: {what} was changed in place by {by} after this graph was built from it, so "
+                        f"its gradients would be those of the old values applied to the new ones; build the "
+                        f"graph again after the change (e.g. call the model again after optimizer.step())")
 
 
-def _normalize(out, datas):
-    """A float payload comes only from Python floats: tensors in give an array out (0-d included)."""
-    if out.__class__ is float:
-        return out
-    for d in datas:
-        if d.__class__ is not float:
-            break
-    else:
-        if out.__class__ is not ndarray or out.ndim == 0:  # e.g. a numpy scalar from np.sum(2.0)
-            return float(out)
-    if out.__class__ is not ndarray:
-        out = np.asarray(out)
-    if out.dtype.kind != "f":
-        out = out.astype(np.float64)
-    return out
-
-
-def _explain(op, datas, kw, e):
-    """The forward's exception, re-raised with the op's name, the input shapes and a hint."""
-    msg = str(e).strip()
-    if isinstance(e, ZeroDivisionError):
-        # Scalars follow Python (and micrograd): dividing a float by 0.0 raises; numpy arrays give inf.
-        values = ", ".join(repr(d) for d in datas)
-        return ZeroDivisionError(f"{op.name}: division by zero on the scalars {values} ({msg}); as in Python, a "
-                                 f"float divided by 0.0 raises: guard the divisor (or use tensors, which give inf)")
-    if msg.startswith(op.name + ":"):  # the op's forward explained itself already
-        return type(e)(msg) if type(e) in (ValueError, TypeError, IndexError) else ValueError(msg)
-    shapes = ", ".join(str(shape_of(d)) for d in datas)
-    params = "".join(f", {k}={v!r}" for k, v in kw.items()) if kw else ""
-    hint = op.hint or "check the inputs' shapes and values"
-    if isinstance(e, IndexError) and not isinstance(e, ValueError):
-        cls = IndexError
-    elif isinstance(e, TypeError):
-        cls = TypeError
-    else:  # ValueError, numpy's AxisError (a ValueError and an IndexError), OverflowError
-        cls = ValueError
-    return cls(f"{op.name}: cannot apply to inputs of shapes {shapes}{params}: {msg}; {hint}")
+# ----------------------------------------------------------------------------------------------
+# Anomaly detection (see anomaly.py): None when off, so the check in `_node` is one comparison.
+_anomaly_mode = None
 
 
 from . import ops as _ops  # noqa: E402  (the op table needs Value, defined above)
-
-_ADD = _ops.OPS["add"]
-_ADD_N = _ops.OPS["add_n"]
-_MUL = _ops.OPS["mul"]
-_SUM_TO = _ops.OPS["sum_to"].forward
-_IDENTITY = _ops.OPS["identity"]
-
-
-def _running_sums_are_safe() -> bool:
-    """Whether reference counts here tell a temporary from a named node, as Value.__add__ needs.
-
-    They do on CPython up to 3.13; an interpreter that borrows references (3.14 may) would make a named
-    sum look temporary: its gradients would then be right but might accumulate in another order than
-    PyTorch's (see "Running sums" in docs/engine.md).
-    """
-    if _getrefcount is None:
-        return False
-    a, b = Value(1.0), Value(2.0)
-    s = (a + b) + a * b  # a temporary sum, extended: one add_n node
-    t = s + a * b  # s has a name now: an ordinary add
-    return s._op is _ADD_N and t._op is _ADD
-
-
-_sums_fuse = True  # on for the check itself, which then decides
-_sums_fuse = _running_sums_are_safe()
+from . import fastpaths  # noqa: E402,F401  (installs the benchmarks' speed paths)

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tinygrad_nn import Value, engine, grad, no_grad
+from tinygrad_nn import Value, fastpaths, grad, no_grad
 from tinygrad_nn.viz import to_dot
 
 from .test_micrograd_compat import make_mlp_classes
@@ -102,7 +102,7 @@ def test_no_graph_under_no_grad():
 
 
 def test_the_interpreter_check_passes_on_this_cpython():
-    assert engine._sums_fuse and engine._running_sums_are_safe()
+    assert fastpaths._sums_fuse and fastpaths._running_sums_are_safe()
 
 
 # -- nobody can tell: the chain's values, gradients and accumulation order -----------------------------
@@ -129,11 +129,11 @@ def test_interleaved_uses_of_a_leaf_accumulate_in_the_chains_order():
 
 def chained_and_folded(fn):
     """fn() run with running sums recorded as chains of binary adds, then as usual."""
-    engine._sums_fuse = False
+    fastpaths._sums_fuse = False
     try:
         chain = fn()
     finally:
-        engine._sums_fuse = True
+        fastpaths._sums_fuse = True
     return chain, fn()
 
 

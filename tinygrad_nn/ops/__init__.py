@@ -18,7 +18,6 @@ from .elementwise import (
     mul,
     neg,
     pow,
-    power,
     reciprocal,
     relu,
     sigmoid,
@@ -91,7 +90,7 @@ __all__ = [
     "OPINFOS", "OPS", "Op", "OpInfo", "abs", "add", "add_n", "broadcast_to", "clip", "concatenate", "defop", "div",
     "exp", "expand_dims", "flatten", "getitem", "identity", "linear",
     "log", "log_softmax", "logsumexp", "matmul", "max", "maximum",
-    "mean", "min", "minimum", "mul", "neg", "pow", "power", "reciprocal", "register_test", "relu", "reshape",
+    "mean", "min", "minimum", "mul", "neg", "pow", "reciprocal", "register_test", "relu", "reshape",
     "scatter_add", "sigmoid", "softmax", "sqrt", "squeeze", "stack", "step", "sub", "sum", "sum_to", "tanh",
     "transpose", "where",
 ]

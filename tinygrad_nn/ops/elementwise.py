@@ -59,82 +59,67 @@ reciprocal = defop("reciprocal", lambda x: 1.0 / x,
                    lambda g, ans, x: (-g * (ans * ans),))
 
 
-def _power_forward(x, k):
-    if k != int(k) and (x < 0 if _is_scalar(x) else np.any(x < 0)):
-        raise ValueError(f"power: a negative base {float(np.min(x))!r} with the non-integer exponent {k!r} has no real "
-                         f"result; take abs() first or use an integer exponent")
-    # PyTorch's CPU kernel special-cases these exponents (x*x for 2, a square root for 0.5...); following
-    # it keeps results equal to PyTorch's wherever its kernels round correctly.
-    if k == 2:
-        return x * x
-    if k == 3:
-        return x * x * x
-    if k == 1:
-        return x
-    if k == -1:
-        return 1.0 / x
-    if k == -2:
-        return 1.0 / (x * x)
-    if k == 0.5:
-        return math.sqrt(x) if _is_scalar(x) else np.sqrt(x)
-    if k == -0.5:
-        return 1.0 / (math.sqrt(x) if _is_scalar(x) else np.sqrt(x))
-    return x ** k
-
-
-def _power_vjp(g, ans, x, k):
-    if k == 0:
-        return (g * 0.0,)
-    if k == 2:  # x ** 1 is x itself: skip the call (PyTorch's k * x ** (k - 1) has the same value)
-        return (g * (2 * x),)
-    return (g * (k * power(x, k=k - 1)),)
-
-
-power = defop("power", _power_forward, _power_vjp, "",
-              doc="x ** k for a number k (a constant exponent).")
-
-
 def _pow_forward(a, b):
-    if np.any(np.less(a, 0)):
-        raise ValueError(f"pow: a Value exponent needs a base >= 0, got a base with value {float(np.min(a))!r}; "
-                         f"use a plain number as exponent (x ** 2), or abs() the base")
+    if (a < 0 and not b.is_integer()) if _is_scalar(a) and _is_scalar(b) else np.any(
+            np.less(a, 0) & np.not_equal(b, np.round(b))):
+        bad = np.less(a, 0) & np.not_equal(b, np.round(b))
+        base, exponent = np.broadcast_to(a, bad.shape)[bad].flat[0], np.broadcast_to(b, bad.shape)[bad].flat[0]
+        raise ValueError(f"pow: a negative base {float(base)!r} with the non-integer exponent {float(exponent)!r} has "
+                         f"no real result; take abs() of the base or use an integer exponent")
+    if _is_scalar(b):
+        # PyTorch's CPU kernel special-cases these exponents (x*x for 2, a square root for 0.5...); following
+        # it keeps results equal to PyTorch's wherever its kernels round correctly.
+        if b == 2:
+            return a * a
+        if b == 3:
+            return a * a * a
+        if b == 1:
+            return a
+        if b == -1:
+            return 1.0 / a
+        if b == -2:
+            return 1.0 / (a * a)
+        if b == 0.5:
+            return math.sqrt(a) if _is_scalar(a) else np.sqrt(a)
+        if b == -0.5:
+            return 1.0 / (math.sqrt(a) if _is_scalar(a) else np.sqrt(a))
     return a ** b
 
 
-def _pow_vjp(g, ans, a, b):
-    ad, bd = data_of(a), data_of(b)
-    if np.any(np.equal(bd, 0)):
-        # Fix (property tests): d/da a**0 is 0, at a = 0 too. a**(b - 1) used to be evaluated at 0**-1 first,
-        # which raised ZeroDivisionError for scalars (and warned for arrays); a base of 1 where b == 0 avoids it.
-        b_nonzero = np.not_equal(bd, 0)
-        ga = where(g * (b * pow(where(a, 1.0, cond=b_nonzero), b - 1.0)), 0.0, cond=b_nonzero)
-    else:
-        ga = g * (b * pow(a, b - 1.0))
-    # d/db a**b = a**b log a; at a = 0 PyTorch takes it as 0 (the limit from above for b > 0).
-    safe_a = where(a, 1.0, cond=np.not_equal(ad, 0))
-    gb = g * where(ans * log(safe_a), 0.0, cond=np.not_equal(ad, 0))
-    return ga, gb
+def _pow_grad_base(g, ans, a, b):
+    k = data_of(b)
+    if _is_scalar(k):  # a number exponent (the common x ** 2): PyTorch's k * x ** (k - 1)
+        if k == 0:
+            return g * 0.0
+        if k == 2:  # x ** 1 is x itself: skip the call (same value)
+            return g * (2.0 * a)
+        return g * (k * pow(a, k - 1.0))
+    # Where b == 0 the slope is 0, at a = 0 too: a ** (b - 1) would be 0 ** -1 there, so it is taken at a
+    # base of 1 instead and masked out.
+    b_nonzero = np.not_equal(k, 0)
+    return where(b_nonzero, g * (b * pow(where(b_nonzero, a, 1.0), b - 1.0)), 0.0)
 
 
-pow_op = defop("pow", _pow_forward, _pow_vjp, _BROADCAST, doc="a ** b with a Value exponent (base >= 0).")
+def _pow_grad_exponent(g, ans, a, b):
+    # d/db a ** b = a ** b log a; at a = 0 PyTorch takes it as 0 (the limit from above for b > 0).
+    a_nonzero = np.not_equal(data_of(a), 0)
+    return g * where(a_nonzero, ans * log(where(a_nonzero, a, 1.0)), 0.0)
+
+
+_pow = defop("pow", _pow_forward, (_pow_grad_base, _pow_grad_exponent), _BROADCAST,
+             doc="a ** b, elementwise; the exponent may be a number, an array or a Value (then it gets a gradient).")
 
 
 def pow(a, b):  # noqa: A001 - mirrors Python's pow for Values
-    """a ** b: a number exponent is a constant (`power`); a Value or array exponent is differentiated too.
+    """a ** b: the base and the exponent may each be a number, an array or a Value.
 
     >>> from tinygrad_nn import Value
     >>> x = Value(3.0); (x ** 2).backward(); x.grad
     6.0
     """
-    if b.__class__ is int or b.__class__ is float:
-        return power(a, k=b)
-    from ..engine import Value
-
-    if not isinstance(b, (Value, np.ndarray, list, tuple)) and isinstance(b, (int, float, np.number)):
-        if isinstance(b, (complex, np.complexfloating)):
-            raise TypeError(f"pow: exponent must be real, got {b!r}")
-        return power(a, k=float(b) if not isinstance(b, int) else b)
-    return pow_op(a, b)
+    if isinstance(b, (complex, np.complexfloating)):
+        raise TypeError(f"pow: exponent must be real, got {b!r}")
+    return _pow(a, b)
 
 
 # -- elementwise functions ----------------------------------------------------------------------
@@ -146,7 +131,9 @@ def _exp(x):
             return math.exp(x)
         except OverflowError:  # PyTorch and numpy give inf; so do we
             return math.inf
-    return np.exp(x)
+    # exp(-1000) is 0, correctly rounded: no error worth raising even under np.errstate(under="raise").
+    with np.errstate(under="ignore"):
+        return np.exp(x)
 
 
 exp = defop("exp", _exp, lambda g, ans, x: (g * ans,))
@@ -158,6 +145,8 @@ def _log(x):
             return math.log(x)
         if x == 0:
             return -math.inf
+        if x != x:  # NaN in, NaN out, as numpy and PyTorch
+            return x
         raise ValueError(f"log: input {x!r} is outside the domain x >= 0; clip it first (e.g. x.clip(1e-12, None))")
     return np.log(x)
 
@@ -188,7 +177,7 @@ def _sigmoid(x):
     # and the result is the right 0, so that overflow is no error worth a warning (or an exception).
     if _is_scalar(x):
         return 1.0 / (1.0 + _exp(-x))
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):
         e = np.negative(x, out=np.empty_like(x))  # an array even for 0-d x, so the steps below stay in place
         np.exp(e, out=e)
         e += 1.0
@@ -198,9 +187,16 @@ def _sigmoid(x):
 sigmoid = defop("sigmoid", _sigmoid, lambda g, ans, x: (g * (1.0 - ans) * ans,),  # PyTorch's order
                 doc="The book's activation a(z) = 1 / (1 + exp(-z)), stable for any z.")
 
-# relu'(0) = 0; the mask is taken from the output, as PyTorch does.
-relu = defop("relu", lambda x: (x if x > 0 else 0.0) if _is_scalar(x) else np.maximum(x, 0),
-             lambda g, ans, x: (g * (data_of(ans) > 0),))
+def _relu_vjp(g, ans, x):
+    # relu'(0) = 0: the mask is taken from the output, as PyTorch does: 0 where it is <= 0, 1 elsewhere
+    # (where it is NaN too).
+    if ans.__class__ is float:
+        return (g * (not ans <= 0.0),)
+    return (g * np.logical_not(data_of(ans) <= 0),)
+
+
+# NaN stays NaN (0.0 if x <= 0 else x), as in numpy and PyTorch.
+relu = defop("relu", lambda x: (0.0 if x <= 0.0 else x) if _is_scalar(x) else np.maximum(x, 0), _relu_vjp)
 
 step = defop("step",
              lambda x: (1.0 if x >= 0 else 0.0) if _is_scalar(x) else (x >= 0).astype(x.dtype),
@@ -257,11 +253,12 @@ def _extremum_vjp(first_wins):
     return vjp
 
 
+# Scalars propagate NaN from either side, as np.maximum and PyTorch do: `a >= b` is False for a NaN.
 maximum = defop("maximum",
-                lambda a, b: (a if a >= b else b) if _is_scalar(a) and _is_scalar(b) else np.maximum(a, b),
+                lambda a, b: (a if a >= b or a != a else b) if _is_scalar(a) and _is_scalar(b) else np.maximum(a, b),
                 _extremum_vjp(np.greater), _BROADCAST)
 minimum = defop("minimum",
-                lambda a, b: (a if a <= b else b) if _is_scalar(a) and _is_scalar(b) else np.minimum(a, b),
+                lambda a, b: (a if a <= b or a != a else b) if _is_scalar(a) and _is_scalar(b) else np.minimum(a, b),
                 _extremum_vjp(np.less), _BROADCAST)
 
 
@@ -275,8 +272,9 @@ _where_op = defop("where", _where,
                   lambda g, ans, a, b, cond: (g * cond, g * np.logical_not(cond)), _BROADCAST)
 
 
-def where(*args, cond=None):
-    """where(cond, a, b): a where cond holds, else b. `cond` carries no gradient.
+def where(cond, a, b):
+    """a where cond holds, else b (elementwise, broadcasting). `cond` carries no gradient: booleans, or
+    integers (nonzero is true).
 
     >>> import numpy as np
     >>> from tinygrad_nn import Value, where
@@ -284,10 +282,11 @@ def where(*args, cond=None):
     >>> where(x > 0, x, 0.0)
     Value([0., 2.])
     """
-    if cond is None:  # the public form where(cond, a, b)
-        cond, a, b = args
-    else:  # the rules' form where(a, b, cond=...)
-        a, b = args
     cond = data_of(cond)
-    cond = cond if isinstance(cond, (bool, np.bool_)) else np.asarray(cond, dtype=bool)
+    if not isinstance(cond, (bool, np.bool_)):
+        kind = np.asarray(cond).dtype.kind
+        if kind not in "biu":
+            raise TypeError(f"where: the condition must be booleans (or integers), got {type(cond).__name__} of "
+                            f"dtype {np.asarray(cond).dtype}; compare first, e.g. where(x > 0, a, b)")
+        cond = np.asarray(cond, dtype=bool)
     return _where_op(a, b, cond=cond)

@@ -58,12 +58,30 @@ class Op(str):
     def __repr__(self):
         return f"<op {self.name}>"
 
+    # An op is pickled (and copied) by name: the table holds the one op of each name.
+    def __reduce__(self):
+        return _op_named, (self.name,)
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def __copy__(self):
+        return self
+
     # Ops are compared and hashed by identity: two ops may not share a name, but a str would say equal.
     __eq__ = object.__eq__
     __hash__ = object.__hash__
 
 
 OPS: dict[str, Op] = {}
+
+
+def _op_named(name: str) -> Op:
+    try:
+        return OPS[name]
+    except KeyError:
+        raise KeyError(f"unpickling: no op named {name!r} is registered; import the module that defines it "
+                       f"(with defop) before loading") from None
 
 
 def defop(name: str, forward: Callable, vjp, hint: str = "", doc: str | None = None) -> Op:

@@ -79,9 +79,9 @@ def _getitem_forward(x, index):
 
 
 def _scatter_add_forward(g, index, shape):
-    # Fix (property tests): np.generic too, so that a float32 numpy scalar gradient stays float32.
-    out = np.zeros(shape, dtype=np.result_type(g, np.float32) if isinstance(g, (np.ndarray, np.generic))
-                   else np.float64)
+    # The gradient keeps its own float width (float16 and float32 included; a numpy scalar too).
+    is_float_array = isinstance(g, (np.ndarray, np.generic)) and g.dtype.kind == "f"
+    out = np.zeros(shape, dtype=g.dtype if is_float_array else np.float64)
     if _is_basic(index):
         out[index] += g
     else:
