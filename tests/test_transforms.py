@@ -6,6 +6,7 @@ torch.autograd.functional and jax.
 """
 
 import collections
+import functools
 import math
 import threading
 import weakref
@@ -13,6 +14,7 @@ import weakref
 import numpy as np
 import pytest
 
+from tests.ops.test_op_properties import canonical_cases
 from tinygrad_nn import (
     Value,
     elementwise_grad,
@@ -25,7 +27,7 @@ from tinygrad_nn import (
     no_grad,
     value_and_grad,
 )
-from tinygrad_nn.ops import identity
+from tinygrad_nn.ops import OPINFOS, identity
 
 RNG = np.random.default_rng(7)
 W = RNG.standard_normal((2, 3))
@@ -591,6 +593,24 @@ def test_jvp_checks_its_arguments():
         jvp(lambda x, y: x, (1.0, 2.0), (1.0,))
     with pytest.raises(ValueError, match=r"jvp: tangent 0 has shape \(2,\).*\(3,\)"):
         jvp(lambda x: x, (np.ones(3),), (np.ones(2),))
+
+
+@pytest.mark.parametrize("name", sorted(OPINFOS))
+def test_jvp_of_every_op_is_its_jacobian_times_v(name):
+    # jvp differentiates each gradient rule with respect to the upstream gradient g (the double-vjp trick),
+    # which gradgradcheck does not exercise (it holds g constant): a rule that reads g's payload instead of
+    # computing with it would give a zero or wrong tangent here.
+    info = OPINFOS[name]
+    rng = np.random.default_rng(3)
+    cases = [c for c in canonical_cases(info) if sum(a.size for a in c[0]) <= 30][:2]
+    assert cases, f"no small canonical case for {name}"
+    for arrays, params in cases:
+        fn = functools.partial(info.fn, **params)
+        vs = [rng.standard_normal(a.shape) for a in arrays]
+        _, t = jvp(fn, tuple(arrays), tuple(vs))
+        Js = jacobian(fn, argnums=tuple(range(len(arrays))))(*arrays)
+        expected = sum(np.tensordot(J, v, axes=v.ndim) for J, v in zip(Js, vs))
+        np.testing.assert_allclose(t, expected, rtol=1e-12, atol=1e-12, err_msg=f"{name} {params}")
 
 
 # -- elementwise_grad -----------------------------------------------------------------------------------
