@@ -185,6 +185,13 @@ def test_transforms_record_their_graph_inside_no_grad(make):
     assert np.any(got != 0)
 
 
+def test_nested_transforms_inside_no_grad():
+    f = lambda x: x * grad(lambda y: x * y)(2.0)
+    with no_grad():
+        assert grad(f)(3.0) == 6.0
+        assert hessian(f)(3.0) == 2.0
+
+
 def test_jvp_and_hvp_inside_no_grad():
     f = lambda x: (x ** 3).sum()
     x0, v = np.array([1.0, 2.0]), np.array([1.0, -1.0])
@@ -396,6 +403,8 @@ def test_jacobian_of_scalar_inputs_and_outputs():
     np.testing.assert_array_equal(J, [2.0, 4.0])
     J = jacobian(lambda x: x * 3.0)(np.array(2.0))  # 0-d in, 0-d out: a 0-d array
     assert isinstance(J, np.ndarray) and J.shape == () and J == 3.0
+    J = jacobian(lambda x: x[:0] * 2.0)(np.ones(3))  # an empty output: an empty Jacobian
+    assert isinstance(J, np.ndarray) and J.shape == (0, 3)
 
 
 def test_jacobian_of_several_arguments_and_structured_outputs():

@@ -85,9 +85,9 @@ def _unflatten(tree, leaves):
     """The structure `tree` with its leaves taken in order from the iterator `leaves`."""
     if tree is None:
         return next(leaves)
-    kind, keys, subs = tree
     if tree is _NONE:
         return None
+    kind, keys, subs = tree
     children = [_unflatten(t, leaves) for t in subs]
     if keys is not None:
         return kind(zip(keys, children))
@@ -260,8 +260,8 @@ def _fit(g, x, as_value):
     elif d.__class__ is float:
         g = float(g) if np.ndim(g) == 0 else float(np.sum(g))
     else:
-        # Gradients can be read-only broadcast views, or one array given to two inputs (add's rule gives
-        # g to both): copy unless it is a fresh array of the right kind.
+        # Always a copy: a gradient can be a read-only broadcast view, or one array given to two inputs
+        # (add's rule gives g to both), or another node's gradient.
         g = np.array(g, dtype=d.dtype, copy=True).reshape(d.shape)
     return Value._leaf(g) if as_value else g
 
@@ -276,7 +276,7 @@ def _basis(out, k):
     return e
 
 
-def _dot(name, g, v):
+def _dot(g, v):
     """<g, v> summed over every element: a Value when g is one."""
     if not isinstance(g, Value):  # a zero gradient (None)
         return None
@@ -427,17 +427,16 @@ def _block(t, o, x, col):
     shape = o.shape + x.shape
     if t.nested:
         parts = [_fit(g, x, True) for g in col]
-        if t.values_in or any(p.requires_grad for p in parts):
+        if parts and (t.values_in or any(p.requires_grad for p in parts)):
             return parts[0] if o.shape == () else reshape(stack(parts), shape=shape)
-        col = [p.data for p in parts]
+        col = [p.data for p in parts]  # constants: assembled as arrays below
     d = x.data
     jac = np.zeros((o.size,) + x.shape, dtype=np.float64 if d.__class__ is float else d.dtype)
     for k, g in enumerate(col):
         if g is not None:
             jac[k] = _fit(g, x, False)
-    if o.data.__class__ is float and d.__class__ is float:
-        return float(jac[0])
-    return jac.reshape(shape)
+    jac = float(jac[0]) if o.data.__class__ is float and d.__class__ is float else jac.reshape(shape)
+    return Value._leaf(jac) if t.nested and t.values_in else jac  # (an empty output, given Values)
 
 
 def hessian(f, argnums=0, has_aux=False):
@@ -476,7 +475,7 @@ def hvp(f, x, v):
     def dot_grad(x, v):
         g_leaves, _ = _leaves(grad(f)(x))
         # Tangents take the primal's dtype, so a float32 x gives a float32 product.
-        terms = [_dot("hvp", g, _tangent("hvp", vi, xi, i))
+        terms = [_dot(g, _tangent("hvp", vi, xi, i))
                  for i, (g, vi, xi) in enumerate(zip(g_leaves, _leaves(v)[0], _leaves(x)[0]))]
         terms = [s for s in terms if s is not None]
         if not terms:
@@ -523,7 +522,7 @@ def jvp(f, primals, tangents):
             if not o.requires_grad or o.is_leaf:
                 continue
             for g, v in zip(gradients(o, t.wrt, grad=u, create_graph=True), vs):
-                s = _dot("jvp", g, v)
+                s = _dot(g, v)
                 if s is not None:
                     total = s if total is None else total + s
         if total is not None and total.requires_grad:
