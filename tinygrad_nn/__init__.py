@@ -47,3 +47,6 @@ from .ops import (
 from .transforms import grad, value_and_grad
 
 __version__ = "0.1.0"
+
+# -- transforms (issue 9): Jacobians, Hessians, forward mode ------------------------------------------
+from .transforms import elementwise_grad, hessian, hvp, jacobian, jvp  # noqa: E402
