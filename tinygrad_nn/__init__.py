@@ -47,3 +47,40 @@ from .ops import (
 from .transforms import grad, value_and_grad
 
 __version__ = "0.1.0"
+
+# -- breadth, issue 9: shape, indexing and linear algebra --------------------------------------------------
+from .ops import (  # noqa: E402
+    array_split,
+    astype,
+    cholesky,
+    det,
+    diag,
+    diagonal,
+    dot,
+    eigh,
+    einsum,
+    flip,
+    hsplit,
+    hstack,
+    inner,
+    inv,
+    kron,
+    moveaxis,
+    outer,
+    pad,
+    ravel,
+    repeat,
+    roll,
+    slogdet,
+    solve,
+    split,
+    svd,
+    swapaxes,
+    tensordot,
+    tile,
+    trace,
+    tril,
+    triu,
+    vsplit,
+    vstack,
+)

@@ -259,7 +259,7 @@ def pad(x, pad_width, mode="constant", constant_values=0):
     shape = shape_of(x)
     nd = len(shape)
     widths = np.asarray(pad_width)
-    if widths.dtype.kind not in "iu":
+    if widths.dtype.kind not in "iu" and widths.size:
         raise TypeError(f"pad: pad_width must hold ints, got {pad_width!r}")
     try:
         widths = np.broadcast_to(widths, (nd, 2))
