@@ -94,9 +94,9 @@ import math  # noqa: E402
 import string  # noqa: E402
 
 from ..engine import Value, data_of  # noqa: E402
-from .elementwise import mul, where  # noqa: E402
+from .elementwise import mul  # noqa: E402
 from .reductions import sum as _sum  # noqa: E402
-from .shape import _axis, _dtype_of, _getitem_op, broadcast_to, tril  # noqa: E402
+from .shape import _axis, _dtype_of, _getitem_op, broadcast_to  # noqa: E402
 
 
 def _mT(x):
@@ -543,8 +543,9 @@ def _tol(x, n):
 
 def _basis_free(who, asym, ties, scale, dtype):
     """The gradient pieces on tied pairs must be symmetric (the loss is rotation invariant there)."""
+    values = "eigenvalues" if who == "eigh" else "singular values"
     if ties.any() and np.any(np.abs(asym[ties]) > np.sqrt(np.finfo(dtype).eps) * max(scale, np.finfo(dtype).tiny)):
-        raise ValueError(f"{who}: the gradient is undefined: the input has repeated {'eigenvalues' if who == 'eigh' else 'singular values'} "
+        raise ValueError(f"{who}: the gradient is undefined: the input has repeated {values} "
                          f"and the loss depends on which basis of their space the vectors are (it is not "
                          f"invariant to rotating them); use a loss of the values only, or of the subspace "
                          f"(e.g. V Vᵀ), or perturb the input to separate the values")

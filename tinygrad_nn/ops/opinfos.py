@@ -583,7 +583,8 @@ def _svd_sample(rng):
     lead = [(), (2,)][rng.integers(2)]
     k = builtins.min(m, n)
     s = _spread_values(rng, k, lead)
-    a = _orthogonal(rng, m, lead)[..., :, :k] @ (s[..., :, None] * np.swapaxes(_orthogonal(rng, n, lead)[..., :, :k], -1, -2))
+    u, v = _orthogonal(rng, m, lead)[..., :, :k], _orthogonal(rng, n, lead)[..., :, :k]
+    a = u @ (s[..., :, None] * np.swapaxes(v, -1, -2))
     return [a], {"full_matrices": bool(rng.random() < 0.5)}
 
 
