@@ -1,4 +1,6 @@
-"""Linear algebra: matmul for 1-D, 2-D and batched operands (numpy's `@` rules)."""
+"""Linear algebra: matmul for 1-D, 2-D and batched operands (numpy's `@` rules), linear (a layer's
+x @ w.T + b), and numpy's dot, tensordot, einsum, inner, outer, kron and linalg functions (inv, solve, det,
+slogdet, cholesky, eigh, svd), for stacks of matrices too."""
 
 from __future__ import annotations
 
