@@ -508,7 +508,7 @@ def test_det_second_derivative_at_a_singular_matrix_raises_clearly():
     x = identity(Value(a))
     (g,) = gradients(det(x), [x], create_graph=True)
     np.testing.assert_allclose(g.data, cofactor(a), atol=1e-12)
-    with pytest.raises(np.linalg.LinAlgError, match="inv: Singular matrix"):
+    with pytest.raises(ValueError, match="inv: Singular matrix"):
         gradients(vsum(g * rng.uniform(size=(2, 2))), [x])
     assert gradgradcheck(det, a + np.eye(2))  # invertible: fine
 
@@ -541,7 +541,7 @@ def test_slogdet_at_a_singular_matrix():
     x = Value([[1.0, 2.0], [2.0, 4.0]])
     sign, logabs = slogdet(x)
     assert sign.data == 0.0 and logabs.data == -np.inf
-    with pytest.raises(np.linalg.LinAlgError, match="inv: Singular matrix"):  # the gradient does not exist
+    with pytest.raises(ValueError, match="inv: Singular matrix"):  # the gradient does not exist
         logabs.backward()
 
 
