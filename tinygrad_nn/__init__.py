@@ -50,3 +50,40 @@ __version__ = "0.1.0"
 
 # -- transforms (issue 9): Jacobians, Hessians, forward mode ------------------------------------------
 from .transforms import elementwise_grad, hessian, hvp, jacobian, jvp  # noqa: E402
+
+# -- breadth, issue 9: shape, indexing and linear algebra --------------------------------------------------
+from .ops import (  # noqa: E402
+    array_split,
+    astype,
+    cholesky,
+    det,
+    diag,
+    diagonal,
+    dot,
+    eigh,
+    einsum,
+    flip,
+    hsplit,
+    hstack,
+    inner,
+    inv,
+    kron,
+    moveaxis,
+    outer,
+    pad,
+    ravel,
+    repeat,
+    roll,
+    slogdet,
+    solve,
+    split,
+    svd,
+    swapaxes,
+    tensordot,
+    tile,
+    trace,
+    tril,
+    triu,
+    vsplit,
+    vstack,
+)

@@ -94,3 +94,69 @@ __all__ = [
     "scatter_add", "sigmoid", "softmax", "sqrt", "squeeze", "stack", "step", "sub", "sum", "sum_to", "tanh",
     "transpose", "where",
 ]
+
+# -- breadth, issue 9: shape, indexing and linear algebra (shape.py, linalg.py) ---------------------------
+from .linalg import (  # noqa: E402
+    cholesky,
+    det,
+    dot,
+    eigh,
+    einsum,
+    inner,
+    inv,
+    kron,
+    outer,
+    slogdet,
+    solve,
+    svd,
+    tensordot,
+)
+from .shape import (  # noqa: E402
+    array_split,
+    astype,
+    diag,
+    diagonal,
+    flip,
+    hsplit,
+    hstack,
+    moveaxis,
+    pad,
+    ravel,
+    repeat,
+    roll,
+    split,
+    swapaxes,
+    tile,
+    trace,
+    tril,
+    triu,
+    vsplit,
+    vstack,
+)
+
+
+def _flip_method(self, *axis, **kw):
+    # x.flip(), x.flip(0), x.flip(0, 1), x.flip((0, 1)) and x.flip(axis=0), as numpy's and PyTorch's spellings
+    return flip(self, kw.pop("axis", _shape_args(axis) or None), **kw)
+
+
+def _tile_method(self, *reps):
+    return tile(self, _shape_args(reps))
+
+
+# Methods where numpy's ndarray or PyTorch's Tensor has them with the same meaning. Not `repeat` (numpy's
+# ndarray.repeat is our repeat, PyTorch's Tensor.repeat is our tile) nor `split` (PyTorch's takes piece
+# sizes, numpy's a count): call the functions for those. Not `svd` either (PyTorch's Tensor.svd returns V).
+for _name, _fn in {
+    "flip": _flip_method, "roll": roll, "tile": _tile_method, "tril": tril, "triu": triu, "diag": diag,
+    "diagonal": diagonal, "trace": trace, "ravel": ravel, "swapaxes": swapaxes, "moveaxis": moveaxis,
+    "astype": astype, "dot": dot, "inner": inner, "outer": outer, "kron": kron, "det": det,
+    "slogdet": slogdet, "inverse": inv, "cholesky": cholesky,
+}.items():
+    setattr(Value, _name, _as_method(_fn))
+
+__all__ += [
+    "array_split", "astype", "cholesky", "det", "diag", "diagonal", "dot", "eigh", "einsum", "flip", "hsplit",
+    "hstack", "inner", "inv", "kron", "moveaxis", "outer", "pad", "ravel", "repeat", "roll", "slogdet", "solve",
+    "split", "svd", "swapaxes", "tensordot", "tile", "trace", "tril", "triu", "vsplit", "vstack",
+]

@@ -267,3 +267,385 @@ register_test(OpInfo("stack", lambda *xs, axis: stack(xs, axis=axis), lambda *xs
 register_test(OpInfo("expand_dims", expand_dims, np.expand_dims, params=_new_axis_params, scalar=False))
 register_test(OpInfo("squeeze", squeeze, np.squeeze, params=_squeeze_params, scalar=False))
 register_test(OpInfo("flatten", flatten, np.ravel, scalar=False))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Breadth, issue 9: shape and indexing functions, and linear algebra (shape.py, linalg.py). Functions that
+# return several Values (split, slogdet, eigh, svd) are tested through a function of their pieces; the
+# inputs of the matrix functions are built to keep them well defined (invertible, positive definite,
+# eigenvalues and singular values apart), and the exact edges are in tests/ops/test_ops_breadth_shape_linalg.py.
+
+from ..engine import gradients  # noqa: E402
+from .elementwise import identity  # noqa: E402
+from .linalg import (  # noqa: E402
+    cholesky,
+    det,
+    dot,
+    eigh,
+    einsum,
+    inner,
+    inv,
+    kron,
+    outer,
+    slogdet,
+    solve,
+    svd,
+    tensordot,
+)
+from .shape import (  # noqa: E402
+    array_split,
+    astype,
+    diag,
+    diagonal,
+    flip,
+    hsplit,
+    hstack,
+    moveaxis,
+    pad,
+    ravel,
+    repeat,
+    roll,
+    split,
+    swapaxes,
+    tile,
+    trace,
+    tril,
+    triu,
+    vsplit,
+    vstack,
+)
+
+EXACT.update({"pad", "flip", "roll", "tile", "repeat", "split", "array_split", "vsplit", "hsplit", "tril", "triu",
+              "diag", "diagonal", "ravel", "swapaxes", "moveaxis", "astype", "vstack", "hstack", "outer", "kron"})
+
+
+def _pad_params(shape):
+    nd = len(shape)
+    ps = [{"pad_width": 1, "constant_values": 0}, {"pad_width": (2, 0), "constant_values": -1.5}]
+    if nd:  # one pair per axis (and per-axis constants)
+        ps.append({"pad_width": tuple((i % 2, 1) for i in range(nd)),
+                   "constant_values": tuple((i, -i) for i in range(nd))})
+    return ps
+
+
+def _flip_params(shape):
+    nd = len(shape)
+    return ([{"axis": None}] + ([{"axis": 0}, {"axis": -1}] if nd else [])
+            + ([{"axis": (0, -1)}] if nd >= 2 else []))
+
+
+def _roll_params(shape):
+    nd = len(shape)
+    ps = [{"shift": 1, "axis": None}, {"shift": -5, "axis": None}]
+    if nd:
+        ps += [{"shift": 2, "axis": 0}, {"shift": -1, "axis": -1}, {"shift": (1, 2), "axis": (0, -1)},
+               {"shift": (1, 1), "axis": (0, 0)}]  # two shifts along one axis add up
+    return ps
+
+
+def _tile_params(shape):
+    return [{"reps": 2}, {"reps": (2, 1)}, {"reps": (1, 2, 1, 3)}, {"reps": ()}]
+
+
+def _repeat_params(shape):
+    ps = [{"repeats": 2, "axis": None}, {"repeats": [3], "axis": None}]
+    if shape:
+        ps += [{"repeats": 2, "axis": 0}, {"repeats": np.arange(shape[-1]) % 3, "axis": -1}]  # counts 0, 1, 2, 0...
+    return ps
+
+
+def _use_pieces(pieces):
+    """Each piece scaled by its own weight, piece 1 left unused: gradients go to their own places, and the
+    unused piece's elements get zero."""
+    return concatenate([ravel(p) * (i + 1.0) for i, p in enumerate(pieces) if i != 1])
+
+
+def _split_params(shape):
+    n0, nl = shape[0], shape[-1]
+    return [{"indices_or_sections": 1, "axis": 0}, {"indices_or_sections": n0, "axis": 0},
+            {"indices_or_sections": nl, "axis": -1}, {"indices_or_sections": [1, 3], "axis": 0},
+            {"indices_or_sections": [2, 1, -1], "axis": -1}]  # decreasing indices give empty pieces
+
+
+def _array_split_params(shape):
+    return _split_params(shape) + [{"indices_or_sections": 3, "axis": 0}, {"indices_or_sections": 2, "axis": -1}]
+
+
+def _sections_params(shape):
+    return [{"indices_or_sections": 1}, {"indices_or_sections": [1, 3]}, {"indices_or_sections": [0, 0]}]
+
+
+def _k_params(shape):
+    return [{"k": 0}, {"k": 1}, {"k": -1}, {"k": 5}]
+
+
+def _diag_sample(rng):
+    shape = (int(rng.integers(1, 5)),) if rng.random() < 0.5 else tuple(int(s) for s in rng.integers(1, 5, 2))
+    return [rng.uniform(-2, 2, shape)], {"k": int(rng.integers(-2, 3))}
+
+
+def _diagonal_params(shape):
+    nd = len(shape)
+    ps = [{}, {"offset": 1}, {"offset": -1, "axis1": -1, "axis2": 0}, {"axis1": 1, "axis2": 0}]
+    if nd >= 3:
+        ps += [{"offset": 1, "axis1": 0, "axis2": 2}, {"axis1": -1, "axis2": 1}]
+    return ps
+
+
+def _swapaxes_params(shape):
+    return [{"axis1": 0, "axis2": -1}, {"axis1": -1, "axis2": 0}, {"axis1": 0, "axis2": 0}]
+
+
+def _moveaxis_params(shape):
+    ps = [{"source": 0, "destination": -1}, {"source": -1, "destination": 0}]
+    if len(shape) >= 2:
+        ps += [{"source": [0, -1], "destination": [-1, 0]}, {"source": (0, 1), "destination": (1, 0)}]
+    return ps
+
+
+def _vstack_sample(rng):
+    n = int(rng.integers(1, 4))
+    kind = rng.integers(3)
+    if kind == 0:  # vectors become rows
+        shapes = [(n,)] * 3
+    elif kind == 1:  # matrices of differing row counts
+        shapes = [(int(rng.integers(1, 4)), n) for _ in range(3)]
+    else:  # 0-d inputs become 1 x 1 matrices; 3-d ones join along axis 0
+        shapes = [()] * 3 if rng.random() < 0.5 else [(int(rng.integers(1, 3)), n, 2) for _ in range(3)]
+    return [rng.uniform(-2, 2, s) for s in shapes], {}
+
+
+def _hstack_sample(rng):
+    n = int(rng.integers(1, 4))
+    kind = rng.integers(3)
+    if kind == 0:  # vectors of differing lengths join along axis 0
+        shapes = [(int(rng.integers(1, 4)),) for _ in range(3)]
+    elif kind == 1:  # matrices of differing column counts join along axis 1
+        shapes = [(n, int(rng.integers(1, 4))) for _ in range(3)]
+    else:
+        shapes = [()] * 3
+    return [rng.uniform(-2, 2, s) for s in shapes], {}
+
+
+# The shape functions: they move values around exactly, so their gradients move g back (every element of
+# the input reached by the output gets its share; the others get zero).
+register_test(OpInfo("pad", lambda x, **p: pad(x, **p), lambda x, **p: np.pad(x, **p), params=_pad_params,
+                     scalar=False))
+register_test(OpInfo("flip", flip, np.flip, params=_flip_params, scalar=False))
+register_test(OpInfo("roll", roll, np.roll, params=_roll_params, scalar=False))
+register_test(OpInfo("tile", tile, np.tile, params=_tile_params, scalar=False))
+register_test(OpInfo("repeat", repeat, np.repeat, params=_repeat_params, scalar=False))
+register_test(OpInfo("split", lambda x, **p: _use_pieces(split(x, **p)),
+                     lambda x, **p: _use_pieces(np.split(x, **p)), min_ndim=1, params=_split_params, scalar=False))
+register_test(OpInfo("array_split", lambda x, **p: _use_pieces(array_split(x, **p)),
+                     lambda x, **p: _use_pieces(np.array_split(x, **p)), min_ndim=1, params=_array_split_params,
+                     scalar=False))
+register_test(OpInfo("vsplit", lambda x, **p: _use_pieces(vsplit(x, **p)),
+                     lambda x, **p: _use_pieces(np.vsplit(x, **p)), min_ndim=2, params=_sections_params,
+                     scalar=False))
+register_test(OpInfo("hsplit", lambda x, **p: _use_pieces(hsplit(x, **p)),
+                     lambda x, **p: _use_pieces(np.hsplit(x, **p)), min_ndim=1, params=_sections_params,
+                     scalar=False))
+register_test(OpInfo("tril", tril, np.tril, min_ndim=1, params=_k_params, scalar=False))
+register_test(OpInfo("triu", triu, np.triu, min_ndim=1, params=_k_params, scalar=False))
+register_test(OpInfo("diag", diag, np.diag, scalar=False, sample=_diag_sample))
+register_test(OpInfo("diagonal", diagonal, np.diagonal, min_ndim=2, params=_diagonal_params, scalar=False))
+register_test(OpInfo("trace", trace, np.trace, min_ndim=2, params=_diagonal_params, scalar=False))
+register_test(OpInfo("ravel", ravel, np.ravel, scalar=False))
+register_test(OpInfo("swapaxes", swapaxes, np.swapaxes, min_ndim=1, params=_swapaxes_params, scalar=False))
+register_test(OpInfo("moveaxis", moveaxis, np.moveaxis, min_ndim=1, params=_moveaxis_params, scalar=False))
+# astype there and back: float32 in, float64 inside, float32 out (the gradient is cast back at each step);
+# float64 in, the casts are copies. The exact dtype behaviour is tested on its own.
+register_test(OpInfo("astype", lambda x: astype(astype(x, np.float64) * 3.0, x.dtype),
+                     lambda x: (x.astype(np.float64) * 3.0).astype(x.dtype), scalar=False))
+register_test(OpInfo("vstack", lambda *xs: vstack(xs), lambda *xs: np.vstack(xs), nargs=3, scalar=False,
+                     sample=_vstack_sample))
+register_test(OpInfo("hstack", lambda *xs: hstack(xs), lambda *xs: np.hstack(xs), nargs=3, scalar=False,
+                     sample=_hstack_sample))
+
+
+# -- linear algebra ------------------------------------------------------------------------------------
+
+def _dot_sample(rng):
+    """Every pairing of ranks numpy's dot distinguishes: scalar, vector, matrix, stacks of matrices."""
+    n, k, m, b = (int(s) for s in rng.integers(1, 4, size=4))
+    pairs = [((), (n, k)), ((n, k), ()), ((k,), (k,)), ((n, k), (k,)), ((k,), (k, m)), ((n, k), (k, m)),
+             ((b, n, k), (k,)), ((k,), (b, k, m)), ((b, n, k), (k, m)), ((n, k), (b, k, m)),
+             ((b, n, k), (2, k, m))]
+    sa, sb = pairs[rng.integers(len(pairs))]
+    return [rng.uniform(-2, 2, sa), rng.uniform(-2, 2, sb)], {}
+
+
+def _tensordot_sample(rng):
+    s = [int(v) for v in rng.integers(1, 4, size=4)]
+    cases = [((s[0], s[1], s[2]), (s[1], s[2], s[3]), 2), ((s[0], s[1]), (s[1], s[2]), 1),
+             ((s[0], s[1]), (s[2],), 0), ((s[0], s[1], s[2]), (s[2], s[3], s[1]), ([1, 2], [2, 0])),
+             ((s[0], s[1]), (s[1], s[0]), ([0, -1], [-1, 0])), ((s[0],), (s[2], s[0]), (0, 1)),
+             ((), (s[0],), 0)]
+    sa, sb, axes = cases[rng.integers(len(cases))]
+    return [rng.uniform(-2, 2, sa), rng.uniform(-2, 2, sb)], {"axes": axes}
+
+
+def _inner_sample(rng):
+    n, m, k = (int(v) for v in rng.integers(1, 4, size=3))
+    sa, sb = [((k,), (k,)), ((n, k), (k,)), ((n, k), (m, k)), ((2, n, k), (m, k)), ((), (n, k))][rng.integers(5)]
+    return [rng.uniform(-2, 2, sa), rng.uniform(-2, 2, sb)], {}
+
+
+# einsum: a spread of subscripts (shapes drawn for its letters; sizes of 1 too, since numpy broadcasts them).
+_EINSUM = {
+    "contract": ["ij,jk->ik", "ij,jk", "i,i->", "i,i", "i,j->ij", "ij->ji", "ij->", "ijk,jl->ilk", "bij,bjk->bik",
+                 "ij,jk,kl->il", "i,ij,j", "ij,ij->i"],
+    "diagonal": ["ii->i", "ii", "ii->", "iij->j", "ij,jj->i", "iji->ij", "iii->i", "ij,ii,j"],
+    "ellipsis": ["...ij,...jk->...ik", "...i,...i", "i...->...", "...,...->...", "ij...,j...->i...", "...ii->...i",
+                 "i...i"],
+}
+
+
+def _einsum_sample(kind):
+    def sample(rng):
+        subscripts = _EINSUM[kind][rng.integers(len(_EINSUM[kind]))]
+        size = {c: int(rng.integers(1, 4)) for c in "ijklb"}
+        lhs = subscripts.split("->")[0]
+        arrays = []
+        for t in lhs.split(","):
+            ell = ()
+            if "..." in t:  # a random batch for '...', sometimes with size-1 axes that broadcast
+                ell = tuple(int(rng.integers(1, 3)) if rng.random() < 0.7 else 1 for _ in range(rng.integers(0, 3)))
+            head, _, tail = t.partition("...")
+            arrays.append(rng.uniform(-2, 2, tuple(size[c] for c in head) + ell + tuple(size[c] for c in tail)))
+        return arrays, {"subscripts": subscripts}
+    return sample
+
+
+def _einsum_broadcast_sample(rng):
+    """Size-1 axes under ordinary letters broadcast too (numpy allows it): their gradient is summed."""
+    n, m = (int(v) for v in rng.integers(2, 4, size=2))
+    subscripts, sa, sb = [("ij,ij->ij", (1, m), (n, m)), ("ij,jk->ik", (n, 1), (m, 2)), ("ij,j->i", (n, m), (1,)),
+                          ("ii,i->i", (1, 1), (n,))][rng.integers(4)]
+    return [rng.uniform(-2, 2, sa), rng.uniform(-2, 2, sb)], {"subscripts": subscripts}
+
+
+def _small_pair_sample(rng):
+    """Two inputs of any ranks (0 to 3) and small sizes: outer and kron have as many outputs as the product of
+    the inputs' sizes, and the full-Jacobian check costs a backward pass per output."""
+    return [rng.uniform(-2, 2, _rand_shape(rng, max_side=2)), rng.uniform(-2, 2, _rand_shape(rng, max_side=3))], {}
+
+
+def _well_conditioned(rng, n, lead=()):
+    """A random matrix plus n on the diagonal: far from singular (its smallest singular value is >= about 1)."""
+    return rng.uniform(-1, 1, lead + (n, n)) + n * np.eye(n) * rng.choice([-1.0, 1.0], size=lead + (1, 1))
+
+
+def _matrices_sample(rng):
+    n = int(rng.integers(1, 4))
+    lead = [(), (2,), (2, 1)][rng.integers(3)]
+    return [_well_conditioned(rng, n, lead)], {}
+
+
+def _solve_sample(rng):
+    n, k = (int(v) for v in rng.integers(1, 4, size=2))
+    sa, sb = [((), (n,)), ((), (n, k)), ((2,), (n,)), ((2,), (2, n, k)), ((2,), (n, k)), ((1,), (3, n, k))][
+        rng.integers(6)]
+    return [_well_conditioned(rng, n, sa), rng.uniform(-2, 2, sb)], {}
+
+
+def _orthogonal(rng, n, lead=()):
+    q, r = np.linalg.qr(rng.standard_normal(lead + (n, n)))
+    return q * np.sign(np.diagonal(r, axis1=-2, axis2=-1))[..., None, :]
+
+
+def _spread_values(rng, k, lead=(), low=0.5, gap=0.4):
+    """k values per matrix, at least `gap` apart and above `low` (shuffled)."""
+    base = low + gap * np.arange(k) + rng.uniform(0, gap / 2, lead + (k,))
+    return np.take_along_axis(base, rng.permuted(np.broadcast_to(np.arange(k), lead + (k,)), axis=-1), axis=-1)
+
+
+def _spd_sample(rng):
+    n = int(rng.integers(1, 4))
+    lead = [(), (2,)][rng.integers(2)]
+    q = _orthogonal(rng, n, lead)
+    a = q @ (_spread_values(rng, n, lead)[..., :, None] * np.swapaxes(q, -1, -2))
+    return [(a + np.swapaxes(a, -1, -2)) / 2], {}  # exactly symmetric, as numpy's reference needs
+
+
+def _symmetric_sample(rng):
+    """Symmetric matrices with eigenvalues of both signs, at least 0.4 apart."""
+    n = int(rng.integers(1, 4))
+    lead = [(), (2,)][rng.integers(2)]
+    q = _orthogonal(rng, n, lead)
+    a = q @ (_spread_values(rng, n, lead, low=-1.0)[..., :, None] * np.swapaxes(q, -1, -2))
+    return [(a + np.swapaxes(a, -1, -2)) / 2], {}
+
+
+def _svd_sample(rng):
+    m, n = (int(v) for v in rng.integers(1, 4, size=2))
+    lead = [(), (2,)][rng.integers(2)]
+    k = builtins.min(m, n)
+    s = _spread_values(rng, k, lead)
+    u, v = _orthogonal(rng, m, lead)[..., :, :k], _orthogonal(rng, n, lead)[..., :, :k]
+    a = u @ (s[..., :, None] * np.swapaxes(v, -1, -2))
+    return [a], {"full_matrices": bool(rng.random() < 0.5)}
+
+
+def _det_gradient(a):
+    """det's gradient as a function of a (the cofactor matrix), computed by the engine with create_graph: its
+    own gradient is det's second derivative. This entry also tests the cofactor primitive."""
+    x = identity(a)
+    (g,) = gradients(sum(det(x)), [x], create_graph=True)
+    return g
+
+
+def _np_det_gradient(a):
+    return np.linalg.det(a)[..., None, None] * np.swapaxes(np.linalg.inv(a), -1, -2)
+
+
+def _reshape_to(x, shape):
+    return reshape(x, shape=shape)
+
+
+def _sign_fixed(v, axis):
+    """Each eigen/singular vector times its first component: the same whichever sign LAPACK chose."""
+    first = v[..., :1, :] if axis == -2 else v[..., :, :1]
+    return v * first
+
+
+def _svd_pieces(a, full_matrices, svd_fn, cat, flat):
+    m, n = a.shape[-2:]
+    k = builtins.min(m, n)
+    u, s, vh = svd_fn(a, full_matrices=full_matrices)
+    u, vh = u[..., :, :k], vh[..., :k, :]  # with full_matrices, the thin part (the rest has no gradient)
+    lead = a.shape[:-2]
+    return cat([flat(_sign_fixed(u, -2), lead + (-1,)), s, flat(_sign_fixed(vh, -1), lead + (-1,))], axis=-1)
+
+
+register_test(OpInfo("dot", dot, np.dot, nargs=2, scalar=False, sample=_dot_sample))
+register_test(OpInfo("tensordot", tensordot, np.tensordot, nargs=2, scalar=False, sample=_tensordot_sample))
+register_test(OpInfo("inner", inner, np.inner, nargs=2, scalar=False, sample=_inner_sample))
+register_test(OpInfo("outer", outer, np.outer, nargs=2, scalar=False, sample=_small_pair_sample))
+register_test(OpInfo("kron", kron, np.kron, nargs=2, scalar=False, sample=_small_pair_sample))
+for _kind in _EINSUM:
+    register_test(OpInfo(f"einsum_{_kind}", lambda *xs, subscripts: einsum(subscripts, *xs),
+                         lambda *xs, subscripts: np.einsum(subscripts, *xs), nargs=2, scalar=False,
+                         sample=_einsum_sample(_kind)))
+register_test(OpInfo("einsum_broadcast", lambda *xs, subscripts: einsum(subscripts, *xs),
+                     lambda *xs, subscripts: np.einsum(subscripts, *xs), nargs=2, scalar=False,
+                     sample=_einsum_broadcast_sample))
+register_test(OpInfo("inv", inv, np.linalg.inv, scalar=False, sample=_matrices_sample))
+register_test(OpInfo("solve", solve, np.linalg.solve, nargs=2, scalar=False, sample=_solve_sample))
+register_test(OpInfo("det", det, np.linalg.det, scalar=False, sample=_matrices_sample))
+register_test(OpInfo("det_gradient", _det_gradient, _np_det_gradient, scalar=False, sample=_matrices_sample))
+register_test(OpInfo("slogdet", lambda a: slogdet(a)[1], lambda a: np.linalg.slogdet(a)[1], scalar=False,
+                     sample=_matrices_sample))
+register_test(OpInfo("cholesky", cholesky, np.linalg.cholesky, scalar=False, sample=_spd_sample))
+register_test(OpInfo("eigh_values", lambda a: eigh(a)[0], lambda a: np.linalg.eigh(a)[0], scalar=False,
+                     sample=_symmetric_sample))
+register_test(OpInfo("eigh_vectors", lambda a: _sign_fixed(eigh(a)[1], -2),
+                     lambda a: _sign_fixed(np.linalg.eigh(a)[1], -2), scalar=False, sample=_symmetric_sample))
+register_test(OpInfo("svd_values", lambda a, full_matrices: svd(a, full_matrices=full_matrices, compute_uv=False),
+                     lambda a, full_matrices: np.linalg.svd(a, full_matrices=full_matrices, compute_uv=False),
+                     scalar=False, sample=_svd_sample))
+register_test(OpInfo("svd", lambda a, full_matrices: _svd_pieces(a, full_matrices, svd, concatenate, _reshape_to),
+                     lambda a, full_matrices: _svd_pieces(a, full_matrices, np.linalg.svd, np.concatenate,
+                                                          np.reshape),
+                     scalar=False, sample=_svd_sample))

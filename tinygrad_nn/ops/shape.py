@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from ..engine import Value, shape_of
+from ..engine import Value, data_of, shape_of
 from .registry import defop
 
 reshape = defop("reshape", lambda x, shape: np.reshape(x, shape),
@@ -197,3 +197,453 @@ def squeeze(x, axis=None):
         if axis is not None and shape[a] != 1:
             raise ValueError(f"squeeze: axis {a} has size {shape[a]}, not 1")
     return reshape(x, shape=tuple(s for i, s in enumerate(shape) if not (i in axes and s == 1)))
+
+
+# ----------------------------------------------------------------------------------------------
+# numpy's shape and indexing functions (issue 9). Nearly all of them are compositions of the primitives
+# above (getitem, scatter_add, reshape, transpose, broadcast_to, concatenate) and `where` with a constant
+# mask, so they need no gradient rule of their own: the rules of those primitives move the gradient back.
+# `astype` is the one primitive, since a change of dtype is no rearrangement.
+
+from .elementwise import where  # noqa: E402  (elementwise does not import this module)
+
+
+def _int(who, name, v):
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+        raise TypeError(f"{who}: {name} must be an int, got {type(v).__name__} {v!r}")
+    return int(v)
+
+
+def _axis(who, axis, ndim):
+    """One axis in [-ndim, ndim), made non-negative."""
+    axis = _int(who, "axis", axis)
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"{who}: axis {axis} is out of range for an input of {ndim} axes; use an int in "
+                         f"[{-ndim}, {ndim})")
+    return axis % ndim
+
+
+def _axis_list(who, axis, ndim):
+    """None (every axis), an int or a sequence of distinct ints, made non-negative (in the given order)."""
+    if axis is None:
+        return list(range(ndim))
+    axes = [axis] if isinstance(axis, (int, np.integer)) else list(axis)
+    out = [_axis(who, a, ndim) for a in axes]
+    if len(set(out)) != len(out):
+        raise ValueError(f"{who}: axis {axis!r} names an axis twice")
+    return out
+
+
+def _along(axis, index):
+    """An index that applies `index` along `axis` and takes every other axis whole."""
+    return (slice(None),) * axis + (index,)
+
+
+def pad(x, pad_width, mode="constant", constant_values=0):
+    """numpy's pad, constant mode: `pad_width` is an int, a (before, after) pair, or one pair per axis.
+
+    The input is placed into zeros of the padded shape (scatter_add), and the constant frame is added
+    when it is not zero: the gradient is the interior of g (getitem), the frame gets none.
+
+    >>> import numpy as np
+    >>> from tinygrad_nn import Value, pad
+    >>> x = Value([1.0, 2.0])
+    >>> pad(x, (1, 2), constant_values=9.0).data
+    array([9., 1., 2., 9., 9.])
+    >>> (pad(x, 1) * np.arange(4.0)).sum().backward(); x.grad
+    array([1., 2.])
+    """
+    if mode != "constant":
+        raise NotImplementedError(f"pad: only mode='constant' is supported, got mode={mode!r}; other modes "
+                                  f"(reflect, edge, wrap...) can be built from getitem and concatenate")
+    shape = shape_of(x)
+    nd = len(shape)
+    widths = np.asarray(pad_width)
+    if widths.dtype.kind not in "iu" and widths.size:
+        raise TypeError(f"pad: pad_width must hold ints, got {pad_width!r}")
+    try:
+        widths = np.broadcast_to(widths, (nd, 2))
+    except ValueError:
+        raise ValueError(f"pad: pad_width {pad_width!r} does not fit an input of shape {shape}; give an int, a "
+                         f"(before, after) pair, or one (before, after) pair per axis ({nd} pairs)") from None
+    if (widths < 0).any():
+        raise ValueError(f"pad: pad widths must not be negative, got {pad_width!r}; to cut, index with slices")
+    if nd == 0:
+        return reshape(x, shape=())  # numpy too returns a 0-d input unchanged
+    new_shape = tuple(int(s + b + a) for s, (b, a) in zip(shape, widths))
+    inner = tuple(slice(int(b), int(b) + s) for s, (b, _) in zip(shape, widths))
+    out = scatter_add(x, index=inner, shape=new_shape)
+    if np.any(np.asarray(constant_values) != 0):
+        d = data_of(x)
+        # numpy's own pad of zeros gives the frame exactly as numpy lays it out (corners included).
+        frame = np.pad(np.zeros(shape, d.dtype if isinstance(d, np.ndarray) else np.float64), widths,
+                       constant_values=constant_values)
+        out = out + frame
+    return out
+
+
+def flip(x, axis=None):
+    """Reverse the order of the elements along `axis` (an int, a tuple, or None for every axis).
+
+    >>> from tinygrad_nn import Value, flip
+    >>> flip(Value([[1.0, 2.0], [3.0, 4.0]]), axis=1).data
+    array([[2., 1.],
+           [4., 3.]])
+    """
+    nd = len(shape_of(x))
+    axes = _axis_list("flip", axis, nd)
+    if nd == 0:
+        return reshape(x, shape=())
+    return _getitem_op(x, index=tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(nd)))
+
+
+def roll(x, shift, axis=None):
+    """Shift the elements along `axis` cyclically, as numpy's roll (axis None: over the flattened input).
+
+    Two slices joined in the other order (concatenate): the gradient rolls back.
+
+    >>> from tinygrad_nn import Value, roll
+    >>> roll(Value([1.0, 2.0, 3.0, 4.0]), 1).data
+    array([4., 1., 2., 3.])
+    """
+    shape = shape_of(x)
+    if axis is None:
+        return reshape(roll(ravel(x), shift, 0), shape=shape)
+    try:
+        pairs = np.broadcast(np.asarray(shift), np.asarray(axis))
+    except ValueError:
+        raise ValueError(f"roll: shift {shift!r} and axis {axis!r} must have the same length") from None
+    total = {}
+    for s, a in pairs:  # shifts along the same axis add up, as in numpy
+        a = _axis("roll", a, len(shape))
+        total[a] = total.get(a, 0) + _int("roll", "shift", s)
+    out = x
+    for a, s in total.items():
+        n = shape[a]
+        s = s % n if n else 0
+        if s:
+            out = _concat(_getitem_op(out, index=_along(a, slice(n - s, None))),
+                          _getitem_op(out, index=_along(a, slice(0, n - s))), axis=a)
+    return out if out is not x else reshape(x, shape=shape)  # a new node (numpy returns a copy) even if unmoved
+
+
+def tile(x, reps):
+    """The input repeated `reps` times along each axis, as numpy's tile (and PyTorch's Tensor.tile).
+
+    A broadcast over new interleaved axes, then a reshape: the gradient sums the copies.
+
+    >>> from tinygrad_nn import Value, tile
+    >>> tile(Value([1.0, 2.0]), (2, 2)).data
+    array([[1., 2., 1., 2.],
+           [1., 2., 1., 2.]])
+    """
+    reps = [reps] if isinstance(reps, (int, np.integer)) else list(reps)
+    reps = [_int("tile", "reps", r) for r in reps]
+    if any(r < 0 for r in reps):
+        raise ValueError(f"tile: reps must not be negative, got {reps}")
+    shape = shape_of(x)
+    d = max(len(shape), len(reps))
+    shape = (1,) * (d - len(shape)) + shape  # numpy: the shorter of the two gets leading ones
+    reps = [1] * (d - len(reps)) + reps
+    spread = tuple(v for s in shape for v in (1, s))
+    copies = tuple(v for r, s in zip(reps, shape) for v in (r, s))
+    out = broadcast_to(reshape(x, shape=spread), shape=copies)
+    return reshape(out, shape=tuple(r * s for r, s in zip(reps, shape)))
+
+
+def repeat(x, repeats, axis=None):
+    """Repeat each element `repeats` times along `axis` (None: of the flattened input), as numpy's repeat.
+
+    `repeats` is an int or one count per element along `axis`. This is numpy's meaning, which PyTorch calls
+    repeat_interleave; PyTorch's Tensor.repeat is numpy's tile. So that neither reading is ever silently
+    wrong, Value has no `.repeat` method: call repeat(x, ...) or tile(x, ...) (also x.tile(...)).
+
+    >>> from tinygrad_nn import Value, repeat
+    >>> repeat(Value([1.0, 2.0]), 2).data
+    array([1., 1., 2., 2.])
+    >>> repeat(Value([[1.0, 2.0]]), [1, 3], axis=1).data
+    array([[1., 2., 2., 2.]])
+    """
+    if axis is None:
+        x, axis = ravel(x), 0
+    shape = shape_of(x)
+    ax = _axis("repeat", axis, len(shape))
+    n = shape[ax]
+    counts = np.asarray(repeats)
+    if counts.dtype.kind not in "iu":
+        raise TypeError(f"repeat: repeats must be an int or ints, got {repeats!r}")
+    if (counts < 0).any():
+        raise ValueError(f"repeat: repeats must not be negative, got {repeats!r}")
+    if counts.size == 1:  # one count for all: a broadcast along a new axis, then a reshape
+        k = int(counts.reshape(()))
+        out = broadcast_to(reshape(x, shape=shape[:ax + 1] + (1,) + shape[ax + 1:]),
+                           shape=shape[:ax + 1] + (k,) + shape[ax + 1:])
+        return reshape(out, shape=shape[:ax] + (n * k,) + shape[ax + 1:])
+    if counts.shape != (n,):
+        raise ValueError(f"repeat: repeats of shape {counts.shape} need one count per element along axis "
+                         f"{axis}, that is shape ({n},) for an input of shape {shape}")
+    return _getitem_op(x, index=_along(ax, np.repeat(np.arange(n), counts)))
+
+
+def array_split(x, indices_or_sections, axis=0):
+    """Split into a list of pieces along `axis`: `n` pieces (the first ones one element longer when n does
+    not divide the size) or pieces between the given indices, as numpy's array_split.
+
+    Each piece is a slice (getitem), so the gradient of each flows back into its own place; pieces that are
+    not used contribute nothing (zero). Each piece's gradient is a full-size array in the backward pass, so
+    splitting into very many pieces costs as many full-size additions.
+
+    >>> from tinygrad_nn import Value, array_split
+    >>> [p.data for p in array_split(Value([1.0, 2.0, 3.0]), 2)]
+    [array([1., 2.]), array([3.])]
+    """
+    return _split("array_split", x, indices_or_sections, axis, equal=False)
+
+
+def split(x, indices_or_sections, axis=0):
+    """numpy's split: as array_split, but an int `n` must divide the size along `axis`.
+
+    (PyTorch's Tensor.split takes the size of each piece instead, so Value has no `.split` method.)
+
+    >>> from tinygrad_nn import Value, split
+    >>> [p.data for p in split(Value([1.0, 2.0, 3.0, 4.0]), [1, 3])]
+    [array([1.]), array([2., 3.]), array([4.])]
+    """
+    return _split("split", x, indices_or_sections, axis, equal=True)
+
+
+def _split(who, x, indices_or_sections, axis, equal):
+    shape = shape_of(x)
+    if not shape:
+        raise ValueError(f"{who}: a 0-d input has no axis to split")
+    ax = _axis(who, axis, len(shape))
+    n = shape[ax]
+    if isinstance(indices_or_sections, (int, np.integer)) and not isinstance(indices_or_sections, bool):
+        k = int(indices_or_sections)
+        if k <= 0:
+            raise ValueError(f"{who}: the number of pieces must be at least 1, got {k}")
+        if equal and n % k:
+            raise ValueError(f"{who}: {n} elements along axis {axis} do not split into {k} equal pieces; give "
+                             f"indices, or use array_split for pieces of unequal sizes")
+        q, r = divmod(n, k)
+        bounds = [0]
+        for i in range(k):
+            bounds.append(bounds[-1] + q + (1 if i < r else 0))
+    else:
+        bounds = [0] + [_int(who, "an index", i) for i in indices_or_sections] + [n]
+    return [_getitem_op(x, index=_along(ax, slice(a, b))) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def vsplit(x, indices_or_sections):
+    """split along axis 0 of an input of 2 or more axes (numpy's vsplit)."""
+    if len(shape_of(x)) < 2:
+        raise ValueError(f"vsplit: needs an input of at least 2 axes, got shape {shape_of(x)}; use split")
+    return _split("vsplit", x, indices_or_sections, 0, equal=True)
+
+
+def hsplit(x, indices_or_sections):
+    """split along axis 1 (axis 0 for a 1-D input), as numpy's hsplit."""
+    nd = len(shape_of(x))
+    if nd == 0:
+        raise ValueError("hsplit: a 0-d input has no axis to split")
+    return _split("hsplit", x, indices_or_sections, 1 if nd > 1 else 0, equal=True)
+
+
+def _triangle(who, x, mask_of):
+    shape = shape_of(x)
+    if not shape:
+        raise ValueError(f"{who}: needs a matrix (or a stack of them), got a 0-d input")
+    n, m = shape[-2:] if len(shape) >= 2 else (shape[0], shape[0])  # numpy: a vector makes a square
+    # `where` with a constant mask (not a product): inf and nan outside the triangle become 0, as in numpy.
+    return where(mask_of(n, m), x, 0.0)
+
+
+def tril(x, k=0):
+    """The lower triangle of the last two axes (on and below diagonal k); the rest zero. As numpy's tril.
+
+    >>> from tinygrad_nn import Value, tril
+    >>> tril(Value([[1.0, 2.0], [3.0, 4.0]])).data
+    array([[1., 0.],
+           [3., 4.]])
+    """
+    k = _int("tril", "k", k)
+    return _triangle("tril", x, lambda n, m: np.tri(n, m, k, dtype=bool))
+
+
+def triu(x, k=0):
+    """The upper triangle of the last two axes (on and above diagonal k); the rest zero. As numpy's triu."""
+    k = _int("triu", "k", k)
+    return _triangle("triu", x, lambda n, m: ~np.tri(n, m, k - 1, dtype=bool))
+
+
+def _diagonal_index(n, m, offset):
+    d = max(0, min(n - max(0, -offset), m - max(0, offset)))
+    return np.arange(d) + max(0, -offset), np.arange(d) + max(0, offset)
+
+
+def diagonal(x, offset=0, axis1=0, axis2=1):
+    """The diagonal `offset` of the matrices in axes (axis1, axis2), as a new last axis (numpy's diagonal).
+
+    >>> import numpy as np
+    >>> from tinygrad_nn import Value, diagonal
+    >>> diagonal(Value(np.arange(6.0).reshape(2, 3)), offset=1).data
+    array([1., 5.])
+    """
+    shape = shape_of(x)
+    nd = len(shape)
+    if nd < 2:
+        raise ValueError(f"diagonal: needs an input of at least 2 axes, got shape {shape}")
+    offset = _int("diagonal", "offset", offset)
+    a1, a2 = _axis("diagonal", axis1, nd), _axis("diagonal", axis2, nd)
+    if a1 == a2:
+        raise ValueError(f"diagonal: axis1 and axis2 must differ, both are {a1}")
+    order = [i for i in range(nd) if i not in (a1, a2)] + [a1, a2]
+    if order != list(range(nd)):
+        x = transpose(x, axes=tuple(order))
+    rows, cols = _diagonal_index(shape[a1], shape[a2], offset)
+    return _getitem_op(x, index=(Ellipsis, rows, cols))
+
+
+def diag(x, k=0):
+    """numpy's diag: a 1-D input becomes a matrix with it on diagonal k; a 2-D input gives its diagonal k.
+
+    >>> from tinygrad_nn import Value, diag
+    >>> diag(Value([1.0, 2.0])).data
+    array([[1., 0.],
+           [0., 2.]])
+    """
+    shape = shape_of(x)
+    k = _int("diag", "k", k)
+    if len(shape) == 1:
+        size = shape[0] + abs(k)
+        return scatter_add(x, index=_diagonal_index(size, size, k), shape=(size, size))
+    if len(shape) == 2:
+        return diagonal(x, offset=k)
+    raise ValueError(f"diag: needs a 1-D or 2-D input, got shape {shape}; use diagonal for stacks of matrices")
+
+
+def trace(x, offset=0, axis1=0, axis2=1):
+    """The sum of the diagonal `offset` of the matrices in axes (axis1, axis2), as numpy's trace.
+
+    >>> from tinygrad_nn import Value, trace
+    >>> trace(Value([[1.0, 2.0], [3.0, 4.0]])).data
+    array(5.)
+    """
+    from .reductions import sum as _sum  # here: reductions imports this module
+
+    return _sum(diagonal(x, offset=offset, axis1=axis1, axis2=axis2), axis=-1)
+
+
+def ravel(x):
+    """All elements in one axis, row-major (numpy's ravel: a 0-d input gives one element)."""
+    return reshape(x, shape=(-1,))
+
+
+def swapaxes(x, axis1, axis2):
+    """Exchange two axes (a transpose)."""
+    nd = len(shape_of(x))
+    a1, a2 = _axis("swapaxes", axis1, nd), _axis("swapaxes", axis2, nd)
+    order = list(range(nd))
+    order[a1], order[a2] = a2, a1
+    return transpose(x, axes=tuple(order))
+
+
+def moveaxis(x, source, destination):
+    """Move axes to new positions, the others keeping their order (numpy's moveaxis; a transpose).
+
+    >>> import numpy as np
+    >>> from tinygrad_nn import Value, moveaxis
+    >>> moveaxis(Value(np.zeros((2, 3, 4))), 0, -1).shape
+    (3, 4, 2)
+    """
+    nd = len(shape_of(x))
+    src = _axis_list("moveaxis", source, nd)
+    dst = _axis_list("moveaxis", destination, nd)
+    if len(src) != len(dst):
+        raise ValueError(f"moveaxis: source {source!r} and destination {destination!r} must name as many axes")
+    order = [i for i in range(nd) if i not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return transpose(x, axes=tuple(order))
+
+
+def _atleast(x, nd):
+    shape = shape_of(x)
+    if len(shape) >= nd:
+        return x
+    if nd == 1:
+        return reshape(x, shape=(1,))
+    return reshape(x, shape=(1,) * (2 - len(shape)) + shape)  # (n,) -> (1, n), () -> (1, 1)
+
+
+def vstack(values):
+    """Join along axis 0, vectors becoming rows (numpy's vstack).
+
+    >>> from tinygrad_nn import Value, vstack
+    >>> vstack([Value([1.0, 2.0]), Value([3.0, 4.0])]).data
+    array([[1., 2.],
+           [3., 4.]])
+    """
+    values = list(values)
+    if not values:
+        raise ValueError("vstack: needs at least one input")
+    return _concat(*[_atleast(v, 2) for v in values], axis=0)
+
+
+def hstack(values):
+    """Join along axis 1, or along axis 0 when the inputs are vectors (numpy's hstack).
+
+    >>> from tinygrad_nn import Value, hstack
+    >>> hstack([Value([1.0]), Value([2.0, 3.0])]).data
+    array([1., 2., 3.])
+    """
+    values = [_atleast(v, 1) for v in values]
+    if not values:
+        raise ValueError("hstack: needs at least one input")
+    return _concat(*values, axis=0 if len(shape_of(values[0])) == 1 else 1)
+
+
+def _dtype_of(x):
+    d = data_of(x)
+    return d.dtype if isinstance(d, (np.ndarray, np.generic)) else np.dtype(np.float64)
+
+
+def _astype_forward(x, dtype):
+    if x.__class__ is float:
+        if dtype != np.float64:
+            raise ValueError(f"astype: a scalar Value holds a Python float (float64) and cannot become {dtype}; "
+                             f"make it a tensor first: Value(np.array(x))")
+        return x
+    return x.astype(dtype)
+
+
+def _astype_vjp(g, ans, x, dtype):
+    # The gradient comes back in the input's dtype (as PyTorch's .to(dtype) does): a float32 parameter used
+    # in float64 arithmetic gets a float32 gradient.
+    want = _dtype_of(x)
+    return (g if _dtype_of(g) == want else _astype_op(g, dtype=want),)
+
+
+_astype_op = defop("astype", _astype_forward, _astype_vjp, "dtype must be a float type")
+
+
+def astype(x, dtype):
+    """The values in another float dtype (a copy), numpy's astype; the gradient returns in x's dtype.
+
+    >>> import numpy as np
+    >>> from tinygrad_nn import Value, astype
+    >>> x = Value(np.array([1.0, 2.0], dtype=np.float32))
+    >>> y = astype(x, np.float64); y.dtype
+    dtype('float64')
+    >>> (y * y).sum().backward(); x.grad.dtype
+    dtype('float32')
+    """
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as e:
+        raise TypeError(f"astype: {dtype!r} is no dtype ({e})") from None
+    if dt.kind != "f":
+        raise TypeError(f"astype: Values hold real floats, so dtype must be a float type (float16, float32, "
+                        f"float64), got {dt}; for integers take np.asarray(x.data).astype({dt}) (no gradient), "
+                        f"after round or floor if need be")
+    return _astype_op(x, dtype=dt)
