@@ -8,8 +8,10 @@ gradient descent on C_T, the squared error summed over the images; then it reads
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -17,8 +19,86 @@ import numpy as np
 TEST_IMAGE_ROWS = "010 101 101 110"
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error as one line on stderr (exit status 2): what is wrong and where help is."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+# Argument types: argparse turns their ArgumentTypeError into a usage error naming the option.
+def seed_arg(text):
+    value = _int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 0, got {text}")
+    return value
+
+
+def positive_int_arg(text):
+    value = _int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
+    return value
+
+
+def positive_float_arg(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text}")
+    return value
+
+
+def _int(text):
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+
+
+def check_out_dir(parser, out, option="--out"):
+    """A usage error unless `out` is a folder that exists and is writable, or can be made (its nearest
+    existing ancestor is a writable folder). Checked before training, so a bad path costs no training run."""
+    if out is None:
+        return
+    if os.path.exists(out) and not os.path.isdir(out):
+        parser.error(f"{option} {out}: is an existing file, not a folder; name a folder for the figures")
+    probe = os.path.abspath(out)
+    while not os.path.exists(probe):
+        probe = os.path.dirname(probe)
+    if not os.path.isdir(probe):
+        parser.error(f"{option} {out}: cannot be made, because {probe} is a file, not a folder")
+    if not _writable(probe):
+        parser.error(f"{option} {out}: cannot write into {probe} (permission denied or read-only)")
+
+
+def _writable(folder) -> bool:
+    # os.access answers for the real user and knows nothing of read-only mounts; creating a file is the test.
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError:
+        return False
+    return True
+
+
+def add_training_options(parser, default_steps):
+    """The options every training command shares (book here; others may reuse them)."""
+    parser.add_argument("--seed", type=seed_arg, default=0, help="seed of the initial weights (default 0)")
+    parser.add_argument("--steps", type=positive_int_arg, default=default_steps,
+                        help=f"gradient-descent steps (default {default_steps})")
+    parser.add_argument("--lr", type=positive_float_arg, default=None,
+                        help="learning rate (default 0.2 for sgd, the book's eta; 0.05 for adam)")
+    parser.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd", help="update rule (default sgd)")
+    parser.add_argument("--out", default=None, metavar="DIR",
+                        help="folder for PNG figures (cost curve, weight maps, step vs sigmoid); needs matplotlib")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
 def _parser():
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="tinygrad-nn",
         description="tinygrad_nn: the book's neural network, end to end.",
     )
@@ -30,14 +110,8 @@ def _parser():
                     "64 4x3 images of 0 and 1 by full-batch gradient descent on C_T = sum over images of "
                     "1/2 sum_k (t_k - a_k)^2, then classify the book's test image and show the hidden units.",
     )
-    book.add_argument("--seed", type=int, default=0, help="seed of the initial weights (default 0)")
-    book.add_argument("--steps", type=int, default=2000, help="gradient-descent steps (default 2000)")
-    book.add_argument("--lr", type=float, default=None,
-                      help="learning rate (default 0.2 for sgd, the book's eta; 0.05 for adam)")
-    book.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd", help="update rule (default sgd)")
-    book.add_argument("--out", default=None, metavar="DIR",
-                      help="folder for PNG figures (cost curve, weight maps, step vs sigmoid); needs matplotlib")
-    book.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_training_options(book, default_steps=2000)
+    p.commands = {"book": book}
     return p
 
 
@@ -47,10 +121,7 @@ def main(argv=None) -> int:
     if args.command != "book":
         parser.print_help()
         return 0 if argv is not None and not argv else 2
-    if args.steps < 1:
-        parser.error(f"--steps must be at least 1, got {args.steps}")
-    if args.lr is not None and not args.lr > 0:
-        parser.error(f"--lr must be positive, got {args.lr}")
+    check_out_dir(parser.commands[args.command], args.out)
     return run_book(args)
 
 
@@ -154,12 +225,13 @@ def _figures(out, costs, hidden):
     if not viz.have_matplotlib():
         print(f"\nFigures: none written to {out}: {viz.PLOT_HINT}")
         return
-    paths = [
-        viz.plot_cost_curve(costs, os.path.join(out, "cost_curve.png")),
-        viz.plot_weight_maps(hidden, os.path.join(out, "hidden_weights.png"),
-                             titles=[f"hidden unit {j + 1}" for j in range(len(hidden))]),
-        viz.plot_step_vs_sigmoid(os.path.join(out, "step_vs_sigmoid.png")),
-    ]
+    with viz.figure_set():  # all three or none: a failure part-way leaves no partial set
+        paths = [
+            viz.plot_cost_curve(costs, os.path.join(out, "cost_curve.png")),
+            viz.plot_weight_maps(hidden, os.path.join(out, "hidden_weights.png"),
+                                 titles=[f"hidden unit {j + 1}" for j in range(len(hidden))]),
+            viz.plot_step_vs_sigmoid(os.path.join(out, "step_vs_sigmoid.png")),
+        ]
     print(f"\nFigures written to {os.path.abspath(out)}:")
     for p in paths:
         print(f"  {os.path.basename(p)}")

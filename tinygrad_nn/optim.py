@@ -18,22 +18,44 @@ import numpy as np
 from .engine import Value
 
 
-def _params(params):
+def _params(params, who):
+    from .nn.module import Module
+
+    if isinstance(params, Module):
+        raise TypeError(f"{who}: got the model itself; pass model.parameters()")
+    if isinstance(params, Value):
+        raise TypeError(f"{who}: got one Value; pass a list of parameters, e.g. [w]")
     params = list(params)
     if not params:
-        raise ValueError("optimizer: got no parameters; pass model.parameters()")
+        raise ValueError(f"{who}: got no parameters; pass model.parameters()")
+    seen = set()
     for p in params:
         if not isinstance(p, Value):
-            raise TypeError(f"optimizer: parameters must be Values, got {type(p).__name__}")
+            raise TypeError(f"{who}: parameters must be Values, got {type(p).__name__}")
+        if p in seen:  # it would be stepped twice per step; PyTorch refuses it too
+            raise ValueError(f"{who}: a parameter appears more than once in the list (shape {p.shape}"
+                             f"{', name ' + repr(p.name) if p.name else ''}); list each parameter once")
+        seen.add(p)
     return params
+
+
+def _real(x) -> bool:
+    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_))
+
+
+def _check_lr(lr, who):
+    if not _real(lr):
+        raise TypeError(f"{who}: lr must be a number, got {type(lr).__name__} {lr!r}")
+    if not (np.isfinite(lr) and lr > 0):
+        raise ValueError(f"{who}: lr must be a positive finite number, got {lr!r}")
+    return float(lr)
 
 
 class Optimizer:
     def __init__(self, params, lr):
-        if not lr > 0:
-            raise ValueError(f"{type(self).__name__}: lr must be positive, got {lr!r}")
-        self.params = _params(params)
-        self.lr = lr
+        who = type(self).__name__
+        self.lr = _check_lr(lr, who)
+        self.params = _params(params, who)
 
     def zero_grad(self, set_to_none=True):
         """Forget the gradients. As in PyTorch, .grad becomes None (the next backward then stores its
@@ -65,6 +87,8 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr, momentum=0.0):
         super().__init__(params, lr)
+        if not _real(momentum):
+            raise TypeError(f"SGD: momentum must be a number, got {type(momentum).__name__} {momentum!r}")
         if not 0.0 <= momentum < 1.0:
             raise ValueError(f"SGD: momentum must be in [0, 1), got {momentum!r}")
         self.momentum = momentum
@@ -91,10 +115,16 @@ class Adam(Optimizer):
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
         super().__init__(params, lr)
-        b1, b2 = betas
-        if not (0.0 <= b1 < 1.0 and 0.0 <= b2 < 1.0):
-            raise ValueError(f"Adam: betas must be in [0, 1), got {betas!r}")
-        self.betas, self.eps = (b1, b2), eps
+        if not (isinstance(betas, (tuple, list)) and len(betas) == 2 and all(map(_real, betas))):
+            raise TypeError(f"Adam: betas must be a pair of numbers (beta1, beta2), got {betas!r}")
+        b1, b2 = map(float, betas)
+        if not (0.0 <= b1 < 1.0 and 0.0 <= b2 < 1.0):  # NaN fails this too
+            raise ValueError(f"Adam: betas must both lie in [0, 1), got {betas!r}; the usual choice is (0.9, 0.999)")
+        if not _real(eps):
+            raise TypeError(f"Adam: eps must be a number, got {type(eps).__name__} {eps!r}")
+        if not (np.isfinite(eps) and eps >= 0):
+            raise ValueError(f"Adam: eps must be a finite number >= 0, got {eps!r}; the usual choice is 1e-8")
+        self.betas, self.eps = (b1, b2), float(eps)
         self._m = [0.0] * len(self.params)
         self._v = [0.0] * len(self.params)
         self._t = 0

@@ -63,3 +63,110 @@ def test_python_dash_m_and_help():
                        check=True, env=tree_env())
     for word in ("--seed", "--steps", "--lr", "--optimizer", "--out"):
         assert word in r.stdout
+
+
+# -- issue 8: usage errors before training, figure files ---------------------------------------------------
+
+import stat  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+BAD_ARGS = [
+    (["--seed", "-1"], "argument --seed: must be a whole number >= 0, got -1"),
+    (["--seed", "x"], "argument --seed: must be a whole number, got 'x'"),
+    (["--steps", "0"], "argument --steps: must be at least 1, got 0"),
+    (["--steps", "-5"], "argument --steps: must be at least 1, got -5"),
+    (["--lr", "nan"], "argument --lr: must be a positive finite number, got nan"),
+    (["--lr", "inf"], "argument --lr: must be a positive finite number, got inf"),
+    (["--lr", "-0.1"], "argument --lr: must be a positive finite number, got -0.1"),
+    (["--lr", "0"], "argument --lr: must be a positive finite number, got 0"),
+]
+
+
+@pytest.mark.parametrize("argv, message", BAD_ARGS)
+def test_bad_arguments_are_one_line_usage_errors(capsys, argv, message):
+    with pytest.raises(SystemExit) as e:
+        cli.main(["book", *argv])
+    assert e.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == ""  # nothing trained, nothing printed
+    assert err.count("\n") == 1 and err.startswith("tinygrad-nn book: error: ") and message in err
+
+
+def _usage_error(capsys, *argv):
+    with pytest.raises(SystemExit) as e:
+        cli.main(["book", "--no-progress", *argv])
+    out, err = capsys.readouterr()
+    assert e.value.code == 2 and out == "" and err.count("\n") == 1
+    return err
+
+
+def test_out_naming_a_file_is_a_usage_error(capsys, tmp_path):
+    (tmp_path / "taken").write_text("x")
+    assert "is an existing file, not a folder" in _usage_error(capsys, "--out", str(tmp_path / "taken"))
+    err = _usage_error(capsys, "--out", str(tmp_path / "taken" / "figs"))
+    assert "cannot be made, because" in err and "is a file, not a folder" in err
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root may write into any folder")
+def test_out_in_a_read_only_folder_is_a_usage_error(capsys, tmp_path):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    try:
+        assert "cannot write into" in _usage_error(capsys, "--out", str(ro / "figs"))
+    finally:
+        ro.chmod(0o700)
+
+
+def test_out_is_checked_with_a_real_write(capsys, tmp_path, monkeypatch):
+    # os.access knows nothing of read-only mounts (and says yes to root): the check creates a file. Simulate
+    # a folder where that fails.
+    real = cli.tempfile.TemporaryFile
+
+    def refuse(*args, dir=None, **kwargs):
+        if dir is not None and os.path.abspath(dir) == str(tmp_path):
+            raise PermissionError(13, "Read-only file system")
+        return real(*args, dir=dir, **kwargs)
+
+    monkeypatch.setattr(cli.tempfile, "TemporaryFile", refuse)
+    assert "cannot write into" in _usage_error(capsys, "--out", str(tmp_path / "figs"))
+
+
+def test_usage_error_from_a_fresh_process_has_no_traceback():
+    r = subprocess.run([sys.executable, "-m", "tinygrad_nn", "book", "--steps", "0"], capture_output=True, text=True,
+                       env=tree_env())
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr and "--steps" in r.stderr
+
+
+def test_figures_get_umask_permissions(capsys, tmp_path):
+    pytest.importorskip("matplotlib")
+    old = os.umask(0o022)
+    try:
+        code, _ = run(capsys, "book", "--steps", "3", "--no-progress", "--out", str(tmp_path / "figs"))
+    finally:
+        os.umask(old)
+    assert code == 0
+    for name in os.listdir(tmp_path / "figs"):
+        assert stat.S_IMODE(os.stat(tmp_path / "figs" / name).st_mode) == 0o644, name
+
+
+def test_a_failing_figure_leaves_no_partial_set(capsys, tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    from tinygrad_nn import viz
+
+    def broken(path):
+        raise RuntimeError("the third figure fails")
+
+    monkeypatch.setattr(viz, "plot_step_vs_sigmoid", broken)
+    figs = tmp_path / "figs"
+    with pytest.raises(RuntimeError, match="the third figure fails"):
+        cli.main(["book", "--steps", "3", "--no-progress", "--out", str(figs)])
+    assert not figs.exists() or os.listdir(figs) == []  # neither the first two figures nor temporary files
+
+
+def test_lr_accepts_plain_numbers(capsys):
+    code, out = run(capsys, "book", "--steps", "2", "--lr", "1e-1", "--no-progress")
+    assert code == 0 and "lr 0.1" in out
+    assert np.isfinite(float(out.split("Final C_T = ")[1].split()[0]))

@@ -182,3 +182,107 @@ def test_sequential_and_activation_modules():
     np.testing.assert_allclose(net(x).data, o, rtol=1e-14)
     assert Step()(Value(np.array([-0.1, 0.0]))).data.tolist() == [0.0, 1.0]
     assert len(net.parameters()) == 6
+
+
+# -- issue 8: lists of Values, __call__, clear errors, loading, copying -----------------------------------
+
+
+@pytest.mark.parametrize("make", [lambda: Neuron(3, seed=0), lambda: Layer(3, 2, seed=0),
+                                  lambda: MLP(3, [4, 2], seed=0)])
+def test_list_of_values_keeps_its_gradients(make):
+    model = make()
+    xs = [Value(0.5), Value(-1.0), Value(2.0)]  # micrograd's habit: a sample as a list of scalar Values
+    model(xs).sum().backward()
+    as_array = Value(np.array([0.5, -1.0, 2.0]))
+    model.zero_grad()
+    model(as_array).sum().backward()
+    assert [x.grad for x in xs] == pytest.approx(as_array.grad.tolist(), rel=1e-15)
+    assert any(x.grad != 0.0 for x in xs)
+
+
+def test_batch_as_nested_lists_of_values_and_numbers():
+    net = MLP(2, [3, 1], seed=0)
+    a, b = Value(1.0), Value(-2.0)
+    out = net([[a, 0.5], [0.25, b]])
+    assert out.shape == (2, 1)
+    np.testing.assert_allclose(out.data, net(np.array([[1.0, 0.5], [0.25, -2.0]])).data, rtol=1e-15)
+    out.sum().backward()
+    assert a.grad != 0.0 and b.grad != 0.0
+    with pytest.raises(ValueError, match="a list of Values must be rectangular"):
+        net([[a, 0.5], [b]])
+
+
+def test_module_call_passes_every_argument_to_forward():
+    class Scale(Module):
+        def forward(self, x, factor=1.0, *, shift=0.0):
+            return x * factor + shift
+
+    assert Scale()(Value(2.0), 3.0, shift=1.0).item() == 7.0
+    assert Scale()(Value(2.0), factor=0.5).item() == 1.0
+
+
+@pytest.mark.parametrize("build, kind, message", [
+    (lambda: MLP(2, 16), TypeError, r"nouts must be a list of layer sizes, got int 16; e.g. MLP\(2, \[16\]\)"),
+    (lambda: MLP(-1, [2]), ValueError, r"MLP: nin must be at least 1, got -1"),
+    (lambda: MLP(2, [3, 0]), ValueError, r"MLP: nouts\[1\] must be at least 1, got 0"),
+    (lambda: MLP(2, []), ValueError, r"nouts must list at least one layer size"),
+    (lambda: MLP(2.0, [2]), TypeError, r"MLP: nin must be a whole number of units, got float 2.0"),
+    (lambda: Layer(0, 3), ValueError, r"Layer: nin must be at least 1, got 0"),
+    (lambda: Layer(3, 0), ValueError, r"Layer: nout must be at least 1, got 0"),
+    (lambda: Layer(3, True), TypeError, r"Layer: nout must be a whole number"),
+    (lambda: Neuron(0), ValueError, r"Neuron: nin must be at least 1, got 0"),
+])
+def test_bad_sizes_are_explained(build, kind, message):
+    with pytest.raises(kind, match=message):
+        build()
+
+
+def test_numpy_integer_sizes_are_fine():
+    net = MLP(np.int64(3), [np.int32(2)], seed=0)
+    assert net(np.ones(3)).shape == (2,)
+
+
+def test_load_state_dict_never_half_loads_on_overflow_under_errstate():
+    net = MLP(2, [3, 1], seed=0, dtype=np.float32)
+    before = net.state_dict()
+    state = {k: v.astype(np.float64) for k, v in before.items()}
+    for k in state:
+        state[k][...] = 7.0  # would be loaded first if loading went name by name
+    state[list(state)[-1]][...] = 1e300  # the last bias: too large for float32
+    with np.errstate(all="raise"), pytest.raises(ValueError, match=r"bias"):
+        net.load_state_dict(state)
+    after = net.state_dict()
+    assert all(np.array_equal(before[k], after[k]) for k in before)
+
+
+def _copies(net):
+    import copy
+    import pickle
+
+    return [copy.deepcopy(net), pickle.loads(pickle.dumps(net))]
+
+
+# Values and Ops become copyable and picklable in the engine (issue 8, the lead's part). Remove the mark when
+# that lands; until then a model with an activation cannot be copied (an Op holds lambdas).
+_ENGINE_PICKLE = pytest.mark.xfail(reason="Values and Ops are not yet copyable/picklable in the engine (issue 8)",
+                                   strict=False)
+
+
+@_ENGINE_PICKLE
+@pytest.mark.parametrize("make", [
+    lambda: MLP(3, [4, 2], seed=0),
+    lambda: Sequential(Layer(3, 4, activation=None, seed=0), ReLU(), Layer(4, 2, activation="tanh", seed=1), Sigmoid()),
+])
+def test_deepcopy_and_pickle_give_identical_independent_models(make):
+    net = make()
+    x = np.random.default_rng(0).normal(size=(5, 3))
+    expected = net(x).data
+    for twin in _copies(net):
+        np.testing.assert_array_equal(twin(x).data, expected)
+        assert [n for n, _ in twin.named_parameters()] == [n for n, _ in net.named_parameters()]
+        for p, q in zip(net.parameters(), twin.parameters()):
+            assert p is not q and not np.shares_memory(p.data, q.data)
+        twin.parameters()[0].data[...] += 1.0  # training the copy leaves the original alone
+        np.testing.assert_array_equal(net(x).data, expected)
+        twin(x).sum().backward()
+        assert all(p.grad is None or not np.any(p.grad) for p in net.parameters())

@@ -83,7 +83,7 @@ def test_step_skips_parameters_without_gradient():
 
 
 def test_optimizer_argument_errors():
-    with pytest.raises(ValueError, match="lr must be positive"):
+    with pytest.raises(ValueError, match="lr must be a positive finite number"):
         SGD([Value(1.0)], lr=0)
     with pytest.raises(ValueError, match="got no parameters"):
         SGD([], lr=0.1)
@@ -91,3 +91,64 @@ def test_optimizer_argument_errors():
         SGD([np.ones(2)], lr=0.1)
     with pytest.raises(ValueError, match="momentum"):
         SGD([Value(1.0)], lr=0.1, momentum=1.5)
+
+
+# -- issue 8: clear errors ------------------------------------------------------------------------------
+
+
+def test_optimizer_given_the_model_says_pass_parameters():
+    from tinygrad_nn.nn import MLP
+
+    for opt in (SGD, Adam):
+        with pytest.raises(TypeError, match=r"got the model itself; pass model.parameters\(\)"):
+            opt(MLP(2, [1]), lr=0.1)
+    with pytest.raises(TypeError, match=r"got one Value; pass a list of parameters, e.g. \[w\]"):
+        SGD(Value(np.ones(2)), lr=0.1)
+
+
+@pytest.mark.parametrize("lr", [np.nan, np.inf, -np.inf, -0.1, 0.0])
+def test_lr_must_be_positive_and_finite(lr):
+    for opt in (SGD, Adam):
+        with pytest.raises(ValueError, match="lr must be a positive finite number"):
+            opt([Value(1.0)], lr=lr)
+
+
+@pytest.mark.parametrize("lr", ["0.1", None, [0.1], True, 1j])
+def test_lr_must_be_a_number(lr):
+    for opt in (SGD, Adam):
+        with pytest.raises(TypeError, match="lr must be a number"):
+            opt([Value(1.0)], lr=lr)
+
+
+def test_numpy_lr_is_fine():
+    w = Value(np.array([1.0]))
+    (w * w).sum().backward()
+    SGD([w], lr=np.float32(0.25)).step()
+    assert w.data[0] == 0.5
+
+
+@pytest.mark.parametrize("eps, kind", [(np.nan, ValueError), (-1e-8, ValueError), (np.inf, ValueError),
+                                       ("1e-8", TypeError), (None, TypeError)])
+def test_adam_eps_is_checked(eps, kind):
+    with pytest.raises(kind, match="Adam: eps must be"):
+        Adam([Value(1.0)], eps=eps)
+
+
+@pytest.mark.parametrize("betas, kind", [((1.0, 0.999), ValueError), ((0.9, np.nan), ValueError),
+                                         ((-0.1, 0.9), ValueError), ((0.9,), TypeError), (0.9, TypeError),
+                                         (("a", 0.9), TypeError)])
+def test_adam_betas_are_checked(betas, kind):
+    with pytest.raises(kind, match="Adam: betas must"):
+        Adam([Value(1.0)], betas=betas)
+
+
+def test_momentum_nan_is_refused():
+    with pytest.raises(ValueError, match="momentum"):
+        SGD([Value(1.0)], lr=0.1, momentum=np.nan)
+
+
+def test_a_parameter_listed_twice_is_refused():
+    w, b = Value(np.ones(2), name="w"), Value(0.0)
+    for opt in (SGD, Adam):
+        with pytest.raises(ValueError, match=r"appears more than once in the list \(shape \(2,\), name 'w'\)"):
+            opt([w, b, w], lr=0.1)

@@ -27,11 +27,11 @@ from ..engine import Value
 class Module:
     """Base class: subclasses set parameters and sub-modules as attributes and define `forward`."""
 
-    def forward(self, x):
-        raise NotImplementedError(f"{type(self).__name__} must define forward(x)")
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} must define forward(...)")
 
-    def __call__(self, x):
-        return self.forward(x)
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
 
     # -- parameters ---------------------------------------------------------------------------------
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Value]]:
@@ -78,18 +78,28 @@ class Module:
             raise KeyError(f"load_state_dict: missing {missing}, unexpected {unexpected}; "
                            f"the state must come from a {type(self).__name__} of the same architecture "
                            f"(or pass strict=False to load what matches)")
+        # Every value is converted to its parameter's dtype and checked before the first one is assigned:
+        # never a half-loaded model, whatever fails (a shape, a dtype, a value too large for float32).
         updates = []
         for name, p in params.items():
             if name not in state:
                 continue
-            new = np.asarray(state[name])
+            new = state[name]
+            if isinstance(new, Value):
+                new = new.data
+            new = np.asarray(new)
+            if new.dtype.kind not in "fiub":
+                raise TypeError(f"load_state_dict: {name} holds dtype {new.dtype}; expected real numbers")
             if new.shape != p.shape:
                 raise ValueError(f"load_state_dict: {name} has shape {p.shape} here but {new.shape} in the state; "
                                  f"the layer sizes differ")
-            if new.dtype.kind not in "fiub":
-                raise TypeError(f"load_state_dict: {name} holds dtype {new.dtype}; expected real numbers")
-            updates.append((p, new))
-        for p, new in updates:  # all checked first: never a half-loaded model
+            with np.errstate(over="ignore", invalid="ignore"):  # checked just below, whatever the caller's errstate
+                converted = new.astype(p.dtype)
+            if not np.array_equal(np.isfinite(converted), np.isfinite(new)):
+                raise ValueError(f"load_state_dict: {name} holds values that do not fit {p.dtype} (largest "
+                                 f"magnitude {np.max(np.abs(new[np.isfinite(new)])):.3g}); they would become inf")
+            updates.append((p, converted))
+        for p, new in updates:
             if p.data.__class__ is float:
                 p.data = float(new)
             else:
