@@ -286,3 +286,112 @@ def test_deepcopy_and_pickle_give_identical_independent_models(make):
         np.testing.assert_array_equal(net(x).data, expected)
         twin(x).sum().backward()
         assert all(p.grad is None or not np.any(p.grad) for p in net.parameters())
+
+
+# -- issue 9: containers, module walks, train/eval ------------------------------------------------------
+
+from tinygrad_nn.nn import ModuleDict, ModuleList  # noqa: E402
+
+
+def test_module_list_names_by_index_and_behaves_like_a_list():
+    blocks = ModuleList([Layer(2, 3, seed=0), Layer(3, 1, seed=1)])
+    assert [n for n, _ in blocks.named_parameters()] == ["0.weight", "0.bias", "1.weight", "1.bias"]
+    assert len(blocks) == 2 and isinstance(blocks[0], Layer) and list(blocks) == [blocks[0], blocks[1]]
+    blocks.append(Layer(1, 1, seed=2))
+    blocks.insert(0, Layer(2, 2, seed=3))
+    assert [m.nin for m in blocks] == [2, 2, 3, 1]
+    assert isinstance(blocks[1:], ModuleList) and len(blocks[1:]) == 3
+    del blocks[0]
+    blocks[2] = Layer(1, 4, seed=4)
+    assert [m.nout for m in blocks] == [3, 1, 4]
+    with pytest.raises(TypeError, match="ModuleList: items must be Modules, got function"):
+        blocks.append(lambda x: x)
+    with pytest.raises(NotImplementedError, match="ModuleList has no forward"):
+        blocks(np.ones(2))
+
+
+def test_module_list_inside_a_module_is_named_and_trained():
+    class Net(Module):
+        def __init__(self):
+            self.blocks = ModuleList([Layer(2, 4, seed=0), Layer(4, 1, seed=1)])
+
+        def forward(self, x):
+            for b in self.blocks:
+                x = b(x)
+            return x
+
+    net = Net()
+    assert [n for n, _ in net.named_parameters()] == ["blocks.0.weight", "blocks.0.bias", "blocks.1.weight",
+                                                       "blocks.1.bias"]
+    net(np.ones((3, 2))).sum().backward()
+    assert all(np.any(p.grad != 0) for p in net.parameters())
+
+
+def test_module_dict_names_by_key():
+    heads = ModuleDict({"left": Layer(2, 1, seed=0)})
+    heads["right"] = Layer(2, 3, seed=1)
+    assert [n for n, _ in heads.named_parameters()] == ["left.weight", "left.bias", "right.weight", "right.bias"]
+    assert list(heads) == ["left", "right"] and "left" in heads and len(heads) == 2
+    assert list(heads.keys()) == ["left", "right"] and heads["right"].nout == 3
+    assert [k for k, _ in heads.items()] == ["left", "right"] and len(list(heads.values())) == 2
+    heads.pop("left")
+    assert list(heads) == ["right"]
+    for bad in ("a.b", "", 3):
+        with pytest.raises(KeyError, match="keys must be non-empty strings without '.'"):
+            heads[bad] = Layer(1, 1)
+    with pytest.raises(TypeError, match="values must be Modules"):
+        heads["x"] = Value(1.0)
+
+
+def test_parameters_in_dicts_and_nested_lists():
+    class Net(Module):
+        def __init__(self):
+            self.table = {"a": Value(1.0), "b": [Value(np.ones(2)), {"c": Layer(1, 1, seed=0)}]}
+            self.grid = [[Value(2.0), Value(3.0)], [Layer(1, 1, seed=1)]]
+            self.ignored = {"frozen": Value(1.0, requires_grad=False), "number": 3.0, "array": np.ones(2)}
+
+    names = [n for n, _ in Net().named_parameters()]
+    assert names == ["table.a", "table.b.0", "table.b.1.c.weight", "table.b.1.c.bias",
+                     "grid.0.0", "grid.0.1", "grid.1.0.weight", "grid.1.0.bias"]
+
+
+def test_modules_children_and_named_modules():
+    shared = Layer(3, 3, seed=2)
+
+    class Net(Module):
+        def __init__(self):
+            self.first = Layer(2, 3, seed=0)
+            self.blocks = ModuleList([shared, Tanh()])
+            self.heads = {"out": Layer(3, 1, seed=1)}
+            self.again = shared  # the same module twice: listed once, under its first name
+
+    net = Net()
+    assert [n for n, _ in net.named_children()] == ["first", "blocks", "heads.out", "again"]
+    assert list(net.children()) == [net.first, net.blocks, net.heads["out"], shared]
+    assert [n for n, _ in net.named_modules()] == ["", "first", "blocks", "blocks.0", "blocks.1", "heads.out"]
+    assert list(net.modules())[0] is net and len(list(net.modules())) == 6
+    assert [n for n, _ in net.named_modules(prefix="net")][:2] == ["net", "net.first"]
+    # PyTorch's rule for named_parameters too: the shared module's parameters come under their first name.
+    assert [n for n, _ in net.named_parameters()][2:4] == ["blocks.0.weight", "blocks.0.bias"]
+
+
+def test_a_module_that_refers_to_its_parent_is_walked_once():
+    outer = Sequential(Layer(2, 2, seed=0))
+    inner = outer.layers[0]
+    inner.parent = outer  # a cycle: no infinite walk
+    assert len(outer.parameters()) == 2 and len(list(outer.modules())) == 2
+
+
+def test_train_and_eval_set_the_flag_everywhere():
+    net = Sequential(Layer(2, 3, seed=0), ReLU(), Sequential(Layer(3, 1, seed=1)))
+    assert net.training and all(m.training for m in net.modules())
+    assert net.eval() is net
+    assert not any(m.training for m in net.modules()) and len(list(net.modules())) == 5
+    net.train()
+    assert all(m.training for m in net.modules())
+    net.train(False)
+    assert not net.layers[0].training
+    with pytest.raises(TypeError, match="mode must be True or False"):
+        net.train("no")
+    assert [n for n, _ in net.named_parameters()][-1].endswith("bias")  # the flag is no parameter
+    np.testing.assert_array_equal(net(np.ones(2)).data, net.train()(np.ones(2)).data)

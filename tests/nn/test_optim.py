@@ -152,3 +152,203 @@ def test_a_parameter_listed_twice_is_refused():
     for opt in (SGD, Adam):
         with pytest.raises(ValueError, match=r"appears more than once in the list \(shape \(2,\), name 'w'\)"):
             opt([w, b, w], lr=0.1)
+
+
+# -- issue 9: weight decay, Nesterov, parameter groups; the same updates as torch.optim ---------------------
+
+
+def _fake_grad(x):
+    # A gradient that depends on the parameter, so that every step differs (as a real loss's does).
+    return np.sin(3.0 * x) + 0.5 * x
+
+
+def _params(seed=0):
+    rng = np.random.default_rng(seed)
+    return [rng.normal(size=(3, 4)), rng.normal(size=4), np.array(0.7)]
+
+
+def _run_ours(make_opt, steps=6, seed=0):
+    init = _params(seed)
+    ps = [Value(float(a)) if a.ndim == 0 else Value(a.copy()) for a in init]
+    opt = make_opt(ps)
+    for _ in range(steps):
+        for p in ps:
+            g = _fake_grad(np.asarray(p.data))
+            p.grad = float(g) if p.data.__class__ is float else g
+        opt.step()
+    return [np.asarray(p.data) for p in ps]
+
+
+def _sgd_reference(lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, steps=6):
+    # PyTorch's documented algorithm, written out in numpy.
+    out = []
+    for x in _params():
+        x, b = x.copy(), None
+        for _ in range(steps):
+            g = _fake_grad(x) + weight_decay * x
+            if momentum:
+                b = g.copy() if b is None else momentum * b + (1 - dampening) * g
+                g = g + momentum * b if nesterov else b
+            x = x - lr * g
+        out.append(x)
+    return out
+
+
+def _adam_reference(lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, steps=6):
+    out = []
+    b1, b2 = betas
+    for x in _params():
+        x, m, v = x.copy(), 0.0, 0.0
+        for t in range(1, steps + 1):
+            g = _fake_grad(x) + weight_decay * x
+            m = b1 * m + (1 - b1) * g
+            v = b2 * v + (1 - b2) * g * g
+            x = x - lr * (m / (1 - b1 ** t)) / (np.sqrt(v / (1 - b2 ** t)) + eps)
+        out.append(x)
+    return out
+
+
+SGD_CASES = [dict(lr=0.1), dict(lr=0.1, momentum=0.9), dict(lr=0.05, momentum=0.8, dampening=0.3),
+             dict(lr=0.1, weight_decay=0.01), dict(lr=0.1, momentum=0.9, nesterov=True),
+             dict(lr=0.1, momentum=0.5, weight_decay=0.1, nesterov=True)]
+ADAM_CASES = [dict(lr=0.01), dict(lr=0.05, weight_decay=0.1), dict(lr=0.02, betas=(0.8, 0.99), eps=1e-6)]
+
+
+@pytest.mark.parametrize("kw", SGD_CASES)
+def test_sgd_matches_the_documented_algorithm(kw):
+    for ours, ref in zip(_run_ours(lambda ps: SGD(ps, **kw)), _sgd_reference(**kw)):
+        np.testing.assert_allclose(ours, ref, rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.parametrize("kw", ADAM_CASES)
+def test_adam_matches_the_documented_algorithm(kw):
+    for ours, ref in zip(_run_ours(lambda ps: Adam(ps, **kw)), _adam_reference(**kw)):
+        np.testing.assert_allclose(ours, ref, rtol=1e-13, atol=1e-15)
+
+
+def _run_torch(make_opt, steps=6, seed=0):
+    torch = pytest.importorskip("torch")
+    ps = [torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in _params(seed)]
+    opt = make_opt(torch, ps)
+    for _ in range(steps):
+        for p in ps:
+            p.grad = torch.from_numpy(np.asarray(_fake_grad(p.detach().numpy())))
+        opt.step()
+    return [p.detach().numpy() for p in ps]
+
+
+@pytest.mark.parametrize("kw", SGD_CASES)
+def test_sgd_matches_torch(kw):
+    theirs = _run_torch(lambda torch, ps: torch.optim.SGD(ps, **kw))
+    for ours, ref in zip(_run_ours(lambda ps: SGD(ps, **kw)), theirs):
+        np.testing.assert_allclose(ours, ref, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("kw", ADAM_CASES)
+def test_adam_matches_torch(kw):
+    theirs = _run_torch(lambda torch, ps: torch.optim.Adam(ps, **kw))
+    for ours, ref in zip(_run_ours(lambda ps: Adam(ps, **kw)), theirs):
+        np.testing.assert_allclose(ours, ref, rtol=0, atol=1e-12)
+
+
+def _grouped(ps, lrs=(0.1, 0.02)):
+    return [{"params": ps[:2], "lr": lrs[0]}, {"params": ps[2:], "lr": lrs[1], "momentum": 0.0}]
+
+
+def test_parameter_groups_match_torch():
+    theirs = _run_torch(lambda torch, ps: torch.optim.SGD(_grouped(ps), lr=0.5, momentum=0.9, nesterov=True))
+    ours = _run_ours(lambda ps: SGD(_grouped(ps), lr=0.5, momentum=0.9, nesterov=True))
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+    groups = lambda ps: [{"params": ps[:1], "weight_decay": 0.1}, {"params": ps[1:], "lr": 0.03}]
+    theirs = _run_torch(lambda torch, ps: torch.optim.Adam(groups(ps), lr=0.01))
+    for a, b in zip(_run_ours(lambda ps: Adam(groups(ps), lr=0.01)), theirs):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+
+
+def test_parameter_groups_have_their_own_settings():
+    a, b = Value(np.array([1.0])), Value(np.array([1.0]))
+    opt = SGD([{"params": [a]}, {"params": [b], "lr": 0.5}], lr=0.1)
+    assert [g["lr"] for g in opt.param_groups] == [0.1, 0.5]
+    assert opt.param_groups[1]["params"] == [b] and opt.params == [a, b]
+    a.grad, b.grad = np.array([1.0]), np.array([1.0])
+    opt.step()
+    assert a.data[0] == pytest.approx(0.9) and b.data[0] == pytest.approx(0.5)
+    opt.param_groups[0]["lr"] = 0.2  # a schedule changes the group's lr, as in PyTorch
+    opt.step()
+    assert a.data[0] == pytest.approx(0.7)
+    with pytest.raises(AttributeError, match="different learning rates"):
+        opt.lr  # noqa: B018
+    opt.lr = 0.01  # sets every group
+    assert [g["lr"] for g in opt.param_groups] == [0.01, 0.01] and opt.lr == 0.01
+    c = Value(np.zeros(2))
+    opt.add_param_group({"params": [c], "momentum": 0.9})
+    assert opt.param_groups[2]["momentum"] == 0.9 and opt.param_groups[2]["lr"] == 0.1  # the defaults
+
+
+def test_parameter_group_errors():
+    a, b = Value(np.ones(2)), Value(np.ones(2))
+    with pytest.raises(ValueError, match="appears in more than one parameter group"):
+        SGD([{"params": [a]}, {"params": [a, b]}], lr=0.1)
+    with pytest.raises(KeyError, match=r"unknown setting\(s\) \['learning_rate'\] \(parameter group 0\)"):
+        SGD([{"params": [a], "learning_rate": 0.1}], lr=0.1)
+    with pytest.raises(KeyError, match="needs a 'params' entry"):
+        SGD([{"lr": 0.1}], lr=0.1)
+    with pytest.raises(ValueError, match=r"SGD \(parameter group 1\): lr must be a positive finite number"):
+        SGD([{"params": [a]}, {"params": [b], "lr": -1.0}], lr=0.1)
+    with pytest.raises(TypeError, match="do not mix parameter-group dicts and Values"):
+        SGD([{"params": [a]}, b], lr=0.1)
+    with pytest.raises(ValueError, match="parameter group 1 has no parameters"):
+        SGD([{"params": [a]}, {"params": []}], lr=0.1)
+    with pytest.raises(TypeError, match=r"got the model itself \(parameter group 0\)"):
+        from tinygrad_nn.nn import MLP
+
+        SGD([{"params": MLP(2, [1])}], lr=0.1)
+    with pytest.raises(TypeError, match="expected a list of parameters or a list of dicts"):
+        SGD({"params": [a]}, lr=0.1)
+    opt = SGD([{"params": a}], lr=0.1)  # one Value as a group's params, as PyTorch allows
+    assert opt.params == [a]
+
+
+@pytest.mark.parametrize("kw, message", [
+    (dict(nesterov=True), "Nesterov momentum needs a momentum > 0 and zero dampening"),
+    (dict(nesterov=True, momentum=0.9, dampening=0.1), "Nesterov momentum needs"),
+    (dict(weight_decay=-0.1), "weight_decay must be a finite number >= 0"),
+    (dict(weight_decay=np.nan), "weight_decay must be a finite number >= 0"),
+    (dict(dampening=1.5), r"dampening must be in \[0, 1\]"),
+])
+def test_sgd_setting_errors(kw, message):
+    with pytest.raises(ValueError, match=message):
+        SGD([Value(1.0)], lr=0.1, **kw)
+    with pytest.raises(TypeError, match="nesterov must be True or False"):
+        SGD([Value(1.0)], lr=0.1, momentum=0.9, nesterov="yes")
+
+
+def test_adam_weight_decay_error_and_scalar_parameters():
+    with pytest.raises(ValueError, match="weight_decay must be a finite number >= 0"):
+        Adam([Value(1.0)], weight_decay=-1.0)
+    w = Value(0.5)
+    opt = Adam([w], lr=0.1, weight_decay=0.1)
+    w.grad = 1.0
+    opt.step()
+    assert isinstance(w.data, float) and w.data == pytest.approx(0.4, rel=1e-6)
+
+
+def test_adam_counts_steps_per_parameter_as_pytorch():
+    # A parameter that got no gradient in a step is not stepped, and its bias correction does not advance.
+    a, b = Value(np.array([1.0])), Value(np.array([1.0]))
+    opt = Adam([a, b], lr=0.1)
+    opt.zero_grad()
+    a.grad = np.array([1.0])
+    opt.step()
+    a.grad = b.grad = np.array([1.0])
+    opt.step()
+    assert opt.state[a]["step"] == 2 and opt.state[b]["step"] == 1
+    np.testing.assert_allclose(a.data, [0.8], rtol=1e-7)
+    np.testing.assert_allclose(b.data, [0.9], rtol=1e-7)
+
+
+def test_a_group_asking_for_nesterov_itself_is_checked():
+    a, b = Value(np.ones(2)), Value(np.ones(2))
+    with pytest.raises(ValueError, match=r"SGD \(parameter group 1\): Nesterov momentum needs"):
+        SGD([{"params": [a]}, {"params": [b], "nesterov": True}], lr=0.1)
