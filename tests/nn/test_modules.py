@@ -395,3 +395,30 @@ def test_train_and_eval_set_the_flag_everywhere():
         net.train("no")
     assert [n for n, _ in net.named_parameters()][-1].endswith("bias")  # the flag is no parameter
     np.testing.assert_array_equal(net(np.ones(2)).data, net.train()(np.ones(2)).data)
+
+
+# -- issue 10: Sequential's names are PyTorch's --------------------------------------------------------------
+
+
+def test_sequential_names_are_positions_as_in_pytorch():
+    net = Sequential(Layer(4, 8, activation=None, seed=0), ReLU(), Layer(8, 8, activation=None, seed=1), Tanh(),
+                     Layer(8, 1, activation=None, seed=2))
+    assert list(net.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias"]
+    assert [n for n, _ in net.named_modules()] == ["", "0", "1", "2", "3", "4"]
+    assert net[2] is net.layers[2] and len(net) == 5 and list(net)[4] is net.layers[4]
+    head = net[:2]
+    assert isinstance(head, Sequential) and list(head.state_dict()) == ["0.weight", "0.bias"]
+    inner = Sequential(Sequential(Layer(2, 2, seed=0), Sigmoid()), Layer(2, 1, seed=1))
+    assert list(inner.state_dict()) == ["0.0.weight", "0.0.bias", "1.weight", "1.bias"]
+    assert net.append(Sigmoid()) is net and len(net) == 6
+
+
+def test_sequential_state_dict_loads_into_torch_and_back():
+    torch = pytest.importorskip("torch")
+    net = Sequential(Layer(3, 5, activation=None, seed=0), ReLU(), Layer(5, 2, activation=None, seed=1), Sigmoid())
+    ref = torch.nn.Sequential(torch.nn.Linear(3, 5), torch.nn.ReLU(), torch.nn.Linear(5, 2), torch.nn.Sigmoid())
+    ref = ref.double()
+    assert list(ref.state_dict()) == list(net.state_dict())
+    ref.load_state_dict({k: torch.from_numpy(v) for k, v in net.state_dict().items()})
+    x = np.random.default_rng(0).normal(size=(4, 3))
+    np.testing.assert_allclose(ref(torch.from_numpy(x)).detach().numpy(), net(x).data, rtol=0, atol=1e-12)

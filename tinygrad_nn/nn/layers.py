@@ -197,20 +197,41 @@ class MLP(Module):
 
 
 class Sequential(Module):
-    """Modules (or functions of a Value) applied in order.
+    """Modules (or functions of a Value) applied in order. Parameters are named by the module's position, as
+    in PyTorch's nn.Sequential, so the two share their state_dict keys.
 
     >>> net = Sequential(Layer(4, 8, activation=None, seed=0), ReLU(), Layer(8, 1, activation=None, seed=1))
     >>> [name for name, _ in net.named_parameters()]
-    ['layers.0.weight', 'layers.0.bias', 'layers.2.weight', 'layers.2.bias']
+    ['0.weight', '0.bias', '2.weight', '2.bias']
+    >>> net[0], len(net)
+    (Layer(4, 8, activation=None), 3)
     """
 
     def __init__(self, *layers):
         self.layers = list(layers)
 
+    def _items(self):
+        return ((str(i), layer) for i, layer in enumerate(self.layers))
+
     def forward(self, x):
         for layer in self.layers:
             x = layer(x)
         return x
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return Sequential(*self.layers[index])
+        return self.layers[index]
+
+    def __len__(self):
+        return len(self.layers)
+
+    def __iter__(self):
+        return iter(self.layers)
+
+    def append(self, layer) -> Sequential:
+        self.layers.append(layer)
+        return self
 
     def __repr__(self):
         return "Sequential(" + ", ".join(map(repr, self.layers)) + ")"

@@ -73,7 +73,7 @@ class Module:
 
     def _items(self):
         """(name, value) pairs where parameters and sub-modules are looked for: every attribute. Containers
-        (ModuleList, ModuleDict, Sequential, MLP) name theirs by index or key instead."""
+        (ModuleList, ModuleDict, Sequential) name theirs by index or key instead."""
         return vars(self).items()
 
     # -- parameters ---------------------------------------------------------------------------------
