@@ -47,3 +47,7 @@ from .ops import (
 from .transforms import grad, value_and_grad
 
 __version__ = "0.1.0"
+
+# isort: split
+# Saving and loading, as torch.save / torch.load (issue 11): .npz files, never pickle, written atomically.
+from .serialization import load, save

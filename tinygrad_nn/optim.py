@@ -22,6 +22,7 @@ others come from the keyword arguments. `opt.param_groups` holds them (change "l
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -166,6 +167,90 @@ class Optimizer:
         for group in self.param_groups:
             self._step_group(group)
 
+    # -- saving and resuming ------------------------------------------------------------------------
+    # What a subclass keeps per parameter in self.state, and which of it are arrays shaped like the parameter.
+    _STATE_KEYS: frozenset = frozenset()
+    _STATE_ARRAYS: frozenset = frozenset()
+
+    def state_dict(self) -> dict:
+        """The optimizer's state in PyTorch's layout, as copies: {"state": {i: {...}}, "param_groups":
+        [{settings, "params": [i, ...]}]}, with the parameters numbered in order across the groups. Save it with
+        tinygrad_nn.save beside the model's state_dict to resume training exactly.
+
+        >>> import numpy as np
+        >>> from tinygrad_nn import Value
+        >>> w = Value(np.ones(2))
+        >>> opt = SGD([w], lr=0.1, momentum=0.9)
+        >>> (w * w).sum().backward(); opt.step()
+        >>> opt.state_dict()["state"]
+        {0: {'momentum_buffer': array([2., 2.])}}
+        """
+        index = {p: i for i, p in enumerate(self.params)}
+        groups = [{**{k: v for k, v in g.items() if k != "params"}, "params": [index[p] for p in g["params"]]}
+                  for g in self.param_groups]
+        state = {index[p]: {k: np.array(v, copy=True) if isinstance(v, np.ndarray) else v for k, v in st.items()}
+                 for p, st in self.state.items() if p in index}
+        return {"state": dict(sorted(state.items())), "param_groups": groups}
+
+    def load_state_dict(self, state_dict):
+        """Restore what state_dict() returned (also after tinygrad_nn.save and load): the settings of each group
+        and each parameter's buffers, copied. Everything is checked first (the number of groups and of
+        parameters in each, buffer shapes and dtypes), and nothing changes if anything does not fit."""
+        who = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state_dict, Mapping) or set(state_dict) != {"state", "param_groups"}:
+            got = (f"keys {sorted(map(str, state_dict))}" if isinstance(state_dict, Mapping)
+                   else type(state_dict).__name__)
+            raise ValueError(f"{who}: expected the dict that optimizer.state_dict() returns (keys 'state' and "
+                             f"'param_groups'), got {got}")
+        saved_groups, saved_state = state_dict["param_groups"], state_dict["state"]
+        if not isinstance(saved_groups, (list, tuple)) or len(saved_groups) != len(self.param_groups):
+            n = len(saved_groups) if isinstance(saved_groups, (list, tuple)) else "no list of"
+            raise ValueError(f"{who}: the state has {n} parameter groups, this optimizer {len(self.param_groups)}")
+        new_groups, param_of = [], {}
+        for i, (saved, mine) in enumerate(zip(saved_groups, self.param_groups)):
+            where = f" (parameter group {i})"
+            ids = saved.get("params") if isinstance(saved, Mapping) else None
+            if not isinstance(ids, (list, tuple)) or len(ids) != len(mine["params"]):
+                raise ValueError(f"{who}: parameter group {i} holds {len(mine['params'])} parameters here but "
+                                 f"{len(ids) if isinstance(ids, (list, tuple)) else 'no list of'} in the state")
+            for idx, p in zip(ids, mine["params"]):
+                param_of[idx] = p
+            settings = {k: v for k, v in saved.items() if k != "params"}
+            if set(settings) - {"name"} != set(self.defaults):
+                raise ValueError(f"{who}: the state's settings {sorted(settings)} are not those of "
+                                 f"{type(self).__name__} {sorted(self.defaults)}{where}; it comes from another "
+                                 f"optimizer")
+            new_groups.append(self._check({**settings, "params": mine["params"]}, who, where))
+        if not isinstance(saved_state, Mapping):
+            raise ValueError(f"{who}: 'state' must be a dict of parameter number -> buffers")
+        new_state = {}
+        for idx, buffers in saved_state.items():
+            p = param_of.get(idx)
+            if p is None:
+                raise ValueError(f"{who}: the state has buffers for parameter {idx!r}, which no group lists")
+            new_state[p] = self._state_of(p, buffers, f"{who}: parameter {idx} ({_describe(p)})")
+        for mine, new in zip(self.param_groups, new_groups):  # all checked: now change things
+            mine.clear()
+            mine.update(new)
+        self.state = new_state
+
+    def _state_of(self, p, buffers, who):
+        if not isinstance(buffers, Mapping) or not set(buffers) <= self._STATE_KEYS:
+            raise ValueError(f"{who}: expected buffers named from {sorted(self._STATE_KEYS)}, got "
+                             f"{sorted(buffers) if isinstance(buffers, Mapping) else type(buffers).__name__}")
+        out = {}
+        for key, value in buffers.items():
+            if key not in self._STATE_ARRAYS or value is None:
+                out[key] = value
+                continue
+            arr = np.asarray(value)
+            if arr.shape != p.shape or arr.dtype != p.dtype:
+                raise ValueError(f"{who}: {key} is {arr.dtype} of shape {arr.shape}; the parameter is {p.dtype} of "
+                                 f"shape {p.shape}")
+            # A scalar parameter keeps Python-float buffers (as its steps make them); a tensor gets its own copy.
+            out[key] = float(arr) if p.data.__class__ is float else np.array(arr, copy=True)
+        return out
+
     def _step_group(self, group):
         raise NotImplementedError
 
@@ -197,6 +282,8 @@ class SGD(Optimizer):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                                       nesterov=nesterov))
         self._scratch = {}  # plain SGD's lr * g goes into a buffer kept between steps: no allocation per step
+
+    _STATE_KEYS = _STATE_ARRAYS = frozenset({"momentum_buffer"})
 
     def _check(self, s, who, where="", explicit=None):
         s = super()._check(s, who, where)
@@ -262,6 +349,21 @@ class Adam(Optimizer):
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+
+    _STATE_KEYS = frozenset({"step", "exp_avg", "exp_avg_sq"})
+    _STATE_ARRAYS = frozenset({"exp_avg", "exp_avg_sq"})
+
+    def _state_of(self, p, buffers, who):
+        out = super()._state_of(p, buffers, who)
+        if set(out) != self._STATE_KEYS:
+            raise ValueError(f"{who}: Adam needs {sorted(self._STATE_KEYS)}, got {sorted(out)}")
+        step = out["step"]
+        if isinstance(step, (np.ndarray, np.generic)) and np.ndim(step) == 0:
+            step = step.item()
+        if not _real(step) or step != int(step) or step < 1:
+            raise ValueError(f"{who}: step must be a whole number >= 1, got {step!r}")
+        out["step"] = int(step)
+        return out
 
     def _check(self, s, who, where="", explicit=None):
         s = super()._check(s, who, where)

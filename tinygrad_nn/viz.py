@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 import threading
 
 import numpy as np
+
+from ._files import temp_file_beside
 
 PLOT_HINT = 'figures need matplotlib: pip install "tinygrad_nn[plot]"'
 
@@ -94,29 +95,6 @@ def pyplot(quiet=False):
             print(f"no figure: {PLOT_HINT}")
         return None
     return plt
-
-
-def umask() -> int:
-    """The process's umask (the permission bits new files do not get)."""
-    # os.umask can only be read by setting it; for the instant in between, a stricter mask than any
-    # real one (0o077), so that a file another thread creates meanwhile is never more open than it should be.
-    mask = os.umask(0o077)
-    os.umask(mask)
-    return mask
-
-
-def temp_file_beside(path, suffix=".tmp"):
-    """A new empty temporary file in the folder of `path` (so that os.replace onto `path` is atomic), with the
-    permissions an ordinary new file gets under the umask (mkstemp alone gives 0600). Returns its name."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=suffix, dir=folder)
-    try:
-        os.fchmod(fd, 0o666 & ~umask())
-    except (AttributeError, OSError):  # no fchmod (Windows): the file keeps mkstemp's permissions
-        pass
-    finally:
-        os.close(fd)
-    return tmp
 
 
 class _Staged(threading.local):

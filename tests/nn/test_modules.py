@@ -8,8 +8,8 @@ from tinygrad_nn.nn import MLP, Identity, Layer, Module, Neuron, ReLU, Sequentia
 def test_book_network_shapes_and_names():
     net = MLP(12, [3, 2], seed=0)
     shapes = {name: p.shape for name, p in net.named_parameters()}
-    assert shapes == {"layers.0.weight": (3, 12), "layers.0.bias": (3,),
-                      "layers.1.weight": (2, 3), "layers.1.bias": (2,)}
+    assert shapes == {"0.weight": (3, 12), "0.bias": (3,),
+                      "2.weight": (2, 3), "2.bias": (2,)}
     assert sum(p.size for p in net.parameters()) == 47
 
 
@@ -111,26 +111,26 @@ def test_neuron_batch_and_scalar_bias_gradient():
 def test_state_dict_round_trip_and_refusals():
     a, b = MLP(12, [3, 2], seed=1), MLP(12, [3, 2], seed=2)
     state = a.state_dict()
-    assert set(state) == {"layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias"}
-    state["layers.0.weight"][0, 0] = 123.0  # a copy: editing it leaves the model alone
+    assert set(state) == {"0.weight", "0.bias", "2.weight", "2.bias"}
+    state["0.weight"][0, 0] = 123.0  # a copy: editing it leaves the model alone
     assert a.layers[0].weight.data[0, 0] != 123.0
     b.load_state_dict(a.state_dict())
     x = np.random.default_rng(0).random((5, 12))
     np.testing.assert_array_equal(a(x).data, b(x).data)
 
     bad = a.state_dict()
-    del bad["layers.1.bias"]
+    del bad["2.bias"]
     bad["extra"] = np.zeros(1)
-    with pytest.raises(KeyError, match=r"missing \['layers.1.bias'\], unexpected \['extra'\]"):
+    with pytest.raises(ValueError, match=r"missing \['2.bias'\]; unexpected \['extra'\]"):
         b.load_state_dict(bad)
     before = b.state_dict()
     wrong = a.state_dict()
-    wrong["layers.1.weight"] = np.zeros((3, 2))
-    with pytest.raises(ValueError, match=r"layers.1.weight has shape \(2, 3\) here but \(3, 2\)"):
+    wrong["2.weight"] = np.zeros((3, 2))
+    with pytest.raises(ValueError, match=r"2.weight has shape \(2, 3\) here but \(3, 2\)"):
         b.load_state_dict(wrong)
     after = b.state_dict()
     assert all(np.array_equal(before[k], after[k]) for k in before)  # nothing half-loaded
-    partial = {"layers.0.bias": np.ones(3)}
+    partial = {"0.bias": np.ones(3)}
     b.load_state_dict(partial, strict=False)
     np.testing.assert_array_equal(b.layers[0].bias.data, np.ones(3))
 
@@ -422,3 +422,57 @@ def test_sequential_state_dict_loads_into_torch_and_back():
     ref.load_state_dict({k: torch.from_numpy(v) for k, v in net.state_dict().items()})
     x = np.random.default_rng(0).normal(size=(4, 3))
     np.testing.assert_allclose(ref(torch.from_numpy(x)).detach().numpy(), net(x).data, rtol=0, atol=1e-12)
+
+
+# -- issue 11: load_state_dict refuses, listing everything; MLP's names are torch.nn.Sequential's -----------
+
+
+def test_load_state_dict_lists_every_problem_and_changes_nothing():
+    net = MLP(12, [3, 2], seed=0, dtype=np.float32)
+    before = net.state_dict()
+    state = {k: v.copy() for k, v in before.items()}
+    del state["2.bias"]
+    state["3.weight"] = np.zeros((2, 3), np.float32)
+    state["0.weight"] = np.zeros((3, 11), np.float32)
+    state["0.bias"] = np.zeros(3)  # float64 into a float32 parameter
+    state["2.weight"] = np.full((2, 3), 5.0, np.float32)  # fine on its own, but not loaded alone
+    with pytest.raises(ValueError) as e:
+        net.load_state_dict(state)
+    message = str(e.value)
+    for part in ["missing ['2.bias']", "unexpected ['3.weight']",
+                 "0.weight has shape (3, 12) here but (3, 11) in the state",
+                 "0.bias is float32 here but float64 in the state (convert it with .astype(np.float32))",
+                 "strict=False loads only the names that match"]:
+        assert part in message, part
+    assert all(np.array_equal(before[k], v) for k, v in net.state_dict().items())
+
+
+def test_load_state_dict_strict_false_allows_only_names():
+    net = MLP(2, [3, 1], seed=0)
+    result = net.load_state_dict({"0.bias": np.ones(3), "head.weight": np.ones(1)}, strict=False)
+    assert result.missing_keys == ["0.weight", "2.weight", "2.bias"] and result.unexpected_keys == ["head.weight"]
+    np.testing.assert_array_equal(net.layers[0].bias.data, np.ones(3))
+    with pytest.raises(ValueError, match=r"0.bias has shape \(3,\) here but \(4,\)"):
+        net.load_state_dict({"0.bias": np.ones(4)}, strict=False)
+    with pytest.raises(ValueError, match="0.bias is float64 here but int64 in the state"):
+        net.load_state_dict({"0.bias": np.ones(3, dtype=np.int64)}, strict=False)
+
+
+def test_load_state_dict_other_inputs():
+    net = MLP(2, [1], seed=0)
+    net.load_state_dict({"0.weight": [[1.0, 2.0]], "0.bias": Value(np.array([0.5]))})  # no dtype: converted
+    np.testing.assert_array_equal(net.layers[0].weight.data, [[1.0, 2.0]])
+    assert net.layers[0].bias.data[0] == 0.5
+    with pytest.raises(TypeError, match="expected a dict of name -> array"):
+        net.load_state_dict(MLP(2, [1]))
+    with pytest.raises(ValueError, match="0.bias holds <U1, not real numbers"):
+        net.load_state_dict({"0.weight": [[1.0, 2.0]], "0.bias": np.array(["a"])})
+
+
+def test_mlp_names_are_those_of_the_torch_sequential_of_the_same_network():
+    assert list(MLP(12, [3, 2]).state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    logits = MLP(2, [16, 16, 1], activation="relu", output_activation=None)  # Linear, ReLU, Linear, ReLU, Linear
+    assert [n for n, _ in logits.named_parameters()][::2] == ["0.weight", "2.weight", "4.weight"]
+    linear = MLP(2, [4, 3], activation=None)  # no activation modules: Linear, Linear
+    assert [n for n, _ in linear.named_parameters()] == ["0.weight", "0.bias", "1.weight", "1.bias"]
+    assert [n for n, _ in MLP(2, [3, 1]).named_modules()] == ["", "0", "2"]

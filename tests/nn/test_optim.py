@@ -352,3 +352,140 @@ def test_a_group_asking_for_nesterov_itself_is_checked():
     a, b = Value(np.ones(2)), Value(np.ones(2))
     with pytest.raises(ValueError, match=r"SGD \(parameter group 1\): Nesterov momentum needs"):
         SGD([{"params": [a]}, {"params": [b], "nesterov": True}], lr=0.1)
+
+
+# -- issue 11: optimizer state, saved and resumed ---------------------------------------------------------
+
+import json  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+
+from tests.conftest import tree_env  # noqa: E402
+
+
+def _book_run(make_opt, steps, net=None, opt=None):
+    from tinygrad_nn.data import load_digits_4x3
+    from tinygrad_nn.nn import MLP, squared_error
+
+    data = load_digits_4x3()
+    net = net or MLP(12, [3, 2], seed=0)
+    opt = opt or make_opt(net.parameters())
+    for _ in range(steps):
+        opt.zero_grad()
+        squared_error(net(data.inputs), data.targets).backward()
+        opt.step()
+    return net, opt
+
+
+OPTIMIZERS = {
+    "sgd": "lambda ps: SGD(ps, lr=0.3, momentum=0.9, nesterov=True, weight_decay=1e-3)",
+    "adam": "lambda ps: Adam(ps, lr=0.05, betas=(0.8, 0.99), weight_decay=1e-3)",
+    "groups": "lambda ps: Adam([{'params': ps[:2], 'lr': 0.1}, {'params': ps[2:]}], lr=0.02)",
+}
+
+
+def test_optimizer_state_dict_layout_and_copies():
+    w, b = Value(np.ones(2)), Value(1.0)
+    opt = Adam([w, b], lr=0.1)
+    w.grad, b.grad = np.array([1.0, 2.0]), 3.0
+    opt.step()
+    sd = opt.state_dict()
+    assert sd["param_groups"] == [{"lr": 0.1, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0,
+                                   "params": [0, 1]}]
+    assert sorted(sd["state"]) == [0, 1] and sd["state"][0]["step"] == 1
+    assert isinstance(sd["state"][1]["exp_avg"], float)  # a scalar parameter's moments are floats
+    sd["state"][0]["exp_avg"][0] = 99.0  # a copy: the optimizer's own buffer is untouched
+    assert opt.state[w]["exp_avg"][0] != 99.0
+
+
+@pytest.mark.parametrize("kind", sorted(OPTIMIZERS))
+def test_load_state_dict_restores_settings_and_buffers_in_process(kind):
+    make = eval(OPTIMIZERS[kind], {"SGD": SGD, "Adam": Adam})
+    straight, _ = _book_run(make, 10)
+    net, opt = _book_run(make, 5)
+    sd = opt.state_dict()
+    # A fresh optimizer with other settings: loading restores the saved ones, as in PyTorch.
+    fresh = (SGD(net.parameters(), lr=1.0) if kind == "sgd" else
+             Adam([{"params": net.parameters()[:2]}, {"params": net.parameters()[2:]}]) if kind == "groups" else
+             Adam(net.parameters()))
+    fresh.load_state_dict(sd)
+    assert fresh.state_dict()["param_groups"] == sd["param_groups"]
+    _book_run(None, 5, net=net, opt=fresh)
+    for p, q in zip(net.parameters(), straight.parameters()):
+        assert np.array_equal(p.data, q.data)
+
+
+def test_optimizer_load_state_dict_refusals_change_nothing():
+    from tinygrad_nn.nn import MLP
+
+    net, opt = _book_run(lambda ps: SGD(ps, lr=0.1, momentum=0.9), 2)
+    sd = opt.state_dict()
+    other = SGD(net.parameters(), lr=0.5, momentum=0.5)
+    before = other.state_dict()
+    cases = [
+        (Adam(net.parameters()), sd, "settings .* are not those of Adam"),
+        (SGD([{"params": net.parameters()[:2]}, {"params": net.parameters()[2:]}], lr=0.1), sd,
+         "the state has 1 parameter groups, this optimizer 2"),
+        (SGD(net.parameters()[:3], lr=0.1), sd, "parameter group 0 holds 3 parameters here but 4 in the state"),
+        (SGD(MLP(12, [4, 2]).parameters(), lr=0.1), sd, r"momentum_buffer is float64 of shape \(3, 12\); the "
+                                                         r"parameter is float64 of shape \(4, 12\)"),
+        (other, {"state": sd["state"]}, "expected the dict that optimizer.state_dict"),
+        (other, {**sd, "state": {7: {"momentum_buffer": np.ones(1)}}}, "buffers for parameter 7, which no group"),
+        (other, {**sd, "state": {0: {"exp_avg": np.ones((3, 12))}}}, "expected buffers named from"),
+        (other, {**sd, "param_groups": [{**sd["param_groups"][0], "lr": -1.0}]}, "lr must be a positive finite"),
+    ]
+    for target, state, message in cases:
+        with pytest.raises(ValueError, match=message):
+            target.load_state_dict(state)
+    after = other.state_dict()
+    assert after["param_groups"] == before["param_groups"] and after["state"] == before["state"] == {}
+    adam = Adam(net.parameters())
+    bad = {"state": {0: {"step": 0, "exp_avg": np.zeros((3, 12)), "exp_avg_sq": np.zeros((3, 12))}},
+           "param_groups": adam.state_dict()["param_groups"]}
+    with pytest.raises(ValueError, match="step must be a whole number >= 1"):
+        adam.load_state_dict(bad)
+
+
+RESUME = """
+import json, sys
+from tinygrad_nn import load, save
+from tinygrad_nn.data import load_digits_4x3
+from tinygrad_nn.nn import MLP, squared_error
+from tinygrad_nn.optim import SGD, Adam
+
+folder, optimizers = sys.argv[1], json.loads(sys.argv[2])
+data = load_digits_4x3()
+for kind, make in optimizers.items():
+    ckpt = load(f"{folder}/{kind}.npz")
+    net = MLP(12, [3, 2], seed=123)              # other weights, other settings: all come from the file
+    net.load_state_dict(ckpt["model"])
+    opt = eval(make)(net.parameters())
+    for g in opt.param_groups:
+        g["lr"] = 1.0
+    opt.load_state_dict(ckpt["optimizer"])
+    for _ in range(5):
+        opt.zero_grad()
+        squared_error(net(data.inputs), data.targets).backward()
+        opt.step()
+    save(net.state_dict(), f"{folder}/{kind}-resumed.npz")
+"""
+
+
+def test_a_run_saved_after_5_steps_and_resumed_in_a_fresh_process_equals_10_straight_steps(tmp_path):
+    from tinygrad_nn import load, save
+
+    straight = {}
+    for kind, make in OPTIMIZERS.items():
+        make = eval(make, {"SGD": SGD, "Adam": Adam})
+        net, opt = _book_run(make, 5)
+        save({"model": net.state_dict(), "optimizer": opt.state_dict()}, tmp_path / f"{kind}.npz")
+        straight[kind], _ = _book_run(make, 10)
+    r = subprocess.run([sys.executable, "-c", RESUME, str(tmp_path), json.dumps(OPTIMIZERS)], capture_output=True,
+                       text=True, env=tree_env(), cwd=str(tmp_path), timeout=120)
+    assert r.returncode == 0, r.stderr
+    for kind, net in straight.items():
+        resumed = load(tmp_path / f"{kind}-resumed.npz")
+        expected = net.state_dict()
+        assert list(resumed) == list(expected)
+        for name in expected:  # bit for bit
+            assert resumed[name].tobytes() == expected[name].tobytes(), (kind, name)

@@ -166,6 +166,12 @@ class MLP(Module):
 
     >>> MLP(2, [16, 16, 1], activation="relu", output_activation=None)
     MLP(2 -> 16 -> 16 -> 1, activation='relu', output_activation=None)
+
+    Its parameters are named as in the torch.nn.Sequential of Linear layers and activations that computes
+    the same function, so the state_dicts of the two load into each other (docs/saving.md):
+
+    >>> list(MLP(12, [3, 2]).state_dict())     # Sequential(Linear(12, 3), Sigmoid(), Linear(3, 2), Sigmoid())
+    ['0.weight', '0.bias', '2.weight', '2.bias']
     """
 
     def __init__(self, nin: int, nouts, activation="sigmoid", output_activation=_SAME, *, seed=None,
@@ -183,6 +189,16 @@ class MLP(Module):
         self.layers = [Layer(sizes[i], sizes[i + 1], activation if i < len(nouts) - 1 else last, seed=rng, dtype=dtype)
                        for i in range(len(nouts))]
         self._desc = (sizes, activation, last)
+
+    def _items(self):
+        # Named as the torch.nn.Sequential of the same network names them: Linear, activation, Linear, ... so
+        # MLP(12, [3, 2]) has 0.weight, 0.bias, 2.weight, 2.bias, and torch.nn.Sequential(Linear(12, 3),
+        # Sigmoid(), Linear(3, 2), Sigmoid()) loads its state_dict as it is (a layer without activation
+        # takes one position, not two).
+        position = 0
+        for layer in self.layers:
+            yield str(position), layer
+            position += 1 if layer.activation is None else 2
 
     def forward(self, x):
         for layer in self.layers:

@@ -17,11 +17,19 @@ its attributes and in any lists, tuples and dicts they hold (nested too), and na
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from typing import NamedTuple
 
 import numpy as np
 
 from ..engine import Value
+
+
+class IncompatibleKeys(NamedTuple):
+    """What load_state_dict(strict=False) left out: names the state lacked, and names the model lacks."""
+
+    missing_keys: list
+    unexpected_keys: list
 
 
 def _search(obj, name, memo):
@@ -73,7 +81,7 @@ class Module:
 
     def _items(self):
         """(name, value) pairs where parameters and sub-modules are looked for: every attribute. Containers
-        (ModuleList, ModuleDict, Sequential) name theirs by index or key instead."""
+        (ModuleList, ModuleDict, Sequential, MLP) name theirs by position or key instead."""
         return vars(self).items()
 
     # -- parameters ---------------------------------------------------------------------------------
@@ -118,7 +126,7 @@ class Module:
 
         >>> from tinygrad_nn.nn import MLP
         >>> [name for name, _ in MLP(2, [3, 1]).named_modules()]
-        ['', 'layers.0', 'layers.1']
+        ['', '0', '2']
         """
         memo = set() if memo is None else memo
         if id(self) in memo:
@@ -150,18 +158,28 @@ class Module:
         """name -> a copy of the parameter's payload as a numpy array (0-d for a scalar parameter)."""
         return {name: np.array(p.data) for name, p in self.named_parameters()}
 
-    def load_state_dict(self, state: dict, strict: bool = True):
-        """Copy arrays into the parameters. With strict=True, missing or unexpected names are refused;
-        a wrong shape is always refused. Nothing is changed unless every check passes."""
+    def load_state_dict(self, state, strict: bool = True) -> IncompatibleKeys:
+        """Copy the arrays of `state` (a state_dict, or what tinygrad_nn.load returns) into the parameters, in
+        place. Refused, with a message listing every problem: a name missing from the state or not in the
+        model (unless strict=False), a wrong shape, a wrong dtype (convert it first, e.g. .astype(np.float32)),
+        a value that is not a real number. Nothing is changed unless every check passes. Returns the names
+        that were missing and unexpected, as PyTorch does.
+
+        An array must have the parameter's dtype exactly; a Python number or list (which has no dtype of its
+        own) is converted, and refused if a value does not fit (1e300 into float32)."""
+        if not isinstance(state, Mapping):
+            raise TypeError(f"load_state_dict: expected a dict of name -> array (model.state_dict() or "
+                            f"tinygrad_nn.load(path)), got {type(state).__name__}")
         params = dict(self.named_parameters())
-        missing = sorted(set(params) - set(state))
-        unexpected = sorted(set(state) - set(params))
-        if strict and (missing or unexpected):
-            raise KeyError(f"load_state_dict: missing {missing}, unexpected {unexpected}; "
-                           f"the state must come from a {type(self).__name__} of the same architecture "
-                           f"(or pass strict=False to load what matches)")
-        # Every value is converted to its parameter's dtype and checked before the first one is assigned:
-        # never a half-loaded model, whatever fails (a shape, a dtype, a value too large for float32).
+        missing = [n for n in params if n not in state]
+        unexpected = [n for n in state if n not in params]
+        problems = []
+        if strict and missing:
+            problems.append(f"missing {missing}")
+        if strict and unexpected:
+            problems.append(f"unexpected {unexpected}")
+        # Every value is converted and checked before the first one is assigned: never a half-loaded model,
+        # whatever fails (a shape, a dtype, a value too large for float32, under any np.errstate).
         updates = []
         for name, p in params.items():
             if name not in state:
@@ -169,23 +187,38 @@ class Module:
             new = state[name]
             if isinstance(new, Value):
                 new = new.data
-            new = np.asarray(new)
+            typed = isinstance(new, (np.ndarray, np.generic))
+            try:
+                new = np.asarray(new)
+            except (ValueError, TypeError) as e:
+                problems.append(f"{name} is not an array ({e})")
+                continue
             if new.dtype.kind not in "fiub":
-                raise TypeError(f"load_state_dict: {name} holds dtype {new.dtype}; expected real numbers")
-            if new.shape != p.shape:
-                raise ValueError(f"load_state_dict: {name} has shape {p.shape} here but {new.shape} in the state; "
-                                 f"the layer sizes differ")
-            with np.errstate(over="ignore", invalid="ignore"):  # checked just below, whatever the caller's errstate
-                converted = new.astype(p.dtype)
-            if not np.array_equal(np.isfinite(converted), np.isfinite(new)):
-                raise ValueError(f"load_state_dict: {name} holds values that do not fit {p.dtype} (largest "
-                                 f"magnitude {np.max(np.abs(new[np.isfinite(new)])):.3g}); they would become inf")
-            updates.append((p, converted))
+                problems.append(f"{name} holds {new.dtype}, not real numbers")
+            elif new.shape != p.shape:
+                problems.append(f"{name} has shape {p.shape} here but {new.shape} in the state")
+            elif typed and new.dtype != p.dtype:
+                problems.append(f"{name} is {p.dtype} here but {new.dtype} in the state (convert it with "
+                                f".astype(np.{p.dtype.name}))")
+            else:
+                with np.errstate(over="ignore", invalid="ignore"):  # checked just below
+                    converted = new.astype(p.dtype)
+                if not np.array_equal(np.isfinite(converted), np.isfinite(new)):
+                    problems.append(f"{name} holds values too large for {p.dtype} (up to "
+                                    f"{np.max(np.abs(new[np.isfinite(new)])):.3g})")
+                else:
+                    updates.append((p, converted))
+        if problems:
+            names = strict and (missing or unexpected)
+            hint = (" (the state must come from a model of the same architecture" +
+                    ("; strict=False loads only the names that match)" if names else ")"))
+            raise ValueError(f"load_state_dict: cannot load into {self!r}: " + "; ".join(problems) + hint)
         for p, new in updates:
             if p.data.__class__ is float:
                 p.data = float(new)
             else:
-                p.data[...] = new
+                p.data[...] = new  # in place: optimizers and views of the array see the loaded values
+        return IncompatibleKeys(missing, unexpected)
 
     def __repr__(self):
         return f"{type(self).__name__}()"
