@@ -59,6 +59,9 @@ def _param_list(params, who, where="", groups_allowed=False):
         raise TypeError(f"{who}: got the model itself{where}; pass model.parameters()")
     if isinstance(params, Value):
         raise TypeError(f"{who}: got one Value{where}; pass a list of parameters, e.g. [w]")
+    if isinstance(params, (set, frozenset)):  # as PyTorch: a set's order differs from run to run
+        raise TypeError(f"{who}: parameters{where} must be an ordered list, not a set: their order numbers them in "
+                        f"state_dict(); pass model.parameters() or a list")
     if isinstance(params, (dict, str)) or not hasattr(params, "__iter__"):
         raise TypeError(f"{who}: parameters{where} must be a list of Values, got {type(params).__name__}")
     params = list(params)

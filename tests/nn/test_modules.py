@@ -255,6 +255,19 @@ def test_load_state_dict_never_half_loads_on_overflow_under_errstate():
     assert all(np.array_equal(before[k], after[k]) for k in before)
 
 
+class _Heads(Module):  # module level, so that pickle finds the class
+    def __init__(self):
+        from tinygrad_nn.nn import ModuleDict, ModuleList
+
+        self.trunk = ModuleList([Layer(3, 4, seed=0), Layer(4, 4, activation="relu", seed=1)])
+        self.heads = ModuleDict({"a": Layer(4, 2, seed=2), "b": Layer(4, 2, activation=None, seed=3)})
+
+    def forward(self, x):
+        for m in self.trunk:
+            x = m(x)
+        return self.heads["a"](x) + self.heads["b"](x)
+
+
 def _copies(net):
     import copy
     import pickle
@@ -272,6 +285,7 @@ _ENGINE_PICKLE = pytest.mark.xfail(reason="Values and Ops are not yet copyable/p
 @pytest.mark.parametrize("make", [
     lambda: MLP(3, [4, 2], seed=0),
     lambda: Sequential(Layer(3, 4, activation=None, seed=0), ReLU(), Layer(4, 2, activation="tanh", seed=1), Sigmoid()),
+    lambda: _Heads(),
 ])
 def test_deepcopy_and_pickle_give_identical_independent_models(make):
     net = make()

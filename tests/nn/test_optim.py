@@ -489,3 +489,11 @@ def test_a_run_saved_after_5_steps_and_resumed_in_a_fresh_process_equals_10_stra
         assert list(resumed) == list(expected)
         for name in expected:  # bit for bit
             assert resumed[name].tobytes() == expected[name].tobytes(), (kind, name)
+
+
+def test_a_set_of_parameters_is_refused():
+    # Its order may differ from run to run, and the order numbers the parameters in state_dict().
+    with pytest.raises(TypeError, match="must be an ordered list, not a set"):
+        SGD({Value(1.0), Value(2.0)}, lr=0.1)
+    with pytest.raises(TypeError, match=r"\(parameter group 0\) must be an ordered list, not a set"):
+        SGD([{"params": {Value(1.0)}}], lr=0.1)
