@@ -61,10 +61,10 @@ def demon_patterns() -> np.ndarray:
 def hand_set_network() -> MLP:
     net = MLP(12, [3, 2])  # the book's network: 12 pixels, 3 hidden demons, 2 output demons, sigmoid
     net.load_state_dict({
-        "layers.0.weight": demon_patterns(),
-        "layers.0.bias": np.full(3, HIDDEN_BIAS),
-        "layers.1.weight": OUTPUT_WEIGHTS,
-        "layers.1.bias": OUTPUT_BIAS,
+        "0.weight": demon_patterns(),
+        "0.bias": np.full(3, HIDDEN_BIAS),
+        "2.weight": OUTPUT_WEIGHTS,
+        "2.bias": OUTPUT_BIAS,
     })
     return net
 

@@ -30,8 +30,8 @@ def book_network() -> MLP:
     params = load_backprop_params()
     net = MLP(12, [3, 2])
     net.load_state_dict({
-        "layers.0.weight": params["W_hidden"], "layers.0.bias": params["b_hidden"],
-        "layers.1.weight": params["W_out"], "layers.1.bias": params["b_out"],
+        "0.weight": params["W_hidden"], "0.bias": params["b_hidden"],
+        "2.weight": params["W_out"], "2.bias": params["b_out"],
     })
     return net
 

@@ -33,8 +33,8 @@ from tinygrad_nn.nn import MLP, squared_error
 from tinygrad_nn.optim import SGD
 
 # The book's parameter names and the library's (MLP(12, [3, 2]).named_parameters()).
-NAMES = {"W_hidden": "layers.0.weight", "b_hidden": "layers.0.bias",
-         "W_out": "layers.1.weight", "b_out": "layers.1.bias"}
+NAMES = {"W_hidden": "0.weight", "b_hidden": "0.bias",
+         "W_out": "2.weight", "b_out": "2.bias"}
 
 
 def sigmoid(z):

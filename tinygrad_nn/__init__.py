@@ -87,3 +87,7 @@ from .ops import (  # noqa: E402
     vsplit,
     vstack,
 )
+
+# isort: split
+# Saving and loading, as torch.save / torch.load (issue 11): .npz files, never pickle, written atomically.
+from .serialization import load, save

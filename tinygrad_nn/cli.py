@@ -2,14 +2,17 @@
 
 The book's 12-3-2 sigmoid network learns to tell a handwritten 0 from a 1 on its 64 4x3 images by
 gradient descent on C_T, the squared error summed over the images; then it reads the book's test image
-(a 0 drawn with a gap) and shows what its three hidden units learned.
+(a 0 drawn with a gap) and shows what its three hidden units learned. `book --save FILE` keeps the trained
+network, and `tinygrad-nn read FILE 010101101110` reads any 4x3 image with it.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -17,8 +20,99 @@ import numpy as np
 TEST_IMAGE_ROWS = "010 101 101 110"
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error as one line on stderr (exit status 2): what is wrong and where help is."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+# Argument types: argparse turns their ArgumentTypeError into a usage error naming the option.
+def seed_arg(text):
+    value = _int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 0, got {text}")
+    return value
+
+
+def positive_int_arg(text):
+    value = _int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
+    return value
+
+
+def positive_float_arg(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text}")
+    return value
+
+
+def _int(text):
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+
+
+def check_out_dir(parser, out, option="--out"):
+    """A usage error unless `out` is a folder that exists and is writable, or can be made (its nearest
+    existing ancestor is a writable folder). Checked before training, so a bad path costs no training run."""
+    if out is None:
+        return
+    if os.path.exists(out) and not os.path.isdir(out):
+        parser.error(f"{option} {out}: is an existing file, not a folder; name a folder for the figures")
+    probe = os.path.abspath(out)
+    while not os.path.exists(probe):
+        probe = os.path.dirname(probe)
+    if not os.path.isdir(probe):
+        parser.error(f"{option} {out}: cannot be made, because {probe} is a file, not a folder")
+    if not _writable(probe):
+        parser.error(f"{option} {out}: cannot write into {probe} (permission denied or read-only)")
+
+
+def check_save_file(parser, path, option="--save"):
+    """A usage error unless `path` can be written: not a folder, in a folder that exists and is writable."""
+    if path is None:
+        return
+    if os.path.isdir(path):
+        parser.error(f"{option} {path}: is a folder; name a file, e.g. {os.path.join(path, 'model.npz')}")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        parser.error(f"{option} {path}: the folder {folder} does not exist")
+    if not _writable(folder):
+        parser.error(f"{option} {path}: cannot write into {folder} (permission denied or read-only)")
+
+
+def _writable(folder) -> bool:
+    # os.access answers for the real user and knows nothing of read-only mounts; creating a file is the test.
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError:
+        return False
+    return True
+
+
+def add_training_options(parser, default_steps):
+    """The options every training command shares (book here; others may reuse them)."""
+    parser.add_argument("--seed", type=seed_arg, default=0, help="seed of the initial weights (default 0)")
+    parser.add_argument("--steps", type=positive_int_arg, default=default_steps,
+                        help=f"gradient-descent steps (default {default_steps})")
+    parser.add_argument("--lr", type=positive_float_arg, default=None,
+                        help="learning rate (default 0.2 for sgd, the book's eta; 0.05 for adam)")
+    parser.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd", help="update rule (default sgd)")
+    parser.add_argument("--out", default=None, metavar="DIR",
+                        help="folder for PNG figures (cost curve, weight maps, step vs sigmoid); needs matplotlib")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
 def _parser():
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="tinygrad-nn",
         description="tinygrad_nn: the book's neural network, end to end.",
     )
@@ -30,27 +124,33 @@ def _parser():
                     "64 4x3 images of 0 and 1 by full-batch gradient descent on C_T = sum over images of "
                     "1/2 sum_k (t_k - a_k)^2, then classify the book's test image and show the hidden units.",
     )
-    book.add_argument("--seed", type=int, default=0, help="seed of the initial weights (default 0)")
-    book.add_argument("--steps", type=int, default=2000, help="gradient-descent steps (default 2000)")
-    book.add_argument("--lr", type=float, default=None,
-                      help="learning rate (default 0.2 for sgd, the book's eta; 0.05 for adam)")
-    book.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd", help="update rule (default sgd)")
-    book.add_argument("--out", default=None, metavar="DIR",
-                      help="folder for PNG figures (cost curve, weight maps, step vs sigmoid); needs matplotlib")
-    book.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_training_options(book, default_steps=2000)
+    book.add_argument("--save", default=None, metavar="FILE",
+                      help="write the trained network to FILE (.npz; read it with tinygrad-nn read FILE PIXELS)")
+    read = sub.add_parser(
+        "read",
+        help="read a 4x3 image with a network saved by book --save",
+        description="Read a 4x3 image, given as twelve 0/1 digits row by row, with a network saved by "
+                    "tinygrad-nn book --save FILE: print the image, both output units and the verdict.",
+    )
+    read.add_argument("model", metavar="MODEL", help="the file written by tinygrad-nn book --save")
+    read.add_argument("image", metavar="PIXELS", type=pixels_arg,
+                      help="the image row by row as twelve 0/1 digits, e.g. 010101101110 (the book's 0 with a gap)")
+    p.commands = {"book": book, "read": read}
     return p
 
 
 def main(argv=None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.command != "book":
+    if args.command is None:
         parser.print_help()
         return 0 if argv is not None and not argv else 2
-    if args.steps < 1:
-        parser.error(f"--steps must be at least 1, got {args.steps}")
-    if args.lr is not None and not args.lr > 0:
-        parser.error(f"--lr must be positive, got {args.lr}")
+    command = parser.commands[args.command]
+    if args.command == "read":
+        return run_read(command, args)
+    check_out_dir(command, args.out)
+    check_save_file(command, args.save)
     return run_book(args)
 
 
@@ -85,8 +185,7 @@ class _Progress:
 
 
 def run_book(args) -> int:
-    from . import Value
-    from .data import load_digits_4x3, parse_image, render_image
+    from .data import load_digits_4x3, render_image
     from .nn import MLP, squared_error
     from .optim import SGD, Adam
 
@@ -121,12 +220,8 @@ def run_book(args) -> int:
     if len(wrong):
         print(f"Misclassified image ids: {', '.join(map(str, wrong))}")
 
-    test = parse_image(TEST_IMAGE_ROWS)
-    a = net(Value(test.reshape(12), requires_grad=False)).data
-    guess = int(np.argmax(a))
     print(f"\nThe book's test image {TEST_IMAGE_ROWS!r} (a 0 drawn with a gap):")
-    print(_indent(render_image(test)))
-    print(f"  output units: a1 (\"0\") = {a[0]:.4f}, a2 (\"1\") = {a[1]:.4f}  ->  it reads a {guess}")
+    _read_image(net, TEST_IMAGE_ROWS)
 
     hidden = net.layers[0].weight.data
     print("\nWhat the hidden units learned (their 12 weights as 4x3 maps; darker = more positive):")
@@ -138,7 +233,63 @@ def run_book(args) -> int:
     for j, w in enumerate(hidden):
         print(f"  unit {j + 1}: " + " | ".join(" ".join(f"{v:+5.1f}" for v in r) for r in w.reshape(4, 3)))
 
+    if args.save is not None:
+        from . import save
+
+        save(net.state_dict(), args.save)
+        print(f"\nThe trained network is saved in {args.save}; read a 4x3 image with it:")
+        print(f"  tinygrad-nn read {args.save} 010101101110")
     _figures(args.out, costs, hidden)
+    return 0
+
+
+def _read_image(net, rows):
+    """Draw the image, run the network on it, print both output units and the verdict."""
+    from . import Value
+    from .data import parse_image, render_image
+
+    image = parse_image(rows)
+    a = net(Value(image.reshape(12), requires_grad=False)).data
+    print(_indent(render_image(image)))
+    print(f"  output units: a1 (\"0\") = {a[0]:.4f}, a2 (\"1\") = {a[1]:.4f}  ->  it reads a {int(np.argmax(a))}")
+
+
+def pixels_arg(text):
+    if len(text) != 12 or set(text) - {"0", "1"}:
+        raise argparse.ArgumentTypeError(f"must be exactly 12 digits 0 or 1 (the 4x3 image row by row, e.g. "
+                                         f"010101101110 for the book's 0 with a gap), got {text!r}")
+    return text
+
+
+def _book_network(parser, path):
+    """The network saved in `path` by `book --save`, or a usage error that says what is wrong with the file."""
+    import re
+
+    from . import load
+    from .nn import MLP
+
+    try:
+        state = load(path)
+    except (OSError, ValueError) as e:
+        parser.error(f"MODEL {path}: {e}")
+    layers = sorted((int(m.group(1)), v) for k, v in (state.items() if isinstance(state, dict) else ())
+                    if (m := re.fullmatch(r"(\d+)\.weight", k)) and getattr(v, "ndim", 0) == 2)
+    if not layers or layers[0][1].shape[1] != 12 or layers[-1][1].shape[0] != 2:
+        parser.error(f"MODEL {path}: holds no network of 12 inputs and 2 outputs (the book's, as "
+                     f"tinygrad-nn book --save writes it)")
+    net = MLP(12, [w.shape[0] for _, w in layers], activation="sigmoid")
+    try:
+        net.load_state_dict(state)
+    except (TypeError, ValueError) as e:
+        parser.error(f"MODEL {path}: {e}")
+    return net
+
+
+def run_read(parser, args) -> int:
+    net = _book_network(parser, args.model)
+    rows = " ".join(args.image[i:i + 3] for i in range(0, 12, 3))
+    print(f"The image {rows!r} read by the network in {args.model} ({net!r}):")
+    _read_image(net, rows)
     return 0
 
 
@@ -154,12 +305,13 @@ def _figures(out, costs, hidden):
     if not viz.have_matplotlib():
         print(f"\nFigures: none written to {out}: {viz.PLOT_HINT}")
         return
-    paths = [
-        viz.plot_cost_curve(costs, os.path.join(out, "cost_curve.png")),
-        viz.plot_weight_maps(hidden, os.path.join(out, "hidden_weights.png"),
-                             titles=[f"hidden unit {j + 1}" for j in range(len(hidden))]),
-        viz.plot_step_vs_sigmoid(os.path.join(out, "step_vs_sigmoid.png")),
-    ]
+    with viz.figure_set():  # all three or none: a failure part-way leaves no partial set
+        paths = [
+            viz.plot_cost_curve(costs, os.path.join(out, "cost_curve.png")),
+            viz.plot_weight_maps(hidden, os.path.join(out, "hidden_weights.png"),
+                                 titles=[f"hidden unit {j + 1}" for j in range(len(hidden))]),
+            viz.plot_step_vs_sigmoid(os.path.join(out, "step_vs_sigmoid.png")),
+        ]
     print(f"\nFigures written to {os.path.abspath(out)}:")
     for p in paths:
         print(f"  {os.path.basename(p)}")

@@ -1,4 +1,4 @@
-"""Optimizers: they update the parameters' arrays in place from their `.grad`.
+"""Optimizers: they update the parameters' arrays in place from their `.grad`, with PyTorch's formulas.
 
 >>> import numpy as np
 >>> from tinygrad_nn import Value
@@ -9,31 +9,151 @@
 ...     opt.zero_grad(); (w * w).sum().backward(); opt.step()
 >>> w.data        # 3 -> 3 - 0.1 * 6 = 2.4 -> 2.4 - 0.1 * 4.8 = 1.92
 array([1.92])
+
+Parameter groups, as in PyTorch: a list of dicts, each with its "params" and any settings of its own; the
+others come from the keyword arguments. `opt.param_groups` holds them (change "lr" there for a schedule).
+
+>>> a, b = Value(np.ones(2)), Value(np.ones(2))
+>>> opt = SGD([{"params": [a]}, {"params": [b], "lr": 0.5}], lr=0.1, momentum=0.9)
+>>> [(g["lr"], g["momentum"]) for g in opt.param_groups]
+[(0.1, 0.9), (0.5, 0.9)]
 """
 
 from __future__ import annotations
+
+import math
+from collections.abc import Mapping
 
 import numpy as np
 
 from .engine import Value
 
 
-def _params(params):
+def _real(x) -> bool:
+    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_))
+
+
+def _number(value, name, who, ok, expect):
+    """`value` as a float, or a clear error: TypeError for a non-number, ValueError when `ok` says no."""
+    if not _real(value):
+        raise TypeError(f"{who}: {name} must be a number, got {type(value).__name__} {value!r}")
+    value = float(value)
+    if not ok(value):  # NaN fails every test written as `lo <= x < hi`
+        raise ValueError(f"{who}: {name} must be {expect}, got {value!r}")
+    return value
+
+
+def _check_lr(lr, who):
+    return _number(lr, "lr", who, lambda v: math.isfinite(v) and v > 0, "a positive finite number")
+
+
+def _check_weight_decay(wd, who):
+    return _number(wd, "weight_decay", who, lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0")
+
+
+def _param_list(params, who, where="", groups_allowed=False):
+    """The list of Values in `params`, or (groups_allowed) the list of its parameter-group dicts."""
+    from .nn.module import Module
+
+    if isinstance(params, Module):
+        raise TypeError(f"{who}: got the model itself{where}; pass model.parameters()")
+    if isinstance(params, Value):
+        raise TypeError(f"{who}: got one Value{where}; pass a list of parameters, e.g. [w]")
+    if isinstance(params, (set, frozenset)):  # as PyTorch: a set's order differs from run to run
+        raise TypeError(f"{who}: parameters{where} must be an ordered list, not a set: their order numbers them in "
+                        f"state_dict(); pass model.parameters() or a list")
+    if isinstance(params, (dict, str)) or not hasattr(params, "__iter__"):
+        raise TypeError(f"{who}: parameters{where} must be a list of Values, got {type(params).__name__}")
     params = list(params)
-    if not params:
-        raise ValueError("optimizer: got no parameters; pass model.parameters()")
+    if groups_allowed and params and all(isinstance(p, dict) for p in params):
+        return params
     for p in params:
         if not isinstance(p, Value):
-            raise TypeError(f"optimizer: parameters must be Values, got {type(p).__name__}")
+            hint = "; do not mix parameter-group dicts and Values in one list" if isinstance(p, dict) else ""
+            raise TypeError(f"{who}: parameters must be Values, got {type(p).__name__}{where}{hint}")
     return params
 
 
+def _describe(p) -> str:
+    return f"shape {p.shape}" + (f", name {p.name!r}" if p.name else "")
+
+
 class Optimizer:
-    def __init__(self, params, lr):
-        if not lr > 0:
-            raise ValueError(f"{type(self).__name__}: lr must be positive, got {lr!r}")
-        self.params = _params(params)
-        self.lr = lr
+    """The common part: parameter groups, their settings, zero_grad. A subclass checks its settings in
+    `_check` and updates one group's parameters in `_step_group`."""
+
+    def __init__(self, params, defaults: dict):
+        who = type(self).__name__
+        self.defaults = self._check(dict(defaults), who)
+        if isinstance(params, (dict, str)):
+            raise TypeError(f"{who}: expected a list of parameters or a list of dicts (parameter groups), got "
+                            f"{type(params).__name__}; pass model.parameters()")
+        items = _param_list(params, who, groups_allowed=True)
+        if not items:
+            raise ValueError(f"{who}: got no parameters; pass model.parameters()")
+        groups = items if isinstance(items[0], dict) else [{"params": items}]
+        self.param_groups: list[dict] = []
+        self.state: dict[Value, dict] = {}  # per parameter: momentum buffers, Adam's moments and step count
+        for group in groups:
+            self.add_param_group(group)
+
+    def add_param_group(self, group: dict):
+        """Add a dict with "params" (a list of Values) and any settings that differ from the defaults."""
+        who = type(self).__name__
+        where = f" (parameter group {len(self.param_groups)})"
+        if not isinstance(group, dict):
+            raise TypeError(f"{who}: a parameter group must be a dict with 'params', got {type(group).__name__}"
+                            f"{where}; do not mix dicts and Values in one list")
+        if "params" not in group:
+            raise KeyError(f"{who}: a parameter group needs a 'params' entry{where}")
+        unknown = sorted(set(group) - set(self.defaults) - {"params", "name"})
+        if unknown:
+            raise KeyError(f"{who}: unknown setting(s) {unknown}{where}; the settings are "
+                           f"{sorted(self.defaults)}")
+        params = _param_list(group["params"] if not isinstance(group["params"], Value) else [group["params"]],
+                             who, where)
+        if not params:
+            raise ValueError(f"{who}: parameter group {len(self.param_groups)} has no parameters")
+        seen = set()
+        for p in params:
+            if p in seen:  # it would be stepped twice per step; PyTorch refuses it too
+                raise ValueError(f"{who}: a parameter appears more than once in the list ({_describe(p)}); "
+                                 f"list each parameter once")
+            seen.add(p)
+        for other in self.param_groups:
+            for p in other["params"]:
+                if p in seen:
+                    raise ValueError(f"{who}: a parameter ({_describe(p)}) appears in more than one parameter "
+                                     f"group; give each parameter one group")
+        explicit = set(group) - {"params"}
+        group = {**self.defaults, **{k: v for k, v in group.items() if k != "params"}, "params": params}
+        self.param_groups.append(self._check(group, who, where, explicit))
+
+    def _check(self, settings: dict, who: str, where: str = "", explicit=None) -> dict:
+        """Check (and normalise) the settings of the defaults, or of a group (`where` says which; `explicit`
+        names the settings the group gave itself)."""
+        settings["lr"] = _check_lr(settings["lr"], who + where)
+        return settings
+
+    @property
+    def params(self) -> list[Value]:
+        """All parameters, group after group."""
+        return [p for g in self.param_groups for p in g["params"]]
+
+    @property
+    def lr(self) -> float:
+        """The learning rate when every group has the same one (else look in param_groups)."""
+        rates = {g["lr"] for g in self.param_groups}
+        if len(rates) != 1:
+            raise AttributeError(f"{type(self).__name__}: the parameter groups have different learning rates "
+                                 f"{sorted(rates)}; read them in optimizer.param_groups")
+        return rates.pop()
+
+    @lr.setter
+    def lr(self, value):
+        value = _check_lr(value, type(self).__name__)
+        for g in self.param_groups:
+            g["lr"] = value
 
     def zero_grad(self, set_to_none=True):
         """Forget the gradients. As in PyTorch, .grad becomes None (the next backward then stores its
@@ -47,66 +167,236 @@ class Optimizer:
                 p.zero_grad()
 
     def step(self):
-        for i, p in enumerate(self.params):
-            g = p.grad
-            if g is None:  # no gradient reached this parameter
+        for group in self.param_groups:
+            self._step_group(group)
+
+    # -- saving and resuming ------------------------------------------------------------------------
+    # What a subclass keeps per parameter in self.state, and which of it are arrays shaped like the parameter.
+    _STATE_KEYS: frozenset = frozenset()
+    _STATE_ARRAYS: frozenset = frozenset()
+
+    def state_dict(self) -> dict:
+        """The optimizer's state in PyTorch's layout, as copies: {"state": {i: {...}}, "param_groups":
+        [{settings, "params": [i, ...]}]}, with the parameters numbered in order across the groups. Save it with
+        tinygrad_nn.save beside the model's state_dict to resume training exactly.
+
+        >>> import numpy as np
+        >>> from tinygrad_nn import Value
+        >>> w = Value(np.ones(2))
+        >>> opt = SGD([w], lr=0.1, momentum=0.9)
+        >>> (w * w).sum().backward(); opt.step()
+        >>> opt.state_dict()["state"]
+        {0: {'momentum_buffer': array([2., 2.])}}
+        """
+        index = {p: i for i, p in enumerate(self.params)}
+        groups = [{**{k: v for k, v in g.items() if k != "params"}, "params": [index[p] for p in g["params"]]}
+                  for g in self.param_groups]
+        state = {index[p]: {k: np.array(v, copy=True) if isinstance(v, np.ndarray) else v for k, v in st.items()}
+                 for p, st in self.state.items() if p in index}
+        return {"state": dict(sorted(state.items())), "param_groups": groups}
+
+    def load_state_dict(self, state_dict):
+        """Restore what state_dict() returned (also after tinygrad_nn.save and load): the settings of each group
+        and each parameter's buffers, copied. Everything is checked first (the number of groups and of
+        parameters in each, buffer shapes and dtypes), and nothing changes if anything does not fit."""
+        who = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state_dict, Mapping) or set(state_dict) != {"state", "param_groups"}:
+            got = (f"keys {sorted(map(str, state_dict))}" if isinstance(state_dict, Mapping)
+                   else type(state_dict).__name__)
+            raise ValueError(f"{who}: expected the dict that optimizer.state_dict() returns (keys 'state' and "
+                             f"'param_groups'), got {got}")
+        saved_groups, saved_state = state_dict["param_groups"], state_dict["state"]
+        if not isinstance(saved_groups, (list, tuple)) or len(saved_groups) != len(self.param_groups):
+            n = len(saved_groups) if isinstance(saved_groups, (list, tuple)) else "no list of"
+            raise ValueError(f"{who}: the state has {n} parameter groups, this optimizer {len(self.param_groups)}")
+        new_groups, param_of = [], {}
+        for i, (saved, mine) in enumerate(zip(saved_groups, self.param_groups)):
+            where = f" (parameter group {i})"
+            ids = saved.get("params") if isinstance(saved, Mapping) else None
+            if not isinstance(ids, (list, tuple)) or len(ids) != len(mine["params"]):
+                raise ValueError(f"{who}: parameter group {i} holds {len(mine['params'])} parameters here but "
+                                 f"{len(ids) if isinstance(ids, (list, tuple)) else 'no list of'} in the state")
+            for idx, p in zip(ids, mine["params"]):
+                param_of[idx] = p
+            settings = {k: v for k, v in saved.items() if k != "params"}
+            if set(settings) - {"name"} != set(self.defaults):
+                raise ValueError(f"{who}: the state's settings {sorted(settings)} are not those of "
+                                 f"{type(self).__name__} {sorted(self.defaults)}{where}; it comes from another "
+                                 f"optimizer")
+            new_groups.append(self._check({**settings, "params": mine["params"]}, who, where))
+        if not isinstance(saved_state, Mapping):
+            raise ValueError(f"{who}: 'state' must be a dict of parameter number -> buffers")
+        new_state = {}
+        for idx, buffers in saved_state.items():
+            p = param_of.get(idx)
+            if p is None:
+                raise ValueError(f"{who}: the state has buffers for parameter {idx!r}, which no group lists")
+            new_state[p] = self._state_of(p, buffers, f"{who}: parameter {idx} ({_describe(p)})")
+        for mine, new in zip(self.param_groups, new_groups):  # all checked: now change things
+            mine.clear()
+            mine.update(new)
+        self.state = new_state
+
+    def _state_of(self, p, buffers, who):
+        if not isinstance(buffers, Mapping) or not set(buffers) <= self._STATE_KEYS:
+            raise ValueError(f"{who}: expected buffers named from {sorted(self._STATE_KEYS)}, got "
+                             f"{sorted(buffers) if isinstance(buffers, Mapping) else type(buffers).__name__}")
+        out = {}
+        for key, value in buffers.items():
+            if key not in self._STATE_ARRAYS or value is None:
+                out[key] = value
                 continue
-            if isinstance(g, Value):  # after backward(create_graph=True)
-                g = g.data
-            delta = self._delta(i, g)
-            if p.data.__class__ is float:
-                p.data = p.data - float(delta)
-            else:
-                p.data -= delta
+            arr = np.asarray(value)
+            if arr.shape != p.shape or arr.dtype != p.dtype:
+                raise ValueError(f"{who}: {key} is {arr.dtype} of shape {arr.shape}; the parameter is {p.dtype} of "
+                                 f"shape {p.shape}")
+            # A scalar parameter keeps Python-float buffers (as its steps make them); a tensor gets its own copy.
+            out[key] = float(arr) if p.data.__class__ is float else np.array(arr, copy=True)
+        return out
+
+    def _step_group(self, group):
+        raise NotImplementedError
+
+    @staticmethod
+    def _grad(p):
+        g = p.grad
+        if isinstance(g, Value):  # after backward(create_graph=True)
+            g = g.data
+        return g
+
+    @staticmethod
+    def _apply(p, delta):
+        if p.data.__class__ is float:
+            p.data = p.data - float(delta)
+        else:
+            p.data -= delta  # in place: the model, the optimizer and any view of the array stay in step
 
 
 class SGD(Optimizer):
-    """Gradient descent, with optional momentum (PyTorch's form: v = μ v + g; p -= lr v)."""
+    """Gradient descent, as PyTorch's torch.optim.SGD computes it:
 
-    def __init__(self, params, lr, momentum=0.0):
-        super().__init__(params, lr)
-        if not 0.0 <= momentum < 1.0:
-            raise ValueError(f"SGD: momentum must be in [0, 1), got {momentum!r}")
-        self.momentum = momentum
-        self._velocity = [None] * len(self.params)
-        self._scratch = [None] * len(self.params)
+        g = grad + weight_decay * p                   (L2 added to the gradient)
+        b = g at the first step, then momentum * b + (1 - dampening) * g
+        g = g + momentum * b if nesterov else b       (when momentum > 0)
+        p = p - lr * g
+    """
 
-    def _delta(self, i, g):
-        if self.momentum:
-            v = self._velocity[i]
-            # A copy: g is the parameter's own .grad array, which zero_grad may clear in place.
-            v = np.array(g, copy=True) if v is None else self.momentum * v + g
-            self._velocity[i] = v
-            g = v
-        if g.__class__ is not np.ndarray:
-            return self.lr * g
-        buf = self._scratch[i]
-        if buf is None:  # a parameter's gradient keeps its shape and dtype from step to step
-            buf = self._scratch[i] = np.empty_like(g)
-        return np.multiply(g, self.lr, out=buf)  # into a buffer kept between steps: no allocation per step
+    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                                      nesterov=nesterov))
+        self._scratch = {}  # plain SGD's lr * g goes into a buffer kept between steps: no allocation per step
+
+    _STATE_KEYS = _STATE_ARRAYS = frozenset({"momentum_buffer"})
+
+    def _check(self, s, who, where="", explicit=None):
+        s = super()._check(s, who, where)
+        w = who + where
+        s["momentum"] = _number(s["momentum"], "momentum", w, lambda v: 0.0 <= v < 1.0, "in [0, 1)")
+        s["dampening"] = _number(s["dampening"], "dampening", w, lambda v: 0.0 <= v <= 1.0, "in [0, 1]")
+        s["weight_decay"] = _check_weight_decay(s["weight_decay"], w)
+        if not isinstance(s["nesterov"], (bool, np.bool_)):
+            raise TypeError(f"{w}: nesterov must be True or False, got {s['nesterov']!r}")
+        s["nesterov"] = bool(s["nesterov"])
+        # As in PyTorch, a group that inherits nesterov=True but sets momentum 0 is plain SGD; a group that asks
+        # for Nesterov itself must make sense.
+        checked = explicit is None or "nesterov" in explicit
+        if checked and s["nesterov"] and (s["momentum"] <= 0 or s["dampening"] != 0):
+            raise ValueError(f"{w}: Nesterov momentum needs a momentum > 0 and zero dampening, got momentum "
+                             f"{s['momentum']} and dampening {s['dampening']}")
+        return s
+
+    def _step_group(self, group):
+        lr, momentum, wd = group["lr"], group["momentum"], group["weight_decay"]
+        scratch = self._scratch
+        for p in group["params"]:
+            g = p.grad
+            if g is None:  # no gradient reached this parameter
+                continue
+            if g.__class__ is np.ndarray and not wd and not momentum:
+                # Plain SGD on a tensor, the common case (benchmarks W2 and W3 time it): lr * g into a buffer
+                # kept between steps, then one in-place subtraction. No allocation, no extra call.
+                buf = scratch.get(p)
+                if buf is None or buf.shape != g.shape or buf.dtype != g.dtype:
+                    buf = scratch[p] = np.empty_like(g)
+                p.data -= np.multiply(g, lr, out=buf)
+                continue
+            g = self._grad(p)
+            if wd:
+                g = g + wd * p.data  # a new array: the parameter's .grad stays what backward gave
+            if momentum:
+                g = self._momentum(p, g, momentum, group["dampening"], group["nesterov"])
+            self._apply(p, lr * g)
+
+    def _momentum(self, p, g, momentum, dampening, nesterov):
+        state = self.state.setdefault(p, {})
+        b = state.get("momentum_buffer")
+        if b is None:
+            # A copy: g may be the parameter's own .grad array, which zero_grad(set_to_none=False) clears in place.
+            b = np.array(g, copy=True) if g.__class__ is not float else g
+        elif b.__class__ is float:
+            b = momentum * b + (1.0 - dampening) * g
+        else:
+            b *= momentum  # the buffer is ours alone: updated in place, as PyTorch does
+            b += g if dampening == 0 else (1.0 - dampening) * g
+        state["momentum_buffer"] = b
+        return g + momentum * b if nesterov else b
 
 
 class Adam(Optimizer):
-    """Adam (Kingma & Ba), with bias correction, as PyTorch computes it."""
+    """Adam (Kingma & Ba), as PyTorch's torch.optim.Adam computes it, per parameter with its own step count t:
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
-        super().__init__(params, lr)
-        b1, b2 = betas
-        if not (0.0 <= b1 < 1.0 and 0.0 <= b2 < 1.0):
-            raise ValueError(f"Adam: betas must be in [0, 1), got {betas!r}")
-        self.betas, self.eps = (b1, b2), eps
-        self._m = [0.0] * len(self.params)
-        self._v = [0.0] * len(self.params)
-        self._t = 0
+        g = grad + weight_decay * p                   (L2 added to the gradient, not AdamW's decoupled decay)
+        m = beta1 m + (1 - beta1) g;   v = beta2 v + (1 - beta2) g²
+        p = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+    """
 
-    def step(self):
-        self._t += 1
-        super().step()
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
 
-    def _delta(self, i, g):
-        b1, b2 = self.betas
-        self._m[i] = b1 * self._m[i] + (1 - b1) * g
-        self._v[i] = b2 * self._v[i] + (1 - b2) * (g * g)
-        m_hat = self._m[i] / (1 - b1 ** self._t)
-        v_hat = self._v[i] / (1 - b2 ** self._t)
-        return self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+    _STATE_KEYS = frozenset({"step", "exp_avg", "exp_avg_sq"})
+    _STATE_ARRAYS = frozenset({"exp_avg", "exp_avg_sq"})
+
+    def _state_of(self, p, buffers, who):
+        out = super()._state_of(p, buffers, who)
+        if set(out) != self._STATE_KEYS:
+            raise ValueError(f"{who}: Adam needs {sorted(self._STATE_KEYS)}, got {sorted(out)}")
+        step = out["step"]
+        if isinstance(step, (np.ndarray, np.generic)) and np.ndim(step) == 0:
+            step = step.item()
+        if not _real(step) or step != int(step) or step < 1:
+            raise ValueError(f"{who}: step must be a whole number >= 1, got {step!r}")
+        out["step"] = int(step)
+        return out
+
+    def _check(self, s, who, where="", explicit=None):
+        s = super()._check(s, who, where)
+        w = who + where
+        betas = s["betas"]
+        if not (isinstance(betas, (tuple, list)) and len(betas) == 2 and all(map(_real, betas))):
+            raise TypeError(f"{w}: betas must be a pair of numbers (beta1, beta2), got {betas!r}")
+        if not all(0.0 <= b < 1.0 for b in betas):  # NaN fails this too
+            raise ValueError(f"{w}: betas must both lie in [0, 1), got {betas!r}; the usual choice is (0.9, 0.999)")
+        s["betas"] = (float(betas[0]), float(betas[1]))
+        s["eps"] = _number(s["eps"], "eps", w, lambda v: math.isfinite(v) and v >= 0,
+                           "a finite number >= 0 (the usual choice is 1e-8)")
+        s["weight_decay"] = _check_weight_decay(s["weight_decay"], w)
+        return s
+
+    def _step_group(self, group):
+        lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        for p in group["params"]:
+            g = self._grad(p)
+            if g is None:
+                continue
+            if wd:
+                g = g + wd * p.data
+            state = self.state.get(p)
+            if state is None:
+                zero = 0.0 if g.__class__ is float else np.zeros_like(g)
+                state = self.state[p] = {"step": 0, "exp_avg": zero, "exp_avg_sq": zero}
+            state["step"] = t = state["step"] + 1
+            m = state["exp_avg"] = b1 * state["exp_avg"] + (1.0 - b1) * g
+            v = state["exp_avg_sq"] = b2 * state["exp_avg_sq"] + (1.0 - b2) * (g * g)
+            step_size = lr / (1.0 - b1 ** t)
+            denom = np.sqrt(v) / math.sqrt(1.0 - b2 ** t) + eps
+            self._apply(p, step_size * m / denom)

@@ -8,16 +8,53 @@ digraph tinygrad_nn {
 
 from __future__ import annotations
 
+import contextlib
 import os
-import tempfile
+import threading
 
 import numpy as np
+
+from ._files import temp_file_beside
 
 PLOT_HINT = 'figures need matplotlib: pip install "tinygrad_nn[plot]"'
 
 
+def _record_text(text) -> str:
+    """`text` as a literal inside a Graphviz record label inside a double-quoted DOT string.
+
+    In a record label { } | < > separate fields and name ports, and a backslash escapes; in the quoted string a
+    double quote ends it. Each of them gets a backslash, so a name such as 'W{1}|"x"' is drawn as written.
+    Line breaks become Graphviz's centred \\n."""
+    out = []
+    for ch in str(text):
+        if ch in '\\{}|<>"':
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch in "\r\t" or not ch.isprintable():
+            out.append(" ")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _show(x) -> str:
+    """A payload or gradient in a few characters: the number for a scalar, else the shape."""
+    if x is None:  # no gradient yet (zero_grad sets tensor gradients to None)
+        return "-"
+    if hasattr(x, "_prev"):  # a gradient that is a graph itself, after backward(create_graph=True)
+        x = x.data
+    if isinstance(x, float):
+        return f"{x:.4g}"
+    if np.ndim(x) == 0:  # a 0-d array: the gradient of a .sum() loss, for instance
+        return f"{float(np.asarray(x)):.4g}"
+    return f"shape {np.shape(x)}"
+
+
 def to_dot(root) -> str:
-    """The graph that computed `root` in Graphviz DOT: one box per node (name or op, payload, grad)."""
+    """The graph that computed `root` in Graphviz DOT: one box per node (name or op, payload, grad).
+
+    Save it and run `dot -Tsvg graph.dot -o graph.svg` to see it."""
     nodes, edges, stack, seen = [], [], [root], {id(root)}
     while stack:
         v = stack.pop()
@@ -28,18 +65,10 @@ def to_dot(root) -> str:
                 seen.add(id(p))
                 stack.append(p)
 
-    def show(x):
-        if x is None:
-            return "-"
-        if isinstance(x, float):
-            return f"{x:.4g}"
-        x = getattr(x, "data", x)
-        return f"{float(x):.4g}" if np.ndim(x) == 0 else f"shape {np.shape(x)}"
-
     lines = ["digraph tinygrad_nn {", "  rankdir=LR; node [shape=record];"]
     for v in nodes:
-        label = v.name or v.op or "leaf"
-        lines.append(f'  n{id(v)} [label="{{ {label} | data {show(v.data)} | grad {show(v.grad)} }}"];')
+        label = _record_text(v.name if v.name not in (None, "") else (v.op or "leaf"))
+        lines.append(f'  n{id(v)} [label="{{ {label} | data {_show(v.data)} | grad {_show(v.grad)} }}"];')
     lines += [f"  n{id(a)} -> n{id(b)};" for a, b in edges]
     lines.append("}")
     return "\n".join(lines)
@@ -68,18 +97,76 @@ def pyplot(quiet=False):
     return plt
 
 
-def save_figure(fig, path, **savefig_options):
-    """Write the figure to path atomically (a reader never sees a half-written PNG), then close it."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".png", dir=folder)
-    os.close(fd)
+class _Staged(threading.local):
+    batch = None  # inside figure_set(): the list of (temporary file, final path) written so far
+
+
+_staged = _Staged()
+
+
+@contextlib.contextmanager
+def figure_set():
+    """Write several figures as one: inside this block save_figure writes each to a temporary file beside its
+    target; when the block ends they are all renamed into place, and if it fails, all are removed. So a
+    failure (a plotting error, a full disk, Ctrl-C) never leaves a mix of new and old or missing figures.
+
+    >>> import os, tempfile
+    >>> plt = pyplot(quiet=True)
+    >>> folder = tempfile.mkdtemp()
+    >>> with figure_set():
+    ...     if plt is not None:
+    ...         _ = save_figure(plt.figure(), os.path.join(folder, "a.png"))
+    ...     "a.png" in os.listdir(folder)       # not yet: only its temporary file is there
+    False
+    >>> os.listdir(folder) == (["a.png"] if plt is not None else [])
+    True
+    """
+    if _staged.batch is not None:  # nested: the outer set decides
+        yield
+        return
+    batch = _staged.batch = []
     try:
-        fig.savefig(tmp, **{"dpi": 110, "bbox_inches": "tight", **savefig_options})
-        os.replace(tmp, path)
+        yield
+    except BaseException:
+        for tmp, _ in batch:
+            with contextlib.suppress(OSError):
+                os.remove(tmp)
+        raise
+    else:
+        done = 0
+        try:
+            for tmp, path in batch:
+                os.replace(tmp, path)
+                done += 1
+        except BaseException:
+            for tmp, _ in batch[done:]:
+                with contextlib.suppress(OSError):
+                    os.remove(tmp)
+            raise
     finally:
-        if os.path.exists(tmp):
+        _staged.batch = None
+
+
+def save_figure(fig, path, **savefig_options):
+    """Write the figure to path atomically (a reader never sees a half-written PNG), then close it.
+
+    The file gets the permissions the umask gives a new file, like any file a program writes. Inside
+    `figure_set()` the rename waits for the end of the block."""
+    path = os.fspath(path)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    # The temporary name ends in .tmp, so the format is given, not guessed from it: the path's extension.
+    fmt = savefig_options.pop("format", None) or os.path.splitext(path)[1][1:] or "png"
+    tmp = None
+    try:
+        tmp = temp_file_beside(path)
+        fig.savefig(tmp, **{"dpi": 110, "bbox_inches": "tight", "format": fmt, **savefig_options})
+        if _staged.batch is not None:
+            _staged.batch.append((tmp, path))
+        else:
+            os.replace(tmp, path)
+        tmp = None
+    finally:
+        if tmp is not None and os.path.exists(tmp):
             os.remove(tmp)
         fig.clear()
         pyplot().close(fig)

@@ -142,13 +142,13 @@ def test_demons_hand_set_and_trained(capsys, in_tmp):
 def test_demons_hand_set_weights_follow_the_book():
     ex = _example("ch1_5_demons")
     state = ex.hand_set_network().state_dict()
-    hidden = state["layers.0.weight"]
+    hidden = state["0.weight"]
     for j, liked in enumerate([(4, 7), (5, 8), (6, 9)]):
         assert sorted(np.flatnonzero(hidden[j] > 0) + 1) == list(liked)  # fond of exactly its two pixels
         # A lone liked pixel must not fire the unit (noise); both together must.
         w_liked = hidden[j, liked[0] - 1]
-        assert _sigmoid(w_liked + state["layers.0.bias"][j]) < 0.5 < _sigmoid(2 * w_liked + state["layers.0.bias"][j])
-    out_w = state["layers.1.weight"]
+        assert _sigmoid(w_liked + state["0.bias"][j]) < 0.5 < _sigmoid(2 * w_liked + state["0.bias"][j])
+    out_w = state["2.weight"]
     assert out_w[0, 0] > 0 and out_w[0, 2] > 0 and out_w[0, 1] <= 0  # "0" likes A and C
     assert out_w[1, 1] > 0 and out_w[1, 0] <= 0 and out_w[1, 2] <= 0  # "1" likes B
 
@@ -295,8 +295,8 @@ def test_moons_scalar_and_tensor_losses_agree():
     net = MLP(2, [4, 3, 1], activation="relu", output_activation=None)
     state = {}
     for i, layer in enumerate(small.layers):
-        state[f"layers.{i}.weight"] = np.array([[w.data for w in n.w] for n in layer.neurons])
-        state[f"layers.{i}.bias"] = np.array([n.b.data for n in layer.neurons])
+        state[f"{2 * i}.weight"] = np.array([[w.data for w in n.w] for n in layer.neurons])
+        state[f"{2 * i}.bias"] = np.array([n.b.data for n in layer.neurons])
     net.load_state_dict(state)
     loss_s, acc_s = scalar.loss_and_accuracy(small, X, list(y))
     loss_t, acc_t = tensor.loss_and_accuracy(net, X, y)

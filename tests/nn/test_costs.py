@@ -54,3 +54,65 @@ def test_cross_entropy_bad_labels():
         cross_entropy(Value(np.zeros((2, 3))), np.array([0, 3]))
     with pytest.raises(ValueError, match="labels must be integers of shape"):
         cross_entropy(Value(np.zeros((2, 3))), np.array([0.5, 1.0]))
+
+
+# -- issue 8: dtypes, domains and extremes ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("p", [[0.3, 0.6], [0.0, 1.0]])
+def test_bce_keeps_float32_end_to_end(p):
+    probs = Value(np.array(p, dtype=np.float32))
+    loss = binary_cross_entropy(probs, np.array([1.0, 0.0]))
+    assert loss.dtype == np.float32
+    loss.backward()
+    assert probs.grad.dtype == np.float32
+
+
+@pytest.mark.parametrize("bad", [-0.1, 1.5, np.nan])
+def test_bce_refuses_probabilities_outside_0_1(bad):
+    with pytest.raises(ValueError, match=r"binary_cross_entropy: probabilities must lie in \[0, 1\]"):
+        binary_cross_entropy(Value(np.array([0.5, bad])), np.array([1.0, 0.0]))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_bce_at_probabilities_0_and_1_is_finite_under_errstate(dtype):
+    # Every pairing of p in {0, 1} with t in {0, 1}: the wrong ones cost -log(e^-100) (float32: -log of its
+    # smallest normal number), the right ones nothing; no warning, no inf, no NaN in value or gradient.
+    p = Value(np.array([0.0, 1.0, 0.0, 1.0], dtype=dtype))
+    with np.errstate(all="raise"):
+        loss = binary_cross_entropy(p, np.array([1.0, 0.0, 0.0, 1.0]))
+        loss.backward()
+    cap = 100.0 if dtype == np.float64 else -np.log(np.finfo(np.float32).tiny)
+    assert loss.item() == pytest.approx(2 * cap / 4, rel=1e-6)
+    assert np.all(np.isfinite(p.grad))
+
+
+# These go through sigmoid and log_softmax, whose exp underflows at -1000 under np.errstate(all="raise") in the
+# engine's ops (tinygrad_nn/ops, the lead's files; issue 8 fixes it there). Remove the marks when it lands.
+_ENGINE_EXP = pytest.mark.xfail(reason="exp underflow in ops' sigmoid/log_softmax under errstate (issue 8, "
+                                       "engine side)", raises=FloatingPointError, strict=False)
+
+
+@_ENGINE_EXP
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_bce_of_sigmoid_at_logits_1000_is_finite_under_errstate(dtype):
+    from tinygrad_nn import sigmoid
+
+    z = Value(np.array([1000.0, -1000.0, 1000.0, -1000.0], dtype=dtype))
+    with np.errstate(all="raise"):
+        loss = binary_cross_entropy(sigmoid(z), np.array([1.0, 0.0, 0.0, 1.0]))
+        loss.backward()
+    assert np.isfinite(loss.item()) and np.all(np.isfinite(z.grad))
+    assert z.grad[0] == 0.0 and z.grad[1] == 0.0  # right and saturated: nothing to learn
+
+
+@_ENGINE_EXP
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_cross_entropy_at_logits_1000_is_finite_under_errstate(dtype):
+    z = Value(np.array([[1000.0, -1000.0], [-1000.0, 1000.0]], dtype=dtype))
+    with np.errstate(all="raise"):
+        loss = cross_entropy(z, np.array([1, 1]))
+        loss.backward()
+    assert loss.item() == pytest.approx(1000.0, rel=1e-6)  # (2000 + 0) / 2
+    np.testing.assert_allclose(z.grad, [[0.5, -0.5], [0.0, 0.0]], atol=1e-6)
+    assert loss.dtype == dtype and z.grad.dtype == dtype

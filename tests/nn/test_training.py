@@ -47,8 +47,8 @@ def sigmoid(z):
 def test_hand_written_deltas_equal_autodiff():
     data, params = load_digits_4x3(), load_backprop_params()
     net = MLP(12, [3, 2])
-    net.load_state_dict({"layers.0.weight": params["W_hidden"], "layers.0.bias": params["b_hidden"],
-                         "layers.1.weight": params["W_out"], "layers.1.bias": params["b_out"]})
+    net.load_state_dict({"0.weight": params["W_hidden"], "0.bias": params["b_hidden"],
+                         "2.weight": params["W_out"], "2.bias": params["b_out"]})
     squared_error(net(data.inputs), data.targets).backward()
 
     x, t = data.inputs, data.targets                       # (64, 12), (64, 2)
@@ -56,7 +56,7 @@ def test_hand_written_deltas_equal_autodiff():
     a3 = sigmoid(a2 @ params["W_out"].T + params["b_out"])
     d3 = (a3 - t) * a3 * (1 - a3)                          # the book's δ of the output layer
     d2 = (d3 @ params["W_out"]) * a2 * (1 - a2)            # δ2 = (W3ᵀ δ3) * a2 (1 - a2), per image
-    expected = {"layers.0.weight": d2.T @ x, "layers.0.bias": d2.sum(0),
-                "layers.1.weight": d3.T @ a2, "layers.1.bias": d3.sum(0)}
+    expected = {"0.weight": d2.T @ x, "0.bias": d2.sum(0),
+                "2.weight": d3.T @ a2, "2.bias": d3.sum(0)}
     for name, p in net.named_parameters():
         np.testing.assert_allclose(p.grad, expected[name], rtol=0, atol=1e-12)

@@ -8,6 +8,8 @@ Value(array(0.025))
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..engine import Value, shape_of
@@ -41,14 +43,34 @@ def mse(a, t):
     return mean((a - t) ** 2)
 
 
-def binary_cross_entropy(p, t):
-    """-mean(t log p + (1 - t) log(1 - p)) for probabilities p (e.g. sigmoid outputs).
+def _log_floor(dtype) -> float:
+    # PyTorch clamps each log at -100, so p = 0 or 1 costs 100, not inf. We clip p at e^-100 before the log
+    # instead (log(0) would raise under np.errstate), but never below the dtype's smallest normal number:
+    # the log's gradient is 1/p, and 1 / e^-100 overflows float32 (to inf, and inf * 0 = NaN at the clip).
+    # A Python float, so that a float32 model stays float32 (np.exp(-100.0) would promote it to float64).
+    return max(math.exp(-100.0), float(np.finfo(dtype).tiny))
 
-    The logs are clipped at -100, as PyTorch does, so p = 0 or 1 gives a large but finite cost.
+
+def binary_cross_entropy(p, t):
+    """-mean(t log p + (1 - t) log(1 - p)) for probabilities p (e.g. sigmoid outputs) in [0, 1].
+
+    The logs are clipped at -100, as PyTorch does, so p = 0 or 1 gives a large but finite cost (float32:
+    at -87.3, the log of its smallest normal number, where the gradient 1/p is still finite).
+
+    >>> import numpy as np
+    >>> from tinygrad_nn import Value
+    >>> round(binary_cross_entropy(Value([0.5, 0.5]), np.array([1.0, 0.0])).item(), 6)   # log 2
+    0.693147
     """
     t = _target(t, p)
     _same_shape("binary_cross_entropy", p, t)
-    lo = np.exp(-100.0)
+    d = np.asarray(p.data if isinstance(p, Value) else p)
+    if not np.all((d >= 0.0) & (d <= 1.0)):  # NaN fails this test too, as in PyTorch
+        bad = d[~((d >= 0.0) & (d <= 1.0))]
+        raise ValueError(f"binary_cross_entropy: probabilities must lie in [0, 1], got {bad.size} value(s) outside "
+                         f"it (e.g. {bad.flat[0]!r}); pass probabilities such as sigmoid(z), or use cross_entropy "
+                         f"on logits")
+    lo = _log_floor(d.dtype if d.dtype.kind == "f" else np.float64)
     return -mean(t * log(clip(p, lo, None)) + (1 - t) * log(clip(1 - p, lo, None)))
 
 

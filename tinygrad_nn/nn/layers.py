@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..engine import Value
-from ..ops import linear, matmul, relu, sigmoid, step, tanh
+from ..ops import linear, matmul, relu, sigmoid, stack, step, tanh
 from .module import Module
 
 ACTIVATIONS: dict[str, Callable | None] = {
@@ -44,8 +44,36 @@ def _check_dtype(dtype):
     return dtype
 
 
+def _size(n, what, who) -> int:
+    # A size of 0 or -1 would build a layer that computes nothing (or crashes deep inside numpy); 2.0 or True
+    # is more likely a slip than a size. Refuse them here, where the message can say which argument it is.
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
+        raise TypeError(f"{who}: {what} must be a whole number of units, got {type(n).__name__} {n!r}")
+    if n < 1:
+        raise ValueError(f"{who}: {what} must be at least 1, got {n}; every layer needs at least one input "
+                         f"and one unit")
+    return int(n)
+
+
+def _holds_value(x) -> bool:
+    return any(isinstance(i, Value) or (isinstance(i, (list, tuple)) and _holds_value(i)) for i in x)
+
+
+def _stacked(x):
+    # micrograd's habit: a sample as a list of scalar Values. np.asarray would read their numbers and drop
+    # the graph (the gradient would never reach them), so the list is stacked into one tensor node instead.
+    return stack([_stacked(i) if isinstance(i, (list, tuple)) else i for i in x])
+
+
 def _as_input(x, nin, dtype, who):
-    """A sample (nin,) or a batch (N, nin), as a Value or a plain array (then a constant)."""
+    """A sample (nin,) or a batch (N, nin): a Value, a list of Values (stacked: gradients reach them), or a
+    plain array (then a constant)."""
+    if isinstance(x, (list, tuple)) and _holds_value(x):
+        try:
+            x = _stacked(x)
+        except ValueError as e:
+            raise ValueError(f"{who}: a list of Values must be rectangular, one sample ({nin} values) or a batch "
+                             f"(N lists of {nin}): {e}") from None
     if not isinstance(x, Value):
         x = np.asarray(x, dtype=dtype)
     shape = x.shape
@@ -74,6 +102,7 @@ class Neuron(Module):
     """
 
     def __init__(self, nin: int, activation="sigmoid", *, seed=None, dtype=np.float64):
+        nin = _size(nin, "nin", "Neuron")
         dtype = _check_dtype(dtype)
         rng = _rng(seed)
         self.nin = nin
@@ -110,6 +139,7 @@ class Layer(Module):
     """
 
     def __init__(self, nin: int, nout: int, activation="sigmoid", *, seed=None, dtype=np.float64):
+        nin, nout = _size(nin, "nin", "Layer"), _size(nout, "nout", "Layer")
         dtype = _check_dtype(dtype)
         rng = _rng(seed)
         self.nin, self.nout = nin, nout
@@ -136,19 +166,39 @@ class MLP(Module):
 
     >>> MLP(2, [16, 16, 1], activation="relu", output_activation=None)
     MLP(2 -> 16 -> 16 -> 1, activation='relu', output_activation=None)
+
+    Its parameters are named as in the torch.nn.Sequential of Linear layers and activations that computes
+    the same function, so the state_dicts of the two load into each other (docs/saving.md):
+
+    >>> list(MLP(12, [3, 2]).state_dict())     # Sequential(Linear(12, 3), Sigmoid(), Linear(3, 2), Sigmoid())
+    ['0.weight', '0.bias', '2.weight', '2.bias']
     """
 
     def __init__(self, nin: int, nouts, activation="sigmoid", output_activation=_SAME, *, seed=None,
                  dtype=np.float64):
-        rng = _rng(seed)  # one generator for all layers: the whole network follows from the seed
-        nouts = list(nouts)
+        nin = _size(nin, "nin", "MLP")
+        if not isinstance(nouts, (list, tuple)):
+            raise TypeError(f"MLP: nouts must be a list of layer sizes, got {type(nouts).__name__} {nouts!r}; "
+                            f"e.g. MLP(2, [16]) for one layer of 16 units, MLP(2, [16, 16, 1]) for three layers")
         if not nouts:
-            raise ValueError("MLP: nouts must list at least one layer size")
+            raise ValueError("MLP: nouts must list at least one layer size, e.g. MLP(2, [16, 1])")
+        nouts = [_size(n, f"nouts[{i}]", "MLP") for i, n in enumerate(nouts)]
+        rng = _rng(seed)  # one generator for all layers: the whole network follows from the seed
         last = activation if output_activation is _SAME else output_activation
         sizes = [nin] + nouts
         self.layers = [Layer(sizes[i], sizes[i + 1], activation if i < len(nouts) - 1 else last, seed=rng, dtype=dtype)
                        for i in range(len(nouts))]
         self._desc = (sizes, activation, last)
+
+    def _items(self):
+        # Named as the torch.nn.Sequential of the same network names them: Linear, activation, Linear, ... so
+        # MLP(12, [3, 2]) has 0.weight, 0.bias, 2.weight, 2.bias, and torch.nn.Sequential(Linear(12, 3),
+        # Sigmoid(), Linear(3, 2), Sigmoid()) loads its state_dict as it is (a layer without activation
+        # takes one position, not two).
+        position = 0
+        for layer in self.layers:
+            yield str(position), layer
+            position += 1 if layer.activation is None else 2
 
     def forward(self, x):
         for layer in self.layers:
@@ -163,20 +213,41 @@ class MLP(Module):
 
 
 class Sequential(Module):
-    """Modules (or functions of a Value) applied in order.
+    """Modules (or functions of a Value) applied in order. Parameters are named by the module's position, as
+    in PyTorch's nn.Sequential, so the two share their state_dict keys.
 
     >>> net = Sequential(Layer(4, 8, activation=None, seed=0), ReLU(), Layer(8, 1, activation=None, seed=1))
     >>> [name for name, _ in net.named_parameters()]
-    ['layers.0.weight', 'layers.0.bias', 'layers.2.weight', 'layers.2.bias']
+    ['0.weight', '0.bias', '2.weight', '2.bias']
+    >>> net[0], len(net)
+    (Layer(4, 8, activation=None), 3)
     """
 
     def __init__(self, *layers):
         self.layers = list(layers)
 
+    def _items(self):
+        return ((str(i), layer) for i, layer in enumerate(self.layers))
+
     def forward(self, x):
         for layer in self.layers:
             x = layer(x)
         return x
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return Sequential(*self.layers[index])
+        return self.layers[index]
+
+    def __len__(self):
+        return len(self.layers)
+
+    def __iter__(self):
+        return iter(self.layers)
+
+    def append(self, layer) -> Sequential:
+        self.layers.append(layer)
+        return self
 
     def __repr__(self):
         return "Sequential(" + ", ".join(map(repr, self.layers)) + ")"
