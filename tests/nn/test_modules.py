@@ -275,13 +275,6 @@ def _copies(net):
     return [copy.deepcopy(net), pickle.loads(pickle.dumps(net))]
 
 
-# Values and Ops become copyable and picklable in the engine (issue 8, the lead's part). Remove the mark when
-# that lands; until then a model with an activation cannot be copied (an Op holds lambdas).
-_ENGINE_PICKLE = pytest.mark.xfail(reason="Values and Ops are not yet copyable/picklable in the engine (issue 8)",
-                                   strict=False)
-
-
-@_ENGINE_PICKLE
 @pytest.mark.parametrize("make", [
     lambda: MLP(3, [4, 2], seed=0),
     lambda: Sequential(Layer(3, 4, activation=None, seed=0), ReLU(), Layer(4, 2, activation="tanh", seed=1), Sigmoid()),

@@ -89,7 +89,8 @@ def _logsumexp_forward(x, axis=None, keepdims=False):
     # Subtract the maximum first so that exp never overflows; -inf rows stay -inf.
     m = np.max(x, axis=axis, keepdims=True)
     m = np.where(np.isfinite(m), m, 0.0)
-    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    with np.errstate(under="ignore"):  # exp of a logit far below the maximum is 0: no error
+        out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
     if not keepdims:
         out = np.reshape(out, np.shape(np.sum(x, axis=axis)))
     return out
@@ -128,7 +129,8 @@ def _log_softmax_forward(x, axis=-1):
     # the result keeps full precision even for logits like 1e17 (x - logsumexp(x) would round them away).
     m = np.max(x, axis=axis, keepdims=True)
     z = x - np.where(np.isfinite(m), m, 0.0)  # rows of -inf stay -inf
-    return z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
+    with np.errstate(under="ignore"):  # exp of a logit far below the maximum is 0: no error
+        return z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
 
 
 def _log_softmax_vjp(g, ans, x, axis=-1):
