@@ -29,7 +29,7 @@ from .elementwise import (
 )
 from .linalg import linear, matmul
 from .reductions import log_softmax, logsumexp, max, mean, min, softmax, sum
-from .registry import OPINFOS, OPS, Op, OpInfo, defop, register_test
+from .registry import OPINFOS, OPS, ErrorCase, Op, OpInfo, defop, register_test
 from .shape import (
     broadcast_to,
     concatenate,
@@ -87,7 +87,7 @@ Value.__abs__ = _as_method(abs)
 from . import opinfos  # noqa: E402,F401  (registers the built-in ops' property tests)
 
 __all__ = [
-    "OPINFOS", "OPS", "Op", "OpInfo", "abs", "add", "add_n", "broadcast_to", "clip", "concatenate", "defop", "div",
+    "OPINFOS", "OPS", "ErrorCase", "Op", "OpInfo", "abs", "add", "add_n", "broadcast_to", "clip", "concatenate", "defop", "div",
     "exp", "expand_dims", "flatten", "getitem", "identity", "linear",
     "log", "log_softmax", "logsumexp", "matmul", "max", "maximum",
     "mean", "min", "minimum", "mul", "neg", "pow", "reciprocal", "register_test", "relu", "reshape",

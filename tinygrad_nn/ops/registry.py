@@ -107,6 +107,17 @@ def defop(name: str, forward: Callable, vjp, hint: str = "", doc: str | None = N
 
 
 @dataclass
+class ErrorCase:
+    """A bad input an op must refuse: calling ``fn(*inputs, **params)`` raises `error` with a message that
+    matches the regular expression `match` (which should name the op and the fix)."""
+
+    inputs: tuple
+    params: dict = field(default_factory=dict)
+    error: type = ValueError
+    match: str = ""
+
+
+@dataclass
 class OpInfo:
     """How to test one differentiable function.
 
@@ -123,6 +134,7 @@ class OpInfo:
     scalar:    the function accepts Python-float payloads (checked against a 0-d tensor)
     gradgrad:  the gradient is itself differentiable (checked with gradgradcheck)
     sample:    optional ``sample(rng) -> (list of arrays, params)`` replacing the shape logic
+    errors:    bad inputs the function must refuse (`ErrorCase`s: wrong shapes, axes, dtypes, domains)
     """
 
     name: str
@@ -137,6 +149,7 @@ class OpInfo:
     scalar: bool = True
     gradgrad: bool = True
     sample: Callable[[Any], tuple] | None = None
+    errors: list = field(default_factory=list)
 
 
 OPINFOS: dict[str, OpInfo] = {}
