@@ -8,6 +8,7 @@
 (-0.029598, -0.039464)
 """
 
+from .anomaly import AnomalyError, detect_anomaly
 from .engine import Value, enable_grad, gradients, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .ops import (

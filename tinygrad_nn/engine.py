@@ -32,7 +32,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import threading
-import weakref
 from operator import attrgetter
 
 import numpy as np
@@ -203,9 +202,10 @@ class Value:
     # _a, _b: the inputs of a unary or binary op (None where there is none); _more: the inputs of an op of
     # three or more (a tuple), or the list of terms that a running sum shares with the sums grown from it
     # (fastpaths.py), of which it adds up the first _n (None: all of _more). _params: the op's static keyword
-    # parameters (axis, shape...) as a dict, or None. _id: the creation number.
+    # parameters (axis, shape...) as a dict, or None. _id: the creation number. _stamp (leaves only): the
+    # creation number current when the payload was last changed in place (0: never), to catch stale graphs.
     # _pass, _scratch: the backward pass that last reached this node, and the gradient it is summing here.
-    __slots__ = ("data", "grad", "requires_grad", "name", "_op", "_a", "_b", "_more", "_n", "_params", "_id",
+    __slots__ = ("data", "grad", "requires_grad", "name", "_op", "_a", "_b", "_more", "_n", "_params", "_id", "_stamp",
                  "_pass", "_scratch", "__weakref__")
     # numpy must hand `array + value` over to Value.__radd__ instead of looping over the array.
     __array_ufunc__ = None
@@ -224,6 +224,7 @@ class Value:
         self.name = name
         self._op = self._a = self._b = self._more = self._n = self._params = None
         self._id = _next_id()
+        self._stamp = 0
         self._pass = self._scratch = None
 
     # -- micrograd / PyTorch style accessors ------------------------------------------------------
@@ -406,7 +407,7 @@ class Value:
                 raise ValueError(f"{symbol}: the update has shape {np.shape(new)} but the Value has shape "
                                  f"{self.data.shape}; an in-place update keeps the Value's shape")
             self.data[...] = new
-        mark_changed(self, f"an in-place {symbol} under no_grad")
+        mark_changed((self,), f"an in-place {symbol} under no_grad")
         return self
 
     # Comparisons give plain booleans (no gradient); == and hash stay identity-based so that nodes
@@ -474,6 +475,7 @@ def _node(data, op, a, b, more, params):
     v._op, v._a, v._b, v._more, v._n, v._params = op, a, b, more, None, params
     v.requires_grad = op is not None
     v._id = _next_id()
+    v._stamp = 0
     v._pass = v._scratch = None
     if _anomaly_mode is not None and op is not None:
         _anomaly_mode.created(v)
@@ -674,11 +676,13 @@ def _backprop(root, seed, create_graph, floor, finish):
             if run.order and _last_change > run.order[-1]._id:  # a leaf changed in place since the graph began
                 _check_stale(run.order)
             root._scratch = seed
-            if create_graph:
-                with enable_grad():
-                    _run_rules_on_values(run.order)
-            else:
-                _run_rules(run.order)
+            rules = _run_rules_on_values if create_graph else _run_rules
+            with enable_grad() if create_graph else contextlib.nullcontext():
+                if _anomaly_mode is None:
+                    rules(run.order)
+                else:  # one node at a time, each checked (anomaly.py)
+                    for node in run.order:
+                        _anomaly_mode.backward_step(node, lambda: rules([node]))  # noqa: B023
             return finish(run)
         finally:
             _passes.pop()
@@ -933,34 +937,40 @@ def gradients(output, inputs, grad=None, create_graph=False):
 # Stale graphs: a leaf changed in place after a graph that uses it was built.
 
 _last_change = 0  # the creation number current at the latest in-place change of any leaf
-_changes = weakref.WeakKeyDictionary()  # leaf -> (the creation number current when it changed, what changed it)
+_changed_by = {}  # that number -> what made the change (the latest few)
 _changes_lock = threading.Lock()
 
 
-def mark_changed(leaf, by):
-    """Record that `leaf`'s payload was changed in place by `by` (an optimizer step, load_state_dict, an
-    in-place update): a graph built before now that uses it can no longer be back-propagated."""
+def mark_changed(leaves, by):
+    """Record that the payloads of `leaves` were just changed in place by `by` (an optimizer's step,
+    load_state_dict, an in-place update): a graph built before now that uses them can no longer be
+    back-propagated. Cheap (one stamp per leaf), so optimizers call it every step."""
     global _last_change
     with _changes_lock:
-        _last_change = _next_id()
-        _changes[leaf] = (_last_change, by)
+        stamp = _next_id()
+        for leaf in leaves:
+            leaf._stamp = stamp
+        _last_change = stamp
+        _changed_by[stamp] = by
+        if len(_changed_by) > 64:
+            del _changed_by[next(iter(_changed_by))]
 
 
 def _check_stale(order):
     for node in order:
         for p in node._prev:
-            if p._op is None and p in _changes:
-                stamp, by = _changes[p]
-                if stamp > node._id:
-                    what = f"{p.name!r}" if p.name else f"a leaf of shape {p.shape}"
-                    raise RuntimeError(
-                        f"backward: {what} was changed in place by {by} after this graph was built from it, so "
-                        f"its gradients would be those of the old values applied to the new ones; build the "
-                        f"graph again after the change (e.g. call the model again after optimizer.step())")
+            if p._op is None and p._stamp > node._id:
+                what = f"{p.name!r}" if p.name else f"a leaf of shape {p.shape}"
+                by = _changed_by.get(p._stamp, "an in-place change")
+                raise RuntimeError(
+                    f"backward: {what} was changed in place by {by} after this graph was built from it, so "
+                    f"its gradients would be those of the old values applied to the new ones; build the "
+                    f"graph again after the change (e.g. call the model again after optimizer.step())")
 
 
 # ----------------------------------------------------------------------------------------------
-# Anomaly detection (see anomaly.py): None when off, so the check in `_node` is one comparison.
+# Anomaly detection (anomaly.py): the checks while a detect_anomaly() block is open, else None, so that the
+# test in `_node` is one comparison.
 _anomaly_mode = None
 
 

@@ -26,7 +26,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .engine import Value
+from .engine import Value, mark_changed
 
 
 def _real(x) -> bool:
@@ -169,6 +169,10 @@ class Optimizer:
     def step(self):
         for group in self.param_groups:
             self._step_group(group)
+        # A graph built before this step and back-propagated after it would mix old and new weights: the
+        # engine refuses it (engine.mark_changed).
+        mark_changed([p for group in self.param_groups for p in group["params"] if p.grad is not None],
+                     f"{type(self).__name__}.step()")
 
     # -- saving and resuming ------------------------------------------------------------------------
     # What a subclass keeps per parameter in self.state, and which of it are arrays shaped like the parameter.

@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..engine import Value
+from ..engine import Value, mark_changed
 
 
 class IncompatibleKeys(NamedTuple):
@@ -87,11 +87,14 @@ class Module:
     # -- parameters ---------------------------------------------------------------------------------
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Value]]:
         """(name, parameter) for every Value leaf that requires a gradient, in attribute order; one that
-        is shared by two sub-modules is listed once, under its first name."""
+        is shared by two sub-modules is listed once, under its first name. A parameter without a `name` of
+        its own takes this one, so that drawings and error messages can say which it is."""
         seen = set()
         for name, p in self._walk(prefix, {id(self)}):
             if p not in seen:
                 seen.add(p)
+                if p.name is None:
+                    p.name = name
                 yield name, p
 
     def _walk(self, prefix, memo):
@@ -218,6 +221,7 @@ class Module:
                 p.data = float(new)
             else:
                 p.data[...] = new  # in place: optimizers and views of the array see the loaded values
+        mark_changed([p for p, _ in updates], "load_state_dict")
         return IncompatibleKeys(missing, unexpected)
 
     def __repr__(self):
