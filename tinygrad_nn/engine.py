@@ -683,7 +683,7 @@ def _backprop(root, seed, create_graph, floor, finish):
                 else:  # one node at a time, each checked (anomaly.py)
                     for node in run.order:
                         _anomaly_mode.backward_step(node, lambda: rules([node]))  # noqa: B023
-            return finish(run)
+                return finish(run)  # under create_graph, leaves add their gradients as recorded nodes too
         finally:
             _passes.pop()
             _release(run)

@@ -11,8 +11,6 @@ pairs for "matmul"), values in the entry's domain and KINK_MARGIN away from its 
 
 from __future__ import annotations
 
-from functools import partial
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -34,11 +32,22 @@ from tinygrad_nn.ops import (
     sum_to,
 )
 from tinygrad_nn.ops import sum as vsum
-from tinygrad_nn.ops.opinfos import EXACT, KINK_MARGIN
+from tinygrad_nn.testing import (
+    GRADGRAD_MAX_SIDE,
+    MATMUL_KINDS,
+    MAX_SIDE,
+    allowed_intervals,
+    canonical_cases,
+    check_float32,
+    check_forward,
+    check_grad,
+    check_gradgrad,
+    check_scalar,
+    output_shape,
+    scalar_case,
+)
 
 NAMES = sorted(OPINFOS)
-MAX_SIDE = 4  # sizes of the drawn axes: 1..MAX_SIDE (3 axes of 4: 64 elements, the full-Jacobian limit)
-GRADGRAD_MAX_SIDE = 2  # second-order checks cost a backward pass per element of the gradient: keep them small
 
 # Fewer examples for the costly second-order check, whatever the profile.
 _fewer = settings(max_examples=max(3, settings().max_examples // 3))
@@ -47,54 +56,9 @@ _fewer = settings(max_examples=max(3, settings().max_examples // 3))
 # -- inputs -------------------------------------------------------------------------------------------
 
 
-def allowed_intervals(domain, away_from, margin=KINK_MARGIN):
-    """The domain minus a band of +-margin around every point of away_from, as a list of intervals."""
-    lo, hi = domain
-    out, start = [], lo
-    for p in sorted(away_from):
-        if p - margin > start:
-            out.append((start, min(p - margin, hi)))
-        start = max(start, p + margin)
-    if hi > start:
-        out.append((start, hi))
-    assert out, f"domain {domain} has no room away from {away_from}"
-    return out
-
-
 def elements(info):
     return st.one_of([st.floats(a, b, allow_nan=False, allow_infinity=False, allow_subnormal=False)
                       for a, b in allowed_intervals(info.domain, info.away_from)])
-
-
-def uniform_values(rng, info, shape):
-    """The same values as `elements`, from a numpy generator (for the deterministic tests)."""
-    intervals = allowed_intervals(info.domain, info.away_from)
-    widths = np.array([b - a for a, b in intervals])
-    which = rng.choice(len(intervals), size=shape, p=widths / widths.sum())
-    lows = np.array([a for a, _ in intervals])[which]
-    return np.asarray(lows + rng.uniform(0.0, 1.0, shape) * widths[which])
-
-
-# The matmul operand pairs, by kind: (n, k, m, batch) -> (shape of a, shape of b).
-MATMUL_KINDS = {
-    "1d.1d": lambda n, k, m, b: ((k,), (k,)),
-    "2d.1d": lambda n, k, m, b: ((n, k), (k,)),
-    "1d.2d": lambda n, k, m, b: ((k,), (k, m)),
-    "2d.2d": lambda n, k, m, b: ((n, k), (k, m)),
-    "3d.3d": lambda n, k, m, b: ((b, n, k), (b, k, m)),
-    "3d.2d": lambda n, k, m, b: ((b, n, k), (k, m)),  # the matrix broadcasts over the batch
-    "1xnk.bxkm": lambda n, k, m, b: ((1, n, k), (b, k, m)),  # a batch of 1 broadcasts
-    "2d.3d": lambda n, k, m, b: ((n, k), (b, k, m)),
-    "3d.1d": lambda n, k, m, b: ((b, n, k), (k,)),
-    "1d.3d": lambda n, k, m, b: ((k,), (b, k, m)),
-}
-
-
-def output_shape(info, shapes):
-    """The shape `params` gets: the inputs' broadcast shape (for matmul, its result's)."""
-    if info.shapes == "matmul":
-        return np.matmul(*[np.zeros(s) for s in shapes]).shape
-    return np.broadcast_shapes(*shapes)
 
 
 @st.composite
@@ -126,104 +90,7 @@ def cases(draw, info, max_side=MAX_SIDE):
     return arrays, params
 
 
-CANONICAL = {1: [(2, 3, 4), (3,), ()], 2: [((2, 1, 4), (3, 1)), ((), (2, 3)), ((3,), (3,))]}
-
-
-def canonical_cases(info):
-    """A fixed set of cases that tries every keyword dict of `params` (or a few samples)."""
-    rng = np.random.default_rng(1234)
-    if info.sample is not None:
-        return [([np.asarray(a, dtype=np.float64) for a in arrays], params)
-                for arrays, params in (info.sample(np.random.default_rng(seed)) for seed in range(6))]
-    if info.shapes == "matmul":
-        shape_sets = [kind(2, 3, 4, 2) for kind in MATMUL_KINDS.values()]
-    elif info.shapes == "same" or info.nargs == 1:
-        shape_sets = [[s] * info.nargs for s in CANONICAL[1] if len(s) >= info.min_ndim]
-    else:
-        shape_sets = [list(p) for p in CANONICAL.get(info.nargs, [])
-                      if min(len(s) for s in p) >= info.min_ndim] or [[(2, 3)] * info.nargs]
-    out = []
-    for shapes in shape_sets:
-        arrays = [uniform_values(rng, info, s) for s in shapes]
-        out += [(arrays, params) for params in info.params(output_shape(info, shapes))]
-    return out
-
-
 # -- the checks: plain functions of one case --------------------------------------------------------------
-
-
-def call(info, params):
-    return lambda *xs: info.fn(*xs, **params)
-
-
-def check_forward(info, arrays, params):
-    """float64 in: the output is a float64 ndarray equal to the numpy reference (bit for bit if EXACT)."""
-    before = [a.copy() for a in arrays]
-    out = info.fn(*[Value(a) for a in arrays], **params)
-    want = np.asarray(info.ref(*[a.copy() for a in arrays], **params), dtype=np.float64)
-    assert isinstance(out, Value)
-    assert out.data.__class__ is np.ndarray, f"tensor inputs gave a {type(out.data).__name__} payload"
-    assert out.dtype == np.float64
-    assert out.shape == want.shape
-    if info.name in EXACT:
-        np.testing.assert_array_equal(out.data, want)
-    else:
-        np.testing.assert_allclose(out.data, want, rtol=1e-12, atol=1e-12)
-    for a, b in zip(arrays, before):  # no op writes into its inputs
-        np.testing.assert_array_equal(a, b)
-
-
-def check_grad(info, arrays, params):
-    """The gradient matches float64 central differences; leaves get gradients of their own shape."""
-    assert gradcheck(call(info, params), *arrays)
-    xs = [Value(a) for a in arrays]
-    out = info.fn(*xs, **params)
-    out.backward(np.ones(out.shape))
-    for x in xs:
-        assert x.grad.__class__ is np.ndarray and x.grad.shape == x.shape and x.grad.dtype == np.float64
-
-
-def check_scalar(info, values, params):
-    """Python-float payloads: a Python-float result and gradients equal to those of 0-d tensors."""
-    fs = [Value(float(v)) for v in values]
-    ts = [Value(np.array(float(v))) for v in values]
-    ys, yt = info.fn(*fs, **params), info.fn(*ts, **params)
-    assert ys.data.__class__ is float, f"float inputs gave a {type(ys.data).__name__} payload"
-    assert yt.data.__class__ is np.ndarray and yt.data.ndim == 0
-    # math's and numpy's functions may differ in the last bit: a tolerance of a few ulps (1 - tanh(x)^2 and
-    # the like amplify it), none for the entries whose forward is exact.
-    close = np.testing.assert_array_equal if info.name in EXACT else partial(np.testing.assert_allclose, rtol=1e-12)
-    close(ys.data, yt.data)
-    ys.backward()
-    yt.backward()
-    for f, t in zip(fs, ts):
-        assert f.grad.__class__ is float, f"a float leaf got a {type(f.grad).__name__} gradient"
-        assert t.grad.__class__ is np.ndarray and t.grad.ndim == 0
-        close(f.grad, t.grad)
-
-
-def check_gradgrad(info, arrays, params):
-    assert gradgradcheck(call(info, params), *arrays)
-
-
-def check_float32(info, arrays, params):
-    """float32 in: float32 out and float32 gradients, close to the float64 results at the same points."""
-    x32 = [a.astype(np.float32) for a in arrays]
-    x64 = [a.astype(np.float64) for a in x32]
-    wrt = [identity(Value(a)) for a in x32]
-    out = info.fn(*wrt, **params)
-    assert out.dtype == np.float32, f"float32 inputs gave a {out.dtype} output"
-    grads = gradients(out, wrt, grad=np.ones(out.shape, np.float32))
-    wrt64 = [identity(Value(a)) for a in x64]
-    out64 = info.fn(*wrt64, **params)
-    grads64 = gradients(out64, wrt64, grad=np.ones(out64.shape))
-    np.testing.assert_allclose(out.data, out64.data, rtol=1e-4, atol=1e-5)
-    for g, g64 in zip(grads, grads64):
-        if g is None:  # not reached at all: then not in float64 either
-            assert g64 is None
-            continue
-        assert g.dtype == np.float32, f"float32 inputs gave a {g.dtype} gradient"
-        np.testing.assert_allclose(g, g64, rtol=1e-4, atol=1e-4)
 
 
 # -- the property tests, one per check and entry ---------------------------------------------------------
@@ -247,8 +114,11 @@ def test_grad_matches_finite_differences(name, data):
 @given(data=st.data())
 def test_scalar_payload_matches_0d_tensor(name, data):
     info = OPINFOS[name]
-    values = data.draw(st.lists(elements(info), min_size=info.nargs, max_size=info.nargs), label="values")
-    params = data.draw(st.sampled_from(info.params(())), label="params")
+    if info.sample is not None:  # the entry's own sampler keeps the structure its inputs need (no ties...)
+        values, params = scalar_case(info, np.random.default_rng(data.draw(st.integers(0, 2**32 - 1))))
+    else:
+        values = data.draw(st.lists(elements(info), min_size=info.nargs, max_size=info.nargs), label="values")
+        params = data.draw(st.sampled_from(info.params(())), label="params")
     check_scalar(info, values, params)
 
 
