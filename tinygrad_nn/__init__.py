@@ -50,8 +50,6 @@ from .transforms import grad, value_and_grad
 __version__ = "0.1.0"
 
 # -- transforms (issue 9): Jacobians, Hessians, forward mode ------------------------------------------
-from .transforms import elementwise_grad, hessian, hvp, jacobian, jvp  # noqa: E402
-
 # -- breadth, issue 9: shape, indexing and linear algebra --------------------------------------------------
 from .ops import (  # noqa: E402
     array_split,
@@ -88,6 +86,7 @@ from .ops import (  # noqa: E402
     vsplit,
     vstack,
 )
+from .transforms import elementwise_grad, hessian, hvp, jacobian, jvp  # noqa: E402
 
 # isort: split
 # Saving and loading, as torch.save / torch.load (issue 11): .npz files, never pickle, written atomically.

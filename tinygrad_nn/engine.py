@@ -975,4 +975,6 @@ _anomaly_mode = None
 
 
 from . import ops as _ops  # noqa: E402  (the op table needs Value, defined above)
-from . import fastpaths  # noqa: E402,F401  (installs the benchmarks' speed paths)
+
+# isort: split
+from . import fastpaths  # noqa: E402,F401  (installs the benchmarks' speed paths; needs the op table)

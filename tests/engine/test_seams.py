@@ -107,22 +107,30 @@ def test_a_backward_that_raises_changes_no_grad(op, error):
     assert w.grad == 7.0
 
 
+def _backward_in_threads(work, n=2):
+    barrier = threading.Barrier(n)
+
+    def run():
+        barrier.wait()
+        work()
+
+    threads = [threading.Thread(target=run) for _ in range(n)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+
+
 def test_two_threads_back_propagating_through_shared_leaves_both_land():
-    for trial in range(20):
+    for _ in range(20):
         w = Value(np.ones(3))
         s = Value(1.0)
-        barrier = threading.Barrier(2)
 
-        def work():
-            barrier.wait()
+        def work(w=w, s=s):
             for _ in range(20):
                 ((w * s) * (w * 2.0)).sum().backward()
 
-        threads = [threading.Thread(target=work) for _ in range(2)]
-        for th in threads:
-            th.start()
-        for th in threads:
-            th.join()
+        _backward_in_threads(work)
         np.testing.assert_array_equal(w.grad, np.full(3, 2 * 20 * 4.0))  # d/dw 2 w^2 s = 4 w s, 40 times
         assert s.grad == 2 * 20 * 6.0
 
@@ -132,18 +140,12 @@ def test_two_threads_back_propagating_the_same_graph_both_land():
     y = (w * w).tanh() * w
     ref = Value(2.0)
     ((ref * ref).tanh() * ref).backward()
-    barrier = threading.Barrier(4)
 
     def work():
-        barrier.wait()
         for _ in range(50):
             y.backward()
 
-    threads = [threading.Thread(target=work) for _ in range(4)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
+    _backward_in_threads(work, 4)
     expected = sum([ref.grad] * 200)
     assert w.grad == pytest.approx(expected, rel=1e-12)
 

@@ -5,7 +5,6 @@ computed here independently (numpy forward passes, closed forms, plain arithmeti
 """
 
 import importlib
-import os
 import re
 import subprocess
 import sys

@@ -87,7 +87,8 @@ Value.__abs__ = _as_method(abs)
 from . import opinfos  # noqa: E402,F401  (registers the built-in ops' property tests)
 
 __all__ = [
-    "OPINFOS", "OPS", "ErrorCase", "Op", "OpInfo", "abs", "add", "add_n", "broadcast_to", "clip", "concatenate", "defop", "div",
+    "OPINFOS", "OPS", "ErrorCase", "Op", "OpInfo", "abs", "add", "add_n", "broadcast_to", "clip", "concatenate",
+    "defop", "div",
     "exp", "expand_dims", "flatten", "getitem", "identity", "linear",
     "log", "log_softmax", "logsumexp", "matmul", "max", "maximum",
     "mean", "min", "minimum", "mul", "neg", "pow", "reciprocal", "register_test", "relu", "reshape",
