@@ -8,6 +8,11 @@ name in the `tinygrad_nn.ops` namespace (through a few aliases where the names d
 so an op added to the package later is found without a change here. A numpy function without an op raises a
 TypeError that names it. `np.asarray(v)` gives the payload (`__array__`): a plain array, without gradient.
 
+numpy looks for Values only among a call's arrays (and inside the sequences of np.concatenate, np.stack and the
+like). A list of Values given where numpy expects one array is converted with np.asarray, to plain numbers:
+np.sum([a, b]) and np.array([a, b]) drop the gradients. Join Values with np.stack([a, b]) (or stack) first; an
+object array of Values, np.array([a, b], dtype=object), keeps them too (numpy then calls their operators).
+
 >>> import numpy as np
 >>> from tinygrad_nn import Value
 >>> x = Value([0.0, 1.0])
@@ -157,9 +162,10 @@ def _arguments(func, args, kwargs):
     """numpy's call sorted into our positional inputs and keyword parameters, by numpy's own signature.
 
     Our ops take their tensor inputs positionally and static parameters (axis, shape, ord...) by keyword; numpy
-    passes both positionally (np.sum(v, 0), np.reshape(v, (2, 3))). So the leading arguments are passed on by
-    position while they are arrays (or the first, or positional-only ones), the rest by numpy's parameter name;
-    an argument left at numpy's default of None is dropped.
+    passes both positionally (np.sum(v, 0), np.reshape(v, (2, 3))). So numpy's leading parameters without a
+    default (a, b in np.dot(a, b)) are passed on by position while their values are arrays (the first always),
+    and so are positional-only ones; every other argument goes by numpy's parameter name (renamed where ours
+    differs). An argument given as numpy's default of None is dropped.
     """
     sig = _signature(func)
     try:
@@ -177,7 +183,7 @@ def _arguments(func, args, kwargs):
             kw.update(value)
         elif value is None and p.default is None:
             continue  # numpy's default (out=None, dtype=None, ...): nothing to pass on
-        elif leading and (p.kind is p.POSITIONAL_ONLY or not pos or _is_array(value)):
+        elif p.kind is p.POSITIONAL_ONLY or (leading and p.default is p.empty and (not pos or _is_array(value))):
             pos.append(value)
         else:
             leading = False
@@ -218,6 +224,12 @@ def array_function(self, func, types_, args, kwargs):
 
 def array(self, dtype=None, copy=None):
     """np.asarray(v) and np.array(v): the payload (a 0-d array for a scalar), without gradient."""
+    if sys._getframe(1).f_globals.get("__name__") == "tinygrad_nn.engine":
+        # The engine turning a list into a payload (Value([a, b]), or a constant such as x + [a, b]) with Values
+        # inside: numpy would take their payloads, and the gradients would be lost without a word. (The engine's
+        # to_payload is the better place for this check; until it has it, it is made here.)
+        raise TypeError("it holds Values, which would lose their gradients as numbers; join Values with "
+                        "stack([...]) or concatenate([...]), which keep gradients, or take their .data for constants")
     d = self.data
     if copy is False and d.__class__ is float:
         raise ValueError("np.asarray(v, copy=False): a scalar Value holds a Python float, so an array of it is a copy")
