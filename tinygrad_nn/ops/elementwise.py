@@ -451,13 +451,13 @@ exp2 = defop("exp2", _elementwise("exp2", lambda x: 2.0 ** x, np.exp2),
 
 
 def square(x):
-    """x * x (one `power` node with k = 2, so its gradient rule is power's).
+    """x * x, as x ** 2 (the same node, so its gradient rule is pow's).
 
     >>> from tinygrad_nn import Value
     >>> x = Value(3.0); y = x.square(); y.backward(); (y.data, x.grad)
     (9.0, 6.0)
     """
-    return power(x, k=2)
+    return pow(x, 2)
 
 
 # -- functions of two inputs --------------------------------------------------------------------

@@ -52,10 +52,11 @@ _RENAMED = {
 
 # Binary ufuncs that are Python operators: the Value's own operator method runs them, so that
 # `array + value` (numpy's np.add(array, value)) is exactly `value.__radd__(array)`, as before.
+# Keyed by the ufunc itself: `array + value` looks it up first thing.
 _OPERATORS = {
-    "add": ("__add__", "__radd__"), "subtract": ("__sub__", "__rsub__"), "multiply": ("__mul__", "__rmul__"),
-    "divide": ("__truediv__", "__rtruediv__"), "true_divide": ("__truediv__", "__rtruediv__"),
-    "power": ("__pow__", "__rpow__"), "matmul": ("__matmul__", "__rmatmul__"), "remainder": ("__mod__", "__rmod__"),
+    np.add: ("__add__", "__radd__"), np.subtract: ("__sub__", "__rsub__"), np.multiply: ("__mul__", "__rmul__"),
+    np.divide: ("__truediv__", "__rtruediv__"), np.power: ("__pow__", "__rpow__"),
+    np.matmul: ("__matmul__", "__rmatmul__"), np.remainder: ("__mod__", "__rmod__"),
 }
 
 # numpy functions whose results carry no gradient (shapes, indices, truth values): they run on the payloads.
@@ -109,6 +110,10 @@ def _is_predicate(ufunc) -> bool:
 
 def array_ufunc(self, ufunc, method, *inputs, **kwargs):
     """numpy's ufunc protocol: np.exp(v), np.maximum(v, 0), array + v ... run our ops."""
+    names = _OPERATORS.get(ufunc)
+    if names is not None and method == "__call__" and not kwargs and len(inputs) == 2:  # array + value and the like
+        a, b = inputs
+        return getattr(a, names[0])(b) if isinstance(a, Value) else getattr(b, names[1])(a)
     name = ufunc.__name__
     if method != "__call__":
         raise TypeError(f"np.{name}.{method} is not supported with Values (ufunc methods such as reduce, accumulate "
@@ -120,11 +125,6 @@ def array_ufunc(self, ufunc, method, *inputs, **kwargs):
     if kwargs:
         raise TypeError(f"np.{name}: the keyword arguments {sorted(kwargs)} are not supported with Values; "
                         f"call np.{name} with its inputs only")
-    if len(inputs) == 2 and name in _OPERATORS:
-        a, b = inputs
-        if isinstance(a, Value):
-            return getattr(a, _OPERATORS[name][0])(b)
-        return getattr(b, _OPERATORS[name][1])(a)
     if _is_predicate(ufunc):
         return ufunc(*[data_of(x) for x in inputs])
     op = find_op(name)

@@ -321,9 +321,16 @@ register_test(OpInfo("sign", _ew.sign, np.sign, away_from=(0.0,)))
 register_test(OpInfo("floor", _ew.floor, np.floor, away_from=(-2.0, -1.0, 0.0, 1.0, 2.0)))
 register_test(OpInfo("ceil", _ew.ceil, np.ceil, away_from=(-2.0, -1.0, 0.0, 1.0, 2.0)))
 register_test(OpInfo("round", _ew.round, np.round, away_from=(-1.5, -0.5, 0.5, 1.5)))
-register_test(OpInfo("round_2", lambda x: _ew.round(x, decimals=2), lambda x: np.round(x, 2),
-                     sample=lambda rng: ([np.round(rng.uniform(-2, 2, (2, 3)), 2) + rng.uniform(-0.003, 0.003, (2, 3))
-                                          + 0.0045], {})))  # values 0.0015..0.0075 above a multiple of 0.01
+
+
+def _round_2_sample(rng):
+    """Values 0.002..0.004 above or below a multiple of 0.01: at least 0.001 from the jumps of round(x, 2)."""
+    shape = _rand_shape(rng, min_ndim=1)
+    offset = rng.choice([-1.0, 1.0], shape) * rng.uniform(0.002, 0.004, shape)
+    return [np.round(rng.uniform(-2.0, 2.0, shape), 2) + offset], {}
+
+
+register_test(OpInfo("round_2", lambda x: _ew.round(x, decimals=2), lambda x: np.round(x, 2), sample=_round_2_sample))
 
 # NaN-aware extrema (no ties: a tie sends the gradient to the first input, a kink).
 register_test(OpInfo("fmax", _ew.fmax, np.fmax, nargs=2, sample=_separated_pair))

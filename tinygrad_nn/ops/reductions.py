@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from ..engine import Value, data_of, shape_of
-from .elementwise import _div_or_zero, abs, div, exp, neg, power, sub
+from .elementwise import _div_or_zero, abs, div, exp, neg, pow, sub
 from .registry import defop
 from .shape import broadcast_to, concatenate, flatten, getitem, reshape, transpose
 
@@ -432,7 +432,7 @@ def _vector_norm(x, ord, axes, keepdims):
     if ord == 2:
         return _root(sum(x * x, axis=axes, keepdims=keepdims), p=2)
     if isinstance(ord, (int, float, np.integer, np.floating)) and not isinstance(ord, bool) and ord > 1:
-        return _root(sum(power(abs(x), k=float(ord)), axis=axes, keepdims=keepdims), p=float(ord))
+        return _root(sum(pow(abs(x), float(ord)), axis=axes, keepdims=keepdims), p=float(ord))
     raise ValueError(f"norm: unsupported ord={ord!r}; {_NORM_ORDS}")
 
 
