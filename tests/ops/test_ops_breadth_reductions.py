@@ -214,10 +214,6 @@ def test_norm_inf_ties_share_the_gradient():
 
 def test_norm_refuses_what_it_cannot_do():
     m = Value(np.ones((2, 2)))
-    with pytest.raises(ValueError, match="needs singular values"):
-        ops.norm(m, 2)
-    with pytest.raises(ValueError, match="needs singular values"):
-        ops.norm(m, "nuc")
     with pytest.raises(ValueError, match="is a matrix norm, but one axis"):
         ops.norm(m, "fro", axis=0)
     with pytest.raises(ValueError, match="unsupported ord=0.5"):
@@ -228,6 +224,21 @@ def test_norm_refuses_what_it_cannot_do():
         ops.norm(m, axis=(0, -2))
     with pytest.raises(ValueError, match="norm: axis 3 is out of range"):
         ops.norm(m, axis=3)
+
+
+def test_matrix_norms_from_singular_values_where_svd_exists():
+    x = np.array([[[3.0, 1.0, 0.5], [1.0, -2.0, 0.25]], [[0.5, 0.0, 1.0], [2.0, 1.0, -1.0]]])
+    if not hasattr(ops, "svd"):
+        with pytest.raises(ValueError, match="needs singular values, and tinygrad_nn.ops has no svd"):
+            ops.norm(Value(x[0]), 2)
+        return
+    for ord in (2, -2, "nuc"):
+        np.testing.assert_allclose(ops.norm(Value(x[0]), ord).data, np.linalg.norm(x[0], ord), rtol=1e-13)
+        for axis in [(1, 2), (2, 1), (0, 2)]:
+            for keepdims in (False, True):
+                np.testing.assert_allclose(ops.norm(Value(x), ord, axis, keepdims).data,
+                                           np.linalg.norm(x, ord, axis, keepdims), rtol=1e-13)
+        assert gradcheck(lambda v, ord=ord: ops.norm(v, ord, (2, 1)), x)
 
 
 def test_norm_second_order_away_from_zero():

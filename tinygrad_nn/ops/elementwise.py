@@ -306,8 +306,8 @@ def where(*args, cond=None):
 # RuntimeWarnings included.
 #
 # At a pole of the slope (log2 at 0, arcsin at +-1, arctanh at +-1...) arrays get inf or nan, as in
-# numpy and PyTorch; a Python-float gradient divided by 0.0 raises ZeroDivisionError instead, as the
-# existing log and sqrt do (Python's own rule for floats).
+# numpy and PyTorch; Python-float gradients follow the engine's rule for a float divided by 0.0 in a
+# gradient rule.
 
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
@@ -462,8 +462,8 @@ def square(x):
 
 # -- functions of two inputs --------------------------------------------------------------------
 
-# hypot' = (a, b) / hypot: at the origin that is 0 / 0, NaN for arrays as in PyTorch (and ZeroDivisionError
-# for two Python floats, as any float division by 0.0 here).
+# hypot' = (a, b) / hypot: at the origin that is 0 / 0, NaN as in PyTorch (for Python floats, the engine's
+# rule for a float divided by 0.0 in a gradient rule).
 hypot = defop("hypot", _elementwise2("hypot", math.hypot, np.hypot),
               lambda g, ans, a, b: (g * (a / ans), g * (b / ans)), _BROADCAST,
               doc="sqrt(a**2 + b**2) without overflow or underflow. Its gradient at the origin is NaN (PyTorch).")

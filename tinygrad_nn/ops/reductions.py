@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import sys
 
 import numpy as np
 
@@ -417,7 +418,7 @@ _root = defop("norm_root", _root_forward, _root_vjp,
               doc="s ** (1/p) for s >= 0, whose gradient at s = 0 is taken as 0: the last step of norm and std.")
 
 _NORM_ORDS = "vector norms take ord None, 1, 2, inf, -inf or a number p > 1; matrix norms (two axes) 'fro', 1, -1, " \
-             "inf or -inf"
+             "inf, -inf, and with svd 2, -2 and 'nuc'"
 
 
 def _vector_norm(x, ord, axes, keepdims):
@@ -445,8 +446,16 @@ def _matrix_norm(x, ord, axes, keepdims, shape):
     elif ord in (math.inf, -math.inf):  # the largest (smallest) row sum of |x|
         out = (max if ord > 0 else min)(sum(abs(x), axis=c, keepdims=True), axis=r, keepdims=True)
     elif ord in (2, -2, "nuc"):
-        raise ValueError(f"norm: the matrix norm ord={ord!r} needs singular values (an SVD), which tinygrad_nn does "
-                         f"not have; use 'fro', 1, -1, inf or -inf, or a vector norm over one axis")
+        # The largest or smallest singular value, or their sum: from the linear algebra ops' svd, looked up in the
+        # package when needed (its gradient, and what it does at repeated singular values, are svd's).
+        svd = getattr(sys.modules[__package__], "svd", None)
+        if svd is None:
+            raise ValueError(f"norm: the matrix norm ord={ord!r} needs singular values, and tinygrad_nn.ops has no "
+                             f"svd here; use 'fro', 1, -1, inf or -inf, or a vector norm over one axis")
+        rest = tuple(i for i in range(len(shape)) if i not in (r, c))
+        s = svd(transpose(x, axes=rest + (r, c)), compute_uv=False)  # (rest..., k)
+        out = max(s, axis=-1) if ord == 2 else min(s, axis=-1) if ord == -2 else sum(s, axis=-1)
+        return reshape(out, shape=_kept_shape(shape, (r, c))) if keepdims else out
     else:
         raise ValueError(f"norm: unsupported ord={ord!r} for a matrix norm; {_NORM_ORDS}")
     return out if keepdims else reshape(out, shape=tuple(s for i, s in enumerate(shape) if i not in (r, c)))
@@ -455,7 +464,8 @@ def _matrix_norm(x, ord, axes, keepdims, shape):
 def norm(x, ord=None, axis=None, keepdims=False):
     """The norm of x, as numpy.linalg.norm: with ord=None and axis=None the 2-norm of all elements (Frobenius
     for a matrix); with one axis a vector norm (ord 1, 2, inf, -inf or p > 1); with two axes (or a 2-D input and
-    an ord) a matrix norm ('fro', 1, -1, inf, -inf).
+    an ord) a matrix norm ('fro', 1, -1, inf, -inf; and 2, -2 and 'nuc' from the singular values, where
+    tinygrad_nn.ops has svd).
 
     At x = 0 the 2-norm has no slope; its gradient is taken as 0 there, as in PyTorch (so are the 1-norm's, by
     abs'(0) = 0, and the p-norms'). Ties in |x| share the gradient of the inf-norm evenly.
