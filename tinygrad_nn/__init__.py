@@ -48,6 +48,7 @@ from .transforms import grad, value_and_grad
 
 __version__ = "0.1.0"
 
+# isort: split
 # Breadth (issue 9): more elementwise functions, reductions and scans (numpy's names; np.sin(v) works too).
 from .ops import (  # noqa: E402
     arccos,
