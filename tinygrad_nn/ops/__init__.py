@@ -161,3 +161,86 @@ __all__ += [
     "hstack", "inner", "inv", "kron", "moveaxis", "outer", "pad", "ravel", "repeat", "roll", "slogdet", "solve",
     "split", "svd", "swapaxes", "tensordot", "tile", "trace", "tril", "triu", "vsplit", "vstack",
 ]
+
+# ----------------------------------------------------------------------------------------------
+# Breadth (issue 9): more elementwise functions, reductions and scans, and numpy's protocols.
+from . import numpy_api  # noqa: E402
+from .elementwise import (  # noqa: E402
+    arccos,
+    arccosh,
+    arcsin,
+    arcsinh,
+    arctan,
+    arctan2,
+    arctanh,
+    ceil,
+    cos,
+    cosh,
+    deg2rad,
+    exp2,
+    expm1,
+    floor,
+    fmax,
+    fmin,
+    hypot,
+    log1p,
+    log2,
+    log10,
+    logaddexp,
+    logaddexp2,
+    mod,
+    nan_to_num,
+    rad2deg,
+    remainder,
+    round,
+    sign,
+    sin,
+    sinc,
+    sinh,
+    square,
+    tan,
+)
+from .reductions import (  # noqa: E402
+    argmax,
+    argmin,
+    argsort,
+    cumprod,
+    cumsum,
+    diff,
+    norm,
+    prod,
+    sort,
+    std,
+    var,
+)
+
+# Methods with PyTorch's names (and numpy's where PyTorch spells them asin, atan2, ...). No `sort` method: PyTorch's
+# x.sort() returns (values, indices) and numpy's sorts in place, so either reading would be wrong for somebody;
+# use sort(x) or np.sort(x).
+for _name, _fn in {
+    "sin": sin, "cos": cos, "tan": tan, "arcsin": arcsin, "arccos": arccos, "arctan": arctan, "arctan2": arctan2,
+    "asin": arcsin, "acos": arccos, "atan": arctan, "atan2": arctan2,
+    "sinh": sinh, "cosh": cosh, "arcsinh": arcsinh, "arccosh": arccosh, "arctanh": arctanh,
+    "asinh": arcsinh, "acosh": arccosh, "atanh": arctanh,
+    "log1p": log1p, "expm1": expm1, "log2": log2, "log10": log10, "exp2": exp2, "square": square,
+    "hypot": hypot, "logaddexp": logaddexp, "logaddexp2": logaddexp2, "sinc": sinc,
+    "sign": sign, "floor": floor, "ceil": ceil, "round": round, "fmax": fmax, "fmin": fmin, "remainder": remainder,
+    "deg2rad": deg2rad, "rad2deg": rad2deg, "nan_to_num": nan_to_num,
+    "prod": prod, "var": var, "std": std, "cumsum": cumsum, "cumprod": cumprod, "norm": norm,
+    "argmax": argmax, "argmin": argmin, "argsort": argsort, "diff": diff,
+}.items():
+    setattr(Value, _name, _as_method(_fn))
+# a % b with numpy's and PyTorch's gradients (d/da = 1, d/db = -floor(a / b)).
+Value.__mod__ = _as_method(remainder)
+Value.__rmod__ = lambda self, other: remainder(other, self)
+# numpy's protocols: np.exp(v), np.sum(v, axis=0), array + v ... run the ops; np.asarray(v) is the payload.
+Value.__array_ufunc__ = numpy_api.array_ufunc
+Value.__array_function__ = numpy_api.array_function
+Value.__array__ = numpy_api.array
+
+__all__ += [
+    "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "argmax", "argmin", "argsort", "ceil",
+    "cos", "cosh", "cumprod", "cumsum", "deg2rad", "diff", "exp2", "expm1", "floor", "fmax", "fmin", "hypot", "log1p",
+    "log2", "log10", "logaddexp", "logaddexp2", "mod", "nan_to_num", "norm", "prod", "rad2deg", "remainder", "round",
+    "sign", "sin", "sinc", "sinh", "sort", "square", "std", "tan", "var",
+]

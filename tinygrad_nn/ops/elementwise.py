@@ -7,7 +7,9 @@ Gradient rules never un-broadcast: the engine does that for every op at once.
 
 from __future__ import annotations
 
+import builtins
 import math
+import sys
 
 import numpy as np
 
@@ -290,3 +292,413 @@ def where(cond, a, b):
                             f"dtype {np.asarray(cond).dtype}; compare first, e.g. where(x > 0, a, b)")
         cond = np.asarray(cond, dtype=bool)
     return _where_op(a, b, cond=cond)
+
+
+# ==============================================================================================
+# Breadth (issue 9): trigonometric and hyperbolic functions, logarithms and exponentials of other bases,
+# two-input functions, rounding, NaN-aware extrema, the remainder, angle conversions and nan_to_num.
+#
+# Each forward takes a Python float (computed with `math`: scalar graphs stay in Python floats) or a
+# numpy array (computed with numpy, float32 kept). Outside a function's domain the result is NaN, and
+# on overflow it is +-inf, as in numpy and PyTorch: `math` raises there, so the float path then asks
+# numpy for its answer (arcsin(2.0) is nan, sinh(1000.0) is inf). Arrays follow numpy exactly,
+# RuntimeWarnings included.
+#
+# At a pole of the slope (log2 at 0, arcsin at +-1, arctanh at +-1...) arrays get inf or nan, as in
+# numpy and PyTorch; Python-float gradients follow the engine's rule for a float divided by 0.0 in a
+# gradient rule.
+
+_LN2 = math.log(2.0)
+_LN10 = math.log(10.0)
+
+
+def _elementwise(name, math_fn, np_fn):
+    """The forward of a one-input function: `math_fn` on a float, `np_fn` on an array."""
+
+    def forward(x):
+        if x.__class__ is float:
+            try:
+                return math_fn(x)
+            except (ValueError, OverflowError):  # outside the domain, or overflow: numpy's nan or inf
+                with np.errstate(all="ignore"):
+                    return float(np_fn(x))
+        return np_fn(x)
+
+    forward.__name__ = f"_{name}_forward"
+    return forward
+
+
+def _elementwise2(name, math_fn, np_fn):
+    """The forward of a two-input function: `math_fn` on two floats, `np_fn` (broadcasting) otherwise."""
+
+    def forward(a, b):
+        if a.__class__ is float and b.__class__ is float:
+            try:
+                return math_fn(a, b)
+            except (ValueError, OverflowError):
+                with np.errstate(all="ignore"):
+                    return float(np_fn(a, b))
+        return np_fn(a, b)
+
+    forward.__name__ = f"_{name}_forward"
+    return forward
+
+
+def _root(y):
+    """sqrt(y) in a gradient rule of an inverse function. Outside the function's domain its forward gave NaN
+    (as numpy and PyTorch do); the slope there is NaN too, rather than sqrt's error about a negative input."""
+    yd = data_of(y)
+    if yd.__class__ is float and yd < 0:
+        return math.nan
+    return sqrt(y)
+
+
+def _div_or_zero(num, den):
+    """num / den where den != 0, and 0 where den == 0: for a slope whose limit does not exist at one point
+    (arctan2 at the origin), taken as 0 there as PyTorch does. `den` carries no zero through the division,
+    so no inf or nan enters the gradient graph either."""
+    dd = data_of(den)
+    if dd.__class__ is float:
+        return num / den if dd != 0 else 0.0
+    nonzero = np.not_equal(dd, 0)
+    if nonzero.all():
+        return num / den
+    return where(nonzero, num / where(nonzero, den, 1.0), 0.0)
+
+
+def _no_slope(g, ans, x, **params):
+    """The gradient of a piecewise-constant function (sign, floor, ceil, round): 0 everywhere, at its jumps
+    too (PyTorch's convention; the jumps have no derivative at all). Zeros of x's dtype, not g * 0, so that
+    an inf or nan upstream does not turn into nan here."""
+    xd = data_of(x)
+    return (0.0 if xd.__class__ is float else np.zeros_like(xd),)
+
+
+# -- trigonometric ------------------------------------------------------------------------------
+
+sin = defop("sin", _elementwise("sin", math.sin, np.sin),
+            lambda g, ans, x: (g * cos(x),))
+
+cos = defop("cos", _elementwise("cos", math.cos, np.cos),
+            lambda g, ans, x: (g * -sin(x),))
+
+# tan' = 1 + tan^2: written with the output, as PyTorch does (one node fewer than 1 / cos^2).
+tan = defop("tan", _elementwise("tan", math.tan, np.tan),
+            lambda g, ans, x: (g * (1.0 + ans * ans),))
+
+# (1 - x)(1 + x) rather than 1 - x*x: exact factors, so the slope keeps its precision next to +-1.
+arcsin = defop("arcsin", _elementwise("arcsin", math.asin, np.arcsin),
+               lambda g, ans, x: (g / _root((1.0 - x) * (1.0 + x)),),
+               doc="The inverse sine, in [-pi/2, pi/2]; NaN outside [-1, 1]. The slope is infinite at +-1.")
+
+arccos = defop("arccos", _elementwise("arccos", math.acos, np.arccos),
+               lambda g, ans, x: (-g / _root((1.0 - x) * (1.0 + x)),),
+               doc="The inverse cosine, in [0, pi]; NaN outside [-1, 1]. The slope is infinite at +-1.")
+
+arctan = defop("arctan", _elementwise("arctan", math.atan, np.arctan),
+               lambda g, ans, x: (g / (1.0 + x * x),))
+
+
+def _arctan2_vjp(g, ans, a, b):
+    # d/da atan2(a, b) = b / (a^2 + b^2), d/db = -a / (a^2 + b^2). At the origin the angle has no limit;
+    # the gradient there is taken as 0, as PyTorch does.
+    r = a * a + b * b
+    return g * _div_or_zero(b, r), g * _div_or_zero(-a, r)
+
+
+arctan2 = defop("arctan2", _elementwise2("arctan2", math.atan2, np.arctan2), _arctan2_vjp, _BROADCAST,
+                doc="The angle of the point (b, a) (numpy's arctan2(y, x)), in [-pi, pi]. Its gradient at the "
+                    "origin, where the angle has no limit, is 0 (PyTorch's choice).")
+
+# -- hyperbolic ---------------------------------------------------------------------------------
+
+sinh = defop("sinh", _elementwise("sinh", math.sinh, np.sinh),
+             lambda g, ans, x: (g * cosh(x),))
+
+cosh = defop("cosh", _elementwise("cosh", math.cosh, np.cosh),
+             lambda g, ans, x: (g * sinh(x),))
+
+arcsinh = defop("arcsinh", _elementwise("arcsinh", math.asinh, np.arcsinh),
+                lambda g, ans, x: (g / sqrt(x * x + 1.0),))
+
+arccosh = defop("arccosh", _elementwise("arccosh", math.acosh, np.arccosh),
+                lambda g, ans, x: (g / _root((x - 1.0) * (x + 1.0)),),
+                doc="The inverse hyperbolic cosine; NaN below 1. The slope is infinite at 1.")
+
+arctanh = defop("arctanh", _elementwise("arctanh", math.atanh, np.arctanh),
+                lambda g, ans, x: (g / ((1.0 - x) * (1.0 + x)),),
+                doc="The inverse hyperbolic tangent; +-inf at +-1 and NaN beyond.")
+
+# -- logarithms and exponentials ----------------------------------------------------------------
+
+log1p = defop("log1p", _elementwise("log1p", math.log1p, np.log1p),
+              lambda g, ans, x: (g / (1.0 + x),),
+              doc="log(1 + x), accurate for tiny x; -inf at -1 and NaN below.")
+
+expm1 = defop("expm1", _elementwise("expm1", math.expm1, np.expm1),
+              lambda g, ans, x: (g * (ans + 1.0),),
+              doc="exp(x) - 1, accurate for tiny x.")
+
+log2 = defop("log2", _elementwise("log2", math.log2, np.log2),
+             lambda g, ans, x: (g / (x * _LN2),))
+
+log10 = defop("log10", _elementwise("log10", math.log10, np.log10),
+              lambda g, ans, x: (g / (x * _LN10),))
+
+exp2 = defop("exp2", _elementwise("exp2", lambda x: 2.0 ** x, np.exp2),
+             lambda g, ans, x: (g * (ans * _LN2),))
+
+
+def square(x):
+    """x * x, as x ** 2 (the same node, so its gradient rule is pow's).
+
+    >>> from tinygrad_nn import Value
+    >>> x = Value(3.0); y = x.square(); y.backward(); (y.data, x.grad)
+    (9.0, 6.0)
+    """
+    return pow(x, 2)
+
+
+# -- functions of two inputs --------------------------------------------------------------------
+
+# hypot' = (a, b) / hypot: at the origin that is 0 / 0, NaN as in PyTorch (for Python floats, the engine's
+# rule for a float divided by 0.0 in a gradient rule).
+hypot = defop("hypot", _elementwise2("hypot", math.hypot, np.hypot),
+              lambda g, ans, a, b: (g * (a / ans), g * (b / ans)), _BROADCAST,
+              doc="sqrt(a**2 + b**2) without overflow or underflow. Its gradient at the origin is NaN (PyTorch).")
+
+
+def _logaddexp_float(a, b):
+    # As numpy computes it: the larger input plus log1p(exp(-|a - b|)), so nothing overflows.
+    if a == b:  # also +-inf == +-inf, where a - b would be nan
+        return a + _LN2
+    d = a - b
+    if d > 0:
+        return a + math.log1p(math.exp(-d))
+    if d <= 0:
+        return b + math.log1p(math.exp(d))
+    return d  # a nan input
+
+
+def _logaddexp2_float(a, b):
+    if a == b:
+        return a + 1.0
+    d = a - b
+    if d > 0:
+        return a + math.log1p(2.0 ** -d) / _LN2
+    if d <= 0:
+        return b + math.log1p(2.0 ** d) / _LN2
+    return d
+
+
+# d/da log(e^a + e^b) = e^a / (e^a + e^b) = sigmoid(a - b): the stable sigmoid never overflows, and the
+# gradient stays right at infinite inputs (logaddexp(inf, 1) gives gradients 1 and 0, as in PyTorch).
+logaddexp = defop("logaddexp", _elementwise2("logaddexp", _logaddexp_float, np.logaddexp),
+                  lambda g, ans, a, b: (g * sigmoid(a - b), g * sigmoid(b - a)), _BROADCAST,
+                  doc="log(exp(a) + exp(b)), computed without overflow.")
+
+# In base 2: 2^a / (2^a + 2^b) = sigmoid((a - b) ln 2).
+logaddexp2 = defop("logaddexp2", _elementwise2("logaddexp2", _logaddexp2_float, np.logaddexp2),
+                   lambda g, ans, a, b: (g * sigmoid((a - b) * _LN2), g * sigmoid((b - a) * _LN2)), _BROADCAST,
+                   doc="log2(2**a + 2**b), computed without overflow.")
+
+
+def _sinc_float(x):
+    if x == 0.0:
+        return 1.0
+    y = math.pi * x
+    return math.sin(y) / y
+
+
+# sinc'(x) = (cos(pi x) - sinc(x)) / x. Next to 0 that formula cancels (both terms are near 1), and at 0 it is
+# 0 / 0; there its Taylor series is used instead: sinc'(x) = -pi^2 x/3 + pi^4 x^3/30 - pi^6 x^5/840 + ...
+# Below |x| = 0.01 the terms left out are below 1e-13 of the sum. Being a polynomial in x, the series is also
+# differentiated correctly: the second derivative at 0 is -pi^2/3 (PyTorch's is NaN there).
+_SINC_SERIES_BELOW = 0.01
+_PI2 = math.pi ** 2
+
+
+def _sinc_slope_series(x):
+    x2 = x * x
+    return x * (-_PI2 / 3.0 + x2 * (_PI2 * _PI2 / 30.0 - x2 * (_PI2 * _PI2 * _PI2 / 840.0)))
+
+
+def _sinc_slope_formula(x):
+    return (cos(x * math.pi) - sinc(x)) / x
+
+
+def _sinc_vjp(g, ans, x):
+    xd = data_of(x)
+    if xd.__class__ is float:
+        return (g * (_sinc_slope_series(x) if -_SINC_SERIES_BELOW < xd < _SINC_SERIES_BELOW
+                     else _sinc_slope_formula(x)),)
+    near0 = np.less(np.abs(xd), _SINC_SERIES_BELOW)
+    if not near0.any():
+        return (g * _sinc_slope_formula(x),)
+    # The formula's branch sees 1.0 where the series is used, so that no 0 / 0 enters the graph at all.
+    return (g * where(near0, _sinc_slope_series(x), _sinc_slope_formula(where(near0, 1.0, x))),)
+
+
+sinc = defop("sinc", _elementwise("sinc", _sinc_float, np.sinc), _sinc_vjp,
+             doc="The normalised sinc, sin(pi x) / (pi x), with sinc(0) = 1 (numpy's sinc).")
+
+# -- rounding: piecewise constant, so the gradient is 0 -----------------------------------------
+
+
+def _sign_float(x):
+    if x > 0:
+        return 1.0
+    if x < 0:
+        return -1.0
+    return 0.0 if x == 0 else x  # sign(-0.0) = 0.0 and sign(nan) = nan, as numpy
+
+
+# copysign keeps numpy's sign of zero: floor(-0.0), ceil(-0.5) and round(-0.4) are -0.0 there too.
+sign = defop("sign", _elementwise("sign", _sign_float, np.sign), _no_slope,
+             doc="-1, 0 or 1 by the sign of x (nan stays nan). The gradient is 0 everywhere (PyTorch).")
+
+floor = defop("floor", _elementwise("floor", lambda x: math.copysign(float(math.floor(x)), x), np.floor), _no_slope,
+              doc="The largest integer <= x, as a float. The gradient is 0 everywhere (PyTorch).")
+
+ceil = defop("ceil", _elementwise("ceil", lambda x: math.copysign(float(math.ceil(x)), x), np.ceil), _no_slope,
+             doc="The smallest integer >= x, as a float. The gradient is 0 everywhere (PyTorch).")
+
+
+def _round_forward(x, decimals=0):
+    if x.__class__ is float:
+        if decimals == 0:
+            try:  # Python's round, like numpy's, takes halves to the even neighbour
+                return math.copysign(float(builtins.round(x)), x)
+            except (ValueError, OverflowError):  # nan, +-inf: themselves
+                return x
+        return float(np.round(x, decimals))  # numpy's scaling rule (Python's round(x, n) rounds differently)
+    return np.round(x, decimals)
+
+
+_round = defop("round", _round_forward, _no_slope)
+
+
+def round(x, decimals=0):  # noqa: A001 - mirrors numpy's round for Values
+    """x rounded to `decimals` decimal places, halves to even (numpy's rule). The gradient is 0 everywhere.
+
+    >>> from tinygrad_nn import Value
+    >>> Value([0.5, 1.5, 2.567]).round().data, Value(2.567).round(decimals=1).data
+    (array([0., 2., 3.]), 2.6)
+    """
+    return _round(x, decimals=decimals)
+
+
+# -- NaN-aware extrema --------------------------------------------------------------------------
+
+
+def _fmax_float(a, b):
+    if b != b:  # nan: the other input wins (numpy's fmax ignores nan; maximum would propagate it)
+        return a
+    if a != a:
+        return b
+    return a if a >= b else b
+
+
+def _fmin_float(a, b):
+    if b != b:
+        return a
+    if a != a:
+        return b
+    return a if a <= b else b
+
+
+def _fextremum_vjp(first_wins):
+    def vjp(g, ans, a, b):
+        ad, bd = data_of(a), data_of(b)
+        # PyTorch's rule: the first input gets the gradient where it wins, on a tie too (unlike maximum, where a
+        # tie is shared), and where the second is nan; the second input gets it everywhere else.
+        to_a = np.logical_or(first_wins(ad, bd), np.isnan(bd))
+        return g * to_a, g * np.logical_not(to_a)
+
+    return vjp
+
+
+fmax = defop("fmax", _elementwise2("fmax", _fmax_float, np.fmax), _fextremum_vjp(np.greater_equal), _BROADCAST,
+             doc="The larger of a and b, ignoring nan (numpy's fmax): a nan loses to a number. On a tie the "
+                 "gradient goes to a.")
+fmin = defop("fmin", _elementwise2("fmin", _fmin_float, np.fmin), _fextremum_vjp(np.less_equal), _BROADCAST,
+             doc="The smaller of a and b, ignoring nan (numpy's fmin). On a tie the gradient goes to a.")
+
+# -- the remainder ------------------------------------------------------------------------------
+
+
+def _mod_forward(a, b):
+    # Python's % on floats is numpy's remainder (the sign of the divisor), to the bit; like `/`, a float
+    # divided by 0.0 raises ZeroDivisionError, where arrays give nan.
+    if a.__class__ is float and b.__class__ is float:
+        return a % b
+    return np.remainder(a, b)
+
+
+def _mod_vjp(g, ans, a, b):
+    # a % b = a - b * floor(a / b): d/da = 1 and d/db = -floor(a / b), as numpy's definition and PyTorch's
+    # remainder give. floor(a / b) is piecewise constant: a constant factor here (computed as Python's and
+    # numpy's floor division, which agrees with the remainder at the jumps too).
+    ad, bd = data_of(a), data_of(b)
+    q = ad // bd if ad.__class__ is float and bd.__class__ is float else np.floor_divide(ad, bd)
+    return g, g * -q
+
+
+remainder = defop("remainder", _mod_forward, _mod_vjp, _BROADCAST + "; the divisor must not be 0 for Python floats",
+                  doc="a % b with the sign of b (numpy's remainder, Python's %, PyTorch's remainder). Gradients: "
+                      "1 for a, -floor(a / b) for b.")
+mod = remainder  # numpy's other name for it
+
+# -- angles and non-finite values ---------------------------------------------------------------
+
+_RAD_PER_DEG = math.pi / 180.0  # numpy's deg2rad multiplies by this same constant
+_DEG_PER_RAD = 180.0 / math.pi
+
+
+def deg2rad(x):
+    """Degrees to radians: x * (pi / 180) (a `mul` node).
+
+    >>> from tinygrad_nn import Value
+    >>> Value(180.0).deg2rad().data
+    3.141592653589793
+    """
+    return mul(x, _RAD_PER_DEG)
+
+
+def rad2deg(x):
+    """Radians to degrees: x * (180 / pi) (a `mul` node)."""
+    return mul(x, _DEG_PER_RAD)
+
+
+def _nan_to_num_forward(x, nan=0.0, posinf=None, neginf=None):
+    if x.__class__ is float:
+        if x != x:
+            return float(nan)
+        if x == math.inf:
+            return float(posinf) if posinf is not None else sys.float_info.max
+        if x == -math.inf:
+            return float(neginf) if neginf is not None else -sys.float_info.max
+        return x
+    return np.nan_to_num(x, copy=True, nan=nan, posinf=posinf, neginf=neginf)
+
+
+def _nan_to_num_vjp(g, ans, x, nan=0.0, posinf=None, neginf=None):
+    # The replaced entries are constants: no gradient reaches them (PyTorch: grad * isfinite(x)).
+    xd = data_of(x)
+    return (g * (1.0 if math.isfinite(xd) else 0.0) if xd.__class__ is float else g * np.isfinite(xd),)
+
+
+_nan_to_num = defop("nan_to_num", _nan_to_num_forward, _nan_to_num_vjp)
+
+
+def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
+    """x with nan replaced by `nan` (0.0), inf by `posinf` and -inf by `neginf` (by default the largest and
+    smallest finite floats of x's dtype), as numpy's nan_to_num. The gradient is 1 at finite entries and 0 at
+    replaced ones. `copy` is accepted for numpy's signature: the result is always a new Value.
+
+    >>> import numpy as np
+    >>> from tinygrad_nn import Value
+    >>> Value([1.0, np.nan, -np.inf]).nan_to_num(neginf=-1.0).data
+    array([ 1.,  0., -1.])
+    """
+    return _nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)

@@ -649,3 +649,190 @@ register_test(OpInfo("svd", lambda a, full_matrices: _svd_pieces(a, full_matrice
                      lambda a, full_matrices: _svd_pieces(a, full_matrices, np.linalg.svd, np.concatenate,
                                                           np.reshape),
                      scalar=False, sample=_svd_sample))
+
+# =======================================================================================
+# Breadth (issue 9): the new elementwise functions, reductions and scans. Exact edges (zeros in prod and
+# cumprod, norm at 0, ties in sort, nan in fmax, the jumps of floor and mod) are pinned down in
+# tests/ops/test_ops_breadth_elementwise.py and tests/ops/test_ops_breadth_reductions.py.
+
+from . import elementwise as _ew  # noqa: E402
+from . import reductions as _red  # noqa: E402
+
+EXACT.update({
+    # Forwards that are the very numpy function of the reference on arrays and exact arithmetic on floats. (The
+    # trigonometric, hyperbolic and logarithmic ones use `math` on floats, which may differ from numpy in the
+    # last bit: they are compared within a tolerance.)
+    "square", "sign", "floor", "ceil", "round", "round_2", "fmax", "fmin", "remainder", "mod_operator", "rmod",
+    "mod_number", "deg2rad", "rad2deg", "nan_to_num", "prod", "cumsum", "cumprod", "sort", "diff",
+})
+
+# Trigonometric and hyperbolic functions, kept off their poles (tan at +-pi/2) and where their slopes are infinite
+# (arcsin and arctanh at +-1, arccosh at 1).
+register_test(OpInfo("sin", _ew.sin, np.sin, domain=(-4.0, 4.0)))
+register_test(OpInfo("cos", _ew.cos, np.cos, domain=(-4.0, 4.0)))
+register_test(OpInfo("tan", _ew.tan, np.tan, domain=(-1.3, 1.3)))
+register_test(OpInfo("arcsin", _ew.arcsin, np.arcsin, domain=(-0.9, 0.9)))
+register_test(OpInfo("arccos", _ew.arccos, np.arccos, domain=(-0.9, 0.9)))
+register_test(OpInfo("arctan", _ew.arctan, np.arctan, domain=(-4.0, 4.0)))
+# atan2 has no limit at the origin: each input keeps away from 0.
+register_test(OpInfo("arctan2", _ew.arctan2, np.arctan2, nargs=2, away_from=(0.0,)))
+register_test(OpInfo("sinh", _ew.sinh, np.sinh, domain=(-3.0, 3.0)))
+register_test(OpInfo("cosh", _ew.cosh, np.cosh, domain=(-3.0, 3.0)))
+register_test(OpInfo("arcsinh", _ew.arcsinh, np.arcsinh, domain=(-4.0, 4.0)))
+register_test(OpInfo("arccosh", _ew.arccosh, np.arccosh, domain=(1.1, 4.0)))
+register_test(OpInfo("arctanh", _ew.arctanh, np.arctanh, domain=(-0.9, 0.9)))
+
+# Logarithms and exponentials.
+register_test(OpInfo("log1p", _ew.log1p, np.log1p, domain=(-0.9, 3.0)))
+register_test(OpInfo("expm1", _ew.expm1, np.expm1, domain=(-3.0, 3.0)))
+register_test(OpInfo("log2", _ew.log2, np.log2, domain=(0.1, 4.0)))
+register_test(OpInfo("log10", _ew.log10, np.log10, domain=(0.1, 4.0)))
+register_test(OpInfo("exp2", _ew.exp2, np.exp2, domain=(-3.0, 3.0)))
+register_test(OpInfo("square", _ew.square, np.square))
+
+# Two inputs. hypot's slope has no limit at the origin: the inputs keep away from 0.
+register_test(OpInfo("hypot", _ew.hypot, np.hypot, nargs=2, away_from=(0.0,)))
+register_test(OpInfo("logaddexp", _ew.logaddexp, np.logaddexp, nargs=2, domain=(-4.0, 4.0)))
+register_test(OpInfo("logaddexp2", _ew.logaddexp2, np.logaddexp2, nargs=2, domain=(-4.0, 4.0)))
+# sinc near and at 0 uses its Taylor series: the domain straddles 0 on purpose.
+register_test(OpInfo("sinc", _ew.sinc, np.sinc, domain=(-2.5, 2.5)))
+
+# Rounding: flat between the jumps, which the inputs keep away from; the gradient is 0.
+register_test(OpInfo("sign", _ew.sign, np.sign, away_from=(0.0,)))
+register_test(OpInfo("floor", _ew.floor, np.floor, away_from=(-2.0, -1.0, 0.0, 1.0, 2.0)))
+register_test(OpInfo("ceil", _ew.ceil, np.ceil, away_from=(-2.0, -1.0, 0.0, 1.0, 2.0)))
+register_test(OpInfo("round", _ew.round, np.round, away_from=(-1.5, -0.5, 0.5, 1.5)))
+
+
+def _round_2_sample(rng):
+    """Values 0.002..0.004 above or below a multiple of 0.01: at least 0.001 from the jumps of round(x, 2)."""
+    shape = _rand_shape(rng, min_ndim=1)
+    offset = rng.choice([-1.0, 1.0], shape) * rng.uniform(0.002, 0.004, shape)
+    return [np.round(rng.uniform(-2.0, 2.0, shape), 2) + offset], {}
+
+
+register_test(OpInfo("round_2", lambda x: _ew.round(x, decimals=2), lambda x: np.round(x, 2), sample=_round_2_sample))
+
+# NaN-aware extrema (no ties: a tie sends the gradient to the first input, a kink).
+register_test(OpInfo("fmax", _ew.fmax, np.fmax, nargs=2, sample=_separated_pair))
+register_test(OpInfo("fmin", _ew.fmin, np.fmin, nargs=2, sample=_separated_pair))
+
+
+def _mod_sample(rng):
+    """a and b with a / b at least 0.1 away from an integer (a % b jumps there); b away from 0."""
+    shape_b = [(), (3,), (2, 1)][rng.integers(3)]
+    b = rng.choice([-1.0, 1.0], shape_b) * rng.uniform(0.5, 2.0, shape_b)
+    shape = np.broadcast_shapes(shape_b, (2, 3))
+    a = b * (rng.integers(-3, 3, shape) + rng.uniform(0.1, 0.9, shape))
+    return [a, b], {}
+
+
+# (away_from only matters to the scalar check, which draws values one by one: a divisor of 0.0 raises for floats.)
+register_test(OpInfo("remainder", _ew.remainder, np.remainder, nargs=2, sample=_mod_sample, away_from=(0.0,)))
+register_test(OpInfo("mod_operator", lambda a, b: a % b, np.remainder, nargs=2, sample=_mod_sample, away_from=(0.0,)))
+register_test(OpInfo("mod_number", lambda x: x % 1.5, lambda x: np.remainder(x, 1.5), away_from=(-1.5, 0.0, 1.5)))
+register_test(OpInfo("rmod", lambda x: 2.0 % x, lambda x: np.remainder(2.0, x), domain=(1.1, 1.9)))  # 2/x in (1, 2)
+
+register_test(OpInfo("deg2rad", _ew.deg2rad, np.deg2rad))
+register_test(OpInfo("rad2deg", _ew.rad2deg, np.rad2deg))
+register_test(OpInfo("nan_to_num", _ew.nan_to_num, np.nan_to_num))  # finite inputs here; nan and inf in the edge tests
+
+
+# -- reductions and scans ---------------------------------------------------------------------------
+
+
+def _scan_params(shape):
+    return [{}] if not shape else [{}, {"axis": 0}, {"axis": -1}] + ([{"axis": 1}] if len(shape) >= 2 else [])
+
+
+def _var_params(shape):
+    """_reduce_params with ddof 0, and ddof 1 wherever each result reduces 2 elements or more."""
+    out = []
+    for p in _reduce_params(shape):
+        out.append(p)
+        axes = range(len(shape)) if p.get("axis") is None else np.atleast_1d(p["axis"])
+        if int(np.prod([shape[a] for a in axes], dtype=np.int64)) >= 2:
+            out.append(dict(p, ddof=1))
+    return out
+
+
+def _std_sample(rng):
+    """std's slope at a constant input is taken as 0 (a kink): every reduced group has 2 distinct values or more."""
+    shape = list(_rand_shape(rng, min_ndim=1))
+    axis = int(rng.integers(len(shape)))
+    shape[axis] = builtins.max(shape[axis], 2)
+    params = [{"axis": axis}, {"axis": axis, "ddof": 1, "keepdims": True}, {}, {"ddof": 1}][rng.integers(4)]
+    return [_distinct(rng, tuple(shape), gap=0.3)], params
+
+
+def _sort_sample(rng):
+    shape = _rand_shape(rng, min_ndim=1)
+    params = [{}, {"axis": 0}, {"axis": -1}, {"axis": None}][rng.integers(4)]
+    return [_distinct(rng, shape)], params  # ties are a kink (any assignment of their gradients is valid)
+
+
+def _diff_sample(rng):
+    shape = list(_rand_shape(rng, min_ndim=1))
+    axis = int(rng.integers(-len(shape), len(shape)))
+    n = int(rng.integers(1, 3))
+    shape[axis] = builtins.max(shape[axis], n + 1)
+    params = [{"n": n, "axis": axis}, {"axis": axis, "prepend": 0.5}, {"axis": axis, "append": -1.0},
+              {"n": n, "axis": axis, "prepend": 1.0, "append": 2.0}][rng.integers(4)]
+    return [rng.uniform(-2.0, 2.0, tuple(shape))], params
+
+
+def _norm_params(shape):
+    """The forms whose gradient is smooth away from zeros: the 2-norm, p-norms, the 1-norm and Frobenius."""
+    ps = [{}, {"keepdims": True}]
+    if len(shape) >= 1:
+        ps += [{"axis": -1}, {"ord": 2, "axis": 0}, {"ord": 1, "axis": 0, "keepdims": True}, {"ord": 3, "axis": -1}]
+    if len(shape) in (1, 2):
+        ps += [{"ord": 1 if len(shape) == 1 else "fro"}]
+    if len(shape) >= 2:
+        ps += [{"ord": "fro", "axis": (0, 1)}, {"axis": (-1, 0), "keepdims": True}]
+    return ps
+
+
+def _norm_max_sample(rng):
+    """The norms that take a max or a min (vector inf and -inf, matrix 1, -1, inf and -inf), over inputs without
+    ties in |x| nor in the row and column sums of |x|, and without zeros (abs has a kink there)."""
+    if rng.random() < 0.5:
+        shape = _rand_shape(rng, min_ndim=1)
+        x = 0.5 + rng.permutation(int(np.prod(shape))).reshape(shape) * 0.2 + rng.uniform(-0.05, 0.05, shape)
+        x = x * rng.choice([-1.0, 1.0], shape)
+        params = [{"ord": np.inf, "axis": -1}, {"ord": -np.inf, "axis": 0, "keepdims": True}]
+        if len(shape) == 1:
+            params.append({"ord": np.inf})
+        return [x], params[rng.integers(len(params))]
+    rows, cols = (int(s) for s in rng.integers(2, 4, size=2))
+    # |x[i, j]| = 0.5 + j + 0.1 i (then rows and columns shuffled): column sums differ by `rows`, row sums by
+    # 0.1 * cols at least.
+    mag = 0.5 + np.arange(cols)[None, :] + 0.1 * np.arange(rows)[:, None] + rng.uniform(-0.01, 0.01, (rows, cols))
+    x = rng.choice([-1.0, 1.0], (rows, cols)) * mag[rng.permutation(rows)][:, rng.permutation(cols)]
+    params = [{"ord": 1}, {"ord": -1}, {"ord": np.inf}, {"ord": -np.inf, "axis": (1, 0)}]
+    return [x], params[rng.integers(len(params))]
+
+
+register_test(OpInfo("prod", _red.prod, np.prod, params=_reduce_params))
+register_test(OpInfo("var", _red.var, np.var, params=_var_params))
+register_test(OpInfo("std", _red.std, np.std, sample=_std_sample, scalar=False))
+register_test(OpInfo("cumsum", _red.cumsum, np.cumsum, params=_scan_params, scalar=False))
+register_test(OpInfo("cumprod", _red.cumprod, np.cumprod, params=_scan_params, scalar=False))
+register_test(OpInfo("norm", _red.norm, np.linalg.norm, params=_norm_params, away_from=(0.0,)))
+register_test(OpInfo("norm_max", _red.norm, np.linalg.norm, sample=_norm_max_sample, scalar=False))
+register_test(OpInfo("sort", _red.sort, np.sort, sample=_sort_sample, scalar=False))
+register_test(OpInfo("diff", _red.diff, np.diff, sample=_diff_sample, scalar=False))
+
+
+def _np_linear_recurrence(b, a, reverse=False):
+    s = np.array(b, dtype=np.float64)
+    n = s.shape[-1]
+    for i in (range(n - 2, -1, -1) if reverse else range(1, n)):
+        s[..., i] = b[..., i] + a[..., i] * s[..., i + (1 if reverse else -1)]
+    return s
+
+
+# cumprod's exact gradient rule (zeros, underflow, second order) runs on it.
+register_test(OpInfo("linear_recurrence", _red.linear_recurrence, _np_linear_recurrence, nargs=2, shapes="same",
+                     min_ndim=1, params=lambda s: [{}, {"reverse": True}], scalar=False))
+EXACT.add("linear_recurrence")
