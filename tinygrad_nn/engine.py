@@ -152,6 +152,10 @@ def to_payload(x, where="Value"):
     if x is None or isinstance(x, (str, bytes, complex)):
         raise TypeError(f"{where}: payload must be real numbers, got {type(x).__name__} {x!r}; "
                         f"pass a float, an int, or a (nested) list or numpy array of them")
+    if isinstance(x, (list, tuple)) and _holds_values(x):
+        raise TypeError(f"{where}: the list holds Values, which would lose their gradients as plain numbers; join "
+                        f"Values with stack([...]) or concatenate([...]), which keep them, or take their .data "
+                        f"for constants")
     try:
         arr = np.asarray(x)
     except (ValueError, TypeError) as e:  # ragged nested lists
@@ -165,6 +169,10 @@ def to_payload(x, where="Value"):
     raise TypeError(f"{where}: payload must be real numbers, got an array of dtype {arr.dtype} "
                     f"(shape {arr.shape}); convert it to floats first (complex, strings, None and "
                     f"objects are not supported)")
+
+
+def _holds_values(items) -> bool:
+    return any(isinstance(x, Value) or (isinstance(x, (list, tuple)) and _holds_values(x)) for x in items)
 
 
 def shape_of(x) -> tuple:

@@ -224,12 +224,6 @@ def array_function(self, func, types_, args, kwargs):
 
 def array(self, dtype=None, copy=None):
     """np.asarray(v) and np.array(v): the payload (a 0-d array for a scalar), without gradient."""
-    if sys._getframe(1).f_globals.get("__name__") == "tinygrad_nn.engine":
-        # The engine turning a list into a payload (Value([a, b]), or a constant such as x + [a, b]) with Values
-        # inside: numpy would take their payloads, and the gradients would be lost without a word. (The engine's
-        # to_payload is the better place for this check; until it has it, it is made here.)
-        raise TypeError("it holds Values, which would lose their gradients as numbers; join Values with "
-                        "stack([...]) or concatenate([...]), which keep gradients, or take their .data for constants")
     d = self.data
     if copy is False and d.__class__ is float:
         raise ValueError("np.asarray(v, copy=False): a scalar Value holds a Python float, so an array of it is a copy")
