@@ -649,3 +649,6 @@ register_test(OpInfo("svd", lambda a, full_matrices: _svd_pieces(a, full_matrice
                      lambda a, full_matrices: _svd_pieces(a, full_matrices, np.linalg.svd, np.concatenate,
                                                           np.reshape),
                      scalar=False, sample=_svd_sample))
+
+# -- the bad inputs of each function (OpInfo.errors), declared in error_cases.py ---------------------------
+from . import error_cases  # noqa: E402,F401
