@@ -349,7 +349,7 @@ def tile(x, reps):
     array([[1., 2., 1., 2.],
            [1., 2., 1., 2.]])
     """
-    reps = list(reps) if isinstance(reps, (tuple, list, np.ndarray)) else [reps]
+    reps = [reps] if np.ndim(reps) == 0 else list(reps)
     reps = [_int("tile", "reps", r) for r in reps]  # a float (or a float among them) is refused by name
     if any(r < 0 for r in reps):
         raise ValueError(f"tile: reps must not be negative, got {reps}")
@@ -441,7 +441,7 @@ def _split(who, x, indices_or_sections, axis, equal):
         bounds = [0]
         for i in range(k):
             bounds.append(bounds[-1] + q + (1 if i < r else 0))
-    elif isinstance(indices_or_sections, (tuple, list, np.ndarray)):
+    elif np.ndim(indices_or_sections) == 1:  # a sequence of indices (a list, a tuple, a range, an array)
         bounds = [0] + [_int(who, "an index", i) for i in indices_or_sections] + [n]
     else:
         raise TypeError(f"{who}: indices_or_sections must be an int (the number of pieces) or a sequence of "
