@@ -240,7 +240,7 @@ def test_diagonal_and_trace_over_other_axes():
     np.testing.assert_array_equal(g, want)
     with pytest.raises(ValueError, match="diagonal: axis1 and axis2 must differ"):
         diagonal(Value(x), axis1=0, axis2=-3)
-    with pytest.raises(ValueError, match="diagonal: needs an input of at least 2 axes"):
+    with pytest.raises(ValueError, match="trace: needs an input of at least 2 axes"):  # trace, not diagonal
         trace(Value([1.0, 2.0]))
 
 

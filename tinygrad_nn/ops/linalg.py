@@ -384,8 +384,9 @@ def _linalg_call(who, fn, *args, hint):
     try:
         return fn(*args)
     except np.linalg.LinAlgError as e:
-        raise np.linalg.LinAlgError(f"{who}: {e} (shapes {', '.join(str(np.shape(a)) for a in args)}); {hint}") \
-            from None
+        # The shapes of the matrices only (svd's full_matrices flag is no operand).
+        shapes = ", ".join(str(np.shape(a)) for a in args if isinstance(a, np.ndarray))
+        raise np.linalg.LinAlgError(f"{who}: {e} (shapes {shapes}); {hint}") from None
 
 
 def _inv_forward(a):

@@ -836,3 +836,7 @@ def _np_linear_recurrence(b, a, reverse=False):
 register_test(OpInfo("linear_recurrence", _red.linear_recurrence, _np_linear_recurrence, nargs=2, shapes="same",
                      min_ndim=1, params=lambda s: [{}, {"reverse": True}], scalar=False))
 EXACT.add("linear_recurrence")
+
+# isort: split
+# -- the bad inputs of each function (OpInfo.errors), declared in error_cases.py ---------------------------
+from . import error_cases  # noqa: E402,F401

@@ -155,12 +155,20 @@ def concatenate(values, axis=0):
     return _concat(*values, axis=axis)
 
 
+def _new_axis(who, axis, shape):
+    """The position of a new axis in an input of `shape`: an int in [-ndim - 1, ndim], made non-negative."""
+    axis = _int(who, "axis", axis)
+    nd = len(shape)
+    if not -nd - 1 <= axis <= nd:
+        raise ValueError(f"{who}: axis {axis} is out of range for a new axis in an input of shape {shape}; use an "
+                         f"int in [{-nd - 1}, {nd}]")
+    return axis % (nd + 1)
+
+
 def expand_dims(x, axis):
     """A new axis of size 1 at `axis` (a reshape)."""
     shape = shape_of(x)
-    ax = axis if axis >= 0 else axis + len(shape) + 1
-    if not 0 <= ax <= len(shape):
-        raise ValueError(f"expand_dims: axis {axis} is out of range for a new axis in shape {shape}")
+    ax = _new_axis("expand_dims", axis, shape)
     return reshape(x, shape=shape[:ax] + (1,) + shape[ax:])
 
 
@@ -177,6 +185,7 @@ def stack(values, axis=0):
     shapes = {shape_of(v) for v in values}
     if len(shapes) > 1:
         raise ValueError(f"stack: all inputs need the same shape, got {sorted(shapes)}; reshape or pad them first")
+    axis = _new_axis("stack", axis, shape_of(values[0]))  # checked here, so that the error names stack
     return _concat(*[expand_dims(v, axis) for v in values], axis=axis)
 
 
@@ -188,11 +197,7 @@ def flatten(x):
 def squeeze(x, axis=None):
     """Drop axes of size 1 (all of them, or those in `axis`)."""
     shape = shape_of(x)
-    if axis is not None:
-        for a in np.atleast_1d(axis):
-            if not -len(shape) <= a < len(shape):
-                raise ValueError(f"squeeze: axis {int(a)} is out of range for shape {shape}")
-    axes = range(len(shape)) if axis is None else [a % len(shape) for a in np.atleast_1d(axis)]
+    axes = _axis_list("squeeze", axis, len(shape))  # ints in range, none twice (as numpy's squeeze)
     for a in axes:
         if axis is not None and shape[a] != 1:
             raise ValueError(f"squeeze: axis {a} has size {shape[a]}, not 1")
@@ -227,7 +232,14 @@ def _axis_list(who, axis, ndim):
     """None (every axis), an int or a sequence of distinct ints, made non-negative (in the given order)."""
     if axis is None:
         return list(range(ndim))
-    axes = [axis] if isinstance(axis, (int, np.integer)) else list(axis)
+    if isinstance(axis, (int, np.integer)):
+        axes = [axis]
+    else:
+        try:
+            axes = list(axis)
+        except TypeError:  # a float, say: say so, rather than Python's "'float' object is not iterable"
+            raise TypeError(f"{who}: axis must be None, an int or a sequence of ints, got {type(axis).__name__} "
+                            f"{axis!r}") from None
     out = [_axis(who, a, ndim) for a in axes]
     if len(set(out)) != len(out):
         raise ValueError(f"{who}: axis {axis!r} names an axis twice")
@@ -337,8 +349,8 @@ def tile(x, reps):
     array([[1., 2., 1., 2.],
            [1., 2., 1., 2.]])
     """
-    reps = [reps] if isinstance(reps, (int, np.integer)) else list(reps)
-    reps = [_int("tile", "reps", r) for r in reps]
+    reps = [reps] if np.ndim(reps) == 0 else list(reps)
+    reps = [_int("tile", "reps", r) for r in reps]  # a float (or a float among them) is refused by name
     if any(r < 0 for r in reps):
         raise ValueError(f"tile: reps must not be negative, got {reps}")
     shape = shape_of(x)
@@ -429,8 +441,11 @@ def _split(who, x, indices_or_sections, axis, equal):
         bounds = [0]
         for i in range(k):
             bounds.append(bounds[-1] + q + (1 if i < r else 0))
-    else:
+    elif np.ndim(indices_or_sections) == 1:  # a sequence of indices (a list, a tuple, a range, an array)
         bounds = [0] + [_int(who, "an index", i) for i in indices_or_sections] + [n]
+    else:
+        raise TypeError(f"{who}: indices_or_sections must be an int (the number of pieces) or a sequence of "
+                        f"indices, got {type(indices_or_sections).__name__} {indices_or_sections!r}")
     return [_getitem_op(x, index=_along(ax, slice(a, b))) for a, b in zip(bounds[:-1], bounds[1:])]
 
 
@@ -489,14 +504,19 @@ def diagonal(x, offset=0, axis1=0, axis2=1):
     >>> diagonal(Value(np.arange(6.0).reshape(2, 3)), offset=1).data
     array([1., 5.])
     """
+    return _diagonal("diagonal", x, offset, axis1, axis2)
+
+
+def _diagonal(who, x, offset, axis1, axis2):
+    """diagonal, with errors that name `who` (trace checks its arguments through this too)."""
     shape = shape_of(x)
     nd = len(shape)
     if nd < 2:
-        raise ValueError(f"diagonal: needs an input of at least 2 axes, got shape {shape}")
-    offset = _int("diagonal", "offset", offset)
-    a1, a2 = _axis("diagonal", axis1, nd), _axis("diagonal", axis2, nd)
+        raise ValueError(f"{who}: needs an input of at least 2 axes, got shape {shape}")
+    offset = _int(who, "offset", offset)
+    a1, a2 = _axis(who, axis1, nd), _axis(who, axis2, nd)
     if a1 == a2:
-        raise ValueError(f"diagonal: axis1 and axis2 must differ, both are {a1}")
+        raise ValueError(f"{who}: axis1 and axis2 must differ, both are {a1}")
     order = [i for i in range(nd) if i not in (a1, a2)] + [a1, a2]
     if order != list(range(nd)):
         x = transpose(x, axes=tuple(order))
@@ -531,7 +551,7 @@ def trace(x, offset=0, axis1=0, axis2=1):
     """
     from .reductions import sum as _sum  # here: reductions imports this module
 
-    return _sum(diagonal(x, offset=offset, axis1=axis1, axis2=axis2), axis=-1)
+    return _sum(_diagonal("trace", x, offset, axis1, axis2), axis=-1)
 
 
 def ravel(x):
@@ -567,6 +587,18 @@ def moveaxis(x, source, destination):
     return transpose(x, axes=tuple(order))
 
 
+def _check_join(who, values, axis):
+    """The inputs of vstack / hstack must agree in rank and in every size but the one along `axis` (checked
+    here so that the error names the function called, not the concatenate inside it)."""
+    shapes = [shape_of(v) for v in values]
+    first = shapes[0]
+    for s in shapes[1:]:
+        if len(s) != len(first) or any(a != b for i, (a, b) in enumerate(zip(s, first)) if i != axis):
+            raise ValueError(f"{who}: the inputs' shapes {shapes} do not fit together: after {who} makes them "
+                             f"at least {2 if who == 'vstack' else 1}-D they need the same number of axes and equal "
+                             f"sizes except along axis {axis}")
+
+
 def _atleast(x, nd):
     shape = shape_of(x)
     if len(shape) >= nd:
@@ -587,7 +619,9 @@ def vstack(values):
     values = list(values)
     if not values:
         raise ValueError("vstack: needs at least one input")
-    return _concat(*[_atleast(v, 2) for v in values], axis=0)
+    values = [_atleast(v, 2) for v in values]
+    _check_join("vstack", values, 0)
+    return _concat(*values, axis=0)
 
 
 def hstack(values):
@@ -600,7 +634,9 @@ def hstack(values):
     values = [_atleast(v, 1) for v in values]
     if not values:
         raise ValueError("hstack: needs at least one input")
-    return _concat(*values, axis=0 if len(shape_of(values[0])) == 1 else 1)
+    axis = 0 if len(shape_of(values[0])) == 1 else 1
+    _check_join("hstack", values, axis)
+    return _concat(*values, axis=axis)
 
 
 def _dtype_of(x):

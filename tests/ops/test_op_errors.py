@@ -1,0 +1,178 @@
+"""Every registered function refuses its bad inputs with a clear error that names it (OpInfo.errors).
+
+The ErrorCases are declared in tinygrad_nn/ops/error_cases.py: wrong shapes, axes, dtypes and values outside
+the domain. Each is run here on Values (float arrays and Python floats among the inputs become Values), in
+float64 and in float32, and must raise its declared exception with a message that matches its regular
+expression and begins with "<op>:", the name of the op or function that refused. The tests iterate the
+registry: an OpInfo registered later is held to the same rule (declare an ErrorCase, or list it in
+NO_BAD_INPUT with a reason).
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import numpy as np
+import pytest
+
+import tinygrad_nn.ops as ops
+from tinygrad_nn import Value, astype
+from tinygrad_nn.ops import OPINFOS, OPS
+from tinygrad_nn.ops.error_cases import NO_BAD_INPUT, UNKNOWN
+
+NAMES = sorted(OPINFOS)
+# The names an error may begin with: the primitives, and the public functions built from them.
+KNOWN_NAMES = set(OPS) | set(ops.__all__)
+
+
+def as_values(inputs, dtype=np.float64):
+    """Float arrays (cast to dtype) and Python floats become Values; anything else is passed as it is."""
+    out = []
+    for x in inputs:
+        if isinstance(x, np.ndarray) and x.dtype.kind == "f":
+            out.append(Value(x.astype(dtype)))
+        elif x.__class__ is float:
+            out.append(Value(x))
+        else:
+            out.append(x)
+    return out
+
+
+def check_error_case(info, case, dtype=np.float64):
+    """Call info.fn on the case's inputs; return the exception after checking its type and message."""
+    assert case.match, f"{info.name}: an ErrorCase needs a message pattern (match=...)"
+    with pytest.raises(case.error) as caught:
+        info.fn(*as_values(case.inputs, dtype), **case.params)
+    msg = str(caught.value)
+    assert re.search(case.match, msg), f"{info.name}: message {msg!r} does not match {case.match!r}"
+    head = msg.split(":", 1)[0]
+    assert head in KNOWN_NAMES, f"{info.name}: the message {msg!r} does not begin with the name of an op and ':'"
+    assert case.match.lstrip("^").startswith(head + ":"), \
+        f"{info.name}: the pattern {case.match!r} should pin the op's name ({head}:) at the start"
+    return caught.value
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+@pytest.mark.parametrize("name", [n for n in NAMES if OPINFOS[n].errors])
+def test_declared_bad_inputs_are_refused_by_name(name, dtype):
+    info = OPINFOS[name]
+    for case in info.errors:
+        check_error_case(info, case, dtype)
+
+
+def test_every_opinfo_declares_its_bad_inputs():
+    missing = [n for n in NAMES if not OPINFOS[n].errors and n not in NO_BAD_INPUT]
+    assert not missing, (f"OpInfos without an ErrorCase: {missing}; declare their bad inputs in "
+                         f"tinygrad_nn/ops/error_cases.py, or list them in NO_BAD_INPUT there with the reason")
+
+
+def test_the_exemptions_are_current():
+    assert not UNKNOWN, f"error_cases.py declares errors for OpInfos that do not exist: {UNKNOWN}"
+    for name, reason in NO_BAD_INPUT.items():
+        assert name in OPINFOS, f"NO_BAD_INPUT lists {name!r}, which is no OpInfo"
+        assert not OPINFOS[name].errors, f"{name} is exempt but declares ErrorCases: drop the exemption"
+        assert len(reason) > 20, f"{name}: say why no input is bad"
+
+
+# The exempt functions' claim, checked: extreme and non-finite inputs give a result, never an exception.
+EXTREMES = [-np.inf, -1e300, -710.0, -1.0, -0.0, 0.0, 1e-300, 1.0, 710.0, 1e300, np.inf, np.nan]
+SCALAR_BUGS = {"rpow": "2.0 ** Value(1e300) raises OverflowError's ValueError (see POOR_MESSAGES)"}
+
+
+@pytest.mark.parametrize("name", sorted(NO_BAD_INPUT))
+def test_exempt_functions_accept_every_real_input(name):
+    info = OPINFOS[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # numpy's overflow warnings: the values are inf, as asked
+        args = [Value(np.array(EXTREMES)) for _ in range(info.nargs)]
+        assert isinstance(info.fn(*args, **info.params((len(EXTREMES),))[0]), Value)
+        if info.scalar and name not in SCALAR_BUGS:
+            for x in EXTREMES:
+                assert isinstance(info.fn(*[Value(float(x))] * info.nargs), Value)
+
+
+def test_astype_refuses_non_float_dtypes():
+    """astype is exempt above only because its OpInfo fixes the dtype: its own bad dtypes, here."""
+    x = Value(np.array([1.0, 2.0]))
+    with pytest.raises(TypeError, match=r"^astype: Values hold real floats, so dtype must be a float type"):
+        astype(x, np.int32)
+    with pytest.raises(TypeError, match=r"^astype: Values hold real floats"):
+        astype(x, np.complex128)
+    with pytest.raises(TypeError, match=r"^astype: 'no such type' is no dtype"):
+        astype(x, "no such type")
+    with pytest.raises(ValueError, match=r"^astype: a scalar Value holds a Python float \(float64\) and cannot "
+                                         r"become float32"):
+        astype(Value(1.0), np.float32)
+
+
+def test_the_check_catches_a_wrong_declaration():
+    """The checker itself fails on a wrong type, a wrong message and a message without the op's name."""
+    from tinygrad_nn.ops import ErrorCase
+
+    matmul, add = OPINFOS["matmul"], OPINFOS["add"]
+    bad = [  # (entry, wrong declaration, how the check fails)
+        (matmul, ErrorCase((np.ones((2, 3)), np.ones((4, 2))), error=TypeError, match="^matmul:"), ValueError),
+        (matmul, ErrorCase((np.ones((2, 3)), np.ones((4, 2))), match="^matmul: no such words"), AssertionError),
+        (matmul, ErrorCase((np.ones((2, 3)), np.ones((3, 2))), match="^matmul:"), pytest.fail.Exception),  # no raise
+        # int arrays stay plain arrays: numpy's own message, which names no op
+        (add, ErrorCase((np.ones(2, int), np.ones(3, int)), match="broadcast"), AssertionError),
+    ]
+    for info, case, failure in bad:
+        with pytest.raises(failure):
+            check_error_case(info, case)
+
+
+# -- messages that do not meet the rule today, in files this test may not change (see the report) -----------
+# Each says what it should do; strict, so that the fix shows up as an XPASS to delete here.
+
+def _mean_float_axis():
+    ops.mean(Value(np.ones((2, 3))), axis=0.5)
+
+
+def _min_of_empty():
+    ops.min(Value(np.zeros((0, 3))))
+
+
+def _raw_add():
+    ops.add(np.ones(2), np.ones(3))  # no Value among the inputs: the forward runs bare, outside _explain
+
+
+def _raw_exp():
+    ops.exp("a")
+
+
+POOR_MESSAGES = {
+    # reductions.py: _axes takes tuple(axis) of a float; mean and min call it outside any op.
+    "mean with a float axis gives Python's bare \"'float' object is not iterable\"":
+        (_mean_float_axis, TypeError, r"^mean: .*axis"),
+    # reductions.py: min is -max(-x), so its empty-input error says "max:".
+    "min of an empty input names max": (_min_of_empty, ValueError, r"^min: "),
+    # engine.apply: with no Value among the inputs the forward's numpy error is not explained.
+    "add of two plain arrays that do not broadcast: numpy's bare message": (_raw_add, ValueError, r"^add: "),
+    "exp of a string: numpy's bare ufunc message": (_raw_exp, TypeError, r"^exp: "),
+}
+
+
+@pytest.mark.parametrize("what", sorted(POOR_MESSAGES))
+@pytest.mark.xfail(strict=True, reason="reported: the message does not name the op (file owned elsewhere)")
+def test_poor_messages(what):
+    fn, error, match = POOR_MESSAGES[what]
+    with pytest.raises(error, match=match):
+        fn()
+
+
+@pytest.mark.xfail(strict=True, reason="reported: elementwise._pow_forward lets Python's OverflowError out, and "
+                                       "_explain turns it into a ValueError about broadcasting; numpy, PyTorch and "
+                                       "this library's own scalar exp give inf")
+@pytest.mark.parametrize("make", [lambda: Value(2.0) ** 2000.0, lambda: 2.0 ** Value(2000.0),
+                                  lambda: Value(1e300) ** 1.5], ids=["x**k", "k**x", "x**1.5"])
+def test_scalar_pow_overflow_gives_inf(make):
+    assert make().data == np.inf
+
+
+@pytest.mark.xfail(strict=True, reason="reported: engine._explain re-raises numpy's LinAlgError as a plain "
+                                       "ValueError, so `except np.linalg.LinAlgError` misses it")
+def test_linalg_errors_keep_their_class():
+    with pytest.raises(np.linalg.LinAlgError, match=r"^inv: Singular matrix"):
+        ops.inv(Value(np.ones((2, 2))))

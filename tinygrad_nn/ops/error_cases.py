@@ -1,0 +1,310 @@
+"""The bad inputs of every registered function (`OpInfo.errors`), and what the refusal must say.
+
+tests/ops/test_op_errors.py calls ``info.fn(*inputs, **params)`` for every ErrorCase below and checks that it
+raises `error` with a message that matches `match` and begins with the name of the op (or function) that
+refused, followed by a colon. Float arrays and Python floats among `inputs` become Values first, since users
+call the functions on Values; anything else (a complex array, a string, a number 1j) is passed as it is, to
+see what the op says of it. The test also runs each case with float32 arrays.
+
+Read an entry as: "given these inputs, `name` refuses with this error". The cases are wrong shapes (inputs
+that do not broadcast or align), wrong axes (out of range, repeated, not ints), wrong dtypes (complex
+operands, float indices or conditions) and values outside the domain (a negative base for a fractional
+power, a scalar divided by 0, a singular matrix). Functions that no real input can make fail are listed in
+NO_BAD_INPUT with the reason, instead of an ErrorCase.
+
+>>> from tinygrad_nn.ops import OPINFOS
+>>> case = OPINFOS["matmul"].errors[0]
+>>> [x.shape for x in case.inputs], case.error.__name__
+([(2, 3), (4, 2)], 'ValueError')
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .registry import OPINFOS, ErrorCase
+
+# Functions with no bad real input, and why; the test checks that each exists and declares no ErrorCase.
+NO_BAD_INPUT = {
+    **{name: "defined for every real number; inf and NaN pass through as in numpy and PyTorch, and a non-real "
+             "payload is refused by Value before any op runs"
+       for name in ("neg", "exp", "tanh", "sigmoid", "relu", "step", "abs")},
+    **{name: "an integer power of any real base is defined (an overflow gives inf, as in numpy and PyTorch)"
+       for name in ("pow_0", "pow_2", "pow_3")},
+    "rpow": "2 ** x is defined for every real x (but a scalar overflow raises today: see test_op_errors.py, "
+            "POOR_MESSAGES)",
+    "flatten": "every input, a scalar included, has a flat form",
+    "ravel": "every input, a scalar included, has a flat form",
+    "outer": "numpy's outer takes any two real inputs (it flattens them)",
+    "kron": "numpy's kron takes any two real inputs (the shorter shape gets leading ones)",
+    "astype": "its OpInfo function casts to float64 and back to the input's own dtype, so no input to it is "
+              "wrong; astype's bad dtypes are tested directly in tests/ops/test_op_errors.py",
+}
+
+# Names given to _declare that OPINFOS does not know (a renamed entry): the test asserts there are none,
+# rather than the package failing to import.
+UNKNOWN: list[str] = []
+
+
+def _declare(name, *cases):
+    info = OPINFOS.get(name)
+    if info is None:
+        UNKNOWN.append(name)
+        return
+    info.errors.extend(cases)
+
+
+def _a(*shape):
+    """A float64 array of the given shape with distinct values (1/8, 2/8, ...)."""
+    n = int(np.prod(shape, dtype=np.int64))
+    return np.arange(1.0, n + 1.0).reshape(shape) / 8.0
+
+
+E = ErrorCase
+_SQUARE = r"needs a square matrix or a stack of them \(shape \(\.\.\., n, n\)\), got shape"
+_SINGULAR = np.ones((2, 2))  # rank 1
+_NAN = np.array([[np.nan, 0.0], [0.0, 1.0]])
+
+
+def _binary(name, *extra):
+    """Inputs that do not broadcast, and an operand that is no real number (complex, or a string)."""
+    _declare(name,
+             E((_a(2, 3), _a(4)), match=rf"^{name}: cannot apply to inputs of shapes \(2, 3\), \(4,\).*"
+                                        rf"the shapes must broadcast"),
+             E((_a(2), np.array([1j, 2j])), error=TypeError,
+               match=rf"^{name}: cannot combine a Value with ndarray .*must be real numbers"),
+             E((_a(2), "2"), error=TypeError, match=rf"^{name}: cannot combine a Value with str '2'"),
+             *extra)
+
+
+# -- arithmetic and elementwise functions ------------------------------------------------------------------
+
+_binary("add")
+_binary("sub")
+_binary("mul")
+_binary("div", E((1.0, 0.0), error=ZeroDivisionError, match=r"^div: division by zero on the scalars 1\.0, 0\.0"))
+_binary("maximum")
+_binary("minimum")
+_declare("add_n", E((_a(2), _a(3), _a(2)), match=r"^add_n: cannot apply to inputs of shapes \(2,\), \(3,\), \(2,\)"))
+# The running sum starts from a + b: that is the op that refuses.
+_declare("running_sum", E((_a(2), _a(3), _a(2)), match=r"^add: cannot apply to inputs of shapes \(2,\), \(3,\)"))
+# number / x is reciprocal(x) * number, as in PyTorch: reciprocal refuses a scalar 0 (tensors give inf).
+_declare("rdiv", E((0.0,), error=ZeroDivisionError, match=r"^reciprocal: division by zero"))
+_declare("reciprocal", E((0.0,), error=ZeroDivisionError, match=r"^reciprocal: division by zero"))
+for _k in ("-1", "-2"):
+    _declare(f"pow_{_k}", E((0.0,), error=ZeroDivisionError,
+                            match=rf"^pow: division by zero on the scalars 0\.0, {_k}"))
+for _k in ("0.5", "1.7"):
+    _neg = rf"^pow: a negative base -2\.0 with the non-integer exponent {_k} has no real result"
+    _declare(f"pow_{_k}", E((-2.0,), match=_neg), E((np.array([4.0, -2.0]),), match=_neg))
+_declare("pow",
+         E((-2.0, 0.5), match=r"^pow: a negative base -2\.0 with the non-integer exponent 0\.5 has no real result"),
+         E((_a(2, 3), _a(4)), match=r"^pow: cannot apply to inputs of shapes \(2, 3\), \(4,\)"),
+         E((_a(2), 1j), error=TypeError, match=r"^pow: exponent must be real, got 1j"))
+_declare("log", E((-1.0,), match=r"^log: input -1\.0 is outside the domain x >= 0"))
+_declare("sqrt", E((-1.0,), match=r"^sqrt: input -1\.0 is negative"))
+_declare("clip", E((_a(3),), {"lo": 1.0, "hi": 0.0}, match=r"^clip: lower bound 1\.0 is above upper bound 0\.0"))
+_declare("where",
+         E((_a(2, 3), _a(2, 3)), {"cond": np.ones((2, 3))}, error=TypeError,
+           match=r"^where: the condition must be booleans \(or integers\), got ndarray of dtype float64"),
+         E((_a(2, 3), _a(2, 3)), {"cond": np.ones(4, bool)},
+           match=r"^where: cannot apply to inputs of shapes \(2, 3\), \(2, 3\).*must broadcast"))
+
+# -- matrix products ------------------------------------------------------------------------------------
+
+_declare("matmul",
+         E((_a(2, 3), _a(4, 2)), match=r"^matmul: inner sizes differ: \(2, 3\) @ \(4, 2\)"),
+         E((2.0, _a(3)), match=r"^matmul: both inputs need at least one axis, got shapes \(\) and \(3,\)"),
+         E((_a(3), 2.0), match=r"^matmul: both inputs need at least one axis, got shapes \(3,\) and \(\)"),
+         # the batch axes must broadcast, as numpy's
+         E((_a(2, 2, 3), _a(3, 3, 2)), match=r"^matmul: cannot apply to inputs of shapes \(2, 2, 3\), \(3, 3, 2\)"))
+_declare("linear",
+         E((_a(3), _a(2, 4), _a(2)), match=r"^linear: cannot apply to inputs of shapes \(3,\), \(2, 4\), \(2,\).*"
+                                            r"x must end in the layer's input size"),
+         E((_a(3), _a(2, 3), _a(3)), match=r"^linear: weight must have shape \(out, in\) and bias \(out,\), got "
+                                            r"\(2, 3\) and \(3,\)"))
+
+# -- reductions -------------------------------------------------------------------------------------------
+
+for _name in ("sum", "mean", "max", "min", "logsumexp"):
+    _declare(_name,
+             E((_a(2, 3),), {"axis": 2}, match=rf"^{_name}: axis 2 is out of range for an input of shape \(2, 3\)"),
+             E((_a(2, 3),), {"axis": -3}, match=rf"^{_name}: axis -3 is out of range"),
+             E((_a(2, 3),), {"axis": (0, -2)}, match=rf"^{_name}: axis \(0, -2\) repeats an axis"))
+_declare("max", E((np.zeros((0, 3)),), match=r"^max: the input of shape \(0, 3\) is empty and has no maximum"))
+for _name in ("softmax", "log_softmax"):
+    _declare(_name,
+             E((_a(2, 3),), {"axis": 2}, match=rf"^{_name}: axis 2 is out of range for an input of shape \(2, 3\)"),
+             E((2.0,), {"axis": -1}, match=rf"^{_name}: axis -1 is out of range for an input of shape \(\)"))
+
+# -- shape functions --------------------------------------------------------------------------------------
+
+_declare("reshape",
+         E((_a(2, 3),), {"shape": (4,)}, match=r"^reshape: cannot apply to inputs of shapes \(2, 3\), shape=\(4,\): "
+                                              r"cannot reshape array of size 6.*same number of elements"),
+         E((_a(2, 3),), {"shape": (-1, -1)}, match=r"^reshape: .*can only specify one unknown dimension"))
+_declare("transpose",
+         E((_a(2, 3),), {"axes": (0, 0)}, match=r"^transpose: .*repeated axis.*permutation of range\(ndim\)"),
+         E((_a(2, 3),), {"axes": (0,)}, match=r"^transpose: .*axes don't match array"),
+         E((2.0,), {"axes": None}, match=r"^transpose: a scalar has no axes to permute"))
+_declare("getitem",
+         E((_a(2, 3),), {"index": 5}, error=IndexError, match=r"^getitem: .*index 5 is out of bounds for axis 0"),
+         E((_a(2, 3),), {"index": (0, 0, 0)}, error=IndexError, match=r"^getitem: .*too many indices"),
+         E((_a(2, 3),), {"index": np.ones(3, bool)}, error=IndexError,
+           match=r"^getitem: .*boolean index did not match"),
+         E((_a(2, 3),), {"index": np.array([0.5])}, error=IndexError,
+           match=r"^getitem: index arrays must hold integers or booleans, got dtype float64"),
+         E((2.0,), {"index": 0}, error=TypeError, match=r"^getitem: a scalar Value cannot be indexed"))
+_declare("broadcast_to",
+         E((_a(2, 3),), {"shape": (4, 3)}, match=r"^broadcast_to: cannot apply to inputs of shapes \(2, 3\), "
+                                                 r"shape=\(4, 3\).*must broadcast to the target"),
+         E((_a(2, 3),), {"shape": (3,)}, match=r"^broadcast_to: .*shape=\(3,\)"))
+_declare("concatenate",
+         E((_a(2, 3), _a(3, 3), _a(2, 3)), {"axis": 1},
+           match=r"^concatenate: cannot apply to inputs of shapes \(2, 3\), \(3, 3\), \(2, 3\), axis=1"),
+         E((_a(2, 3), _a(3), _a(2, 3)), {"axis": 0}, match=r"^concatenate: .*same number of dimensions"),
+         E((_a(2), _a(2), _a(2)), {"axis": 1}, match=r"^concatenate: .*axis 1 is out of bounds"),
+         E((1.0, 2.0, 3.0), {"axis": 0}, match=r"^concatenate: scalars cannot be joined"))
+_declare("stack",
+         E((_a(2), _a(3), _a(2)), {"axis": 0}, match=r"^stack: all inputs need the same shape, got \[\(2,\), \(3,\)\]"),
+         E((_a(2), _a(2), _a(2)), {"axis": 2}, match=r"^stack: axis 2 is out of range for a new axis"),
+         E((), {"axis": 0}, match=r"^stack: needs at least one input"))
+_declare("expand_dims",
+         E((_a(2),), {"axis": 2}, match=r"^expand_dims: axis 2 is out of range for a new axis in an input of shape "
+                                        r"\(2,\); use an int in \[-2, 1\]"),
+         E((_a(2),), {"axis": 0.5}, error=TypeError, match=r"^expand_dims: axis must be an int, got float 0\.5"))
+_declare("squeeze",
+         E((_a(2, 1),), {"axis": 0}, match=r"^squeeze: axis 0 has size 2, not 1"),
+         E((_a(2, 1),), {"axis": 2}, match=r"^squeeze: axis 2 is out of range"),
+         E((_a(2, 1),), {"axis": 0.5}, error=TypeError, match=r"^squeeze: axis must be None, an int or a sequence"))
+_declare("pad",
+         E((_a(2, 3),), {"pad_width": -1}, match=r"^pad: pad widths must not be negative"),
+         E((_a(2, 3),), {"pad_width": ((1, 1),) * 3}, match=r"^pad: pad_width .* does not fit an input of shape "
+                                                           r"\(2, 3\)"),
+         E((_a(2, 3),), {"pad_width": 1.5}, error=TypeError, match=r"^pad: pad_width must hold ints"),
+         E((_a(2, 3),), {"pad_width": 1, "mode": "reflect"}, error=NotImplementedError,
+           match=r"^pad: only mode='constant' is supported"))
+_declare("flip",
+         E((_a(2, 3),), {"axis": 2}, match=r"^flip: axis 2 is out of range for an input of 2 axes"),
+         E((_a(2, 3),), {"axis": (0, -2)}, match=r"^flip: axis \(0, -2\) names an axis twice"),
+         E((_a(2, 3),), {"axis": 0.5}, error=TypeError, match=r"^flip: axis must be None, an int or a sequence"))
+_declare("roll",
+         E((_a(2, 3),), {"shift": (1, 2, 3), "axis": (0, 1)}, match=r"^roll: shift \(1, 2, 3\) and axis \(0, 1\) "
+                                                                  r"must have the same length"),
+         E((_a(2, 3),), {"shift": 1, "axis": 2}, match=r"^roll: axis 2 is out of range"),
+         E((_a(2, 3),), {"shift": 1.5, "axis": 0}, error=TypeError, match=r"^roll: shift must be an int"))
+_declare("tile",
+         E((_a(2),), {"reps": (2, -1)}, match=r"^tile: reps must not be negative"),
+         E((_a(2),), {"reps": 1.5}, error=TypeError, match=r"^tile: reps must be an int, got float 1\.5"))
+_declare("repeat",
+         E((_a(2),), {"repeats": -1, "axis": 0}, match=r"^repeat: repeats must not be negative"),
+         E((_a(2),), {"repeats": [1, 2, 3], "axis": 0}, match=r"^repeat: repeats of shape \(3,\) need one count per "
+                                                                r"element along axis 0"),
+         E((_a(2),), {"repeats": 1.5, "axis": 0}, error=TypeError, match=r"^repeat: repeats must be an int or ints"),
+         E((_a(2),), {"repeats": 2, "axis": 1}, match=r"^repeat: axis 1 is out of range"))
+for _name in ("split", "array_split"):
+    _declare(_name,
+             E((_a(3),), {"indices_or_sections": 0, "axis": 0},
+               match=rf"^{_name}: the number of pieces must be at least 1, got 0"),
+             E((_a(3),), {"indices_or_sections": 2, "axis": 1}, match=rf"^{_name}: axis 1 is out of range"),
+             E((2.0,), {"indices_or_sections": 1, "axis": 0}, match=rf"^{_name}: a 0-d input has no axis to split"),
+             E((_a(3),), {"indices_or_sections": [1.5], "axis": 0}, error=TypeError,
+               match=rf"^{_name}: an index must be an int, got float 1\.5"),
+             E((_a(3),), {"indices_or_sections": 1.5, "axis": 0}, error=TypeError,
+               match=rf"^{_name}: indices_or_sections must be an int \(the number of pieces\) or a sequence"))
+_declare("split", E((_a(3),), {"indices_or_sections": 2, "axis": 0},
+                    match=r"^split: 3 elements along axis 0 do not split into 2 equal pieces.*use array_split"))
+_declare("vsplit",
+         E((_a(3),), {"indices_or_sections": 1}, match=r"^vsplit: needs an input of at least 2 axes, got shape \(3,\)"),
+         E((_a(3, 2),), {"indices_or_sections": 2}, match=r"^vsplit: 3 elements along axis 0 do not split into 2"))
+_declare("hsplit",
+         E((2.0,), {"indices_or_sections": 1}, match=r"^hsplit: a 0-d input has no axis to split"),
+         E((_a(3, 2),), {"indices_or_sections": 3}, match=r"^hsplit: 2 elements along axis 1 do not split into 3"))
+for _name in ("tril", "triu"):
+    _declare(_name,
+             E((2.0,), {"k": 0}, match=rf"^{_name}: needs a matrix \(or a stack of them\), got a 0-d input"),
+             E((_a(2, 3),), {"k": 0.5}, error=TypeError, match=rf"^{_name}: k must be an int, got float 0\.5"))
+_declare("diag",
+         E((_a(2, 2, 2),), {"k": 0}, match=r"^diag: needs a 1-D or 2-D input, got shape \(2, 2, 2\)"),
+         E((2.0,), {"k": 0}, match=r"^diag: needs a 1-D or 2-D input, got shape \(\)"),
+         E((_a(2),), {"k": 0.5}, error=TypeError, match=r"^diag: k must be an int, got float 0\.5"))
+for _name in ("diagonal", "trace"):
+    _declare(_name,
+             E((_a(3),), match=rf"^{_name}: needs an input of at least 2 axes, got shape \(3,\)"),
+             E((_a(2, 3),), {"axis1": 0, "axis2": -2}, match=rf"^{_name}: axis1 and axis2 must differ, both are 0"),
+             E((_a(2, 3),), {"axis1": 0, "axis2": 2}, match=rf"^{_name}: axis 2 is out of range"),
+             E((_a(2, 3),), {"offset": 0.5}, error=TypeError, match=rf"^{_name}: offset must be an int"))
+_declare("swapaxes",
+         E((_a(2, 3),), {"axis1": 0, "axis2": 2}, match=r"^swapaxes: axis 2 is out of range for an input of 2 axes"),
+         E((_a(2, 3),), {"axis1": 0.5, "axis2": 0}, error=TypeError, match=r"^swapaxes: axis must be an int"))
+_declare("moveaxis",
+         E((_a(2, 3),), {"source": [0, 1], "destination": [0]}, match=r"^moveaxis: source \[0, 1\] and destination "
+                                                                      r"\[0\] must name as many axes"),
+         E((_a(2, 3),), {"source": 0, "destination": 2}, match=r"^moveaxis: axis 2 is out of range"),
+         E((_a(2, 3),), {"source": [0, 0], "destination": [0, 1]}, match=r"^moveaxis: axis \[0, 0\] names an axis "
+                                                                          r"twice"),
+         E((_a(2, 3),), {"source": 0.5, "destination": 0}, error=TypeError,
+           match=r"^moveaxis: axis must be None, an int or a sequence"))
+_declare("vstack",
+         E((_a(2), _a(3), _a(2)), match=r"^vstack: the inputs' shapes \[\(1, 2\), \(1, 3\), \(1, 2\)\] do not fit"),
+         E((), match=r"^vstack: needs at least one input"))
+_declare("hstack",
+         E((_a(2, 3), _a(3, 3), _a(2, 3)), match=r"^hstack: the inputs' shapes \[\(2, 3\), \(3, 3\), \(2, 3\)\] do "
+                                                  r"not fit.*except along axis 1"),
+         E((_a(2), _a(2, 1), _a(2)), match=r"^hstack: the inputs' shapes .* same number of axes"),
+         E((), match=r"^hstack: needs at least one input"))
+
+# -- linear algebra -----------------------------------------------------------------------------------------
+
+_declare("dot",
+         E((_a(2, 3), _a(2, 3)), match=r"^dot: shapes \(2, 3\) and \(2, 3\) are not aligned: a\.shape\[-1\] \(3\) "
+                                        r"must equal b\.shape\[-2\] \(2\)"),
+         E((_a(3), _a(4)), match=r"^dot: shapes \(3,\) and \(4,\) are not aligned"))
+_declare("tensordot",
+         E((_a(2, 3), _a(3, 4)), {"axes": 3}, match=r"^tensordot: axes=3 needs 0 <= axes <= the number of axes"),
+         E((_a(2, 3), _a(3, 4)), {"axes": -1}, match=r"^tensordot: axes=-1 needs 0 <= axes"),
+         E((_a(2, 3), _a(3, 4)), {"axes": ([0], [0])}, match=r"^tensordot: summed axes differ in size"),
+         E((_a(2, 3), _a(3, 4)), {"axes": ([1, 1], [0, 0])}, match=r"^tensordot: axes .* repeats an axis"),
+         E((_a(2, 3), _a(3, 4)), {"axes": ([1], [0, 1])}, match=r"^tensordot: axes .* pair 1 axes of a with 2 of b"),
+         E((_a(2, 3), _a(3, 4)), {"axes": ([1], [2])}, match=r"^tensordot: axis 2 is out of range"))
+_declare("inner", E((_a(2, 3), _a(4)), match=r"^inner: the last axes of shapes \(2, 3\) and \(4,\) differ in size"))
+_declare("einsum_contract",
+         E((_a(2, 3), _a(4, 5)), {"subscripts": "ij,jk->ik"}, match=r"^einsum: cannot apply to inputs of shapes "
+                                                                   r"\(2, 3\), \(4, 5\).*equal sizes"),
+         E((_a(2, 3), _a(3, 5)), {"subscripts": "ijk,jk->ik"}, match=r"^einsum: .*too many subscripts for operand 0"),
+         E((_a(2, 3), _a(3, 5)), {"subscripts": "ij,jk->iz"}, match=r"^einsum: .*output subscript 'z' which never "
+                                                                   r"appeared"),
+         E((_a(2, 3), _a(3, 5)), {"subscripts": "ij->i"}, match=r"^einsum: .*fewer operands provided"))
+_declare("einsum_diagonal",
+         E((_a(2, 3), _a(3)), {"subscripts": "ii,i->i"}, match=r"^einsum: .*dimensions in operand 0 for collapsing "
+                                                               r"index 'i' don't match \(2 != 3\)"))
+_declare("einsum_ellipsis",
+         E((_a(2, 3, 4), _a(3, 4, 5)), {"subscripts": "...ij,...jk->...ik"},
+           match=r"^einsum: cannot apply to inputs of shapes \(2, 3, 4\), \(3, 4, 5\)"))
+_declare("einsum_broadcast",
+         E((_a(2, 3), _a(4, 3)), {"subscripts": "ij,ij->ij"},
+           match=r"^einsum: cannot apply to inputs of shapes \(2, 3\), \(4, 3\).*or 1\) wherever a letter repeats"))
+_declare("inv",
+         E((_a(2, 3),), match=rf"^inv: {_SQUARE} \(2, 3\)"),
+         E((_a(3),), match=rf"^inv: {_SQUARE} \(3,\)"),
+         E((_SINGULAR,), match=r"^inv: Singular matrix \(shapes \(2, 2\)\); a singular matrix has no inverse"))
+_declare("solve",
+         E((_a(2, 3), _a(2)), match=rf"^solve: {_SQUARE} \(2, 3\)"),
+         E((np.eye(2), _a(3)), match=r"^solve: b must have shape \(2,\) or \(\.\.\., 2, k\) for a of shape \(2, 2\), "
+                                      r"got \(3,\)"),
+         E((np.eye(2), 2.0), match=r"^solve: b must have shape .* got \(\)"),
+         E((_SINGULAR, _a(2)), match=r"^solve: Singular matrix .*a x = b has no unique x"))
+for _name in ("det", "det_gradient"):
+    _declare(_name, E((_a(2, 3),), match=rf"^det: {_SQUARE} \(2, 3\)"), E((_a(3),), match=rf"^det: {_SQUARE} \(3,\)"))
+_declare("slogdet", E((_a(2, 3),), match=rf"^slogdet: {_SQUARE} \(2, 3\)"),
+         E((2.0,), match=rf"^slogdet: {_SQUARE} \(\)"))
+_declare("cholesky",
+         E((_a(2, 3),), match=rf"^cholesky: {_SQUARE} \(2, 3\)"),
+         E((-np.eye(2),), match=r"^cholesky: Matrix is not positive definite .*symmetric positive definite"))
+for _name in ("eigh_values", "eigh_vectors"):
+    _declare(_name, E((_a(2, 3),), match=rf"^eigh: {_SQUARE} \(2, 3\)"), E((_a(3),), match=rf"^eigh: {_SQUARE} \(3,\)"))
+_declare("svd_values",
+         E((_a(3),), {"full_matrices": False}, match=r"^svd: needs a matrix or a stack of them .* got shape \(3,\)"),
+         E((_NAN,), {"full_matrices": False}, match=r"^svd: SVD did not converge \(shapes \(2, 2\)\); the matrix must "
+                                                     r"hold finite numbers"))
+_declare("svd", E((_NAN,), {"full_matrices": True}, match=r"^svd: SVD did not converge"))
