@@ -490,10 +490,14 @@ def _node(data, op, a, b, more, params):
     return v
 
 
-def _as_input(x, op):
-    """A Value (a subclass too) as it is; a number or array as a constant node."""
+def _as_input(x, op, like=None):
+    """A Value (a subclass too) as it is; a number or array as a constant node. A boolean or integer array (a
+    mask) takes the float width of the Value `like` it meets, so that it promotes nothing: float32 stays float32
+    (as in PyTorch; numpy would promote int64 to float64)."""
     if isinstance(x, Value):
         return x
+    if x.__class__ is ndarray and x.dtype.kind in "biu" and isinstance(like, Value) and like.data.__class__ is ndarray:
+        return Value._leaf(x.astype(like.data.dtype))
     try:
         return Value._leaf(to_payload(x, op.name))
     except TypeError:
@@ -509,29 +513,30 @@ def apply(op, inputs, params):
     """
     n = len(inputs)
     a = b = more = None
-    if n == 1:  # one and two inputs are spelled out: this runs for every tensor op
-        a = inputs[0]
-        if not isinstance(a, Value):
-            return op.forward(a, **params)
-        datas = (a.data,)
-        rg = a.requires_grad
-    elif n == 2:
-        a, b = inputs
-        if not (isinstance(a, Value) or isinstance(b, Value)):
-            return op.forward(a, b, **params)
-        a, b = _as_input(a, op), _as_input(b, op)
-        datas = (a.data, b.data)
-        rg = a.requires_grad or b.requires_grad
-    else:
-        if not any(isinstance(x, Value) for x in inputs):
-            return op.forward(*inputs, **params)
-        more = tuple([_as_input(x, op) for x in inputs])
-        datas = [x.data for x in more]
-        rg = any(x.requires_grad for x in more)
     try:
+        if n == 1:  # one and two inputs are spelled out: this runs for every tensor op
+            a = inputs[0]
+            if not isinstance(a, Value):
+                return op.forward(a, **params)
+            datas = (a.data,)
+            rg = a.requires_grad
+        elif n == 2:
+            a, b = inputs
+            if not (isinstance(a, Value) or isinstance(b, Value)):
+                return op.forward(a, b, **params)
+            a, b = _as_input(a, op, b), _as_input(b, op, a)
+            datas = (a.data, b.data)
+            rg = a.requires_grad or b.requires_grad
+        else:
+            if not any(isinstance(x, Value) for x in inputs):
+                return op.forward(*inputs, **params)
+            like = next(x for x in inputs if isinstance(x, Value))
+            more = tuple([_as_input(x, op, like) for x in inputs])
+            datas = [x.data for x in more]
+            rg = any(x.requires_grad for x in more)
         out = op.forward(*datas, **params)
     except (ValueError, TypeError, IndexError, ZeroDivisionError, OverflowError) as e:
-        raise _explain(op, datas, params, e) from e
+        raise _explain(op, [data_of(x) for x in inputs], params, e) from e
     if out.__class__ is not ndarray or datas[0].__class__ is float:  # skip the check in the common case
         out = _normalize(out, datas)
     if rg and (_special == 0 or _grad_mode.enabled):
@@ -566,8 +571,9 @@ def _explain(op, datas, params, e):
         values = ", ".join(repr(d) for d in datas)
         return ZeroDivisionError(f"{op.name}: division by zero on the scalars {values} ({msg}); as in Python, a "
                                  f"float divided by 0.0 raises: guard the divisor (or use tensors, which give inf)")
-    if msg.startswith(op.name + ":"):  # the op's forward explained itself already
-        return type(e)(msg) if type(e) in (ValueError, TypeError, IndexError) else ValueError(msg)
+    if msg.startswith(op.name + ":"):  # the op's forward (or _as_input) explained itself already
+        kept = (ValueError, TypeError, IndexError, np.linalg.LinAlgError)
+        return type(e)(msg) if type(e) in kept else ValueError(msg)
     shapes = ", ".join(str(shape_of(d)) for d in datas)
     extra = "".join(f", {k}={v!r}" for k, v in params.items()) if params else ""
     hint = op.hint or "check the inputs' shapes and values"
@@ -575,6 +581,8 @@ def _explain(op, datas, params, e):
         cls = IndexError
     elif isinstance(e, TypeError):
         cls = TypeError
+    elif isinstance(e, np.linalg.LinAlgError):  # `except LinAlgError` must still catch it (a ValueError too)
+        cls = np.linalg.LinAlgError
     else:  # ValueError, numpy's AxisError (a ValueError and an IndexError), OverflowError
         cls = ValueError
     return cls(f"{op.name}: cannot apply to inputs of shapes {shapes}{extra}: {msg}; {hint}")

@@ -12,8 +12,8 @@ import math
 
 import numpy as np
 
-from ..engine import Value, shape_of
-from ..ops import clip, log, log_softmax, mean, sum
+from ..engine import Value, data_of, shape_of
+from ..ops import log, log_softmax, mean, sum, where
 
 
 def _same_shape(who, a, t):
@@ -71,7 +71,15 @@ def binary_cross_entropy(p, t):
                          f"it (e.g. {bad.flat[0]!r}); pass probabilities such as sigmoid(z), or use cross_entropy "
                          f"on logits")
     lo = _log_floor(d.dtype if d.dtype.kind == "f" else np.float64)
-    return -mean(t * log(clip(p, lo, None)) + (1 - t) * log(clip(1 - p, lo, None)))
+    return -mean(t * _floored_log(p, lo) + (1 - t) * _floored_log(1 - p, lo))
+
+
+def _floored_log(p, lo):
+    """log(max(p, lo)), with finite gradients of every order. Where p < lo the value is log(lo) and the slope 0;
+    the log is taken at 1 there instead of at p, so that no second derivative -1/p^2 overflows to inf (and
+    inf * 0 makes NaN) where the floor cuts in, float32 included."""
+    keep = np.greater_equal(data_of(p), lo)
+    return where(keep, log(where(keep, p, 1.0)), math.log(lo))
 
 
 def cross_entropy(logits, labels):

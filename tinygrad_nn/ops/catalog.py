@@ -65,7 +65,8 @@ def rows():
 
 
 def markdown() -> str:
-    lines = [BEGIN, "", "| op | family | inputs | differentiable to order | scalar payloads |", "| --- | --- | --- | --- | --- |"]
+    lines = [BEGIN, "", "| op | family | inputs | differentiable to order | scalar payloads |",
+             "| --- | --- | --- | --- | --- |"]
     lines += [f"| `{name}` | {family} | {inputs} | {order} | {scalars} |" for name, family, inputs, order, scalars
               in rows()]
     return "\n".join(lines + ["", END])
