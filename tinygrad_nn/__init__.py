@@ -47,3 +47,6 @@ from .ops import (
 from .transforms import grad, value_and_grad
 
 __version__ = "0.1.0"
+
+# -- chapter 5: convolution and pooling --------------------------------------------------------------------
+from .ops import avg_pool2d, conv2d, conv_transpose2d, max_pool2d  # noqa: E402

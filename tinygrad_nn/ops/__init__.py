@@ -95,3 +95,8 @@ __all__ = [
     "scatter_add", "sigmoid", "softmax", "sqrt", "squeeze", "stack", "step", "sub", "sum", "sum_to", "tanh",
     "transpose", "where",
 ]
+
+# -- chapter 5: convolution and pooling (conv.py) --------------------------------------------------------
+from .conv import avg_pool2d, conv2d, conv2d_weight, conv_transpose2d, max_pool2d  # noqa: E402
+
+__all__ += ["avg_pool2d", "conv2d", "conv2d_weight", "conv_transpose2d", "max_pool2d"]
