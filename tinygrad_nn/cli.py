@@ -14,6 +14,8 @@ import time
 
 import numpy as np
 
+from .cnn_command import add_cnn_parser, run_cnn
+
 TEST_IMAGE_ROWS = "010 101 101 110"
 
 
@@ -38,12 +40,15 @@ def _parser():
     book.add_argument("--out", default=None, metavar="DIR",
                       help="folder for PNG figures (cost curve, weight maps, step vs sigmoid); needs matplotlib")
     book.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_cnn_parser(sub)
     return p
 
 
 def main(argv=None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.command == "cnn":
+        return run_cnn(args)
     if args.command != "book":
         parser.print_help()
         return 0 if argv is not None and not argv else 2
