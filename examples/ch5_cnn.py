@@ -165,8 +165,8 @@ def main(argv=None):
 
     if args.out:
         figures(args.out, costs, conv.weight.data, serif, maps, pooled)
-    return {"costs": costs, "all_right_at": all_right_at, "right": right, "serif_outputs": out, "guess": guess,
-            "filters": w, "maps": maps, "pooled": pooled, "hand_difference": difference}
+    return {"net": net, "costs": costs, "all_right_at": all_right_at, "right": right, "serif_outputs": out,
+            "guess": guess, "filters": w, "maps": maps, "pooled": pooled, "hand_difference": difference}
 
 
 if __name__ == "__main__":
