@@ -6,8 +6,9 @@ not flipped). Written out for one output value,
 
     out[n, o, i, j] = b[o] + sum over c, p, q of  w[o, c, p, q] * x[n, c, i*sh + p, j*sw + q]
 
-(x zero-padded first). The forward gathers every patch into a matrix of columns (im2col, a strided view
-copied once) and computes all the inner products as one matrix product.
+(x zero-padded first). The forward gathers the patches into a matrix of columns (im2col: a strided view of
+the image, copied once) and computes all their inner products with the filters as one matrix product; it
+does so a few images at a time, so that the columns stay in the processor's cache (see `_columns`).
 
 Three primitives, one bilinear form. With T(x, w, g) = <g, conv2d(x, w)>:
 
@@ -38,7 +39,7 @@ array([[ 5.,  7.],
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
 from ..engine import data_of, shape_of
 from .reductions import sum
@@ -100,57 +101,105 @@ def _windows(x, kernel, stride, padding):
     return sliding_window_view(_pad(x, padding), kernel, axis=(2, 3))[:, :, ::sh, ::sw]
 
 
-def _im2col(x, kernel, stride, padding):
-    """The patches as columns: (N, C*kh*kw, Ho*Wo), one column per output position (the one copy)."""
-    v = _windows(x, kernel, stride, padding)
-    N, C, Ho, Wo, kh, kw = v.shape
-    # Axes (N, C, kh, kw, Ho, Wo): the copy then reads the image along its rows, the fast direction.
-    return v.transpose(0, 1, 4, 5, 2, 3).reshape(N, C * kh * kw, Ho * Wo)
+def _columns(x, kernel, stride, padding):
+    """The patches of a few images as columns (im2col): (cols, width), cols of shape (n, C*kh*kw, Ho*width)
+    with the patch at output position (i, j) in column i*width + j.
+
+    Any stride: width = Wo, and the windows are laid out (n, C, kh, kw, Ho, Wo) before the one copy, so that
+    it reads the image along its rows. Stride 1 (the common case) copies faster: with the padded image's rows
+    laid end to end, the patches at (i, j) for a fixed filter offset (p, q) are one contiguous run of the
+    image, starting at p*Wp + q; so each row of cols is one straight slice of length Ho*Wp (width = Wp). The
+    columns j >= Wo of each row are junk (windows that wrap around into the next image row): the callers drop
+    them from the output, or meet them with zeros.
+    """
+    n, C, H, W = x.shape
+    (kh, kw), (ph, pw) = kernel, padding
+    if stride != (1, 1):
+        v = _windows(x, kernel, stride, padding).transpose(0, 1, 4, 5, 2, 3)
+        return v.reshape(n, C * kh * kw, v.shape[4] * v.shape[5]), v.shape[5]
+    Hp, Wp = H + 2 * ph, W + 2 * pw
+    Ho = Hp - kh + 1
+    # One spare row of zeros below: the junk windows of the last row read into it, never past the array.
+    xp = np.zeros((n, C, Hp + 1, Wp), dtype=x.dtype)
+    xp[:, :, ph:ph + H, pw:pw + W] = x
+    s = xp.strides
+    v = as_strided(xp, (n, C, kh, kw, Ho * Wp), (s[0], s[1], s[2], s[3], s[3]), writeable=False)
+    return v.reshape(n, C * kh * kw, Ho * Wp), Wp
 
 
-def _col2im(cols, size, kernel, stride, padding):
-    """The adjoint of _im2col: every column's entries added back where its patch came from.
+# The columns of a whole batch are kh*kw times the image (30 MB for 64 images of 16x28x28 and a 3x3 kernel):
+# made all at once they go out to main memory and come back for the matrix product. Made a few images at a
+# time (a Python loop over chunks of the batch, never over pixels), padding included, they stay in the
+# processor's cache, and the allocator hands the same small buffers back chunk after chunk.
+_CHUNK_BYTES = 1 << 20
 
-    A Python loop over the kh*kw filter positions (never over pixels): each adds one strided slice."""
-    N = cols.shape[0]
-    (H, W), (kh, kw), (sh, sw), (ph, pw) = size, kernel, stride, padding
-    C = cols.shape[1] // (kh * kw)
-    Ho, Wo = (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
-    cols = cols.reshape(N, C, kh, kw, Ho, Wo)
-    out = np.zeros((N, C, H + 2 * ph, W + 2 * pw), dtype=cols.dtype)
+
+def _chunks(n, bytes_per_image):
+    size = max(1, _CHUNK_BYTES // max(1, bytes_per_image))
+    return [(i, min(n, i + size)) for i in range(0, n, size)]
+
+
+def _col2im(cols, out, kernel, stride):
+    """The adjoint of im2col: columns (N, C, kh, kw, Ho, Wo) added back into the padded images `out` where
+    their patches came from. A loop over the kh*kw filter positions (never over pixels)."""
+    (kh, kw), (sh, sw) = kernel, stride
+    Ho, Wo = cols.shape[4:]
     for p in range(kh):
         for q in range(kw):
             out[:, :, p:p + sh * (Ho - 1) + 1:sh, q:q + sw * (Wo - 1) + 1:sw] += cols[:, :, p, q]
-    return out[:, :, ph:ph + H, pw:pw + W] if (ph or pw) else out
 
 
 # -- conv2d and its two adjoints --------------------------------------------------------------------------
 
 
 def _conv2d_forward(x, w, b, *, stride, padding):
-    N = x.shape[0]
-    O, _, kh, kw = w.shape
-    cols = _im2col(x, (kh, kw), stride, padding)          # (N, K, L), K = C*kh*kw, L = Ho*Wo
-    Ho, Wo = (x.shape[2] + 2 * padding[0] - kh) // stride[0] + 1, (x.shape[3] + 2 * padding[1] - kw) // stride[1] + 1
-    out = np.matmul(w.reshape(O, -1), cols)               # (O, K) @ (N, K, L) -> (N, O, L): already NCHW
-    if b.__class__ is not float:                          # the float 0.0 stands for "no bias"
-        out += b.reshape(O, 1)                             # a fresh array: add in place
-    return out.reshape(N, O, Ho, Wo)
+    O, C, kh, kw = w.shape
+    N, _, H, W = x.shape
+    Ho, Wo = (H + 2 * padding[0] - kh) // stride[0] + 1, (W + 2 * padding[1] - kw) // stride[1] + 1
+    out = np.empty((N, O, Ho, Wo), dtype=np.result_type(x, w))
+    w2 = w.reshape(O, C * kh * kw)
+    for i, j in _chunks(N, C * kh * kw * Ho * (W + 2 * padding[1]) * x.itemsize):
+        cols, width = _columns(x[i:j], (kh, kw), stride, padding)
+        y = np.matmul(w2, cols)  # (O, K) @ (n, K, Ho*width) -> (n, O, Ho*width): NCHW, as wide as the columns
+        out[i:j] = y.reshape(j - i, O, Ho, width)[..., :Wo]
+    if b.__class__ is not float:  # the float 0.0 stands for "no bias"
+        out += b.reshape(O, 1, 1)
+    return out
 
 
 def _conv_transpose2d_forward(g, w, *, stride, padding, size):
     N, O, Ho, Wo = g.shape
     _, C, kh, kw = w.shape
-    cols = np.matmul(w.reshape(O, -1).T, g.reshape(N, O, Ho * Wo))  # (K, O) @ (N, O, L) -> (N, K, L)
-    return _col2im(cols, size, (kh, kw), stride, padding)
+    (H, W), (ph, pw) = size, padding
+    if stride == (1, 1) and ph < kh and pw < kw:
+        # With stride 1 the transposed convolution is a convolution again: of g padded by k - 1 - p, with
+        # each filter turned by 180 degrees and the in/out channel axes swapped. No scatter needed.
+        flipped = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
+        return _conv2d_forward(g, flipped, 0.0, stride=(1, 1), padding=(kh - 1 - ph, kw - 1 - pw))
+    K, L = C * kh * kw, Ho * Wo
+    out = np.zeros((N, C, H + 2 * ph, W + 2 * pw), dtype=np.result_type(g, w))
+    wT = w.reshape(O, K).T
+    g2 = g.reshape(N, O, L)
+    for i, j in _chunks(N, K * L * g.itemsize):
+        cols = np.matmul(wT, g2[i:j])                      # (K, O) @ (n, O, L) -> (n, K, L)
+        _col2im(cols.reshape(j - i, C, kh, kw, Ho, Wo), out[i:j], (kh, kw), stride)
+    return out[:, :, ph:ph + H, pw:pw + W] if (ph or pw) else out
 
 
 def _conv2d_weight_forward(x, g, *, kernel, stride, padding):
-    N, O = g.shape[:2]
-    cols = _im2col(x, kernel, stride, padding)            # (N, K, L)
-    # sum over n and l of g[n, o, l] cols[n, k, l]: one matrix product of (O, N*L) by (N*L, K).
-    gw = np.tensordot(g.reshape(N, O, -1), cols, axes=([0, 2], [0, 2]))
-    return gw.reshape((O, x.shape[1]) + tuple(kernel))
+    N, O, Ho, Wo = g.shape
+    C, W = x.shape[1], x.shape[3]
+    K = C * kernel[0] * kernel[1]
+    gw = np.zeros((K, O), dtype=np.result_type(x, g))
+    for i, j in _chunks(N, K * Ho * (W + 2 * padding[1]) * x.itemsize):
+        cols, width = _columns(x[i:j], kernel, stride, padding)
+        gi = g[i:j]
+        if width != Wo:  # wide columns: g gets zeros at their junk positions, which then add nothing
+            gi = np.zeros((j - i, O, Ho, width), dtype=g.dtype)
+            gi[..., :Wo] = g[i:j]
+        # the sum over images and positions of columns times g: (n, K, L) @ (n, L, O), summed over n
+        gw += np.matmul(cols, gi.reshape(j - i, O, -1).transpose(0, 2, 1)).sum(axis=0)
+    return gw.T.reshape((O, C) + tuple(kernel))
 
 
 # Each rule gets (upstream gradient, output, inputs...). `size` is the image's (H, W): with a stride, the
