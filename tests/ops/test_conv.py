@@ -193,6 +193,8 @@ def conv_cases(draw, max_batch=2, max_channels=2):
     return x, weight, bias, stride, padding
 
 
+# The OpInfo entries draw convolutions too (tests/ops/test_op_properties.py): half as many examples here.
+@settings(max_examples=max(3, settings().max_examples // 2))
 @given(conv_cases())
 def test_conv2d_gradients_match_finite_differences(case):
     x, w, b, stride, padding = case
@@ -219,6 +221,7 @@ def pool_cases(draw):
     return x, (kh, kw), stride
 
 
+@settings(max_examples=max(3, settings().max_examples // 2))
 @given(pool_cases())
 def test_pool_gradients_match_finite_differences(case):
     x, kernel, stride = case

