@@ -8,7 +8,7 @@ not flipped). Written out for one output value,
 
 (x zero-padded first). The forward gathers the patches into a matrix of columns (im2col: a strided view of
 the image, copied once) and computes all their inner products with the filters as one matrix product; it
-does so a few images at a time, so that the columns stay in the processor's cache (see `_columns`).
+does so a few images at a time, so that the columns stay in the processor's cache (see `_column_chunks`).
 
 Three primitives, one bilinear form. With T(x, w, g) = <g, conv2d(x, w)>:
 
@@ -101,37 +101,48 @@ def _windows(x, kernel, stride, padding):
     return sliding_window_view(_pad(x, padding), kernel, axis=(2, 3))[:, :, ::sh, ::sw]
 
 
-def _columns(x, kernel, stride, padding):
-    """The patches of a few images as columns (im2col): (cols, width), cols of shape (n, C*kh*kw, Ho*width)
-    with the patch at output position (i, j) in column i*width + j.
+# The columns of a whole batch are kh*kw times the image (30 MB for 64 images of 16x28x28 and a 3x3 kernel):
+# made all at once they go out to main memory and come back for the matrix product. Made a few images at a
+# time (a Python loop over chunks of the batch, never over pixels), they stay in the processor's cache.
+_CHUNK_BYTES = 1 << 20
+
+
+def _column_chunks(x, kernel, stride, padding):
+    """The patches as columns (im2col), a few images at a time: yields (i, j, cols, width) for images i:j,
+    cols of shape (j - i, C*kh*kw, Ho*width), the patch at output position (r, c) in column r*width + c.
+    Use each chunk's cols before asking for the next: they may share a buffer.
 
     Any stride: width = Wo, and the windows are laid out (n, C, kh, kw, Ho, Wo) before the one copy, so that
     it reads the image along its rows. Stride 1 (the common case) copies faster: with the padded image's rows
-    laid end to end, the patches at (i, j) for a fixed filter offset (p, q) are one contiguous run of the
-    image, starting at p*Wp + q; so each row of cols is one straight slice of length Ho*Wp (width = Wp). The
-    columns j >= Wo of each row are junk (windows that wrap around into the next image row): the callers drop
-    them from the output, or meet them with zeros.
+    laid end to end, the patches at (r, c) for one filter offset (p, q) are one contiguous run of the image,
+    starting at p*Wp + q; so each row of cols is one straight slice of length Ho*Wp (width = Wp). Its columns
+    c >= Wo are junk (windows that wrap around into the next image row): the callers drop them from the
+    output, or meet them with zeros.
     """
-    n, C, H, W = x.shape
+    N, C, H, W = x.shape
     (kh, kw), (ph, pw) = kernel, padding
-    if stride != (1, 1):
-        v = _windows(x, kernel, stride, padding).transpose(0, 1, 4, 5, 2, 3)
-        return v.reshape(n, C * kh * kw, v.shape[4] * v.shape[5]), v.shape[5]
     Hp, Wp = H + 2 * ph, W + 2 * pw
-    Ho = Hp - kh + 1
-    # One spare row of zeros below: the junk windows of the last row read into it, never past the array.
-    xp = np.zeros((n, C, Hp + 1, Wp), dtype=x.dtype)
-    xp[:, :, ph:ph + H, pw:pw + W] = x
-    s = xp.strides
-    v = as_strided(xp, (n, C, kh, kw, Ho * Wp), (s[0], s[1], s[2], s[3], s[3]), writeable=False)
-    return v.reshape(n, C * kh * kw, Ho * Wp), Wp
-
-
-# The columns of a whole batch are kh*kw times the image (30 MB for 64 images of 16x28x28 and a 3x3 kernel):
-# made all at once they go out to main memory and come back for the matrix product. Made a few images at a
-# time (a Python loop over chunks of the batch, never over pixels), padding included, they stay in the
-# processor's cache, and the allocator hands the same small buffers back chunk after chunk.
-_CHUNK_BYTES = 1 << 20
+    Ho, Wo = (Hp - kh) // stride[0] + 1, (Wp - kw) // stride[1] + 1
+    wide = stride == (1, 1)
+    width = Wp if wide else Wo
+    size = max(1, _CHUNK_BYTES // (C * kh * kw * Ho * width * x.itemsize))
+    # One padded buffer for all chunks: its border stays zero. The wide columns get a spare row of zeros
+    # below, which the junk windows of the last row read into (never past the array).
+    xp = np.zeros((min(size, N), C, Hp + wide, Wp), dtype=x.dtype) if (wide or ph or pw) else None
+    for i in range(0, N, size):
+        j = min(N, i + size)
+        if xp is None:
+            image = x[i:j]
+        else:
+            image = xp[:j - i]
+            image[:, :, ph:ph + H, pw:pw + W] = x[i:j]
+        if wide:
+            st = image.strides
+            v = as_strided(image, (j - i, C, kh, kw, Ho * Wp), (st[0], st[1], st[2], st[3], st[3]), writeable=False)
+            yield i, j, v.reshape(j - i, C * kh * kw, Ho * Wp), Wp
+        else:
+            v = sliding_window_view(image, kernel, axis=(2, 3))[:, :, ::stride[0], ::stride[1]]
+            yield i, j, v.transpose(0, 1, 4, 5, 2, 3).reshape(j - i, C * kh * kw, Ho * Wo), Wo
 
 
 def _chunks(n, bytes_per_image):
@@ -158,12 +169,14 @@ def _conv2d_forward(x, w, b, *, stride, padding):
     Ho, Wo = (H + 2 * padding[0] - kh) // stride[0] + 1, (W + 2 * padding[1] - kw) // stride[1] + 1
     out = np.empty((N, O, Ho, Wo), dtype=np.result_type(x, w))
     w2 = w.reshape(O, C * kh * kw)
-    for i, j in _chunks(N, C * kh * kw * Ho * (W + 2 * padding[1]) * x.itemsize):
-        cols, width = _columns(x[i:j], (kh, kw), stride, padding)
+    bias = None if b.__class__ is float else b.reshape(O, 1, 1)  # the float 0.0 stands for "no bias"
+    for i, j, cols, width in _column_chunks(x, (kh, kw), stride, padding):
         y = np.matmul(w2, cols)  # (O, K) @ (n, K, Ho*width) -> (n, O, Ho*width): NCHW, as wide as the columns
-        out[i:j] = y.reshape(j - i, O, Ho, width)[..., :Wo]
-    if b.__class__ is not float:  # the float 0.0 stands for "no bias"
-        out += b.reshape(O, 1, 1)
+        y = y.reshape(j - i, O, Ho, width)[..., :Wo]
+        if bias is None:
+            out[i:j] = y
+        else:
+            np.add(y, bias, out=out[i:j])  # the bias, added on the way out: one pass fewer over the output
     return out
 
 
@@ -188,18 +201,19 @@ def _conv_transpose2d_forward(g, w, *, stride, padding, size):
 
 def _conv2d_weight_forward(x, g, *, kernel, stride, padding):
     N, O, Ho, Wo = g.shape
-    C, W = x.shape[1], x.shape[3]
-    K = C * kernel[0] * kernel[1]
+    K = x.shape[1] * kernel[0] * kernel[1]
     gw = np.zeros((K, O), dtype=np.result_type(x, g))
-    for i, j in _chunks(N, K * Ho * (W + 2 * padding[1]) * x.itemsize):
-        cols, width = _columns(x[i:j], kernel, stride, padding)
+    g_wide = None
+    for i, j, cols, width in _column_chunks(x, kernel, stride, padding):
         gi = g[i:j]
         if width != Wo:  # wide columns: g gets zeros at their junk positions, which then add nothing
-            gi = np.zeros((j - i, O, Ho, width), dtype=g.dtype)
+            if g_wide is None:
+                g_wide = np.zeros((j - i, O, Ho, width), dtype=g.dtype)
+            gi = g_wide[:j - i]
             gi[..., :Wo] = g[i:j]
         # the sum over images and positions of columns times g: (n, K, L) @ (n, L, O), summed over n
         gw += np.matmul(cols, gi.reshape(j - i, O, -1).transpose(0, 2, 1)).sum(axis=0)
-    return gw.T.reshape((O, C) + tuple(kernel))
+    return gw.T.reshape((O, x.shape[1]) + tuple(kernel))
 
 
 # Each rule gets (upstream gradient, output, inputs...). `size` is the image's (H, W): with a stride, the
