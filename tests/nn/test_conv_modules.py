@@ -60,6 +60,10 @@ def test_pool_and_flatten_modules():
     assert repr(MaxPool2d(2)) == "MaxPool2d(kernel_size=(2, 2))"
     assert repr(AvgPool2d(3, stride=1)) == "AvgPool2d(kernel_size=(3, 3), stride=(1, 1))"
     assert MaxPool2d(2).parameters() == [] and Flatten().parameters() == []
+    assert MaxPool2d(2)(x.astype(np.float32)).dtype == AvgPool2d(2)(x.astype(np.float32)).dtype == np.float32
+    ints = np.arange(16).reshape(1, 1, 4, 4)
+    np.testing.assert_array_equal(AvgPool2d(2)(ints), [[[[2.5, 4.5], [10.5, 12.5]]]])
+    np.testing.assert_array_equal(avg_pool2d(ints, 2), [[[[2.5, 4.5], [10.5, 12.5]]]])
 
 
 def test_book_network_composes_in_sequential():

@@ -75,7 +75,8 @@ class _Pool2d(Module):
 
     def forward(self, x):
         if not isinstance(x, Value):
-            x = np.asarray(x, dtype=np.float64)
+            x = np.asarray(x)
+            x = x if x.dtype.kind == "f" else x.astype(np.float64)  # float32 stays float32
         return type(self)._fn(x, self.kernel_size, self.stride)
 
     def __repr__(self):

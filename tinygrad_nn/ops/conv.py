@@ -41,7 +41,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
-from ..engine import data_of, shape_of
+from ..engine import Value, data_of, shape_of
 from .reductions import sum
 from .registry import defop
 from .shape import reshape, scatter_add
@@ -409,7 +409,10 @@ def avg_pool2d(x, kernel_size, stride=None):
     [[2.5, 4.5], [10.5, 12.5]]
     """
     xs, kernel, stride = _pool_args("avg_pool2d", x, kernel_size, stride)
-    dtype = getattr(data_of(x), "dtype", np.float64)
+    dtype = getattr(data_of(x), "dtype", None)
+    if dtype is None or dtype.kind != "f":  # an array of ints: the means are floats
+        dtype = np.dtype(np.float64)
+        x = x if isinstance(x, Value) else np.asarray(x, dtype=dtype)
     mean_filter = np.full((1, 1) + kernel, 1.0 / (kernel[0] * kernel[1]), dtype=dtype)
     *lead, H, W = xs
     y = conv2d_op(reshape(x, shape=(-1, 1, H, W)), mean_filter, 0.0, stride=stride, padding=(0, 0))
