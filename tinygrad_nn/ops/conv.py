@@ -129,20 +129,21 @@ def _column_chunks(x, kernel, stride, padding):
     # One padded buffer for all chunks: its border stays zero. The wide columns get a spare row of zeros
     # below, which the junk windows of the last row read into (never past the array).
     xp = np.zeros((min(size, N), C, Hp + wide, Wp), dtype=x.dtype) if (wide or ph or pw) else None
+    # The windows, as a view made once (of the buffer, or of x itself when it needs no padding)
+    if wide:
+        st = xp.strides
+        windows = as_strided(xp, (len(xp), C, kh, kw, Ho * Wp), (st[0], st[1], st[2], st[3], st[3]), writeable=False)
+    else:
+        windows = sliding_window_view(x if xp is None else xp, kernel, axis=(2, 3))[:, :, ::stride[0], ::stride[1]]
+        windows = windows.transpose(0, 1, 4, 5, 2, 3)
     for i in range(0, N, size):
         j = min(N, i + size)
         if xp is None:
-            image = x[i:j]
+            v = windows[i:j]
         else:
-            image = xp[:j - i]
-            image[:, :, ph:ph + H, pw:pw + W] = x[i:j]
-        if wide:
-            st = image.strides
-            v = as_strided(image, (j - i, C, kh, kw, Ho * Wp), (st[0], st[1], st[2], st[3], st[3]), writeable=False)
-            yield i, j, v.reshape(j - i, C * kh * kw, Ho * Wp), Wp
-        else:
-            v = sliding_window_view(image, kernel, axis=(2, 3))[:, :, ::stride[0], ::stride[1]]
-            yield i, j, v.transpose(0, 1, 4, 5, 2, 3).reshape(j - i, C * kh * kw, Ho * Wo), Wo
+            xp[:j - i, :, ph:ph + H, pw:pw + W] = x[i:j]
+            v = windows[:j - i]
+        yield i, j, v.reshape(j - i, C * kh * kw, Ho * width), width  # the one copy
 
 
 def _chunks(n, bytes_per_image):
