@@ -102,7 +102,7 @@ def test_book_network_matches_torch():
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_book_network_reads_all_96_images_within_the_step_budget(seed):
     """Full-batch gradient descent on C_T (the book's cost) with lr 0.2 reads every image right within 300
-    steps (from 30 seeds tried, the slowest took 240; these three take 158, 78 and 237)."""
+    steps (from 30 seeds tried, none needed more than 240; these three take 158, 78 and 237)."""
     data = load_digits_6x6()
     x = data.images.reshape(96, 1, 6, 6)
     net = book_network(seed)
