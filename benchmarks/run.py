@@ -54,7 +54,7 @@ QUICK = Timing(warmup=1, min_steps=2, max_steps=2, budget=0.0)
 
 @dataclass
 class Job:
-    wid: int          # workload number (1..6)
+    wid: int          # workload number (1..7)
     row: str          # the table's workload cell (W5 has one per shape and size)
     module: str       # benchmarks.workloads.<module>
     impl: str         # tinygrad_nn, numpy, micrograd, torch, jax
@@ -160,6 +160,17 @@ def plan(args, available: list[str]) -> list[list[Job]]:
         from benchmarks.workloads import w6_import as w6
 
         groups.append(mk(6, "6 import (on top of numpy)", "w6_import", w6.IMPLS, {}, Timing(0, 1, 1, 0.0)))
+    if 7 in wanted:
+        from benchmarks.workloads import w7_conv2d as w7
+
+        n, c_in, c_out, side, k, pad = w7.sizes_of({"quick": quick})
+        jobs = []
+        for input_grad in (True, False):
+            row = (f"7 Conv2d({c_in}, {c_out}, {k}, padding={pad}) fwd+bwd, ({n}, {c_in}, {side}, {side}) f32, "
+                   + ("input grad" if input_grad else "data batch"))
+            jobs += mk(7, row, "w7_conv2d", w7.IMPLS, {"quick": quick, "input_grad": input_grad},
+                       Timing(3, 10, 1000, 1.0))
+        groups.append(jobs)
     return [g for g in groups if g]
 
 
@@ -363,6 +374,10 @@ def targets(rows: dict, groups: list[list[Job]]) -> list[Target]:
             val = max(per_node) / min(per_node) if len(per_node) >= 2 else None
             out.append(Target(f"W5 linear scaling, {shape} (suite's own bound)", "max ÷ min time per node", val, 2.0,
                               "<=", where=last))
+    for r in sorted({j.row for g in groups for j in g if j.wid == 7}):
+        kind = r.rsplit(", ", 1)[1]
+        out.append(Target(f"W7 conv2d vs PyTorch, {kind}", "tinygrad_nn ÷ torch", ratio(rows, r, tg, "torch"), 2.0,
+                          "<=", where=(r, "torch")))
     if 6 in by_wid:
         r = by_wid[6]
         a = rows.get((r, tg))
@@ -447,7 +462,7 @@ def loss_check(rows: dict) -> list[str]:
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="tiny sizes, 1 round, 2 steps per process (smoke test)")
-    ap.add_argument("--workloads", default="1,2,3,4,5,6", help="comma-separated workload numbers (default: all)")
+    ap.add_argument("--workloads", default="1,2,3,4,5,6,7", help="comma-separated workload numbers (default: all)")
     ap.add_argument("--impls", default=",".join(ALL_IMPLS),
                     help="comma-separated implementations to include, of " + ", ".join(ALL_IMPLS))
     ap.add_argument("--repeats", type=int, default=None, help="rounds (default 5; 1 with --quick)")
@@ -463,9 +478,9 @@ def parse_args(argv=None):
     ap.add_argument("--timeout", type=float, default=900.0, help="seconds before a worker is abandoned")
     args = ap.parse_args(argv)
     args.workloads = sorted({int(w) for w in args.workloads.split(",") if w.strip()})
-    bad = [w for w in args.workloads if w not in range(1, 7)]
+    bad = [w for w in args.workloads if w not in range(1, 8)]
     if bad:
-        ap.error(f"unknown workloads {bad}; they are numbered 1 to 6")
+        ap.error(f"unknown workloads {bad}; they are numbered 1 to 7")
     args.impls = [i.strip() for i in args.impls.split(",") if i.strip()]
     bad = [i for i in args.impls if i not in ALL_IMPLS]
     if bad:
@@ -482,9 +497,9 @@ def log(msg):
 def profile_main(args) -> int:
     for g in plan(args, ["tinygrad_nn"]):
         for job in g:
-            if job.wid not in (1, 2, 3, 4, 5) or job.gc_off:
+            if job.wid not in (1, 2, 3, 4, 5, 7) or job.gc_off:
                 continue
-            steps = args.profile_steps or {1: 5, 2: 2000, 3: 100, 4: 2000, 5: 3}[job.wid]
+            steps = args.profile_steps or {1: 5, 2: 2000, 3: 100, 4: 2000, 5: 3, 7: 20}[job.wid]
             res = run_job(job, args.timeout, profile=steps)
             print(f"### {job.row} — {job.label}: cProfile of {steps} steps, top 15 by tottime\n")
             print(res.get("profile") or res.get("error"))

@@ -17,6 +17,8 @@ import time
 
 import numpy as np
 
+from .cnn_command import add_cnn_parser, run_cnn
+
 TEST_IMAGE_ROWS = "010 101 101 110"
 
 
@@ -107,7 +109,7 @@ def add_training_options(parser, default_steps):
                         help="learning rate (default 0.2 for sgd, the book's eta; 0.05 for adam)")
     parser.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd", help="update rule (default sgd)")
     parser.add_argument("--out", default=None, metavar="DIR",
-                        help="folder for PNG figures (cost curve, weight maps, step vs sigmoid); needs matplotlib")
+                        help="folder for the PNG figures (the cost curve, what the units learned); needs matplotlib")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -136,7 +138,8 @@ def _parser():
     read.add_argument("model", metavar="MODEL", help="the file written by tinygrad-nn book --save")
     read.add_argument("image", metavar="PIXELS", type=pixels_arg,
                       help="the image row by row as twelve 0/1 digits, e.g. 010101101110 (the book's 0 with a gap)")
-    p.commands = {"book": book, "read": read}
+    cnn = add_cnn_parser(sub)
+    p.commands = {"book": book, "read": read, "cnn": cnn}
     return p
 
 
@@ -150,6 +153,8 @@ def main(argv=None) -> int:
     if args.command == "read":
         return run_read(command, args)
     check_out_dir(command, args.out)
+    if args.command == "cnn":
+        return run_cnn(args)
     check_save_file(command, args.save)
     return run_book(args)
 

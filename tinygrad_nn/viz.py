@@ -215,3 +215,46 @@ def plot_step_vs_sigmoid(path):
     ax.legend(loc="upper left")
     ax.grid(alpha=0.3)
     return save_figure(fig, path)
+
+
+# -- chapter 5: a convolutional network's filters and feature maps -----------------------------------------
+
+
+def plot_filters(filters, path, titles=None, title="learned filters"):
+    """Each filter of a one-channel convolution, shape (C_out, 1, kh, kw) or (C_out, kh, kw), as a kh x kw
+    picture (red positive, blue negative, one colour scale for all)."""
+    filters = np.asarray(filters)
+    if filters.ndim == 4:
+        if filters.shape[1] != 1:
+            raise ValueError(f"plot_filters: draws one-channel filters (C_out, 1, kh, kw), got shape {filters.shape}; "
+                             f"pass one input channel at a time, e.g. weight[:, c]")
+        filters = filters[:, 0]
+    if filters.ndim != 3:
+        raise ValueError(f"plot_filters: expected filters of shape (C_out, kh, kw), got {filters.shape}")
+    titles = titles or [f"filter {i + 1}" for i in range(len(filters))]
+    return plot_weight_maps(filters.reshape(len(filters), -1), path, titles=titles, shape=filters.shape[1:])
+
+
+def plot_feature_maps(image, maps, pooled, path, title=None, labels=("after conv + sigmoid", "after max pooling")):
+    """One input image beside its feature maps (C, h, w) before pooling (top row) and after (bottom row).
+    Activations in [0, 1] are drawn on one grey scale, 0 white and 1 black, like the book's ink."""
+    plt = pyplot()
+    image, maps, pooled = np.asarray(image), np.asarray(maps), np.asarray(pooled)
+    n = len(maps)
+    fig, axes = plt.subplots(2, n + 1, figsize=(1.9 * (n + 1), 4.0))
+    for ax in axes.flat:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    axes[0, 0].imshow(image, cmap="gray_r", vmin=0.0, vmax=1.0)
+    axes[0, 0].set_title(f"input {image.shape[0]}x{image.shape[1]}")
+    axes[1, 0].axis("off")
+    for c in range(n):
+        axes[0, c + 1].imshow(maps[c], cmap="gray_r", vmin=0.0, vmax=1.0)
+        axes[0, c + 1].set_title(f"map {c + 1} ({maps.shape[1]}x{maps.shape[2]})")
+        axes[1, c + 1].imshow(pooled[c], cmap="gray_r", vmin=0.0, vmax=1.0)
+        axes[1, c + 1].set_title(f"pooled {c + 1} ({pooled.shape[1]}x{pooled.shape[2]})")
+    axes[0, 1].set_ylabel(labels[0], fontsize=8)
+    axes[1, 1].set_ylabel(labels[1], fontsize=8)
+    if title:
+        fig.suptitle(title)
+    return save_figure(fig, path)

@@ -79,3 +79,15 @@ def test_implementations_compute_the_same_loss(quick_run):
     for line in doc["checks"]:
         worst = float(line.rsplit("difference ", 1)[1].rstrip(")"))
         assert worst < 1e-5, line
+
+
+def test_conv2d_workload_rows(quick_run):
+    # W7 runs for tinygrad_nn alone here (its peer, PyTorch, is not installed in CI): both of its rows, and
+    # their targets skipped rather than failed.
+    _, doc = quick_run
+    rows = [r for r in doc["summary"] if r["row"].startswith("7 ")]
+    assert sorted(r["row"].rsplit(", ", 1)[1] for r in rows) == ["data batch", "input grad"]
+    assert all(r["impl"] == "tinygrad_nn" and r["error"] is None and r["median_s"] > 0 for r in rows)
+    targets = {t["name"]: t for t in doc["targets"]}
+    assert targets["W7 conv2d vs PyTorch, input grad"]["status"] == "SKIP"
+    assert targets["W7 conv2d vs PyTorch, data batch"]["status"] == "SKIP"

@@ -1,9 +1,7 @@
-"""Networks built on Value: modules with parameters, activations, and cost functions."""
+"""Networks built on Value: modules with parameters (the book's neuron, layer and network; chapter 5's
+convolution and pooling; PyTorch's containers), activations, and cost functions."""
 
+from .conv import AvgPool2d, Conv2d, Flatten, MaxPool2d
 from .costs import binary_cross_entropy, cross_entropy, mse, squared_error
 from .layers import MLP, Identity, Layer, Neuron, ReLU, Sequential, Sigmoid, Step, Tanh, activation_fn
-from .module import Module
-
-# isort: split
-# Containers of modules, as in PyTorch (issue 9).
-from .module import ModuleDict, ModuleList
+from .module import Module, ModuleDict, ModuleList

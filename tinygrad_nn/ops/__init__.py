@@ -1,47 +1,148 @@
-"""The op table, a file per family. Importing this package registers every built-in op and gives
-`Value` its methods (`x.exp()`, `x.sum(axis=0)`, ...), which are these same functions."""
+"""The op table, a file per family: elementwise, reductions (and scans), shape (and indexing), linalg, conv.
+Importing this package registers every built-in op, gives `Value` its methods (`x.exp()`, `x.sum(axis=0)`),
+which are these same functions, and lets numpy's functions run them on Values (numpy_api.py).
+
+Every name below is a function of tinygrad_nn too; `python -m tinygrad_nn.ops.catalog` lists them with their
+arity, differentiable order and scalar support (the table in the README).
+"""
 
 from __future__ import annotations
 
 from ..engine import Value
+from . import numpy_api
+from .conv import (
+    avg_pool2d,
+    conv2d,
+    conv2d_weight,
+    conv_transpose2d,
+    max_pool2d,
+)
 from .elementwise import (
     abs,
     add,
     add_n,
+    arccos,
+    arccosh,
+    arcsin,
+    arcsinh,
+    arctan,
+    arctan2,
+    arctanh,
+    ceil,
     clip,
+    cos,
+    cosh,
+    deg2rad,
     div,
     exp,
+    exp2,
+    expm1,
+    floor,
+    fmax,
+    fmin,
+    hypot,
     identity,
     log,
+    log1p,
+    log2,
+    log10,
+    logaddexp,
+    logaddexp2,
     maximum,
     minimum,
+    mod,
     mul,
+    nan_to_num,
     neg,
     pow,
+    rad2deg,
     reciprocal,
     relu,
+    remainder,
+    round,
     sigmoid,
+    sign,
+    sin,
+    sinc,
+    sinh,
     sqrt,
+    square,
     step,
     sub,
+    tan,
     tanh,
     where,
 )
-from .linalg import linear, matmul
-from .reductions import log_softmax, logsumexp, max, mean, min, softmax, sum
+from .linalg import (
+    cholesky,
+    det,
+    dot,
+    eigh,
+    einsum,
+    inner,
+    inv,
+    kron,
+    linear,
+    matmul,
+    outer,
+    slogdet,
+    solve,
+    svd,
+    tensordot,
+)
+from .reductions import (
+    argmax,
+    argmin,
+    argsort,
+    cumprod,
+    cumsum,
+    diff,
+    log_softmax,
+    logsumexp,
+    max,
+    mean,
+    min,
+    norm,
+    prod,
+    softmax,
+    sort,
+    std,
+    sum,
+    var,
+)
 from .registry import OPINFOS, OPS, ErrorCase, Op, OpInfo, defop, register_test
 from .shape import (
+    array_split,
+    astype,
     broadcast_to,
     concatenate,
+    diag,
+    diagonal,
     expand_dims,
     flatten,
+    flip,
     getitem,
+    hsplit,
+    hstack,
+    moveaxis,
+    pad,
+    ravel,
+    repeat,
     reshape,
+    roll,
     scatter_add,
+    split,
     squeeze,
     stack,
     sum_to,
+    swapaxes,
+    tile,
+    trace,
     transpose,
+    tril,
+    triu,
+    vsplit,
+    vstack,
 )
 
 
@@ -62,6 +163,15 @@ def _broadcast_to_method(self, *shape):
     return broadcast_to(self, shape=_shape_args(shape))
 
 
+def _flip_method(self, *axis, **kw):
+    # x.flip(), x.flip(0), x.flip(0, 1), x.flip((0, 1)) and x.flip(axis=0), as numpy's and PyTorch's spellings
+    return flip(self, kw.pop("axis", _shape_args(axis) or None), **kw)
+
+
+def _tile_method(self, *reps):
+    return tile(self, _shape_args(reps))
+
+
 def _as_method(fn):
     if not isinstance(fn, Op):
         return fn
@@ -73,151 +183,14 @@ def _as_method(fn):
     return method
 
 
-for _name, _fn in {
+# Methods where PyTorch's Tensor or numpy's ndarray has them with the same meaning (PyTorch's spellings asin,
+# atan2... as well as numpy's). Left out on purpose, as either reading would be wrong for somebody: `repeat`
+# (numpy's ndarray.repeat is our repeat, PyTorch's Tensor.repeat is our tile), `split` (PyTorch's takes piece
+# sizes, numpy's a count), `svd` (PyTorch's Tensor.svd returns V) and `sort` (PyTorch's returns (values,
+# indices), numpy's sorts in place): call the functions for those.
+METHODS = {
     "exp": exp, "log": log, "sqrt": sqrt, "abs": abs, "tanh": tanh, "sigmoid": sigmoid, "relu": relu,
     "step": step, "maximum": maximum, "minimum": minimum, "clip": clip,
-    "sum": sum, "mean": mean, "max": max, "min": min, "logsumexp": logsumexp,
-    "softmax": softmax, "log_softmax": log_softmax,
-    "reshape": _reshape_method, "transpose": _transpose_method, "broadcast_to": _broadcast_to_method,
-    "flatten": flatten, "squeeze": squeeze, "expand_dims": expand_dims,
-}.items():
-    setattr(Value, _name, _as_method(_fn))
-Value.__abs__ = _as_method(abs)
-
-from . import opinfos  # noqa: E402,F401  (registers the built-in ops' property tests)
-
-__all__ = [
-    "OPINFOS", "OPS", "ErrorCase", "Op", "OpInfo", "abs", "add", "add_n", "broadcast_to", "clip", "concatenate",
-    "defop", "div",
-    "exp", "expand_dims", "flatten", "getitem", "identity", "linear",
-    "log", "log_softmax", "logsumexp", "matmul", "max", "maximum",
-    "mean", "min", "minimum", "mul", "neg", "pow", "reciprocal", "register_test", "relu", "reshape",
-    "scatter_add", "sigmoid", "softmax", "sqrt", "squeeze", "stack", "step", "sub", "sum", "sum_to", "tanh",
-    "transpose", "where",
-]
-
-# -- breadth, issue 9: shape, indexing and linear algebra (shape.py, linalg.py) ---------------------------
-from .linalg import (  # noqa: E402
-    cholesky,
-    det,
-    dot,
-    eigh,
-    einsum,
-    inner,
-    inv,
-    kron,
-    outer,
-    slogdet,
-    solve,
-    svd,
-    tensordot,
-)
-from .shape import (  # noqa: E402
-    array_split,
-    astype,
-    diag,
-    diagonal,
-    flip,
-    hsplit,
-    hstack,
-    moveaxis,
-    pad,
-    ravel,
-    repeat,
-    roll,
-    split,
-    swapaxes,
-    tile,
-    trace,
-    tril,
-    triu,
-    vsplit,
-    vstack,
-)
-
-
-def _flip_method(self, *axis, **kw):
-    # x.flip(), x.flip(0), x.flip(0, 1), x.flip((0, 1)) and x.flip(axis=0), as numpy's and PyTorch's spellings
-    return flip(self, kw.pop("axis", _shape_args(axis) or None), **kw)
-
-
-def _tile_method(self, *reps):
-    return tile(self, _shape_args(reps))
-
-
-# Methods where numpy's ndarray or PyTorch's Tensor has them with the same meaning. Not `repeat` (numpy's
-# ndarray.repeat is our repeat, PyTorch's Tensor.repeat is our tile) nor `split` (PyTorch's takes piece
-# sizes, numpy's a count): call the functions for those. Not `svd` either (PyTorch's Tensor.svd returns V).
-for _name, _fn in {
-    "flip": _flip_method, "roll": roll, "tile": _tile_method, "tril": tril, "triu": triu, "diag": diag,
-    "diagonal": diagonal, "trace": trace, "ravel": ravel, "swapaxes": swapaxes, "moveaxis": moveaxis,
-    "astype": astype, "dot": dot, "inner": inner, "outer": outer, "kron": kron, "det": det,
-    "slogdet": slogdet, "inverse": inv, "cholesky": cholesky,
-}.items():
-    setattr(Value, _name, _as_method(_fn))
-
-__all__ += [
-    "array_split", "astype", "cholesky", "det", "diag", "diagonal", "dot", "eigh", "einsum", "flip", "hsplit",
-    "hstack", "inner", "inv", "kron", "moveaxis", "outer", "pad", "ravel", "repeat", "roll", "slogdet", "solve",
-    "split", "svd", "swapaxes", "tensordot", "tile", "trace", "tril", "triu", "vsplit", "vstack",
-]
-
-# ----------------------------------------------------------------------------------------------
-# Breadth (issue 9): more elementwise functions, reductions and scans, and numpy's protocols.
-from . import numpy_api  # noqa: E402
-from .elementwise import (  # noqa: E402
-    arccos,
-    arccosh,
-    arcsin,
-    arcsinh,
-    arctan,
-    arctan2,
-    arctanh,
-    ceil,
-    cos,
-    cosh,
-    deg2rad,
-    exp2,
-    expm1,
-    floor,
-    fmax,
-    fmin,
-    hypot,
-    log1p,
-    log2,
-    log10,
-    logaddexp,
-    logaddexp2,
-    mod,
-    nan_to_num,
-    rad2deg,
-    remainder,
-    round,
-    sign,
-    sin,
-    sinc,
-    sinh,
-    square,
-    tan,
-)
-from .reductions import (  # noqa: E402
-    argmax,
-    argmin,
-    argsort,
-    cumprod,
-    cumsum,
-    diff,
-    norm,
-    prod,
-    sort,
-    std,
-    var,
-)
-
-# Methods with PyTorch's names (and numpy's where PyTorch spells them asin, atan2, ...). No `sort` method: PyTorch's
-# x.sort() returns (values, indices) and numpy's sorts in place, so either reading would be wrong for somebody;
-# use sort(x) or np.sort(x).
-for _name, _fn in {
     "sin": sin, "cos": cos, "tan": tan, "arcsin": arcsin, "arccos": arccos, "arctan": arctan, "arctan2": arctan2,
     "asin": arcsin, "acos": arccos, "atan": arctan, "atan2": arctan2,
     "sinh": sinh, "cosh": cosh, "arcsinh": arcsinh, "arccosh": arccosh, "arctanh": arctanh,
@@ -226,10 +199,19 @@ for _name, _fn in {
     "hypot": hypot, "logaddexp": logaddexp, "logaddexp2": logaddexp2, "sinc": sinc,
     "sign": sign, "floor": floor, "ceil": ceil, "round": round, "fmax": fmax, "fmin": fmin, "remainder": remainder,
     "deg2rad": deg2rad, "rad2deg": rad2deg, "nan_to_num": nan_to_num,
-    "prod": prod, "var": var, "std": std, "cumsum": cumsum, "cumprod": cumprod, "norm": norm,
-    "argmax": argmax, "argmin": argmin, "argsort": argsort, "diff": diff,
-}.items():
+    "sum": sum, "mean": mean, "max": max, "min": min, "logsumexp": logsumexp, "softmax": softmax,
+    "log_softmax": log_softmax, "prod": prod, "var": var, "std": std, "cumsum": cumsum, "cumprod": cumprod,
+    "norm": norm, "argmax": argmax, "argmin": argmin, "argsort": argsort, "diff": diff,
+    "reshape": _reshape_method, "transpose": _transpose_method, "broadcast_to": _broadcast_to_method,
+    "flatten": flatten, "squeeze": squeeze, "expand_dims": expand_dims,
+    "flip": _flip_method, "roll": roll, "tile": _tile_method, "tril": tril, "triu": triu, "diag": diag,
+    "diagonal": diagonal, "trace": trace, "ravel": ravel, "swapaxes": swapaxes, "moveaxis": moveaxis,
+    "astype": astype, "dot": dot, "inner": inner, "outer": outer, "kron": kron, "det": det,
+    "slogdet": slogdet, "inverse": inv, "cholesky": cholesky,
+}
+for _name, _fn in METHODS.items():
     setattr(Value, _name, _as_method(_fn))
+Value.__abs__ = _as_method(abs)
 # a % b with numpy's and PyTorch's gradients (d/da = 1, d/db = -floor(a / b)).
 Value.__mod__ = _as_method(remainder)
 Value.__rmod__ = lambda self, other: remainder(other, self)
@@ -238,9 +220,17 @@ Value.__array_ufunc__ = numpy_api.array_ufunc
 Value.__array_function__ = numpy_api.array_function
 Value.__array__ = numpy_api.array
 
-__all__ += [
-    "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "argmax", "argmin", "argsort", "ceil",
-    "cos", "cosh", "cumprod", "cumsum", "deg2rad", "diff", "exp2", "expm1", "floor", "fmax", "fmin", "hypot", "log1p",
-    "log2", "log10", "logaddexp", "logaddexp2", "mod", "nan_to_num", "norm", "prod", "rad2deg", "remainder", "round",
-    "sign", "sin", "sinc", "sinh", "sort", "square", "std", "tan", "var",
-]
+# isort: split
+from . import opinfos  # noqa: E402,F401  (registers the built-in ops' property tests)
+
+
+def _family(fn) -> str:
+    """The family file a function (or an op's forward) is defined in."""
+    return getattr(fn.forward if isinstance(fn, Op) else fn, "__module__", "").rpartition(".")[2]
+
+
+# The registry, then every function imported above from the family files.
+__all__ = ["OPINFOS", "OPS", "ErrorCase", "Op", "OpInfo", "defop", "register_test"] + sorted(
+    name for name, fn in list(globals().items())
+    if not name.startswith("_") and callable(fn) and _family(fn) in ("conv", "elementwise", "linalg", "reductions",
+                                                                         "shape"))

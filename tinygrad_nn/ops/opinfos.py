@@ -837,6 +837,155 @@ register_test(OpInfo("linear_recurrence", _red.linear_recurrence, _np_linear_rec
                      min_ndim=1, params=lambda s: [{}, {"reverse": True}], scalar=False))
 EXACT.add("linear_recurrence")
 
+# -- chapter 5: convolution, pooling (conv.py) and flatten's dims ------------------------------------------
+# (max and sum here are the ops: the builtins are builtins.max and builtins.sum)
+# The samplers draw the batch, channels, kernel, stride and padding (ints or pairs), and an image large
+# enough for the padded kernel; the references are plain loops over the output positions, independent of
+# the ops' im2col and matrix products.
+
+from .conv import avg_pool2d, conv2d, conv2d_weight, conv_transpose2d, max_pool2d  # noqa: E402
+
+
+def _int_or_pair(rng, lo, hi):
+    """An int, or (less often) a (height, width) pair, in [lo, hi]: both forms of the ops' arguments."""
+    if rng.random() < 0.6:
+        return int(rng.integers(lo, hi + 1))
+    return int(rng.integers(lo, hi + 1)), int(rng.integers(lo, hi + 1))
+
+
+def _as_pair(v):
+    return (v, v) if isinstance(v, int) else tuple(v)
+
+
+def _conv_geometry(rng, max_pad=2):
+    """(kernel, stride, padding) as the ops take them, and an image size (H, W) they fit."""
+    kernel = (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
+    stride, padding = _int_or_pair(rng, 1, 2), _int_or_pair(rng, 0, max_pad)
+    size = tuple(int(rng.integers(builtins.max(1, k - 2 * p), k + 4)) for k, p in zip(kernel, _as_pair(padding)))
+    return kernel, stride, padding, size
+
+
+def _conv_sample(rng, bias=True):
+    n, c_in, c_out = (int(s) for s in rng.integers(1, 3, size=3))
+    kernel, stride, padding, size = _conv_geometry(rng)
+    arrays = [rng.uniform(-2, 2, (n, c_in) + size), rng.uniform(-2, 2, (c_out, c_in) + kernel)]
+    if bias:
+        arrays.append(rng.uniform(-2, 2, c_out))
+    return arrays, {"stride": stride, "padding": padding}
+
+
+def _conv_transpose_sample(rng):
+    n, c_in, c_out = (int(s) for s in rng.integers(1, 3, size=3))
+    kernel = (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
+    size = (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
+    stride = _int_or_pair(rng, 1, 2)
+    output_padding = tuple(int(rng.integers(0, s)) for s in _as_pair(stride))
+    # padding no larger than keeps an output of at least one pixel
+    padding = tuple(int(rng.integers(0, builtins.max(1, ((h - 1) * s + k + op - 1) // 2 + 1)))
+                    for h, s, k, op in zip(size, _as_pair(stride), kernel, output_padding))
+    arrays = [rng.uniform(-2, 2, (n, c_in) + size), rng.uniform(-2, 2, (c_in, c_out) + kernel),
+              rng.uniform(-2, 2, c_out)]
+    return arrays, {"stride": stride, "padding": padding, "output_padding": output_padding}
+
+
+def _conv_weight_sample(rng):
+    (x, w), params = _conv_sample(rng, bias=False)
+    out = _np_conv2d(x, w, None, **params)
+    return [x, rng.uniform(-2, 2, out.shape)], {"kernel_size": w.shape[2:], **params}
+
+
+def _pool_sample(rng, distinct):
+    kernel = _int_or_pair(rng, 1, 3)
+    stride = [None, _int_or_pair(rng, 1, 3)][rng.integers(2)]
+    size = tuple(k + int(rng.integers(0, 4)) for k in _as_pair(kernel))
+    lead = [(int(rng.integers(1, 3)), int(rng.integers(1, 3))), (2,)][rng.integers(2)]
+    shape = lead + size  # (N, C, H, W), or (C, H, W) for one image
+    # max_pool2d: values on a shuffled grid, so that no window holds a tie (ties are a kink: test_conv.py)
+    x = _distinct(rng, shape) if distinct else rng.uniform(-2, 2, shape)
+    return [x], {"kernel_size": kernel, "stride": stride}
+
+
+def _np_conv2d(x, w, b=None, stride=1, padding=0):
+    (sh, sw), (ph, pw) = _as_pair(stride), _as_pair(padding)
+    x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    kh, kw = w.shape[2:]
+    ho, wo = (x.shape[2] - kh) // sh + 1, (x.shape[3] - kw) // sw + 1
+    out = np.zeros((x.shape[0], w.shape[0], ho, wo))
+    for i in range(ho):
+        for j in range(wo):
+            patch = x[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw]
+            out[:, :, i, j] = np.tensordot(patch, w, axes=([1, 2, 3], [1, 2, 3]))
+    return out if b is None else out + b[:, None, None]
+
+
+def _np_conv_transpose2d(x, w, b, stride=1, padding=0, output_padding=0):
+    (sh, sw), (ph, pw), (oh, ow) = _as_pair(stride), _as_pair(padding), _as_pair(output_padding)
+    kh, kw = w.shape[2:]
+    h, wd = x.shape[2:]
+    full = np.zeros((x.shape[0], w.shape[1], (h - 1) * sh + kh + oh, (wd - 1) * sw + kw + ow))
+    for i in range(h):  # every input pixel stamps the filter, scaled by its value, onto the output
+        for j in range(wd):
+            full[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw] += np.tensordot(x[:, :, i, j], w, axes=(1, 0))
+    out = full[:, :, ph:full.shape[2] - ph, pw:full.shape[3] - pw]
+    return out + b[:, None, None]
+
+
+def _np_conv2d_weight(x, g, kernel_size, stride=1, padding=0):
+    (sh, sw), (ph, pw) = _as_pair(stride), _as_pair(padding)
+    kh, kw = kernel_size
+    x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    gw = np.zeros((g.shape[1], x.shape[1], kh, kw))
+    for i in range(g.shape[2]):
+        for j in range(g.shape[3]):
+            patch = x[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw]
+            gw += np.tensordot(g[:, :, i, j], patch, axes=(0, 0))
+    return gw
+
+
+def _np_pool(reduce):
+    def ref(x, kernel_size, stride=None):
+        (kh, kw) = _as_pair(kernel_size)
+        (sh, sw) = (kh, kw) if stride is None else _as_pair(stride)
+        ho, wo = (x.shape[-2] - kh) // sh + 1, (x.shape[-1] - kw) // sw + 1
+        out = np.zeros(x.shape[:-2] + (ho, wo))
+        for i in range(ho):
+            for j in range(wo):
+                out[..., i, j] = reduce(x[..., i * sh:i * sh + kh, j * sw:j * sw + kw], axis=(-2, -1))
+        return out
+    return ref
+
+
+def _flatten_params(shape):
+    nd = builtins.max(len(shape), 1)
+    ps = [{}, {"start_dim": -1}, {"end_dim": 0}, {"start_dim": 0, "end_dim": -1}]
+    if nd >= 2:
+        ps += [{"start_dim": 1}, {"start_dim": 0, "end_dim": -2}, {"start_dim": 1, "end_dim": 1}]
+    if nd >= 3:
+        ps += [{"start_dim": 1, "end_dim": 2}, {"start_dim": -3, "end_dim": -2}]
+    return ps
+
+
+def _np_flatten(x, start_dim=0, end_dim=-1):
+    if x.ndim == 0:
+        return x.reshape(1)
+    start, end = start_dim % x.ndim, end_dim % x.ndim
+    return x.reshape(x.shape[:start] + (int(np.prod(x.shape[start:end + 1])),) + x.shape[end + 1:])
+
+
+# (conv2d without a bias is checked through conv2d_weight's and avg_pool2d's gradients, and in test_conv.py)
+register_test(OpInfo("conv2d", conv2d, _np_conv2d, nargs=3, scalar=False, sample=_conv_sample))
+register_test(OpInfo("conv_transpose2d", conv_transpose2d, _np_conv_transpose2d, nargs=3, scalar=False,
+                     sample=_conv_transpose_sample))
+register_test(OpInfo("conv2d_weight", conv2d_weight, _np_conv2d_weight, nargs=2, scalar=False,
+                     sample=_conv_weight_sample))
+register_test(OpInfo("max_pool2d", max_pool2d, _np_pool(np.max), scalar=False,
+                     sample=lambda rng: _pool_sample(rng, distinct=True)))
+register_test(OpInfo("avg_pool2d", avg_pool2d, _np_pool(np.mean), scalar=False,
+                     sample=lambda rng: _pool_sample(rng, distinct=False)))
+register_test(OpInfo("flatten_dims", flatten, _np_flatten, params=_flatten_params, scalar=False))
+EXACT.add("flatten_dims")
+
+
 # isort: split
 # -- the bad inputs of each function (OpInfo.errors), declared in error_cases.py ---------------------------
 from . import error_cases  # noqa: E402,F401

@@ -189,9 +189,31 @@ def stack(values, axis=0):
     return _concat(*[expand_dims(v, axis) for v in values], axis=axis)
 
 
-def flatten(x):
-    """All elements in one axis (row-major)."""
-    return reshape(x, shape=(-1,))
+def flatten(x, start_dim=0, end_dim=-1):
+    """Axes start_dim to end_dim (inclusive, negative ones count from the end) merged into one, row-major,
+    as PyTorch's `flatten`; by default all of them.
+
+    >>> import numpy as np
+    >>> from tinygrad_nn import Value
+    >>> x = Value(np.zeros((2, 3, 4, 5)))
+    >>> flatten(x).shape, flatten(x, 1).shape, x.flatten(1, 2).shape
+    ((120,), (2, 60), (2, 12, 5))
+    """
+    shape = shape_of(x)
+    nd = max(len(shape), 1)  # a scalar flattens to one axis of one element, as in PyTorch
+    dims = []
+    for name, d in (("start_dim", start_dim), ("end_dim", end_dim)):
+        if not isinstance(d, (int, np.integer)) or isinstance(d, bool) or not -nd <= d < nd:
+            raise ValueError(f"flatten: {name}={d!r} is out of range for shape {shape}; use an int in "
+                             f"[{-nd}, {nd - 1}]")
+        dims.append(int(d) % nd)
+    start, end = dims
+    if start > end:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {shape}; "
+                         f"start_dim must not be after end_dim")
+    if not shape:
+        return reshape(x, shape=(1,))
+    return reshape(x, shape=shape[:start] + (math.prod(shape[start:end + 1]),) + shape[end + 1:])
 
 
 def squeeze(x, axis=None):

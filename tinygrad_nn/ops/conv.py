@@ -1,0 +1,420 @@
+"""Convolution and pooling on images (N, C, H, W): the ops of the book's chapter 5.
+
+A convolution layer slides a small filter over the image and takes, at each position, the inner product
+of the filter with the patch under it (a cross-correlation, as in the book and in PyTorch: the filter is
+not flipped). Written out for one output value,
+
+    out[n, o, i, j] = b[o] + sum over c, p, q of  w[o, c, p, q] * x[n, c, i*sh + p, j*sw + q]
+
+(x zero-padded first). The forward gathers the patches into a matrix of columns (im2col: a strided view of
+the image, copied once) and computes all their inner products with the filters as one matrix product; it
+does so a few images at a time, so that the columns stay in the processor's cache (see `_column_chunks`).
+
+Three primitives, one bilinear form. With T(x, w, g) = <g, conv2d(x, w)>:
+
+    conv2d(x, w)            = dT/dg     (the forward)
+    conv_transpose2d(g, w)  = dT/dx     (the gradient with respect to the image)
+    conv2d_weight(x, g)     = dT/dw     (the gradient with respect to the filters)
+
+Each is linear in each of its two inputs, so the gradient rule of every one of them is made of the other
+two: the family is closed under differentiation, and second (and higher) derivatives need no new code.
+
+Pooling: `max_pool2d` is a primitive whose gradient sends each window's gradient to its (first) maximum
+with `scatter_add`; `avg_pool2d` is composed, a convolution of every channel with a constant averaging
+filter, so it needs no gradient code at all.
+
+>>> import numpy as np
+>>> from tinygrad_nn import Value
+>>> x = Value(np.arange(16.0).reshape(1, 1, 4, 4))
+>>> w = Value(np.array([[[[1.0, 0.0], [0.0, -1.0]]]]))      # top-left minus bottom-right
+>>> conv2d(x, w).data[0, 0]
+array([[-5., -5., -5.],
+       [-5., -5., -5.],
+       [-5., -5., -5.]])
+>>> max_pool2d(x, 2).data[0, 0]
+array([[ 5.,  7.],
+       [13., 15.]])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided, sliding_window_view
+
+from ..engine import Value, data_of, shape_of
+from .reductions import sum
+from .registry import defop
+from .shape import reshape, scatter_add
+
+# -- arguments: ints or pairs, checked once in the public functions -----------------------------------
+
+
+def _pair(value, name, who, minimum):
+    """An int or a pair of ints (height, width), each at least `minimum`, as a tuple of two ints."""
+    pair = (value, value) if isinstance(value, (int, np.integer)) else value
+    try:
+        pair = tuple(pair)
+    except TypeError:
+        pair = (pair,)
+    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in pair):
+        raise TypeError(f"{who}: {name} must be an int or a pair of ints (height, width), got {value!r}")
+    if any(v < minimum for v in pair):
+        kind = "positive" if minimum == 1 else "non-negative"
+        raise ValueError(f"{who}: {name} must be {kind}, got {value!r}; use {name}={max(minimum, 1)} or more")
+    return int(pair[0]), int(pair[1])
+
+
+def _image_shape(who, x):
+    """The shape of a batch (N, C, H, W); an unbatched image (C, H, W) is allowed, as in PyTorch."""
+    shape = shape_of(x)
+    if len(shape) not in (3, 4):
+        raise ValueError(f"{who}: the input must have shape (N, C, H, W), or (C, H, W) for one image, got shape "
+                         f"{shape}; reshape it first, e.g. x.reshape(N, 1, H, W) for a batch of one-channel images")
+    return shape
+
+
+def _out_size(who, size, kernel, stride, padding):
+    """Output height and width: floor((H + 2p - k) / s) + 1, as PyTorch (the last partial window is dropped)."""
+    (H, W), (kh, kw), (sh, sw), (ph, pw) = size, kernel, stride, padding
+    if kh > H + 2 * ph or kw > W + 2 * pw:
+        raise ValueError(f"{who}: the kernel {kh}x{kw} is larger than the padded input {H + 2 * ph}x{W + 2 * pw} "
+                         f"(input {H}x{W}, padding {padding}); use a smaller kernel or more padding")
+    return (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
+
+
+# -- the patches ------------------------------------------------------------------------------------------
+
+
+def _pad(x, padding):
+    ph, pw = padding
+    if not (ph or pw):
+        return x
+    N, C, H, W = x.shape
+    out = np.zeros((N, C, H + 2 * ph, W + 2 * pw), dtype=x.dtype)  # np.pad is several times slower
+    out[:, :, ph:ph + H, pw:pw + W] = x
+    return out
+
+
+def _windows(x, kernel, stride, padding):
+    """Every patch as a view, no copy: shape (N, C, Ho, Wo, kh, kw), [n, c, i, j] the patch at (i, j)."""
+    sh, sw = stride
+    return sliding_window_view(_pad(x, padding), kernel, axis=(2, 3))[:, :, ::sh, ::sw]
+
+
+# The columns of a whole batch are kh*kw times the image (30 MB for 64 images of 16x28x28 and a 3x3 kernel):
+# made all at once they go out to main memory and come back for the matrix product. Made a few images at a
+# time (a Python loop over chunks of the batch, never over pixels), they stay in the processor's cache.
+_CHUNK_BYTES = 1 << 20
+
+
+def _column_chunks(x, kernel, stride, padding):
+    """The patches as columns (im2col), a few images at a time: yields (i, j, cols, width) for images i:j,
+    cols of shape (j - i, C*kh*kw, Ho*width), the patch at output position (r, c) in column r*width + c.
+    Use each chunk's cols before asking for the next: they may share a buffer.
+
+    Any stride: width = Wo, and the windows are laid out (n, C, kh, kw, Ho, Wo) before the one copy, so that
+    it reads the image along its rows. Stride 1 (the common case) copies faster: with the padded image's rows
+    laid end to end, the patches at (r, c) for one filter offset (p, q) are one contiguous run of the image,
+    starting at p*Wp + q; so each row of cols is one straight slice of length Ho*Wp (width = Wp). Its columns
+    c >= Wo are junk (windows that wrap around into the next image row): the callers drop them from the
+    output, or meet them with zeros.
+    """
+    N, C, H, W = x.shape
+    (kh, kw), (ph, pw) = kernel, padding
+    Hp, Wp = H + 2 * ph, W + 2 * pw
+    Ho, Wo = (Hp - kh) // stride[0] + 1, (Wp - kw) // stride[1] + 1
+    wide = stride == (1, 1)
+    width = Wp if wide else Wo
+    size = max(1, _CHUNK_BYTES // (C * kh * kw * Ho * width * x.itemsize))
+    # One padded buffer for all chunks: its border stays zero. The wide columns get a spare row of zeros
+    # below, which the junk windows of the last row read into (never past the array).
+    xp = np.zeros((min(size, N), C, Hp + wide, Wp), dtype=x.dtype) if (wide or ph or pw) else None
+    # The windows, as a view made once (of the buffer, or of x itself when it needs no padding)
+    if wide:
+        st = xp.strides
+        windows = as_strided(xp, (len(xp), C, kh, kw, Ho * Wp), (st[0], st[1], st[2], st[3], st[3]), writeable=False)
+    else:
+        windows = sliding_window_view(x if xp is None else xp, kernel, axis=(2, 3))[:, :, ::stride[0], ::stride[1]]
+        windows = windows.transpose(0, 1, 4, 5, 2, 3)
+    for i in range(0, N, size):
+        j = min(N, i + size)
+        if xp is None:
+            v = windows[i:j]
+        else:
+            xp[:j - i, :, ph:ph + H, pw:pw + W] = x[i:j]
+            v = windows[:j - i]
+        yield i, j, v.reshape(j - i, C * kh * kw, Ho * width), width  # the one copy
+
+
+def _chunks(n, bytes_per_image):
+    size = max(1, _CHUNK_BYTES // max(1, bytes_per_image))
+    return [(i, min(n, i + size)) for i in range(0, n, size)]
+
+
+def _col2im(cols, out, kernel, stride):
+    """The adjoint of im2col: columns (N, C, kh, kw, Ho, Wo) added back into the padded images `out` where
+    their patches came from. A loop over the kh*kw filter positions (never over pixels)."""
+    (kh, kw), (sh, sw) = kernel, stride
+    Ho, Wo = cols.shape[4:]
+    for p in range(kh):
+        for q in range(kw):
+            out[:, :, p:p + sh * (Ho - 1) + 1:sh, q:q + sw * (Wo - 1) + 1:sw] += cols[:, :, p, q]
+
+
+# -- conv2d and its two adjoints --------------------------------------------------------------------------
+
+
+def _conv2d_forward(x, w, b, *, stride, padding):
+    O, C, kh, kw = w.shape
+    N, _, H, W = x.shape
+    Ho, Wo = (H + 2 * padding[0] - kh) // stride[0] + 1, (W + 2 * padding[1] - kw) // stride[1] + 1
+    out = np.empty((N, O, Ho, Wo), dtype=np.result_type(x, w))
+    w2 = w.reshape(O, C * kh * kw)
+    bias = None if b.__class__ is float else b.reshape(O, 1, 1)  # the float 0.0 stands for "no bias"
+    for i, j, cols, width in _column_chunks(x, (kh, kw), stride, padding):
+        y = np.matmul(w2, cols)  # (O, K) @ (n, K, Ho*width) -> (n, O, Ho*width): NCHW, as wide as the columns
+        y = y.reshape(j - i, O, Ho, width)[..., :Wo]
+        if bias is None:
+            out[i:j] = y
+        else:
+            np.add(y, bias, out=out[i:j])  # the bias, added on the way out: one pass fewer over the output
+    return out
+
+
+def _conv_transpose2d_forward(g, w, *, stride, padding, size):
+    N, O, Ho, Wo = g.shape
+    _, C, kh, kw = w.shape
+    (H, W), (ph, pw) = size, padding
+    if stride == (1, 1) and ph < kh and pw < kw:
+        # With stride 1 the transposed convolution is a convolution again: of g padded by k - 1 - p, with
+        # each filter turned by 180 degrees and the in/out channel axes swapped. No scatter needed.
+        flipped = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
+        return _conv2d_forward(g, flipped, 0.0, stride=(1, 1), padding=(kh - 1 - ph, kw - 1 - pw))
+    K, L = C * kh * kw, Ho * Wo
+    out = np.zeros((N, C, H + 2 * ph, W + 2 * pw), dtype=np.result_type(g, w))
+    wT = w.reshape(O, K).T
+    g2 = g.reshape(N, O, L)
+    for i, j in _chunks(N, K * L * g.itemsize):
+        cols = np.matmul(wT, g2[i:j])                      # (K, O) @ (n, O, L) -> (n, K, L)
+        _col2im(cols.reshape(j - i, C, kh, kw, Ho, Wo), out[i:j], (kh, kw), stride)
+    return out[:, :, ph:ph + H, pw:pw + W] if (ph or pw) else out
+
+
+def _conv2d_weight_forward(x, g, *, kernel, stride, padding):
+    N, O, Ho, Wo = g.shape
+    K = x.shape[1] * kernel[0] * kernel[1]
+    gw = np.zeros((K, O), dtype=np.result_type(x, g))
+    g_wide = None
+    for i, j, cols, width in _column_chunks(x, kernel, stride, padding):
+        gi = g[i:j]
+        if width != Wo:  # wide columns: g gets zeros at their junk positions, which then add nothing
+            if g_wide is None:
+                g_wide = np.zeros((j - i, O, Ho, width), dtype=g.dtype)
+            gi = g_wide[:j - i]
+            gi[..., :Wo] = g[i:j]
+        # the sum over images and positions of columns times g: (n, K, L) @ (n, L, O), summed over n
+        gw += np.matmul(cols, gi.reshape(j - i, O, -1).transpose(0, 2, 1)).sum(axis=0)
+    return gw.T.reshape((O, x.shape[1]) + tuple(kernel))
+
+
+# Each rule gets (upstream gradient, output, inputs...). `size` is the image's (H, W): with a stride, the
+# output's size does not fix it (the last rows may have been skipped), so the transposed ops are told it.
+#
+# conv2d always takes three inputs, a bias included (the number 0.0 when there is none): with one rule per
+# input, the engine then runs only the rules of inputs that need a gradient, so the image's rule (a whole
+# transposed convolution) is skipped for the data batch into the first layer, and the bias's for 0.0.
+conv2d_op = defop(
+    "conv2d", _conv2d_forward,
+    (lambda g, ans, x, w, b, *, stride, padding:
+        conv_transpose2d_op(g, w, stride=stride, padding=padding, size=shape_of(x)[2:]),
+     lambda g, ans, x, w, b, *, stride, padding:
+        conv2d_weight_op(x, g, kernel=shape_of(w)[2:], stride=stride, padding=padding),
+     lambda g, ans, x, w, b, *, stride, padding: sum(g, axis=(0, 2, 3))),
+    "x (N, C_in, H, W), weight (C_out, C_in, kh, kw), bias (C_out,)",
+    doc="Cross-correlation of x (N, C_in, H, W) with weight (C_out, C_in, kh, kw), plus bias (C_out,).")
+
+conv_transpose2d_op = defop(
+    "conv_transpose2d", _conv_transpose2d_forward,
+    (lambda u, ans, g, w, *, stride, padding, size: conv2d_op(u, w, 0.0, stride=stride, padding=padding),
+     lambda u, ans, g, w, *, stride, padding, size:
+        conv2d_weight_op(u, g, kernel=shape_of(w)[2:], stride=stride, padding=padding)),
+    "x (N, C_in, H, W) and weight (C_in, C_out, kh, kw)",
+    doc="conv2d's adjoint in the image: spreads g (N, C_out, Ho, Wo) back over an (N, C_in, H, W) image.")
+
+conv2d_weight_op = defop(
+    "conv2d_weight", _conv2d_weight_forward,
+    (lambda v, ans, x, g, *, kernel, stride, padding:
+        conv_transpose2d_op(g, v, stride=stride, padding=padding, size=shape_of(x)[2:]),
+     lambda v, ans, x, g, *, kernel, stride, padding: conv2d_op(x, v, 0.0, stride=stride, padding=padding)),
+    "x (N, C_in, H, W) and grad_output (N, C_out, Ho, Wo) of the convolution",
+    doc="conv2d's adjoint in the weight: sum over the batch and positions of g times the patches.")
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0):
+    """2-D convolution (cross-correlation, no flip), as PyTorch's `torch.nn.functional.conv2d`.
+
+    x (N, C_in, H, W) or (C_in, H, W); weight (C_out, C_in, kh, kw); bias (C_out,) or None; stride and
+    padding an int or a (height, width) pair (zero padding). Output (N, C_out, Ho, Wo) with
+    Ho = (H + 2 * padding - kh) // stride + 1.
+
+    >>> import numpy as np
+    >>> image = np.zeros((1, 1, 3, 3)); image[0, 0, :, 1] = 1.0              # a vertical bar
+    >>> bar = np.array([[[[-1.0, 2.0, -1.0]] * 3]])                           # a vertical-bar detector
+    >>> conv2d(image, bar, padding=(0, 1)).tolist()
+    [[[[-3.0, 6.0, -3.0]]]]
+    """
+    stride = _pair(stride, "stride", "conv2d", 1)
+    padding = _pair(padding, "padding", "conv2d", 0)
+    xs, ws = _image_shape("conv2d", x), shape_of(weight)
+    if len(ws) != 4:
+        raise ValueError(f"conv2d: weight must have shape (C_out, C_in, kh, kw), got {ws}")
+    if xs[-3] != ws[1]:
+        raise ValueError(f"conv2d: the input has {xs[-3]} channels (shape {xs}) but the weight {ws} expects "
+                         f"C_in = {ws[1]}; give the layer in_channels={xs[-3]} or fix the input's channel axis")
+    if bias is not None and shape_of(bias) != ws[:1]:
+        raise ValueError(f"conv2d: bias must have shape ({ws[0]},), one per output channel, got {shape_of(bias)}")
+    Ho, Wo = _out_size("conv2d", xs[-2:], ws[2:], stride, padding)
+    if len(xs) == 3:  # one image: a batch of one, and back
+        return reshape(conv2d(reshape(x, shape=(1,) + xs), weight, bias, stride, padding), shape=(ws[0], Ho, Wo))
+    return conv2d_op(x, weight, 0.0 if bias is None else bias, stride=stride, padding=padding)
+
+
+def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0):
+    """Transposed convolution, as PyTorch's `torch.nn.functional.conv_transpose2d`: the gradient of conv2d
+    with respect to its input, used as a layer of its own (it enlarges images).
+
+    x (N, C_in, H, W); weight (C_in, C_out, kh, kw); output (N, C_out, Ho, Wo) with
+    Ho = (H - 1) * stride - 2 * padding + kh + output_padding.
+
+    >>> import numpy as np
+    >>> conv_transpose2d(np.ones((1, 1, 2, 2)), np.ones((1, 1, 2, 2)), stride=2).shape
+    (1, 1, 4, 4)
+    """
+    stride = _pair(stride, "stride", "conv_transpose2d", 1)
+    padding = _pair(padding, "padding", "conv_transpose2d", 0)
+    output_padding = _pair(output_padding, "output_padding", "conv_transpose2d", 0)
+    xs, ws = shape_of(x), shape_of(weight)
+    if len(xs) != 4 or len(ws) != 4:
+        raise ValueError(f"conv_transpose2d: x must have shape (N, C_in, H, W) and weight (C_in, C_out, kh, kw), "
+                         f"got {xs} and {ws}")
+    if xs[1] != ws[0]:
+        raise ValueError(f"conv_transpose2d: the input has {xs[1]} channels (shape {xs}) but the weight {ws} "
+                         f"expects {ws[0]} (its first axis)")
+    if any(op >= s for op, s in zip(output_padding, stride)):
+        raise ValueError(f"conv_transpose2d: output_padding {output_padding} must be smaller than the stride "
+                         f"{stride}")
+    size = tuple((h - 1) * s - 2 * p + k + op for h, s, p, k, op in zip(xs[2:], stride, padding, ws[2:],
+                                                                          output_padding))
+    if min(size) < 1 or any(k > n + 2 * p for k, n, p in zip(ws[2:], size, padding)):
+        raise ValueError(f"conv_transpose2d: the output would be {size[0]}x{size[1]} for input {xs}, kernel "
+                         f"{ws[2:]}, stride {stride}, padding {padding}; use less padding")
+    out = conv_transpose2d_op(x, weight, stride=stride, padding=padding, size=size)
+    if bias is not None:
+        if shape_of(bias) != ws[1:2]:
+            raise ValueError(f"conv_transpose2d: bias must have shape ({ws[1]},), got {shape_of(bias)}")
+        out = out + reshape(bias, shape=(ws[1], 1, 1))
+    return out
+
+
+def conv2d_weight(x, grad_output, kernel_size, stride=1, padding=0):
+    """The gradient of conv2d with respect to its weight (PyTorch's `torch.nn.grad.conv2d_weight`):
+    for a convolution of x with a (C_out, C_in, kh, kw) filter whose output got the gradient
+    `grad_output` (N, C_out, Ho, Wo).
+
+    >>> import numpy as np
+    >>> conv2d_weight(np.ones((2, 3, 5, 5)), np.ones((2, 4, 3, 3)), 3).shape
+    (4, 3, 3, 3)
+    """
+    kernel = _pair(kernel_size, "kernel_size", "conv2d_weight", 1)
+    stride = _pair(stride, "stride", "conv2d_weight", 1)
+    padding = _pair(padding, "padding", "conv2d_weight", 0)
+    xs, gs = shape_of(x), shape_of(grad_output)
+    if len(xs) != 4 or len(gs) != 4 or xs[0] != gs[0]:
+        raise ValueError(f"conv2d_weight: x must have shape (N, C_in, H, W) and grad_output (N, C_out, Ho, Wo) "
+                         f"with the same N, got {xs} and {gs}")
+    want = _out_size("conv2d_weight", xs[2:], kernel, stride, padding)
+    if gs[2:] != want:
+        raise ValueError(f"conv2d_weight: grad_output is {gs[2]}x{gs[3]} but a {kernel[0]}x{kernel[1]} convolution "
+                         f"of the {xs[2]}x{xs[3]} input with stride {stride}, padding {padding} gives "
+                         f"{want[0]}x{want[1]}")
+    return conv2d_weight_op(x, grad_output, kernel=kernel, stride=stride, padding=padding)
+
+
+# -- pooling ----------------------------------------------------------------------------------------------
+
+
+def _max_pool_forward(x, *, kernel, stride):
+    return _windows(x, kernel, stride, (0, 0)).max(axis=(4, 5))
+
+
+def _first_argmax(x, kernel, stride):
+    """Flat indices into x of each window's maximum; the first one (row-major in the window) on a tie, as
+    PyTorch picks it. Computed from the payload: the indices are constants of the gradient."""
+    v = _windows(x, kernel, stride, (0, 0))
+    N, C, Ho, Wo, kh, kw = v.shape
+    best = v.reshape(N, C, Ho, Wo, kh * kw).argmax(axis=-1)  # argmax returns the first maximum
+    H, W = x.shape[2:]
+    rows = np.arange(Ho).reshape(Ho, 1) * stride[0] + best // kw
+    cols = np.arange(Wo) * stride[1] + best % kw
+    planes = np.arange(N * C).reshape(N, C, 1, 1) * (H * W)
+    return (planes + rows * W + cols).reshape(-1)
+
+
+def _max_pool_vjp(g, ans, x, *, kernel, stride):
+    xd = data_of(x)
+    where = _first_argmax(xd, kernel, stride)
+    # Windows that overlap (stride < kernel) may share a maximum: scatter_add adds up their gradients.
+    flat = scatter_add(reshape(g, shape=(-1,)), index=where, shape=(xd.size,))
+    return (reshape(flat, shape=xd.shape),)
+
+
+max_pool2d_op = defop("max_pool2d", _max_pool_forward, _max_pool_vjp, "x (N, C, H, W)",
+                      doc="The maximum of each kernel-sized window.")
+
+
+def _pool_args(who, x, kernel_size, stride):
+    kernel = _pair(kernel_size, "kernel_size", who, 1)
+    stride = kernel if stride is None else _pair(stride, "stride", who, 1)
+    xs = _image_shape(who, x)
+    _out_size(who, xs[-2:], kernel, stride, (0, 0))
+    return xs, kernel, stride
+
+
+def max_pool2d(x, kernel_size, stride=None):
+    """The largest value of each kernel_size window (stride defaults to kernel_size: windows side by side),
+    per image and channel, as PyTorch's `max_pool2d`. The gradient goes to the maximum of each window (on a
+    tie, to the first one, row by row, as PyTorch).
+
+    >>> import numpy as np
+    >>> from tinygrad_nn import Value
+    >>> x = Value(np.array([[[[1.0, 3.0], [3.0, 2.0]]]]))
+    >>> y = max_pool2d(x, 2); y.backward(np.ones(y.shape))
+    >>> y.item(), x.grad.tolist()                       # the tie at 3.0: the first one gets it
+    (3.0, [[[[0.0, 1.0], [0.0, 0.0]]]])
+    """
+    xs, kernel, stride = _pool_args("max_pool2d", x, kernel_size, stride)
+    if len(xs) == 3:
+        y = max_pool2d_op(reshape(x, shape=(1,) + xs), kernel=kernel, stride=stride)
+        return reshape(y, shape=shape_of(y)[1:])
+    return max_pool2d_op(x, kernel=kernel, stride=stride)
+
+
+def avg_pool2d(x, kernel_size, stride=None):
+    """The mean of each kernel_size window (stride defaults to kernel_size), as PyTorch's `avg_pool2d`.
+
+    Composed: every channel of every image is convolved with a constant kh x kw filter of 1/(kh kw), so
+    the gradient rules are conv2d's.
+
+    >>> import numpy as np
+    >>> avg_pool2d(np.arange(16.0).reshape(1, 1, 4, 4), 2)[0, 0].tolist()
+    [[2.5, 4.5], [10.5, 12.5]]
+    """
+    xs, kernel, stride = _pool_args("avg_pool2d", x, kernel_size, stride)
+    dtype = getattr(data_of(x), "dtype", None)
+    if dtype is None or dtype.kind != "f":  # an array of ints: the means are floats
+        dtype = np.dtype(np.float64)
+        x = x if isinstance(x, Value) else np.asarray(x, dtype=dtype)
+    mean_filter = np.full((1, 1) + kernel, 1.0 / (kernel[0] * kernel[1]), dtype=dtype)
+    *lead, H, W = xs
+    y = conv2d_op(reshape(x, shape=(-1, 1, H, W)), mean_filter, 0.0, stride=stride, padding=(0, 0))
+    return reshape(y, shape=tuple(lead) + shape_of(y)[2:])
