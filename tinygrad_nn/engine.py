@@ -619,8 +619,8 @@ def _seed(out, grad, create_graph):
             seed = g
         elif d.__class__ is float:
             seed = float(g)
-        else:
-            seed = np.array(g, dtype=d.dtype)
+        else:  # no copy when it has the output's dtype already: rules never write into their g
+            seed = np.asarray(g, dtype=d.dtype)
     if create_graph and not isinstance(seed, Value):
         seed = Value._leaf(seed)
     return seed
