@@ -10,7 +10,7 @@ differences of the gradient, column by column. The Hessian of a least-squares fi
 its Gauss-Newton part JᵀJ (with J the Jacobian of the predictions, from `jacobian`): the two differ by the
 residuals times the model's second derivatives, which are small once the fit is good.
 
-    python examples/fit_sin_einsum.py [--steps 1500] [--seed 0]
+    python examples/fit_sin_einsum.py [--steps 3000] [--seed 0]
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def finite_difference_hessian(f_grad, p, eps=1e-5):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=1500, help="Adam steps (default 1500)")
+    parser.add_argument("--steps", type=int, default=3000, help="Adam steps (default 3000)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the starting amplitudes and phases")
     args = parser.parse_args(argv)
 
