@@ -298,28 +298,44 @@ def run_read(parser, args) -> int:
     return 0
 
 
-def _figures(out, costs, hidden):
+def figures_wanted(out, what) -> bool:
+    """Whether a command should write its figures (`what`) to `out`; when not, it says why in one line."""
     from . import viz
 
     if out is None:
         if viz.have_matplotlib():
-            print("\nFigures: add --out DIR to write the cost curve, weight maps and step-vs-sigmoid PNGs.")
+            print(f"\nFigures: add --out DIR to write {what}.")
         else:
             print(f"\nFigures: none written ({viz.PLOT_HINT}; then add --out DIR).")
-        return
+        return False
     if not viz.have_matplotlib():
         print(f"\nFigures: none written to {out}: {viz.PLOT_HINT}")
-        return
-    with viz.figure_set():  # all three or none: a failure part-way leaves no partial set
-        paths = [
-            viz.plot_cost_curve(costs, os.path.join(out, "cost_curve.png")),
-            viz.plot_weight_maps(hidden, os.path.join(out, "hidden_weights.png"),
-                                 titles=[f"hidden unit {j + 1}" for j in range(len(hidden))]),
-            viz.plot_step_vs_sigmoid(os.path.join(out, "step_vs_sigmoid.png")),
-        ]
+        return False
+    return True
+
+
+def write_figures(out, plots):
+    """Write every figure of `plots` (functions of a folder, each returning the path it wrote): all of them
+    or none, as a failure part-way leaves no partial set; then list them."""
+    from . import viz
+
+    with viz.figure_set():
+        paths = [plot(out) for plot in plots]
     print(f"\nFigures written to {os.path.abspath(out)}:")
     for p in paths:
         print(f"  {os.path.basename(p)}")
+
+
+def _figures(out, costs, hidden):
+    from . import viz
+
+    if figures_wanted(out, "the cost curve, weight maps and step-vs-sigmoid PNGs"):
+        write_figures(out, [
+            lambda d: viz.plot_cost_curve(costs, os.path.join(d, "cost_curve.png")),
+            lambda d: viz.plot_weight_maps(hidden, os.path.join(d, "hidden_weights.png"),
+                                           titles=[f"hidden unit {j + 1}" for j in range(len(hidden))]),
+            lambda d: viz.plot_step_vs_sigmoid(os.path.join(d, "step_vs_sigmoid.png")),
+        ])
 
 
 def _indent(text, pad="    "):

@@ -8,27 +8,12 @@ images; then it reads a 1 drawn with serifs and shows its filters and that image
 
 from __future__ import annotations
 
-import argparse
 import os
 import time
 
 import numpy as np
 
 SERIF_ONE_ROWS = "001110 000100 000100 000100 000100 001110"
-
-
-def _positive_int(text):
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _positive_float(text):
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
-    return value
 
 
 def add_cnn_parser(subparsers):
@@ -144,22 +129,12 @@ def run_cnn(args) -> int:
 
 def _figures(out, costs, weight, image, maps, pooled):
     from . import viz
+    from .cli import figures_wanted, write_figures
 
-    if out is None:
-        if viz.have_matplotlib():
-            print("\nFigures: add --out DIR to write the cost curve, filters and feature maps as PNGs.")
-        else:
-            print(f"\nFigures: none written ({viz.PLOT_HINT}; then add --out DIR).")
-        return
-    if not viz.have_matplotlib():
-        print(f"\nFigures: none written to {out}: {viz.PLOT_HINT}")
-        return
-    paths = [
-        viz.plot_cost_curve(costs, os.path.join(out, "cost_curve.png")),
-        viz.plot_filters(weight, os.path.join(out, "filters.png")),
-        viz.plot_feature_maps(image, maps, pooled, os.path.join(out, "feature_maps.png"),
-                              title="a 1 drawn with serifs"),
-    ]
-    print(f"\nFigures written to {os.path.abspath(out)}:")
-    for p in paths:
-        print(f"  {os.path.basename(p)}")
+    if figures_wanted(out, "the cost curve, filters and feature maps as PNGs"):
+        write_figures(out, [
+            lambda d: viz.plot_cost_curve(costs, os.path.join(d, "cost_curve.png")),
+            lambda d: viz.plot_filters(weight, os.path.join(d, "filters.png")),
+            lambda d: viz.plot_feature_maps(image, maps, pooled, os.path.join(d, "feature_maps.png"),
+                                            title="a 1 drawn with serifs"),
+        ])
