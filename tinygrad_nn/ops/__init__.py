@@ -110,7 +110,8 @@ from .reductions import (
     sum,
     var,
 )
-from .registry import OPINFOS, OPS, ErrorCase, Op, OpInfo, defop, register_test
+from . import registry
+from .registry import OPS, ErrorCase, Op, OpInfo, defop, register_test
 from .shape import (
     array_split,
     astype,
@@ -220,8 +221,18 @@ Value.__array_ufunc__ = numpy_api.array_ufunc
 Value.__array_function__ = numpy_api.array_function
 Value.__array__ = numpy_api.array
 
-# isort: split
-from . import opinfos  # noqa: E402,F401  (registers the built-in ops' property tests)
+
+
+def __getattr__(name):
+    # The built-in OpInfos (opinfos.py, error_cases.py) are for the tests, `check_op` and the catalog, not for
+    # running ops: they are registered when OPINFOS is first asked for, which keeps `import tinygrad_nn`
+    # quick (benchmark W6).
+    if name == "OPINFOS":
+        from . import opinfos  # noqa: F401
+
+        return registry.OPINFOS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 
 def _family(fn) -> str:
@@ -229,8 +240,9 @@ def _family(fn) -> str:
     return getattr(fn.forward if isinstance(fn, Op) else fn, "__module__", "").rpartition(".")[2]
 
 
-# The registry, then every function imported above from the family files.
-__all__ = ["OPINFOS", "OPS", "ErrorCase", "Op", "OpInfo", "defop", "register_test"] + sorted(
+# The registry (OPINFOS too, through __getattr__, but not in a star import), then every function imported
+# above from the family files.
+__all__ = ["OPS", "ErrorCase", "Op", "OpInfo", "defop", "register_test"] + sorted(
     name for name, fn in list(globals().items())
     if not name.startswith("_") and callable(fn) and _family(fn) in ("conv", "elementwise", "linalg", "reductions",
                                                                          "shape"))

@@ -17,7 +17,7 @@ from . import OPINFOS, Op
 from . import __all__ as PUBLIC
 
 BEGIN, END = "<!-- op table: begin (python -m tinygrad_nn.ops.catalog --write README.md) -->", "<!-- op table: end -->"
-_REGISTRY = {"ErrorCase", "OPINFOS", "OPS", "Op", "OpInfo", "defop", "register_test"}
+_REGISTRY = {"ErrorCase", "OPS", "Op", "OpInfo", "defop", "register_test"}
 # Functions with no gradient at all, and why (they have no OpInfo: the property tests need a gradient).
 NO_GRADIENT = {"argmax": "integer result", "argmin": "integer result", "argsort": "integer result"}
 # Primitives that are no user-facing function: tested by tests/ops/test_op_properties.py one by one.
