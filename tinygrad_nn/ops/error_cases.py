@@ -411,3 +411,54 @@ _declare("norm_max",
          E((_a(2, 3),), {"ord": "fro", "axis": -1}, match=r"^norm: ord='fro' is a matrix norm, but one axis was given"),
          E((_a(2, 3, 2),), {"ord": np.inf}, match=r"^norm: ord=inf without an axis needs a 1-D or 2-D input"),
          E((_a(2, 3),), {"ord": -np.inf, "axis": (1, 1)}, match=r"^norm: axis \(1, 1\) repeats an axis"))
+
+# -- convolution and pooling (conv.py), and flatten's start_dim/end_dim ---------------------------------------
+
+_declare("conv2d",
+         E((_a(4, 4), _a(1, 1, 2, 2), _a(1)),
+           match=r"^conv2d: the input must have shape \(N, C, H, W\), or \(C, H, W\) for one image, got shape "
+                 r"\(4, 4\)"),
+         E((_a(1, 2, 4, 4), _a(1, 3, 2, 2), _a(1)), match=r"^conv2d: the input has 2 channels .* expects C_in = 3"),
+         E((_a(1, 2, 4, 4), _a(2, 2, 2), _a(2)), match=r"^conv2d: weight must have shape \(C_out, C_in, kh, kw\), "
+                                                      r"got \(2, 2, 2\)"),
+         E((_a(1, 2, 4, 4), _a(3, 2, 2, 2), _a(2)), match=r"^conv2d: bias must have shape \(3,\), one per output "
+                                                           r"channel, got \(2,\)"),
+         E((_a(1, 1, 2, 2), _a(1, 1, 3, 3), _a(1)), match=r"^conv2d: the kernel 3x3 is larger than the padded input "
+                                                           r"2x2"),
+         E((_a(1, 1, 4, 4), _a(1, 1, 2, 2), _a(1)), {"stride": 0}, match=r"^conv2d: stride must be positive, got 0"),
+         E((_a(1, 1, 4, 4), _a(1, 1, 2, 2), _a(1)), {"stride": 1.5}, error=TypeError,
+           match=r"^conv2d: stride must be an int or a pair of ints \(height, width\), got 1\.5"),
+         E((_a(1, 1, 4, 4), _a(1, 1, 2, 2), _a(1)), {"padding": -1},
+           match=r"^conv2d: padding must be non-negative, got -1"))
+_declare("conv_transpose2d",
+         E((_a(1, 4, 4), _a(1, 1, 2, 2), _a(1)), match=r"^conv_transpose2d: x must have shape \(N, C_in, H, W\) and "
+                                                        r"weight \(C_in, C_out, kh, kw\), got \(1, 4, 4\)"),
+         E((_a(1, 2, 4, 4), _a(3, 1, 2, 2), _a(1)), match=r"^conv_transpose2d: the input has 2 channels .* expects 3"),
+         E((_a(1, 1, 4, 4), _a(1, 1, 2, 2), _a(1)), {"stride": 2, "output_padding": 2},
+           match=r"^conv_transpose2d: output_padding \(2, 2\) must be smaller than the stride \(2, 2\)"),
+         E((_a(1, 1, 4, 4), _a(1, 2, 2, 2), _a(3)),
+           match=r"^conv_transpose2d: bias must have shape \(2,\), got \(3,\)"),
+         E((_a(1, 1, 1, 1), _a(1, 1, 1, 1), _a(1)), {"padding": 1},
+           match=r"^conv_transpose2d: the output would be -1x-1 .*use less padding"))
+_declare("conv2d_weight",
+         E((_a(2, 1, 4, 4), _a(3, 1, 3, 3)), {"kernel_size": 2},
+           match=r"^conv2d_weight: x must have shape \(N, C_in, H, W\) and grad_output .* with the same N"),
+         E((_a(2, 1, 4, 4), _a(2, 1, 2, 2)), {"kernel_size": 2},
+           match=r"^conv2d_weight: grad_output is 2x2 but a 2x2 convolution of the 4x4 input .* gives 3x3"),
+         E((_a(2, 1, 4, 4), _a(2, 1, 3, 3)), {"kernel_size": 0}, match=r"^conv2d_weight: kernel_size must be positive"),
+         E((_a(2, 1, 4, 4), _a(2, 1, 3, 3)), {"kernel_size": (1, 2, 3)}, error=TypeError,
+           match=r"^conv2d_weight: kernel_size must be an int or a pair of ints"))
+for _name in ("max_pool2d", "avg_pool2d"):
+    _declare(_name,
+             E((_a(4, 4),), {"kernel_size": 2}, match=rf"^{_name}: the input must have shape \(N, C, H, W\)"),
+             E((_a(1, 1, 2, 2),), {"kernel_size": 3}, match=rf"^{_name}: the kernel 3x3 is larger than the padded "
+                                                              rf"input 2x2"),
+             E((_a(1, 1, 2, 2),), {"kernel_size": 0}, match=rf"^{_name}: kernel_size must be positive"),
+             E((_a(1, 1, 2, 2),), {"kernel_size": 1.5}, error=TypeError,
+               match=rf"^{_name}: kernel_size must be an int or a pair of ints"),
+             E((_a(1, 1, 2, 2),), {"kernel_size": 1, "stride": 0}, match=rf"^{_name}: stride must be positive"))
+_declare("flatten_dims",
+         E((_a(2, 3),), {"start_dim": 3}, match=r"^flatten: start_dim=3 is out of range for shape \(2, 3\); use an int "
+                                               r"in \[-2, 1\]"),
+         E((_a(2, 3),), {"end_dim": -3}, match=r"^flatten: end_dim=-3 is out of range"),
+         E((_a(2, 3, 4),), {"start_dim": 2, "end_dim": 1}, match=r"^flatten: start_dim 2 comes after end_dim 1"))
