@@ -68,6 +68,25 @@ def _pow_forward(a, b):
         base, exponent = np.broadcast_to(a, bad.shape)[bad].flat[0], np.broadcast_to(b, bad.shape)[bad].flat[0]
         raise ValueError(f"pow: a negative base {float(base)!r} with the non-integer exponent {float(exponent)!r} has "
                          f"no real result; take abs() of the base or use an integer exponent")
+    if _is_scalar(a) and _is_scalar(b):
+        try:
+            return _pow_kernels(a, b)
+        except OverflowError:  # 2.0 ** 2000.0: Python raises where numpy and PyTorch give +-inf, and so do we
+            return _pow_numpy(a, b)
+        except ZeroDivisionError:
+            if a == 0.0:  # 0.0 ** -1: a float divided by 0.0 raises, as `/` does (engine._explain says so)
+                raise
+            return _pow_numpy(a, b)  # 1e-300 ** -2: a*a underflowed to 0.0, but the true result is inf
+    return _pow_kernels(a, b)
+
+
+def _pow_numpy(a, b):
+    """numpy's a ** b of two floats, as a float: +-inf on overflow (the sign of (-2.0) ** 2001.0 kept)."""
+    with np.errstate(over="ignore", divide="ignore"):
+        return float(np.power(a, b))
+
+
+def _pow_kernels(a, b):
     if _is_scalar(b):
         # PyTorch's CPU kernel special-cases these exponents (x*x for 2, a square root for 0.5...); following
         # it keeps results equal to PyTorch's wherever its kernels round correctly.
@@ -585,6 +604,9 @@ def round(x, decimals=0):  # noqa: A001 - mirrors numpy's round for Values
     >>> Value([0.5, 1.5, 2.567]).round().data, Value(2.567).round(decimals=1).data
     (array([0., 2., 3.]), 2.6)
     """
+    if not isinstance(decimals, (int, np.integer)):  # numpy refuses them too, but without naming round
+        raise TypeError(f"round: decimals must be an int (the number of decimal places; negative rounds to tens, "
+                        f"hundreds...), got {type(decimals).__name__} {decimals!r}")
     return _round(x, decimals=decimals)
 
 
@@ -701,4 +723,11 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
     >>> Value([1.0, np.nan, -np.inf]).nan_to_num(neginf=-1.0).data
     array([ 1.,  0., -1.])
     """
+    for name, v in (("nan", nan), ("posinf", posinf), ("neginf", neginf)):
+        # Checked here: numpy's own refusals differ between floats and arrays, and name neither the op nor the
+        # argument.
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating))):
+            raise TypeError(f"nan_to_num: {name} must be a real number (the value put in place of "
+                            f"{'nan' if name == 'nan' else '+inf' if name == 'posinf' else '-inf'}), got "
+                            f"{type(v).__name__} {v!r}")
     return _nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)

@@ -31,14 +31,30 @@ NO_BAD_INPUT = {
        for name in ("neg", "exp", "tanh", "sigmoid", "relu", "step", "abs")},
     **{name: "an integer power of any real base is defined (an overflow gives inf, as in numpy and PyTorch)"
        for name in ("pow_0", "pow_2", "pow_3")},
-    "rpow": "2 ** x is defined for every real x (but a scalar overflow raises today: see test_op_errors.py, "
-            "POOR_MESSAGES)",
+    "rpow": "2 ** x is defined for every real x (an overflow gives inf, as in numpy and PyTorch)",
     "flatten": "every input, a scalar included, has a flat form",
     "ravel": "every input, a scalar included, has a flat form",
     "outer": "numpy's outer takes any two real inputs (it flattens them)",
     "kron": "numpy's kron takes any two real inputs (the shorter shape gets leading ones)",
     "astype": "its OpInfo function casts to float64 and back to the input's own dtype, so no input to it is "
               "wrong; astype's bad dtypes are tested directly in tests/ops/test_op_errors.py",
+    # -- the elementwise functions of issue 9 (tinygrad_nn/ops/elementwise.py) --
+    **{name: "defined for every real number; an overflow gives +-inf (sinh(1000.0), exp2(2000.0)) and inf and NaN "
+             "pass through, as in numpy and PyTorch; a non-real payload is refused by Value before any op runs"
+       for name in ("sin", "cos", "tan", "arctan", "sinh", "cosh", "arcsinh", "expm1", "exp2", "sinc", "square")},
+    **{name: f"every real input has a result: outside its domain ({domain}) it is NaN, and at the boundary +-inf "
+             f"where the function has a pole, as numpy and PyTorch give (elementwise.py keeps their convention for "
+             f"these functions, for Python floats too)"
+       for name, domain in (("arcsin", "[-1, 1]"), ("arccos", "[-1, 1]"), ("arccosh", "x >= 1"),
+                            ("arctanh", "[-1, 1]"), ("log1p", "x >= -1"), ("log2", "x >= 0"), ("log10", "x >= 0"))},
+    **{name: "piecewise constant and defined for every real number; +-inf and NaN map to themselves (numpy)"
+       for name in ("sign", "floor", "ceil")},
+    "round_2": "its OpInfo function fixes decimals=2, and every real number rounds (+-inf and NaN to themselves); "
+               "round's bad decimals are declared under `round`",
+    **{name: "a product with a constant (pi / 180 or its inverse), defined for every real number"
+       for name in ("deg2rad", "rad2deg")},
+    "mod_number": "x % 1.5: the divisor is a nonzero constant, so every real x has a remainder (inf % 1.5 is NaN, "
+                  "as in numpy and Python)",
 }
 
 # Names given to _declare that OPINFOS does not know (a renamed entry): the test asserts there are none,
@@ -66,14 +82,16 @@ _SINGULAR = np.ones((2, 2))  # rank 1
 _NAN = np.array([[np.nan, 0.0], [0.0, 1.0]])
 
 
-def _binary(name, *extra):
-    """Inputs that do not broadcast, and an operand that is no real number (complex, or a string)."""
+def _binary(name, *extra, op=None):
+    """Inputs that do not broadcast, and an operand that is no real number (complex, or a string). `op` is the
+    op that refuses, when it is not `name` (a % b is remainder)."""
+    op = op or name
     _declare(name,
-             E((_a(2, 3), _a(4)), match=rf"^{name}: cannot apply to inputs of shapes \(2, 3\), \(4,\).*"
+             E((_a(2, 3), _a(4)), match=rf"^{op}: cannot apply to inputs of shapes \(2, 3\), \(4,\).*"
                                         rf"the shapes must broadcast"),
              E((_a(2), np.array([1j, 2j])), error=TypeError,
-               match=rf"^{name}: cannot combine a Value with ndarray .*must be real numbers"),
-             E((_a(2), "2"), error=TypeError, match=rf"^{name}: cannot combine a Value with str '2'"),
+               match=rf"^{op}: cannot combine a Value with ndarray .*must be real numbers"),
+             E((_a(2), "2"), error=TypeError, match=rf"^{op}: cannot combine a Value with str '2'"),
              *extra)
 
 
@@ -126,16 +144,39 @@ _declare("linear",
 
 # -- reductions -------------------------------------------------------------------------------------------
 
-for _name in ("sum", "mean", "max", "min", "logsumexp"):
-    _declare(_name,
-             E((_a(2, 3),), {"axis": 2}, match=rf"^{_name}: axis 2 is out of range for an input of shape \(2, 3\)"),
-             E((_a(2, 3),), {"axis": -3}, match=rf"^{_name}: axis -3 is out of range"),
-             E((_a(2, 3),), {"axis": (0, -2)}, match=rf"^{_name}: axis \(0, -2\) repeats an axis"))
+_INT_AXES = r"axis must be None, an int or a tuple of ints, got"
+
+
+def _reduction(name, who=None):
+    """Axes out of range, repeated, or not ints (numpy refuses a float axis with a TypeError too). `who` is the
+    function that refuses, when it is not `name`."""
+    who = who or name
+    _declare(name,
+             E((_a(2, 3),), {"axis": 2}, match=rf"^{who}: axis 2 is out of range for an input of shape \(2, 3\)"),
+             E((_a(2, 3),), {"axis": -3}, match=rf"^{who}: axis -3 is out of range"),
+             E((_a(2, 3),), {"axis": (0, -2)}, match=rf"^{who}: axis \(0, -2\) repeats an axis"),
+             E((_a(2, 3),), {"axis": 0.5}, error=TypeError, match=rf"^{who}: {_INT_AXES} float 0\.5"),
+             E((_a(2, 3),), {"axis": (0, 1.0)}, error=TypeError,
+               match=rf"^{who}: {_INT_AXES} float 1\.0 in axis=\(0, 1\.0\)"))
+
+
+for _name in ("sum", "mean", "max", "min", "logsumexp", "prod", "var", "std"):
+    _reduction(_name)
 _declare("max", E((np.zeros((0, 3)),), match=r"^max: the input of shape \(0, 3\) is empty and has no maximum"))
+_declare("min", E((np.zeros((0, 3)),), match=r"^min: the input of shape \(0, 3\) is empty and has no minimum"))
 for _name in ("softmax", "log_softmax"):
     _declare(_name,
              E((_a(2, 3),), {"axis": 2}, match=rf"^{_name}: axis 2 is out of range for an input of shape \(2, 3\)"),
-             E((2.0,), {"axis": -1}, match=rf"^{_name}: axis -1 is out of range for an input of shape \(\)"))
+             E((2.0,), {"axis": -1}, match=rf"^{_name}: axis -1 is out of range for an input of shape \(\)"),
+             E((_a(2, 3),), {"axis": 0.5}, error=TypeError, match=rf"^{_name}: {_INT_AXES} float 0\.5"))
+# var and std divide by n - ddof: it must be a number that leaves a degree of freedom.
+for _name in ("var", "std"):
+    _declare(_name,
+             E((_a(2, 3),), {"axis": 0, "ddof": 2}, match=rf"^{_name}: ddof=2 leaves 0 degrees of freedom for the 2 "
+                                                          rf"element\(s\) of each result"),
+             E((_a(2, 3),), {"ddof": 7}, match=rf"^{_name}: ddof=7 leaves -1 degrees of freedom"),
+             E((_a(2, 3),), {"ddof": "1"}, error=TypeError, match=rf"^{_name}: ddof must be a number .*got str '1'"),
+             E((_a(2, 3),), {"ddof": 1, "correction": 0}, match=rf"^{_name}: ddof=1 and correction=0 disagree"))
 
 # -- shape functions --------------------------------------------------------------------------------------
 
@@ -308,3 +349,116 @@ _declare("svd_values",
          E((_NAN,), {"full_matrices": False}, match=r"^svd: SVD did not converge \(shapes \(2, 2\)\); the matrix must "
                                                      r"hold finite numbers"))
 _declare("svd", E((_NAN,), {"full_matrices": True}, match=r"^svd: SVD did not converge"))
+
+# -- the functions of issue 9 (elementwise.py and reductions.py); the one-input elementwise ones are in NO_BAD_INPUT --
+
+for _name in ("arctan2", "hypot", "logaddexp", "logaddexp2", "fmax", "fmin"):
+    _binary(_name)
+# A Python float divided by 0.0 raises, as for `/` (div); arrays give numpy's nan.
+_MOD0 = r"^remainder: division by zero on the scalars 1\.0, 0\.0"
+_binary("remainder", E((1.0, 0.0), error=ZeroDivisionError, match=_MOD0))
+_binary("mod_operator", E((1.0, 0.0), error=ZeroDivisionError, match=_MOD0), op="remainder")
+_declare("rmod", E((0.0,), error=ZeroDivisionError, match=r"^remainder: division by zero on the scalars 2\.0, 0\.0"))
+_declare("round",
+         E((_a(3),), {"decimals": 0.5}, error=TypeError, match=r"^round: decimals must be an int .*got float 0\.5"),
+         E((1.0,), {"decimals": "1"}, error=TypeError, match=r"^round: decimals must be an int .*got str '1'"))
+_declare("nan_to_num",
+         E((_a(3),), {"nan": "a"}, error=TypeError, match=r"^nan_to_num: nan must be a real number .*got str 'a'"),
+         E((1.0,), {"posinf": 1j}, error=TypeError, match=r"^nan_to_num: posinf must be a real number .*complex 1j"))
+
+# Scans, sort and diff run along one axis: a tuple is refused (numpy's TypeError), not cut to its first axis.
+_ONE_AXIS = r"axis must be one int \(or None\), got"
+for _name in ("cumsum", "cumprod", "sort", "diff"):
+    _declare(_name,
+             E((_a(2, 3),), {"axis": 2}, match=rf"^{_name}: axis 2 is out of range for an input of shape \(2, 3\)"),
+             E((_a(2, 3),), {"axis": -3}, match=rf"^{_name}: axis -3 is out of range"),
+             E((_a(2, 3),), {"axis": (0, 1)}, error=TypeError, match=rf"^{_name}: {_ONE_AXIS} tuple \(0, 1\)"),
+             E((_a(2, 3),), {"axis": 0.5}, error=TypeError, match=rf"^{_name}: {_ONE_AXIS} float 0\.5"))
+for _name in ("cumsum", "cumprod"):
+    _declare(_name, E((2.0,), {"axis": 0}, match=rf"^{_name}: a scalar has no axis 0 to run along; use axis=None"))
+_declare("sort", E((2.0,), match=r"^sort: a scalar has no axis to sort along; use axis=None"))
+_declare("diff",
+         E((2.0,), match=r"^diff: needs an input with at least one axis"),
+         E((_a(2, 3),), {"n": -1}, match=r"^diff: order n must be a non-negative int, got -1"),
+         E((_a(2, 3),), {"n": 1.5}, error=TypeError,
+           match=r"^diff: order n must be a non-negative int, got float 1\.5"),
+         E((_a(2, 3),), {"prepend": _a(3, 3), "axis": 1},
+           match=r"^diff: prepend of shape \(3, 3\) does not fit the input of shape \(2, 3\).*except along axis 1"),
+         E((_a(2, 3),), {"append": _a(3)}, match=r"^diff: append of shape \(3,\) does not fit"),
+         E((_a(2, 3),), {"append": "a"}, error=TypeError, match=r"^diff: append must be real numbers"))
+_declare("linear_recurrence",
+         E((_a(2, 3), _a(4)), match=r"^linear_recurrence: cannot apply to inputs of shapes \(2, 3\), \(4,\).*"
+                                    r"b and a must broadcast"),
+         E((2.0, 0.5), match=r"^linear_recurrence: the inputs need at least one axis"),
+         E((_a(3), np.array([1j, 2j, 3j])), error=TypeError,
+           match=r"^linear_recurrence: cannot combine a Value with ndarray .*must be real numbers"))
+
+_ORDS = r"vector norms take ord None, 1, 2, inf, -inf or a number p > 1"
+_declare("norm",
+         E((_a(3),), {"ord": 0.5}, match=rf"^norm: unsupported ord=0\.5; {_ORDS}"),
+         E((_a(2, 3),), {"ord": -1, "axis": 0}, match=r"^norm: unsupported ord=-1;"),
+         E((_a(2, 3),), {"ord": "x", "axis": 0}, match=r"^norm: unsupported ord='x';"),
+         E((_a(2, 3),), {"ord": 3, "axis": (0, 1)}, match=r"^norm: unsupported ord=3 for a matrix norm"),
+         E((_a(2, 3, 2),), {"ord": 1}, match=r"^norm: ord=1 without an axis needs a 1-D or 2-D input, got shape "
+                                              r"\(2, 3, 2\); give axis"),
+         E((_a(2, 3),), {"axis": (0, -2)}, match=r"^norm: axis \(0, -2\) repeats an axis"),
+         E((_a(2, 3),), {"axis": 2}, match=r"^norm: axis 2 is out of range for an input of shape \(2, 3\)"),
+         E((_a(2, 3),), {"axis": 0.5}, error=TypeError, match=r"^norm: axis must be None, an int or a pair of ints, "
+                                                               r"got float 0\.5"),
+         E((_a(2, 3, 2),), {"axis": (0, 1, 2)}, match=r"^norm: axis must be an int or a pair of ints, got \(0, 1, 2\)"))
+# norm_max is norm with the orders that take a max or a min: those orders over the wrong number of axes.
+_declare("norm_max",
+         E((_a(2, 3),), {"ord": "fro", "axis": -1}, match=r"^norm: ord='fro' is a matrix norm, but one axis was given"),
+         E((_a(2, 3, 2),), {"ord": np.inf}, match=r"^norm: ord=inf without an axis needs a 1-D or 2-D input"),
+         E((_a(2, 3),), {"ord": -np.inf, "axis": (1, 1)}, match=r"^norm: axis \(1, 1\) repeats an axis"))
+
+# -- convolution and pooling (conv.py), and flatten's start_dim/end_dim ---------------------------------------
+
+_declare("conv2d",
+         E((_a(4, 4), _a(1, 1, 2, 2), _a(1)),
+           match=r"^conv2d: the input must have shape \(N, C, H, W\), or \(C, H, W\) for one image, got shape "
+                 r"\(4, 4\)"),
+         E((_a(1, 2, 4, 4), _a(1, 3, 2, 2), _a(1)), match=r"^conv2d: the input has 2 channels .* expects C_in = 3"),
+         E((_a(1, 2, 4, 4), _a(2, 2, 2), _a(2)), match=r"^conv2d: weight must have shape \(C_out, C_in, kh, kw\), "
+                                                      r"got \(2, 2, 2\)"),
+         E((_a(1, 2, 4, 4), _a(3, 2, 2, 2), _a(2)), match=r"^conv2d: bias must have shape \(3,\), one per output "
+                                                           r"channel, got \(2,\)"),
+         E((_a(1, 1, 2, 2), _a(1, 1, 3, 3), _a(1)), match=r"^conv2d: the kernel 3x3 is larger than the padded input "
+                                                           r"2x2"),
+         E((_a(1, 1, 4, 4), _a(1, 1, 2, 2), _a(1)), {"stride": 0}, match=r"^conv2d: stride must be positive, got 0"),
+         E((_a(1, 1, 4, 4), _a(1, 1, 2, 2), _a(1)), {"stride": 1.5}, error=TypeError,
+           match=r"^conv2d: stride must be an int or a pair of ints \(height, width\), got 1\.5"),
+         E((_a(1, 1, 4, 4), _a(1, 1, 2, 2), _a(1)), {"padding": -1},
+           match=r"^conv2d: padding must be non-negative, got -1"))
+_declare("conv_transpose2d",
+         E((_a(1, 4, 4), _a(1, 1, 2, 2), _a(1)), match=r"^conv_transpose2d: x must have shape \(N, C_in, H, W\) and "
+                                                        r"weight \(C_in, C_out, kh, kw\), got \(1, 4, 4\)"),
+         E((_a(1, 2, 4, 4), _a(3, 1, 2, 2), _a(1)), match=r"^conv_transpose2d: the input has 2 channels .* expects 3"),
+         E((_a(1, 1, 4, 4), _a(1, 1, 2, 2), _a(1)), {"stride": 2, "output_padding": 2},
+           match=r"^conv_transpose2d: output_padding \(2, 2\) must be smaller than the stride \(2, 2\)"),
+         E((_a(1, 1, 4, 4), _a(1, 2, 2, 2), _a(3)),
+           match=r"^conv_transpose2d: bias must have shape \(2,\), got \(3,\)"),
+         E((_a(1, 1, 1, 1), _a(1, 1, 1, 1), _a(1)), {"padding": 1},
+           match=r"^conv_transpose2d: the output would be -1x-1 .*use less padding"))
+_declare("conv2d_weight",
+         E((_a(2, 1, 4, 4), _a(3, 1, 3, 3)), {"kernel_size": 2},
+           match=r"^conv2d_weight: x must have shape \(N, C_in, H, W\) and grad_output .* with the same N"),
+         E((_a(2, 1, 4, 4), _a(2, 1, 2, 2)), {"kernel_size": 2},
+           match=r"^conv2d_weight: grad_output is 2x2 but a 2x2 convolution of the 4x4 input .* gives 3x3"),
+         E((_a(2, 1, 4, 4), _a(2, 1, 3, 3)), {"kernel_size": 0}, match=r"^conv2d_weight: kernel_size must be positive"),
+         E((_a(2, 1, 4, 4), _a(2, 1, 3, 3)), {"kernel_size": (1, 2, 3)}, error=TypeError,
+           match=r"^conv2d_weight: kernel_size must be an int or a pair of ints"))
+for _name in ("max_pool2d", "avg_pool2d"):
+    _declare(_name,
+             E((_a(4, 4),), {"kernel_size": 2}, match=rf"^{_name}: the input must have shape \(N, C, H, W\)"),
+             E((_a(1, 1, 2, 2),), {"kernel_size": 3}, match=rf"^{_name}: the kernel 3x3 is larger than the padded "
+                                                              rf"input 2x2"),
+             E((_a(1, 1, 2, 2),), {"kernel_size": 0}, match=rf"^{_name}: kernel_size must be positive"),
+             E((_a(1, 1, 2, 2),), {"kernel_size": 1.5}, error=TypeError,
+               match=rf"^{_name}: kernel_size must be an int or a pair of ints"),
+             E((_a(1, 1, 2, 2),), {"kernel_size": 1, "stride": 0}, match=rf"^{_name}: stride must be positive"))
+_declare("flatten_dims",
+         E((_a(2, 3),), {"start_dim": 3}, match=r"^flatten: start_dim=3 is out of range for shape \(2, 3\); use an int "
+                                               r"in \[-2, 1\]"),
+         E((_a(2, 3),), {"end_dim": -3}, match=r"^flatten: end_dim=-3 is out of range"),
+         E((_a(2, 3, 4),), {"start_dim": 2, "end_dim": 1}, match=r"^flatten: start_dim 2 comes after end_dim 1"))

@@ -19,14 +19,29 @@ from .shape import broadcast_to, concatenate, flatten, getitem, reshape, transpo
 _AXIS = "axis must be None, an int or a tuple of ints in [-ndim, ndim) of the input"
 
 
+def _is_int(a) -> bool:
+    return isinstance(a, (int, np.integer))
+
+
 def _axes(axis, ndim, who=None, shape=None):
     """Normalise an axis argument to a sorted tuple of non-negative axes; `who` names the op in errors."""
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    # An axis of the wrong type is a TypeError, as in numpy (which says "'float' object cannot be interpreted
+    # as an integer"); a string is refused before tuple() could split it into letters.
+    if _is_int(axis):
+        axes = (axis,)
+    elif isinstance(axis, (tuple, list, range)):
+        axes = tuple(axis)
+    else:
+        raise TypeError(f"{who or 'reduction'}: axis must be None, an int or a tuple of ints, got "
+                        f"{type(axis).__name__} {axis!r}")
     out = []
     for a in axes:
-        if not isinstance(a, (int, np.integer)) or not -ndim <= a < ndim:
+        if not _is_int(a):
+            raise TypeError(f"{who or 'reduction'}: axis must be None, an int or a tuple of ints, got "
+                            f"{type(a).__name__} {a!r} in axis={axis!r}")
+        if not -ndim <= a < ndim:
             where = f"shape {shape} ({ndim} axes)" if shape is not None else f"{ndim} axes"
             raise ValueError(f"{who or 'reduction'}: axis {a!r} is out of range for an input of {where}; {_AXIS}")
         out.append(int(a) % builtins.max(ndim, 1))
@@ -121,6 +136,8 @@ def mean(x, axis=None, keepdims=False):
 
 def min(x, axis=None, keepdims=False):  # noqa: A001
     """Minimum over `axis`: -max(-x); ties share the gradient evenly."""
+    if np.size(data_of(x)) == 0:  # said here, or max would refuse it under its own name
+        raise ValueError(f"min: the input of shape {shape_of(x)} is empty and has no minimum")
     _check_axis("min", x, axis)
     return neg(max(neg(x), axis=axis, keepdims=keepdims))
 
@@ -171,15 +188,21 @@ def _flip(x, axis):
     return getitem(x, (slice(None),) * axis + (slice(None, None, -1),))
 
 
+def _one_axis(who, axis, shape):
+    """One int axis of an input of `shape`, made non-negative: for the functions that run along a single axis
+    (scans, sort, diff), where numpy refuses a tuple (rather than taking its first axis) with a TypeError."""
+    if not _is_int(axis):
+        raise TypeError(f"{who}: axis must be one int (or None), got {type(axis).__name__} {axis!r}")
+    return _axes(axis, len(shape), who, shape)[0]
+
+
 def _scan_axis(who, x, axis):
     """The one axis a scan runs along, made non-negative (axis=None is handled by the caller: it flattens)."""
     shape = shape_of(x)
     if not shape:
         raise ValueError(f"{who}: a scalar has no axis {axis!r} to run along; use axis=None (the flattened input, "
                          f"as numpy does) or give the input an axis")
-    if not isinstance(axis, (int, np.integer)):
-        raise ValueError(f"{who}: axis must be one int (or None), got {axis!r}")
-    return _axes(axis, len(shape), who, shape)[0]
+    return _one_axis(who, axis, shape)
 
 
 # -- running sums and products ------------------------------------------------------------------
@@ -371,14 +394,23 @@ def var(x, axis=None, ddof=0, keepdims=False, *, correction=None):
     >>> float(x.var().data), round(float(x.var(ddof=1).data), 4)
     (1.25, 1.6667)
     """
+    return _var(x, axis, ddof, keepdims, correction, "var")
+
+
+def _var(x, axis, ddof, keepdims, correction, who):
+    """var itself; `who` (var or std) names the function the user called in errors."""
+    for name, v in (("ddof", ddof), ("correction", correction)):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating))):
+            raise TypeError(f"{who}: {name} must be a number (n - {name} divides the sum of squares), got "
+                            f"{type(v).__name__} {v!r}")
     if correction is not None:
         if ddof != 0 and ddof != correction:
-            raise ValueError(f"var: ddof={ddof!r} and correction={correction!r} disagree; give one of them")
+            raise ValueError(f"{who}: ddof={ddof!r} and correction={correction!r} disagree; give one of them")
         ddof = correction
     shape = shape_of(x)
-    n = math.prod(shape[a] for a in _axes(axis, len(shape), "var", shape))
+    n = math.prod(shape[a] for a in _axes(axis, len(shape), who, shape))
     if n - ddof <= 0:
-        raise ValueError(f"var: ddof={ddof!r} leaves {n - ddof} degrees of freedom for the {n} element(s) of "
+        raise ValueError(f"{who}: ddof={ddof!r} leaves {n - ddof} degrees of freedom for the {n} element(s) of "
                          f"each result (input shape {shape}, axis={axis!r}); use a smaller ddof or reduce over more "
                          f"elements")
     d = x - mean(x, axis=axis, keepdims=True)
@@ -397,7 +429,7 @@ def std(x, axis=None, ddof=0, keepdims=False, *, correction=None):
     >>> x = Value([1.0, 1.0, 1.0]); x.std().backward(); x.grad
     array([0., 0., 0.])
     """
-    return _root(var(x, axis=axis, ddof=ddof, keepdims=keepdims, correction=correction), p=2)
+    return _root(_var(x, axis, ddof, keepdims, correction, "std"), p=2)
 
 
 # -- norms --------------------------------------------------------------------------------------
@@ -424,7 +456,7 @@ _NORM_ORDS = "vector norms take ord None, 1, 2, inf, -inf or a number p > 1; mat
 
 
 def _vector_norm(x, ord, axes, keepdims):
-    if isinstance(ord, str):
+    if ord in ("fro", "nuc"):
         raise ValueError(f"norm: ord={ord!r} is a matrix norm, but one axis was given; {_NORM_ORDS}")
     if ord == math.inf:
         return max(abs(x), axis=axes, keepdims=keepdims)  # ties in |x| share the gradient, as in PyTorch
@@ -486,9 +518,11 @@ def norm(x, ord=None, axis=None, keepdims=False):
                              f"give axis (one int for vector norms, two for matrix norms)")
         axes = tuple(range(nd))
     else:
-        axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+        if not _is_int(axis) and not isinstance(axis, (tuple, list)):
+            raise TypeError(f"norm: axis must be None, an int or a pair of ints, got {type(axis).__name__} {axis!r}")
+        axes = (axis,) if _is_int(axis) else tuple(axis)
         for a in axes:
-            _axes(a, nd, "norm", shape)  # the range check
+            _axes(a, nd, "norm", shape)  # the type and range checks
         axes = tuple(int(a) % nd for a in axes)
         if len(set(axes)) != len(axes):
             raise ValueError(f"norm: axis {axis!r} repeats an axis")
@@ -546,7 +580,7 @@ def sort(x, axis=-1, kind=None, stable=None):
     shape = shape_of(x)
     if not shape:
         raise ValueError("sort: a scalar has no axis to sort along; use axis=None or give the input an axis")
-    axis = _axes(axis, len(shape), "sort", shape)[0]
+    axis = _one_axis("sort", axis, shape)
     order = np.argsort(data_of(x), axis=axis, kind="stable")
     # An open grid of indices along every other axis, and the permutation along `axis`: x[index] is sorted, and
     # getitem's gradient (scatter-add) sends each gradient back to where its element came from.
@@ -555,14 +589,23 @@ def sort(x, axis=-1, kind=None, stable=None):
     return getitem(x, tuple(index))
 
 
-def _pad_for_diff(v, x, shape, axis):
+def _pad_for_diff(name, v, x, shape, axis):
     """numpy's prepend/append for diff: a scalar becomes a slab of size 1 along `axis`. Plain numbers take x's
-    dtype (float32 stays float32)."""
+    dtype (float32 stays float32). `name` (prepend or append) names the argument in errors."""
     if not isinstance(v, (Value, np.ndarray)):
         xd = data_of(x)
-        v = np.asarray(v, dtype=xd.dtype if isinstance(xd, np.ndarray) else np.float64)
-    if np.ndim(data_of(v)) == 0:
+        try:
+            v = np.asarray(v, dtype=xd.dtype if isinstance(xd, np.ndarray) else np.float64)
+        except (TypeError, ValueError):  # a string, a complex number: numpy's message would name neither
+            raise TypeError(f"diff: {name} must be real numbers (a number, a list, an array or a Value), got "
+                            f"{type(v).__name__} {v!r}") from None
+    vshape = shape_of(v)
+    if not vshape:
         return broadcast_to(v, shape=shape[:axis] + (1,) + shape[axis + 1:])
+    if len(vshape) != len(shape) or any(a != b for i, (a, b) in enumerate(zip(vshape, shape)) if i != axis):
+        # Said here, or concatenate would refuse it under its own name.
+        raise ValueError(f"diff: {name} of shape {vshape} does not fit the input of shape {shape}: it needs the same "
+                         f"number of axes and the same sizes except along axis {axis} (or give a single number)")
     return v
 
 
@@ -576,14 +619,16 @@ def diff(x, n=1, axis=-1, prepend=None, append=None):
     shape = shape_of(x)
     if not shape:
         raise ValueError("diff: needs an input with at least one axis (a scalar has no differences)")
-    if not isinstance(n, (int, np.integer)) or n < 0:
+    if not _is_int(n):
+        raise TypeError(f"diff: order n must be a non-negative int, got {type(n).__name__} {n!r}")
+    if n < 0:
         raise ValueError(f"diff: order n must be a non-negative int, got {n!r}")
-    axis = _axes(axis, len(shape), "diff", shape)[0]
+    axis = _one_axis("diff", axis, shape)
     if prepend is not None or append is not None:
-        parts = [] if prepend is None else [_pad_for_diff(prepend, x, shape, axis)]
+        parts = [] if prepend is None else [_pad_for_diff("prepend", prepend, x, shape, axis)]
         parts.append(x)
         if append is not None:
-            parts.append(_pad_for_diff(append, x, shape, axis))
+            parts.append(_pad_for_diff("append", append, x, shape, axis))
         x = concatenate(parts, axis=axis)
     head = (slice(None),) * axis
     for _ in range(n):
