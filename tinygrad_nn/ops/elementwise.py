@@ -161,14 +161,12 @@ exp = defop("exp", _exp, lambda g, ans, x: (g * ans,))
 
 
 def _log(x):
+    # Outside the domain, NaN; at 0, -inf: numpy's and PyTorch's convention, for Python floats too (as for
+    # log2, arcsin and the rest). detect_anomaly() finds where a NaN came from.
     if _is_scalar(x):
         if x > 0:
             return math.log(x)
-        if x == 0:
-            return -math.inf
-        if x != x:  # NaN in, NaN out, as numpy and PyTorch
-            return x
-        raise ValueError(f"log: input {x!r} is outside the domain x >= 0; clip it first (e.g. x.clip(1e-12, None))")
+        return -math.inf if x == 0 else math.nan
     return np.log(x)
 
 
@@ -177,9 +175,7 @@ log = defop("log", _log, lambda g, ans, x: (g / x,))
 
 def _sqrt(x):
     if _is_scalar(x):
-        if x < 0:
-            raise ValueError(f"sqrt: input {x!r} is negative; sqrt needs x >= 0 (use abs() or clip first)")
-        return math.sqrt(x)
+        return math.sqrt(x) if not x < 0 else math.nan  # NaN for a negative input, as numpy and PyTorch
     return np.sqrt(x)
 
 

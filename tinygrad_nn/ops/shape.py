@@ -203,7 +203,9 @@ def flatten(x, start_dim=0, end_dim=-1):
     nd = max(len(shape), 1)  # a scalar flattens to one axis of one element, as in PyTorch
     dims = []
     for name, d in (("start_dim", start_dim), ("end_dim", end_dim)):
-        if not isinstance(d, (int, np.integer)) or isinstance(d, bool) or not -nd <= d < nd:
+        if not isinstance(d, (int, np.integer)) or isinstance(d, bool):
+            raise TypeError(f"flatten: {name} must be an int, got {type(d).__name__} {d!r}")
+        if not -nd <= d < nd:
             raise ValueError(f"flatten: {name}={d!r} is out of range for shape {shape}; use an int in "
                              f"[{-nd}, {nd - 1}]")
         dims.append(int(d) % nd)
