@@ -33,22 +33,9 @@ import threading
 import numpy as np
 
 from . import engine
-from .engine import Value, gradients, to_payload
+from .engine import Value, enable_grad, gradients, to_payload  # enable_grad: results do not depend on no_grad
 from .ops import identity, reshape, stack
 from .ops import sum as _sum
-
-# -- the graph is recorded even inside no_grad: a transform's result must not depend on the caller's mode
-try:
-    from .engine import enable_grad
-except ImportError:  # until the engine exports it: the same thing on the engine's thread-local flag
-    class enable_grad:  # noqa: N801  (named as the engine's context manager it stands in for)
-        def __enter__(self):
-            self._prev = engine._grad_mode.enabled
-            engine._grad_mode.enabled = True
-
-        def __exit__(self, *exc):
-            engine._grad_mode.enabled = self._prev
-            return False
 
 
 class _Depth(threading.local):
