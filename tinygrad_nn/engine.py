@@ -29,7 +29,7 @@ is the same engine for scalars in micrograd's shape, for reading first.
 
 from __future__ import annotations
 
-import contextlib
+import collections
 import itertools
 import threading
 from operator import attrgetter
@@ -524,16 +524,23 @@ def apply(op, inputs, params):
             a, b = inputs
             if not (isinstance(a, Value) or isinstance(b, Value)):
                 return op.forward(a, b, **params)
-            a, b = _as_input(a, op, b), _as_input(b, op, a)
+            if not isinstance(a, Value):
+                a = _as_input(a, op, b)
+            if not isinstance(b, Value):
+                b = _as_input(b, op, a)
             datas = (a.data, b.data)
             rg = a.requires_grad or b.requires_grad
         else:
-            if not any(isinstance(x, Value) for x in inputs):
+            like, rg = None, False
+            for x in inputs:
+                if isinstance(x, Value):
+                    if like is None:
+                        like = x
+                    rg = rg or x.requires_grad
+            if like is None:
                 return op.forward(*inputs, **params)
-            like = next(x for x in inputs if isinstance(x, Value))
-            more = tuple([_as_input(x, op, like) for x in inputs])
+            more = tuple([x if isinstance(x, Value) else _as_input(x, op, like) for x in inputs])
             datas = [x.data for x in more]
-            rg = any(x.requires_grad for x in more)
         out = op.forward(*datas, **params)
     except (ValueError, TypeError, IndexError, ZeroDivisionError, OverflowError) as e:
         raise _explain(op, [data_of(x) for x in inputs], params, e) from e
@@ -692,17 +699,23 @@ def _backprop(root, seed, create_graph, floor, finish):
             if run.order and _last_change > run.order[-1]._id:  # a leaf changed in place since the graph began
                 _check_stale(run.order)
             root._scratch = seed
-            rules = _run_rules_on_values if create_graph else _run_rules
-            with enable_grad() if create_graph else contextlib.nullcontext():
-                if _anomaly_mode is None:
-                    rules(run.order)
-                else:  # one node at a time, each checked (anomaly.py)
-                    for node in run.order:
-                        _anomaly_mode.backward_step(node, lambda: rules([node]))  # noqa: B023
-                return finish(run)  # under create_graph, leaves add their gradients as recorded nodes too
+            if not create_graph:
+                _run(_run_rules, run.order)
+                return finish(run)
+            with enable_grad():  # the rules' ops record the gradient graph, also inside no_grad
+                _run(_run_rules_on_values, run.order)
+                return finish(run)  # leaves add their gradients as recorded nodes too
         finally:
             _passes.pop()
             _release(run)
+
+
+def _run(rules, order):
+    if _anomaly_mode is None:
+        rules(order)
+    else:  # one node at a time, each checked (anomaly.py)
+        for node in order:
+            _anomaly_mode.backward_step(node, lambda: rules([node]))  # noqa: B023
 
 
 def _release(run):
@@ -788,11 +801,16 @@ def _rules_of_many(op, g, node, params):
 
 def _add(old, g, p):
     """old + g, with g fitted to input p first."""
-    if g is None:
+    pd = p.data
+    if g.__class__ is ndarray and pd.__class__ is ndarray and g.shape == pd.shape:  # common: nothing to fit
+        if old is None:
+            return g
+    elif g is None:
         return old
-    g = _fit(g, p)
-    if old is None:
-        return g
+    else:
+        g = _fit(g, p)
+        if old is None:
+            return g
     total = old + g  # never in place: g may be another node's array
     if total.__class__ is not ndarray and g.__class__ is ndarray:  # 0-d + 0-d is a numpy scalar in numpy
         total = np.asarray(total, dtype=g.dtype)
@@ -953,7 +971,7 @@ def gradients(output, inputs, grad=None, create_graph=False):
 # Stale graphs: a leaf changed in place after a graph that uses it was built.
 
 _last_change = 0  # the creation number current at the latest in-place change of any leaf
-_changed_by = {}  # that number -> what made the change (the latest few)
+_changed_by = collections.deque(maxlen=64)  # (that number, what made the change): the latest few, for messages
 _changes_lock = threading.Lock()
 
 
@@ -967,9 +985,7 @@ def mark_changed(leaves, by):
         for leaf in leaves:
             leaf._stamp = stamp
         _last_change = stamp
-        _changed_by[stamp] = by
-        if len(_changed_by) > 64:
-            del _changed_by[next(iter(_changed_by))]
+        _changed_by.append((stamp, by))
 
 
 def _check_stale(order):
@@ -977,7 +993,7 @@ def _check_stale(order):
         for p in node._prev:
             if p._op is None and p._stamp > node._id:
                 what = f"{p.name!r}" if p.name else f"a leaf of shape {p.shape}"
-                by = _changed_by.get(p._stamp, "an in-place change")
+                by = next((who for stamp, who in _changed_by if stamp == p._stamp), "an in-place change")
                 raise RuntimeError(
                     f"backward: {what} was changed in place by {by} after this graph was built from it, so "
                     f"its gradients would be those of the old values applied to the new ones; build the "

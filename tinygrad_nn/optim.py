@@ -84,6 +84,7 @@ class Optimizer:
 
     def __init__(self, params, defaults: dict):
         who = type(self).__name__
+        self._what_steps = f"{who}.step()"  # what stale-graph errors say changed the parameters
         self.defaults = self._check(dict(defaults), who)
         if isinstance(params, (dict, str)):
             raise TypeError(f"{who}: expected a list of parameters or a list of dicts (parameter groups), got "
@@ -172,7 +173,7 @@ class Optimizer:
         # A graph built before this step and back-propagated after it would mix old and new weights: the
         # engine refuses it (engine.mark_changed).
         mark_changed([p for group in self.param_groups for p in group["params"] if p.grad is not None],
-                     f"{type(self).__name__}.step()")
+                     self._what_steps)
 
     # -- saving and resuming ------------------------------------------------------------------------
     # What a subclass keeps per parameter in self.state, and which of it are arrays shaped like the parameter.

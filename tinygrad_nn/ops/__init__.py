@@ -9,7 +9,7 @@ arity, differentiable order and scalar support (the table in the README).
 from __future__ import annotations
 
 from ..engine import Value
-from . import numpy_api
+from . import numpy_api, registry
 from .conv import (
     avg_pool2d,
     conv2d,
@@ -110,7 +110,6 @@ from .reductions import (
     sum,
     var,
 )
-from . import registry
 from .registry import OPS, ErrorCase, Op, OpInfo, defop, register_test
 from .shape import (
     array_split,

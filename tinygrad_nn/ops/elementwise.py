@@ -61,9 +61,16 @@ reciprocal = defop("reciprocal", lambda x: 1.0 / x,
                    lambda g, ans, x: (-g * (ans * ans),))
 
 
+def _has_no_real_result(a, b) -> bool:
+    """Whether some negative base meets a non-integer exponent (a number exponent is checked cheaply first:
+    the book's (t - a) ** 2 is an integer power of an array)."""
+    if _is_scalar(b):
+        return not b.is_integer() and (a < 0 if _is_scalar(a) else bool(np.any(np.less(a, 0))))
+    return bool(np.any(np.less(a, 0) & np.not_equal(b, np.round(b))))
+
+
 def _pow_forward(a, b):
-    if (a < 0 and not b.is_integer()) if _is_scalar(a) and _is_scalar(b) else np.any(
-            np.less(a, 0) & np.not_equal(b, np.round(b))):
+    if _has_no_real_result(a, b):
         bad = np.less(a, 0) & np.not_equal(b, np.round(b))
         base, exponent = np.broadcast_to(a, bad.shape)[bad].flat[0], np.broadcast_to(b, bad.shape)[bad].flat[0]
         raise ValueError(f"pow: a negative base {float(base)!r} with the non-integer exponent {float(exponent)!r} has "
