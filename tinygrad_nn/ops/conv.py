@@ -195,6 +195,22 @@ def _col2im(cols, out, kernel, stride):
 # -- conv2d and its two adjoints --------------------------------------------------------------------------
 
 
+# OpenBLAS (numpy's BLAS) multiplies small matrices, up to about a million multiply-adds, with kernels that
+# read the operands where they are instead of first packing them into buffers of its own. One image's
+# product in a layer such as Conv2d(16, 32, 3) on 28x28 images is 3.6 million: cut into 4 products of 196
+# positions each, it runs about 10% faster (a few percent slower, if at all, with a BLAS that has no such
+# kernels). Only small layers are cut: the pieces keep at least 64 positions.
+_SMALL_PRODUCT = 1_000_000
+
+
+def _pieces(positions, work_per_position):
+    """Into how many equal pieces to cut `positions` so that each piece's product is small (see above)."""
+    for pieces in range(max(1, -(-positions * work_per_position // _SMALL_PRODUCT)), positions // 64 + 1):
+        if positions % pieces == 0 and positions // pieces * work_per_position <= _SMALL_PRODUCT:
+            return pieces
+    return 1
+
+
 def _conv2d_forward(x, w, b, *, stride, padding):
     O, C, kh, kw = w.shape
     N, _, H, W = x.shape
@@ -206,10 +222,17 @@ def _conv2d_forward(x, w, b, *, stride, padding):
     if bias:  # the bias as one more column of the filters, met by the columns' row of ones: no extra pass
         w2 = np.concatenate([w2, b.reshape(O, 1)], axis=1).astype(dtype, copy=False)
     for i, j, cols, width in _column_chunks(x, (kh, kw), stride, padding, dtype, ones=bias):
+        n, K, L = cols.shape
         if width == Wo:  # the columns are the output positions: the product is the output, in place
-            np.matmul(w2, cols, out=out[i:j].reshape(j - i, O, Ho * Wo))  # (O, K) @ (n, K, L) -> (n, O, L)
+            y = out[i:j].reshape(n, O, L)
         else:  # junk columns past the row's end: dropped on the way out
-            out[i:j] = np.matmul(w2, cols).reshape(j - i, O, Ho, width)[..., :Wo]
+            y = np.empty((n, O, L), dtype=dtype)
+        # (O, K) @ (n, K, L) -> (n, O, L), as (O, K) @ (n, s, K, L/s) -> (n, s, O, L/s): s small products
+        s = _pieces(L, O * K)
+        np.matmul(w2, cols.reshape(n, K, s, L // s).transpose(0, 2, 1, 3),
+                  out=y.reshape(n, O, s, L // s).transpose(0, 2, 1, 3))
+        if width != Wo:
+            out[i:j] = y.reshape(n, O, Ho, width)[..., :Wo]
     return out
 
 
