@@ -104,10 +104,10 @@ def _windows(x, kernel, stride, padding):
 # The columns of a whole batch are kh*kw times the image (30 MB for 64 images of 16x28x28 and a 3x3 kernel):
 # made all at once they go out to main memory and come back for the matrix product. Made a few images at a
 # time (a Python loop over chunks of the batch, never over pixels), they stay in the processor's cache.
-_CHUNK_BYTES = 1 << 20
+_CHUNK_BYTES = 1 << 19
 
 
-def _column_chunks(x, kernel, stride, padding, dtype, ones=False):
+def _column_chunks(x, kernel, stride, padding, dtype, ones=False, one_row=False):
     """The patches as columns (im2col), a few images at a time: yields (i, j, cols, width) for images i:j,
     cols of shape (j - i, C*kh*kw, Ho*width), the patch at output position (r, c) in column r*width + c,
     in dtype. With `ones`, cols has one more row, all ones (a bias rides on it: see _conv2d_forward).
@@ -124,22 +124,26 @@ def _column_chunks(x, kernel, stride, padding, dtype, ones=False):
     Otherwise, with less padding, width = W > Wo: the columns c >= Wo are junk (windows past the row's
     end); the callers drop them from the output, or meet them with zeros.
 
+    `one_row` (stride 1 only): the patches of the kernel's first row only, C*kw rows, but over kh - 1 more
+    rows of positions: (j - i, C*kw, (Ho + kh - 1)*width). Kernel row p's patches are the same values p
+    image rows further on, columns p*width to p*width + Ho*width: a third of the copying, for a 3x3 kernel.
+
     Any other stride: width = Wo, and the windows are laid out (n, C, kh, kw, Ho, Wo) before the one copy,
     so that it reads the image along its rows.
     """
     N, C, H, W = x.shape
     (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
     Ho, Wo = (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
-    K = C * kh * kw
     unit = stride == (1, 1)
     width = max(W, Wo) if unit else Wo
-    itemsize = np.dtype(dtype).itemsize
-    size = min(N, max(1, _CHUNK_BYTES // ((K + ones) * Ho * width * itemsize)))
-    cols = np.empty((size, K + ones, Ho * width), dtype=dtype)
+    rows, heights = (1, Ho + kh - 1) if one_row else (kh, Ho)  # kernel rows gathered, rows of positions
+    K, L = C * rows * kw, heights * width
+    size = min(N, max(1, _CHUNK_BYTES // ((K + ones) * L * np.dtype(dtype).itemsize)))
+    cols = np.empty((size, K + ones, L), dtype=dtype)
     if ones:
         cols[:, K] = 1.0  # set once: the chunks only ever write the rows above it
-    rows = cols[:, :K].reshape(size, C, kh, kw, Ho * width)  # views of cols (splitting an axis never copies)
-    patches = rows.reshape(size, C, kh, kw, Ho, width)
+    flat = cols[:, :K].reshape(size, C, rows, kw, L)  # views of cols (splitting an axis never copies)
+    patches = flat.reshape(size, C, rows, kw, heights, width)
     if unit:
         # Image row y's values start at (y + ph) * width + pw: the window at (r, c) reads offset (p, q)
         # at (r + p) * width + c + q, which is pixel (r + p - ph, c + q - pw) whenever that is in its row.
@@ -148,7 +152,7 @@ def _column_chunks(x, kernel, stride, padding, dtype, ones=False):
         first = ph * width + pw
         images = buf[:, :, first:first + H * width].reshape(size, C, H, width)[..., :W]
         st = buf.strides
-        windows = as_strided(buf, (size, C, kh, kw, Ho * width), (st[0], st[1], width * st[2], st[2], st[2]),
+        windows = as_strided(buf, (size, C, rows, kw, L), (st[0], st[1], width * st[2], st[2], st[2]),
                              writeable=False)
         # Offset q of the window at column c reads image column c + q - pw; below W - width (left of the
         # row, past the zeros that end the row before) or at width and beyond (right of the row) it has
@@ -158,15 +162,18 @@ def _column_chunks(x, kernel, stride, padding, dtype, ones=False):
             left, right = min(Wo, W - width + pw - q), max(0, width + pw - q)
             wrapped += [patches[:, :, :, q, :, :left]] if left > 0 else []
             wrapped += [patches[:, :, :, q, :, right:Wo]] if right < Wo else []
-    elif ph or pw:
-        buf = np.zeros((size, C, H + 2 * ph, W + 2 * pw), dtype=dtype)
-        images = buf[:, :, ph:ph + H, pw:pw + W]
+    else:
+        if one_row:
+            raise ValueError("_column_chunks: one_row needs stride 1")
+        if ph or pw:
+            buf = np.zeros((size, C, H + 2 * ph, W + 2 * pw), dtype=dtype)
+            images = buf[:, :, ph:ph + H, pw:pw + W]
     for i in range(0, N, size):
         j = min(N, i + size)
         m = j - i
         if unit:
             images[:m] = x[i:j]
-            np.copyto(rows[:m], windows[:m])  # the one copy
+            np.copyto(flat[:m], windows[:m])  # the one copy
             for zeros in wrapped:
                 zeros[:m] = 0.0
         else:
@@ -211,26 +218,43 @@ def _pieces(positions, work_per_position):
     return 1
 
 
+def _matmul_in_pieces(w, cols, out):
+    """out = w @ cols: (O, K) @ (n, K, L) -> (n, O, L), as (O, K) @ (n, s, K, L/s) -> (n, s, O, L/s), that is
+    n * s small products (see _pieces). cols and out may be views with any row stride."""
+    n, K, L = cols.shape
+    s = _pieces(L, w.shape[0] * K)
+    np.matmul(w, cols.reshape(n, K, s, L // s).transpose(0, 2, 1, 3),
+              out=out.reshape(n, -1, s, L // s).transpose(0, 2, 1, 3))
+
+
 def _conv2d_forward(x, w, b, *, stride, padding):
     O, C, kh, kw = w.shape
     N, _, H, W = x.shape
     Ho, Wo = (H + 2 * padding[0] - kh) // stride[0] + 1, (W + 2 * padding[1] - kw) // stride[1] + 1
     dtype = np.result_type(x, w)
     out = np.empty((N, O, Ho, Wo), dtype=dtype)
-    w2 = w.reshape(O, C * kh * kw)
+    # Stride 1: the columns of the kernel's first row only, over kh - 1 more image rows (see _column_chunks);
+    # the output is the sum of kh products, kernel row p's weights times the columns p rows further on.
+    # A third of the copying for a 3x3 kernel, for two additions of the output (in cache).
+    one_row = stride == (1, 1)
+    groups = [w[:, :, p].reshape(O, C * kw) for p in range(kh)] if one_row else [w.reshape(O, C * kh * kw)]
     bias = b.__class__ is not float  # the float 0.0 stands for "no bias"
     if bias:  # the bias as one more column of the filters, met by the columns' row of ones: no extra pass
-        w2 = np.concatenate([w2, b.reshape(O, 1)], axis=1).astype(dtype, copy=False)
-    for i, j, cols, width in _column_chunks(x, (kh, kw), stride, padding, dtype, ones=bias):
-        n, K, L = cols.shape
+        groups[0] = np.concatenate([groups[0], b.reshape(O, 1)], axis=1).astype(dtype, copy=False)
+    partial = None
+    for i, j, cols, width in _column_chunks(x, (kh, kw), stride, padding, dtype, ones=bias, one_row=one_row):
+        n, L = j - i, Ho * width
         if width == Wo:  # the columns are the output positions: the product is the output, in place
             y = out[i:j].reshape(n, O, L)
         else:  # junk columns past the row's end: dropped on the way out
             y = np.empty((n, O, L), dtype=dtype)
-        # (O, K) @ (n, K, L) -> (n, O, L), as (O, K) @ (n, s, K, L/s) -> (n, s, O, L/s): s small products
-        s = _pieces(L, O * K)
-        np.matmul(w2, cols.reshape(n, K, s, L // s).transpose(0, 2, 1, 3),
-                  out=y.reshape(n, O, s, L // s).transpose(0, 2, 1, 3))
+        for p, wp in enumerate(groups):
+            if p == 1 and partial is None:
+                partial = np.empty((n, O, L), dtype=dtype)  # the first chunk is the largest
+            part = y if p == 0 else partial[:n]
+            _matmul_in_pieces(wp, cols[:, :wp.shape[1], p * width:p * width + L], part)
+            if p:
+                y += part
         if width != Wo:
             out[i:j] = y.reshape(n, O, Ho, width)[..., :Wo]
     return out
