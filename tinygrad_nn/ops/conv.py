@@ -7,8 +7,10 @@ not flipped). Written out for one output value,
     out[n, o, i, j] = b[o] + sum over c, p, q of  w[o, c, p, q] * x[n, c, i*sh + p, j*sw + q]
 
 (x zero-padded first). The forward gathers the patches into a matrix of columns (im2col: a strided view of
-the image, copied once) and computes all their inner products with the filters as one matrix product; it
-does so a few images at a time, so that the columns stay in the processor's cache (see `_column_chunks`).
+the image, copied once) and computes their inner products with the filters as matrix products; it does so
+a few images at a time, so that the columns stay in the processor's cache (see `_column_chunks`). With
+stride 1 it gathers the patches of the filter's first row only: those of row p are the same columns p image
+rows further on, so the output is a sum of kh products over shifted columns (see `_conv2d_forward`).
 
 Three primitives, one bilinear form. With T(x, w, g) = <g, conv2d(x, w)>:
 
@@ -204,9 +206,10 @@ def _col2im(cols, out, kernel, stride):
 
 # OpenBLAS (numpy's BLAS) multiplies small matrices, up to about a million multiply-adds, with kernels that
 # read the operands where they are instead of first packing them into buffers of its own. One image's
-# product in a layer such as Conv2d(16, 32, 3) on 28x28 images is 3.6 million: cut into 4 products of 196
-# positions each, it runs about 10% faster (a few percent slower, if at all, with a BLAS that has no such
-# kernels). Only small layers are cut: the pieces keep at least 64 positions.
+# product for one kernel row in Conv2d(16, 32, 3, padding=1) on 28x28 images is 1.2 million: cut into 2
+# products of 392 positions each, the layer's forward runs about 15% faster and its image gradient 20% (with
+# a BLAS that has no such kernels, a few percent slower at most). Only small layers are cut: the pieces keep
+# at least 64 positions. (Small products also run on the calling thread only; see docs/benchmarks.md, W7.)
 _SMALL_PRODUCT = 1_000_000
 
 
@@ -287,7 +290,7 @@ def _conv2d_weight_forward(x, g, *, kernel, stride, padding):
     g_wide = None
     for i, j, cols, width in _column_chunks(x, kernel, stride, padding, dtype):
         gi = g[i:j]
-        if width != Wo:  # wide columns: g gets zeros at their junk positions, which then add nothing
+        if width != Wo:  # junk columns (see _column_chunks): g gets zeros there, which then add nothing
             if g_wide is None:
                 g_wide = np.zeros((j - i, O, Ho, width), dtype=g.dtype)
             gi = g_wide[:j - i]
