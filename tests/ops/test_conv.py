@@ -116,6 +116,41 @@ def test_conv2d_matches_plain_loops(case):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 
+CHUNKED_CASES = [  # (H, W, kh, kw, stride, padding): the stride-1 layouts of conv.py's _column_chunks
+    (5, 6, 3, 3, (1, 1), (1, 1)),   # "same" padding: the columns are exactly the output positions
+    (5, 6, 3, 3, (1, 1), (0, 0)),   # less padding: junk columns past each row's end
+    (5, 6, 3, 2, (1, 1), (2, 2)),   # more padding: zeros after each row, windows wrap on both sides
+    (4, 3, 1, 3, (1, 1), (0, 1)),   # padding on one axis only
+    (3, 3, 2, 3, (1, 1), (1, 0)),   # an even kernel: wraps on one side only
+    (6, 5, 3, 3, (2, 1), (1, 1)),   # any other stride: the strided windows
+]
+
+
+@pytest.mark.parametrize("chunk_bytes", [1, 10_000])
+@pytest.mark.parametrize("case", CHUNKED_CASES)
+def test_conv_in_small_chunks_with_non_contiguous_inputs_matches_plain_loops(case, chunk_bytes, monkeypatch):
+    # The columns are made a few images at a time, in one buffer reused from chunk to chunk (the zeros of
+    # the padding and the row of ones for the bias are written once). Chunks of one image, and of two or
+    # three (the last one short), check that nothing of one image leaks into the next. Each image's product
+    # is cut into pieces of positions (only large images are, normally: here all). Inputs transposed in
+    # memory on purpose.
+    from tinygrad_nn.ops import conv as conv_module
+
+    monkeypatch.setattr(conv_module, "_CHUNK_BYTES", chunk_bytes)
+    monkeypatch.setattr(conv_module, "_pieces", lambda positions, work: 3 if positions % 3 == 0 else 2 - positions % 2)
+    H, W, kh, kw, stride, padding = case
+    rng = np.random.default_rng(H * W + kh * kw)
+    x = np.ascontiguousarray(rng.normal(size=(W, H, 2, 3)).T)          # (3, 2, H, W), Fortran order
+    w, b = rng.normal(size=(2, 2, kh, kw)), rng.normal(size=2)
+    xv, wv, bv = Value(x), Value(w), Value(b)
+    out = conv2d(xv, wv, bv, stride=stride, padding=padding)
+    np.testing.assert_allclose(out.data, loop_conv2d(x, w, b, stride, padding), rtol=1e-12, atol=1e-12)
+    g = rng.normal(size=out.shape[::-1]).T                             # a transposed view
+    out.backward(g)
+    for got, want in zip((xv.grad, wv.grad, bv.grad), loop_conv2d_grads(x, w, g, stride, padding)):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
 def test_conv_transpose2d_and_conv2d_weight_are_the_loop_gradients():
     # The two adjoints, called directly, are the image and weight gradients of the loops above.
     N, C, O, H, W, kh, kw, stride, padding = SMALL_CASES[3]

@@ -7,8 +7,10 @@ not flipped). Written out for one output value,
     out[n, o, i, j] = b[o] + sum over c, p, q of  w[o, c, p, q] * x[n, c, i*sh + p, j*sw + q]
 
 (x zero-padded first). The forward gathers the patches into a matrix of columns (im2col: a strided view of
-the image, copied once) and computes all their inner products with the filters as one matrix product; it
-does so a few images at a time, so that the columns stay in the processor's cache (see `_column_chunks`).
+the image, copied once) and computes their inner products with the filters as matrix products; it does so
+a few images at a time, so that the columns stay in the processor's cache (see `_column_chunks`). With
+stride 1 it gathers the patches of the filter's first row only: those of row p are the same columns p image
+rows further on, so the output is a sum of kh products over shifted columns (see `_conv2d_forward`).
 
 Three primitives, one bilinear form. With T(x, w, g) = <g, conv2d(x, w)>:
 
@@ -104,46 +106,84 @@ def _windows(x, kernel, stride, padding):
 # The columns of a whole batch are kh*kw times the image (30 MB for 64 images of 16x28x28 and a 3x3 kernel):
 # made all at once they go out to main memory and come back for the matrix product. Made a few images at a
 # time (a Python loop over chunks of the batch, never over pixels), they stay in the processor's cache.
-_CHUNK_BYTES = 1 << 20
+_CHUNK_BYTES = 1 << 19
 
 
-def _column_chunks(x, kernel, stride, padding):
+def _column_chunks(x, kernel, stride, padding, dtype, ones=False, one_row=False):
     """The patches as columns (im2col), a few images at a time: yields (i, j, cols, width) for images i:j,
-    cols of shape (j - i, C*kh*kw, Ho*width), the patch at output position (r, c) in column r*width + c.
-    Use each chunk's cols before asking for the next: they may share a buffer.
+    cols of shape (j - i, C*kh*kw, Ho*width), the patch at output position (r, c) in column r*width + c,
+    in dtype. With `ones`, cols has one more row, all ones (a bias rides on it: see _conv2d_forward).
+    Use each chunk's cols before asking for the next: they share one buffer.
 
-    Any stride: width = Wo, and the windows are laid out (n, C, kh, kw, Ho, Wo) before the one copy, so that
-    it reads the image along its rows. Stride 1 (the common case) copies faster: with the padded image's rows
-    laid end to end, the patches at (r, c) for one filter offset (p, q) are one contiguous run of the image,
-    starting at p*Wp + q; so each row of cols is one straight slice of length Ho*Wp (width = Wp). Its columns
-    c >= Wo are junk (windows that wrap around into the next image row): the callers drop them from the
-    output, or meet them with zeros.
+    Stride 1 (the common case) copies the fastest way numpy can: whole runs of memory. The image rows are
+    laid end to end, each `width` = max(W, Wo) long (W values, then zeros if the output is wider than the
+    image), with the padding's zero rows above and below. The patches' values for one filter offset
+    (p, q) at all positions are then one contiguous run of that buffer, so each row of cols is one straight
+    slice. A window at the left or right edge reads past its row into the next or previous one, where the
+    padding should have been; those entries of cols are set back to zero (a few per image row). With
+    "same" padding (2 * padding = kernel - 1, e.g. a 3x3 kernel with padding 1) width = W = Wo: the
+    columns are exactly the output positions, so the output and its gradient need no reshuffling at all.
+    Otherwise, with less padding, width = W > Wo: the columns c >= Wo are junk (windows past the row's
+    end); the callers drop them from the output, or meet them with zeros.
+
+    `one_row` (stride 1 only): the patches of the kernel's first row only, C*kw rows, but over kh - 1 more
+    rows of positions: (j - i, C*kw, (Ho + kh - 1)*width). Kernel row p's patches are the same values p
+    image rows further on, columns p*width to p*width + Ho*width: a third of the copying, for a 3x3 kernel.
+
+    Any other stride: width = Wo, and the windows are laid out (n, C, kh, kw, Ho, Wo) before the one copy,
+    so that it reads the image along its rows.
     """
     N, C, H, W = x.shape
-    (kh, kw), (ph, pw) = kernel, padding
-    Hp, Wp = H + 2 * ph, W + 2 * pw
-    Ho, Wo = (Hp - kh) // stride[0] + 1, (Wp - kw) // stride[1] + 1
-    wide = stride == (1, 1)
-    width = Wp if wide else Wo
-    size = max(1, _CHUNK_BYTES // (C * kh * kw * Ho * width * x.itemsize))
-    # One padded buffer for all chunks: its border stays zero. The wide columns get a spare row of zeros
-    # below, which the junk windows of the last row read into (never past the array).
-    xp = np.zeros((min(size, N), C, Hp + wide, Wp), dtype=x.dtype) if (wide or ph or pw) else None
-    # The windows, as a view made once (of the buffer, or of x itself when it needs no padding)
-    if wide:
-        st = xp.strides
-        windows = as_strided(xp, (len(xp), C, kh, kw, Ho * Wp), (st[0], st[1], st[2], st[3], st[3]), writeable=False)
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    Ho, Wo = (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
+    unit = stride == (1, 1)
+    width = max(W, Wo) if unit else Wo
+    rows, heights = (1, Ho + kh - 1) if one_row else (kh, Ho)  # kernel rows gathered, rows of positions
+    K, L = C * rows * kw, heights * width
+    size = min(N, max(1, _CHUNK_BYTES // ((K + ones) * L * np.dtype(dtype).itemsize)))
+    cols = np.empty((size, K + ones, L), dtype=dtype)
+    if ones:
+        cols[:, K] = 1.0  # set once: the chunks only ever write the rows above it
+    flat = cols[:, :K].reshape(size, C, rows, kw, L)  # views of cols (splitting an axis never copies)
+    patches = flat.reshape(size, C, rows, kw, heights, width)
+    if unit:
+        # Image row y's values start at (y + ph) * width + pw: the window at (r, c) reads offset (p, q)
+        # at (r + p) * width + c + q, which is pixel (r + p - ph, c + q - pw) whenever that is in its row.
+        # (the last window reads kw - 1 past the rows; the last row's values end pw past them)
+        buf = np.zeros((size, C, (H + 2 * ph) * width + max(kw - 1, pw)), dtype=dtype)
+        first = ph * width + pw
+        images = buf[:, :, first:first + H * width].reshape(size, C, H, width)[..., :W]
+        st = buf.strides
+        windows = as_strided(buf, (size, C, rows, kw, L), (st[0], st[1], width * st[2], st[2], st[2]),
+                             writeable=False)
+        # Offset q of the window at column c reads image column c + q - pw; below W - width (left of the
+        # row, past the zeros that end the row before) or at width and beyond (right of the row) it has
+        # run into a neighbouring row's pixels, where the padding's zeros belong.
+        wrapped = []
+        for q in range(kw):
+            left, right = min(Wo, W - width + pw - q), max(0, width + pw - q)
+            wrapped += [patches[:, :, :, q, :, :left]] if left > 0 else []
+            wrapped += [patches[:, :, :, q, :, right:Wo]] if right < Wo else []
     else:
-        windows = sliding_window_view(x if xp is None else xp, kernel, axis=(2, 3))[:, :, ::stride[0], ::stride[1]]
-        windows = windows.transpose(0, 1, 4, 5, 2, 3)
+        if one_row:
+            raise ValueError("_column_chunks: one_row needs stride 1")
+        if ph or pw:
+            buf = np.zeros((size, C, H + 2 * ph, W + 2 * pw), dtype=dtype)
+            images = buf[:, :, ph:ph + H, pw:pw + W]
     for i in range(0, N, size):
         j = min(N, i + size)
-        if xp is None:
-            v = windows[i:j]
+        m = j - i
+        if unit:
+            images[:m] = x[i:j]
+            np.copyto(flat[:m], windows[:m])  # the one copy
+            for zeros in wrapped:
+                zeros[:m] = 0.0
         else:
-            xp[:j - i, :, ph:ph + H, pw:pw + W] = x[i:j]
-            v = windows[:j - i]
-        yield i, j, v.reshape(j - i, C * kh * kw, Ho * width), width  # the one copy
+            if ph or pw:
+                images[:m] = x[i:j]
+            v = sliding_window_view(buf[:m] if (ph or pw) else x[i:j], kernel, axis=(2, 3))[:, :, ::sh, ::sw]
+            np.copyto(patches[:m], v.transpose(0, 1, 4, 5, 2, 3))  # the one copy
+        yield i, j, cols[:m], width
 
 
 def _chunks(n, bytes_per_image):
@@ -164,20 +204,62 @@ def _col2im(cols, out, kernel, stride):
 # -- conv2d and its two adjoints --------------------------------------------------------------------------
 
 
+# OpenBLAS (numpy's BLAS) multiplies small matrices, up to about a million multiply-adds, with kernels that
+# read the operands where they are instead of first packing them into buffers of its own. One image's
+# product for one kernel row in Conv2d(16, 32, 3, padding=1) on 28x28 images is 1.2 million: cut into 2
+# products of 392 positions each, the layer's forward runs about 15% faster and its image gradient 20% (with
+# a BLAS that has no such kernels, a few percent slower at most). Only small layers are cut: the pieces keep
+# at least 64 positions. (Small products also run on the calling thread only; see docs/benchmarks.md, W7.)
+_SMALL_PRODUCT = 1_000_000
+
+
+def _pieces(positions, work_per_position):
+    """Into how many equal pieces to cut `positions` so that each piece's product is small (see above)."""
+    for pieces in range(max(1, -(-positions * work_per_position // _SMALL_PRODUCT)), positions // 64 + 1):
+        if positions % pieces == 0 and positions // pieces * work_per_position <= _SMALL_PRODUCT:
+            return pieces
+    return 1
+
+
+def _matmul_in_pieces(w, cols, out):
+    """out = w @ cols: (O, K) @ (n, K, L) -> (n, O, L), as (O, K) @ (n, s, K, L/s) -> (n, s, O, L/s), that is
+    n * s small products (see _pieces). cols and out may be views with any row stride."""
+    n, K, L = cols.shape
+    s = _pieces(L, w.shape[0] * K)
+    np.matmul(w, cols.reshape(n, K, s, L // s).transpose(0, 2, 1, 3),
+              out=out.reshape(n, -1, s, L // s).transpose(0, 2, 1, 3))
+
+
 def _conv2d_forward(x, w, b, *, stride, padding):
     O, C, kh, kw = w.shape
     N, _, H, W = x.shape
     Ho, Wo = (H + 2 * padding[0] - kh) // stride[0] + 1, (W + 2 * padding[1] - kw) // stride[1] + 1
-    out = np.empty((N, O, Ho, Wo), dtype=np.result_type(x, w))
-    w2 = w.reshape(O, C * kh * kw)
-    bias = None if b.__class__ is float else b.reshape(O, 1, 1)  # the float 0.0 stands for "no bias"
-    for i, j, cols, width in _column_chunks(x, (kh, kw), stride, padding):
-        y = np.matmul(w2, cols)  # (O, K) @ (n, K, Ho*width) -> (n, O, Ho*width): NCHW, as wide as the columns
-        y = y.reshape(j - i, O, Ho, width)[..., :Wo]
-        if bias is None:
-            out[i:j] = y
-        else:
-            np.add(y, bias, out=out[i:j])  # the bias, added on the way out: one pass fewer over the output
+    dtype = np.result_type(x, w)
+    out = np.empty((N, O, Ho, Wo), dtype=dtype)
+    # Stride 1: the columns of the kernel's first row only, over kh - 1 more image rows (see _column_chunks);
+    # the output is the sum of kh products, kernel row p's weights times the columns p rows further on.
+    # A third of the copying for a 3x3 kernel, for two additions of the output (in cache).
+    one_row = stride == (1, 1)
+    groups = [w[:, :, p].reshape(O, C * kw) for p in range(kh)] if one_row else [w.reshape(O, C * kh * kw)]
+    bias = b.__class__ is not float  # the float 0.0 stands for "no bias"
+    if bias:  # the bias as one more column of the filters, met by the columns' row of ones: no extra pass
+        groups[0] = np.concatenate([groups[0], b.reshape(O, 1)], axis=1).astype(dtype, copy=False)
+    partial = None
+    for i, j, cols, width in _column_chunks(x, (kh, kw), stride, padding, dtype, ones=bias, one_row=one_row):
+        n, L = j - i, Ho * width
+        if width == Wo:  # the columns are the output positions: the product is the output, in place
+            y = out[i:j].reshape(n, O, L)
+        else:  # junk columns past the row's end: dropped on the way out
+            y = np.empty((n, O, L), dtype=dtype)
+        for p, wp in enumerate(groups):
+            if p == 1 and partial is None:
+                partial = np.empty((n, O, L), dtype=dtype)  # the first chunk is the largest
+            part = y if p == 0 else partial[:n]
+            _matmul_in_pieces(wp, cols[:, :wp.shape[1], p * width:p * width + L], part)
+            if p:
+                y += part
+        if width != Wo:
+            out[i:j] = y.reshape(n, O, Ho, width)[..., :Wo]
     return out
 
 
@@ -203,11 +285,12 @@ def _conv_transpose2d_forward(g, w, *, stride, padding, size):
 def _conv2d_weight_forward(x, g, *, kernel, stride, padding):
     N, O, Ho, Wo = g.shape
     K = x.shape[1] * kernel[0] * kernel[1]
-    gw = np.zeros((K, O), dtype=np.result_type(x, g))
+    dtype = np.result_type(x, g)
+    gw = np.zeros((K, O), dtype=dtype)
     g_wide = None
-    for i, j, cols, width in _column_chunks(x, kernel, stride, padding):
+    for i, j, cols, width in _column_chunks(x, kernel, stride, padding, dtype):
         gi = g[i:j]
-        if width != Wo:  # wide columns: g gets zeros at their junk positions, which then add nothing
+        if width != Wo:  # junk columns (see _column_chunks): g gets zeros there, which then add nothing
             if g_wide is None:
                 g_wide = np.zeros((j - i, O, Ho, width), dtype=g.dtype)
             gi = g_wide[:j - i]
