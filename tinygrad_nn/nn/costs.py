@@ -33,7 +33,9 @@ def squared_error(a, t):
     """The book's cost: 1/2 * sum (t - a)^2 over every output unit and every sample (C, or C_T for a batch)."""
     t = _target(t, a)
     _same_shape("squared_error", a, t)
-    return sum((t - a) ** 2) * 0.5
+    # (a - t)^2 is (t - a)^2 to the last bit, and with the Value on the left no numpy dispatch is involved
+    # (an array on the left goes through numpy's __array_ufunc__ protocol first: benchmark W2).
+    return sum((a - t) ** 2) * 0.5
 
 
 def mse(a, t):
