@@ -378,6 +378,19 @@ def test_backward_of_a_graph_built_before_an_optimizer_step_is_refused():
         first.backward()
 
 
+def test_the_stale_check_reads_constants_made_by_the_scalar_fast_paths():
+    # k * w: a constant leaf made by the inline scalar * (fastpaths.py) is an input the check walks past.
+    w = Value(2.0)
+    k = Value(2.0, requires_grad=False) * 3.0
+    y, z = k * w, k + w
+    opt = SGD([w], lr=0.1)
+    (w * w).backward()
+    opt.step()
+    for stale in (y, z):
+        with pytest.raises(RuntimeError, match="was changed in place by SGD.step"):
+            stale.backward()
+
+
 def test_anomaly_detection_names_the_op_and_the_line():
     x = Value(np.array([1.0, -1.0]))
     with detect_anomaly(), np.errstate(invalid="ignore"), pytest.raises(AnomalyError) as info:
