@@ -29,7 +29,6 @@ is the same engine for scalars in micrograd's shape, for reading first.
 
 from __future__ import annotations
 
-import collections
 import itertools
 import threading
 from operator import attrgetter
@@ -479,12 +478,15 @@ def _node(data, op, a, b, more, params):
     v = _new(Value)
     v.data = data
     v.grad = 0.0 if data.__class__ is float else None
-    v.name = None
-    v._op, v._a, v._b, v._more, v._n, v._params = op, a, b, more, None, params
+    v._op = op  # one statement per slot: a six-way tuple assignment builds a tuple (60 ns a node; W2)
+    v._a = a
+    v._b = b
+    v._more = more
+    v._params = params
     v.requires_grad = op is not None
     v._id = _next_id()
     v._stamp = 0
-    v._pass = v._scratch = None
+    v.name = v._n = v._pass = v._scratch = None
     if _anomaly_mode is not None and op is not None:
         _anomaly_mode.created(v)
     return v
@@ -496,8 +498,17 @@ def _as_input(x, op, like=None):
     (as in PyTorch; numpy would promote int64 to float64)."""
     if isinstance(x, Value):
         return x
-    if x.__class__ is ndarray and x.dtype.kind in "biu" and isinstance(like, Value) and like.data.__class__ is ndarray:
-        return Value._leaf(x.astype(like.data.dtype))
+    cls = x.__class__
+    if cls is float:  # a number, as in x * 0.5: already a payload
+        return _node(x, None, None, None, None, None)
+    if cls is int:  # as in x ** 2
+        return _node(float(x), None, None, None, None, None)
+    if cls is ndarray:
+        kind = x.dtype.kind
+        if kind == "f":  # a data batch or a target: already a payload
+            return _node(x, None, None, None, None, None)
+        if kind in "biu" and isinstance(like, Value) and like.data.__class__ is ndarray:
+            return _node(x.astype(like.data.dtype), None, None, None, None, None)
     try:
         return Value._leaf(to_payload(x, op.name))
     except TypeError:
@@ -611,7 +622,7 @@ def _seed(out, grad, create_graph):
         if d.__class__ is float:
             seed = 1.0
         elif d.size == 1:
-            seed = np.ones(d.shape, dtype=d.dtype)
+            seed = np.array(1.0, dtype=d.dtype).reshape(d.shape)  # np.ones is Python: a tenth of W2's backward
         else:
             raise ValueError(f"backward: the output has shape {d.shape}, so the upstream gradient is ambiguous; "
                              f"reduce it to one number first (e.g. y.sum().backward()) or pass "
@@ -659,7 +670,7 @@ def _walk(root, floor, run):
         visit(node)
         a = node._a
         if a is None:
-            inputs = _many(node)
+            inputs = node._more if node._n is None else _many(node)
         else:  # one or two inputs, by far the most common: no tuple made for them
             b = node._b
             if a._pass is not run and a.requires_grad:
@@ -700,7 +711,10 @@ def _backprop(root, seed, create_graph, floor, finish):
                 _check_stale(run.order)
             root._scratch = seed
             if not create_graph:
-                _run(_run_rules, run.order)
+                if _anomaly_mode is None:
+                    _run_rules(run.order)
+                else:
+                    _run(_run_rules, run.order)
                 return finish(run)
             with enable_grad():  # the rules' ops record the gradient graph, also inside no_grad
                 _run(_run_rules_on_values, run.order)
@@ -787,13 +801,13 @@ def _run_rules(order):
 
 def _rules_of_many(op, g, node, params):
     """An op of three or more inputs."""
-    inputs = tuple(_many(node))
+    inputs = node._more if node._n is None else _many(node)
     datas = [p.data for p in inputs]
     if op.vjps is None:
         grads = op.vjp(g, node.data, *datas, **params)
+        _check_count(op, grads, len(inputs))
     else:
         grads = [r(g, node.data, *datas, **params) if p.requires_grad else None for r, p in zip(op.vjps, inputs)]
-    _check_count(op, grads, len(inputs))
     for p, pg in zip(inputs, grads):
         if pg is not None and p.requires_grad:
             p._scratch = _add(p._scratch, pg, p)
@@ -923,7 +937,11 @@ def _deposit(run):
         node.grad, node._scratch = node._scratch, None
     for leaf in run.leaves:
         g, leaf._scratch = leaf._scratch, None
-        if g is not None:
+        if g is None:
+            continue
+        if leaf.grad is None and _adopt(g, leaf):  # after zero_grad: the fresh array becomes .grad as it is
+            leaf.grad = g
+        else:
             leaf.grad = _accumulate(leaf, g)
     run.order = run.leaves = ()  # nothing left to release
 
@@ -931,7 +949,7 @@ def _deposit(run):
 def _accumulate(leaf, g):
     old = leaf.grad
     if old is None:
-        return g if _adopt(g, leaf) else (g.copy() if g.__class__ is ndarray else g)
+        return g.copy() if g.__class__ is ndarray else g
     if old.__class__ is ndarray and g.__class__ is ndarray and g.shape == old.shape:
         old += g  # in place: keeps the dtype (float32 stays float32) and any reference to the array
         return old
@@ -971,7 +989,7 @@ def gradients(output, inputs, grad=None, create_graph=False):
 # Stale graphs: a leaf changed in place after a graph that uses it was built.
 
 _last_change = 0  # the creation number current at the latest in-place change of any leaf
-_changed_by = collections.deque(maxlen=64)  # (that number, what made the change): the latest few, for messages
+_changed_by = {}  # what made a change (an optimizer's step, load_state_dict...): the latest number it took
 _changes_lock = threading.Lock()
 
 
@@ -985,7 +1003,7 @@ def mark_changed(leaves, by):
         for leaf in leaves:
             leaf._stamp = stamp
         _last_change = stamp
-        _changed_by.append((stamp, by))
+        _changed_by[by] = stamp
 
 
 def _check_stale(order):
@@ -993,7 +1011,7 @@ def _check_stale(order):
         for p in node._prev:
             if p._op is None and p._stamp > node._id:
                 what = f"{p.name!r}" if p.name else f"a leaf of shape {p.shape}"
-                by = next((who for stamp, who in _changed_by if stamp == p._stamp), "an in-place change")
+                by = next((who for who, stamp in _changed_by.items() if stamp == p._stamp), "an in-place change")
                 raise RuntimeError(
                     f"backward: {what} was changed in place by {by} after this graph was built from it, so "
                     f"its gradients would be those of the old values applied to the new ones; build the "

@@ -33,6 +33,9 @@ _new = object.__new__
 
 
 def _scalar_add(self, other):  # 1 and 2
+    d = self.data
+    if d.__class__ is not float:  # a tensor: the general path
+        return engine.apply(_ADD, (self, other), engine._NO_PARAMS)
     cls = other.__class__
     if cls is Value:
         o = other
@@ -40,8 +43,8 @@ def _scalar_add(self, other):  # 1 and 2
         o = Value._leaf(float(other))
     else:
         return engine.apply(_ADD, (self, other), engine._NO_PARAMS)
-    d, e = self.data, o.data
-    if d.__class__ is not float or e.__class__ is not float:
+    e = o.data
+    if e.__class__ is not float:
         return engine.apply(_ADD, (self, o), engine._NO_PARAMS)
     v = _new(Value)
     v.data = d + e
@@ -71,11 +74,17 @@ def _scalar_add(self, other):  # 1 and 2
             v._more, v._n = terms, n + 1
         v._op, v._a, v._b = _ADD_N, None, None
         return v
-    v._op, v._a, v._b, v._more = _ADD, self, o, None
+    v._op = _ADD
+    v._a = self
+    v._b = o
+    v._more = None
     return v
 
 
 def _scalar_mul(self, other):  # 1
+    d = self.data
+    if d.__class__ is not float:  # a tensor: the general path
+        return engine.apply(_MUL, (self, other), engine._NO_PARAMS)
     cls = other.__class__
     if cls is Value:
         o = other
@@ -83,8 +92,8 @@ def _scalar_mul(self, other):  # 1
         o = Value._leaf(float(other))
     else:
         return engine.apply(_MUL, (self, other), engine._NO_PARAMS)
-    d, e = self.data, o.data
-    if d.__class__ is not float or e.__class__ is not float:
+    e = o.data
+    if e.__class__ is not float:
         return engine.apply(_MUL, (self, o), engine._NO_PARAMS)
     v = _new(Value)
     v.data = d * e
@@ -118,9 +127,10 @@ def _scalar_rmul(self, other):
 def _owned(g, leaf) -> bool:  # 3
     """Whether array g can become leaf's .grad without a copy: a fresh, writable array of the leaf's dtype
     that nothing else refers to (not another node's gradient, not a view of one). References: the
-    scratch table's, the caller's name, this argument and getrefcount's own."""
+    caller's name (engine._deposit, which has taken it out of the leaf's scratch), this argument and
+    getrefcount's own."""
     return (g.__class__ is engine.ndarray and g.base is None and g.flags.writeable and g.dtype == leaf.data.dtype
-            and _getrefcount(g) <= 4)
+            and _getrefcount(g) <= 3)
 
 
 def _running_sums_are_safe() -> bool:

@@ -159,21 +159,22 @@ class Optimizer:
     def zero_grad(self, set_to_none=True):
         """Forget the gradients. As in PyTorch, .grad becomes None (the next backward then stores its
         gradient without adding it to zeros); set_to_none=False fills the arrays with zeros instead."""
-        for p in self.params:
-            if set_to_none:
-                p.grad = None
-            elif isinstance(p.grad, np.ndarray):
-                p.grad.fill(0.0)
-            else:
-                p.zero_grad()
+        for group in self.param_groups:
+            for p in group["params"]:
+                if set_to_none:
+                    p.grad = None
+                elif isinstance(p.grad, np.ndarray):
+                    p.grad.fill(0.0)
+                else:
+                    p.zero_grad()
 
     def step(self):
+        changed = []
         for group in self.param_groups:
-            self._step_group(group)
+            self._step_group(group, changed)
         # A graph built before this step and back-propagated after it would mix old and new weights: the
         # engine refuses it (engine.mark_changed).
-        mark_changed([p for group in self.param_groups for p in group["params"] if p.grad is not None],
-                     self._what_steps)
+        mark_changed(changed, self._what_steps)
 
     # -- saving and resuming ------------------------------------------------------------------------
     # What a subclass keeps per parameter in self.state, and which of it are arrays shaped like the parameter.
@@ -259,7 +260,8 @@ class Optimizer:
             out[key] = float(arr) if p.data.__class__ is float else np.array(arr, copy=True)
         return out
 
-    def _step_group(self, group):
+    def _step_group(self, group, changed: list):
+        """Update the parameters of one group that have a gradient, and append each to `changed`."""
         raise NotImplementedError
 
     @staticmethod
@@ -310,18 +312,19 @@ class SGD(Optimizer):
                              f"{s['momentum']} and dampening {s['dampening']}")
         return s
 
-    def _step_group(self, group):
+    def _step_group(self, group, changed):
         lr, momentum, wd = group["lr"], group["momentum"], group["weight_decay"]
         scratch = self._scratch
         for p in group["params"]:
             g = p.grad
             if g is None:  # no gradient reached this parameter
                 continue
+            changed.append(p)
             if g.__class__ is np.ndarray and not wd and not momentum:
                 # Plain SGD on a tensor, the common case (benchmarks W2 and W3 time it): lr * g into a buffer
                 # kept between steps, then one in-place subtraction. No allocation, no extra call.
                 buf = scratch.get(p)
-                if buf is None or buf.shape != g.shape or buf.dtype != g.dtype:
+                if buf is None or buf.shape != g.shape or (buf.dtype is not g.dtype and buf.dtype != g.dtype):
                     buf = scratch[p] = np.empty_like(g)
                 p.data -= np.multiply(g, lr, out=buf)
                 continue
@@ -387,12 +390,13 @@ class Adam(Optimizer):
         s["weight_decay"] = _check_weight_decay(s["weight_decay"], w)
         return s
 
-    def _step_group(self, group):
+    def _step_group(self, group, changed):
         lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
         for p in group["params"]:
             g = self._grad(p)
             if g is None:
                 continue
+            changed.append(p)
             if wd:
                 g = g + wd * p.data
             state = self.state.get(p)

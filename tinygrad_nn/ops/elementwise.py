@@ -42,8 +42,9 @@ def _add_n(*xs):
 add_n = defop("add_n", _add_n, lambda g, ans, *xs: (g,) * len(xs), _BROADCAST,
               doc="a + b + c + ..., summed left to right: one node for the whole sum.")
 
+# One rule per input: the book's cost subtracts a constant target, whose -g nobody needs (benchmark W2).
 sub = defop("sub", lambda a, b: a - b,
-            lambda g, ans, a, b: (g, -g), _BROADCAST)
+            (lambda g, ans, a, b: g, lambda g, ans, a, b: -g), _BROADCAST)
 
 mul = defop("mul", lambda a, b: a * b,
             lambda g, ans, a, b: (g * b, g * a), _BROADCAST)
@@ -70,6 +71,8 @@ def _has_no_real_result(a, b) -> bool:
 
 
 def _pow_forward(a, b):
+    if b.__class__ is float and a.__class__ is not float and b.is_integer():  # an integer power of an array
+        return a * a if b == 2.0 else _pow_kernels(a, b)  # (the book's (a - t) ** 2: benchmark W2)
     if _has_no_real_result(a, b):
         bad = np.less(a, 0) & np.not_equal(b, np.round(b))
         base, exponent = np.broadcast_to(a, bad.shape)[bad].flat[0], np.broadcast_to(b, bad.shape)[bad].flat[0]

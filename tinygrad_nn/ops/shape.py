@@ -40,7 +40,7 @@ def _sum_to_forward(x, shape):
         return x
     lead = len(xshape) - len(shape)
     if lead == 1 and xshape[1:] == shape:  # a batch summed into a bias: the common case
-        return x.sum(axis=0)
+        return np.add.reduce(x, axis=0)
     axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape) if s == 1 and xshape[lead + i] != 1)
     return np.add.reduce(x, axis=axes).reshape(shape)
 
