@@ -209,10 +209,11 @@ class Value:
     # _a, _b: the inputs of a unary or binary op (None where there is none); _more: the inputs of an op of
     # three or more (a tuple), or the list of terms that a running sum shares with the sums grown from it
     # (fastpaths.py), of which it adds up the first _n (None: all of _more). _params: the op's static keyword
-    # parameters (axis, shape...) as a dict, or None. _id: the creation number. _stamp (leaves only): the
-    # creation number current when the payload was last changed in place (0: never), to catch stale graphs.
+    # parameters (axis, shape...) as a dict, or None. _id: the creation number; a leaf whose payload is
+    # changed in place takes a new one (mark_changed), so that a graph built from it before shows as stale.
     # _pass, _scratch: the backward pass that last reached this node, and the gradient it is summing here.
-    __slots__ = ("data", "grad", "requires_grad", "name", "_op", "_a", "_b", "_more", "_n", "_params", "_id", "_stamp",
+    # (Every slot costs: the garbage collector visits each one of every node; benchmark W1.)
+    __slots__ = ("data", "grad", "requires_grad", "name", "_op", "_a", "_b", "_more", "_n", "_params", "_id",
                  "_pass", "_scratch", "__weakref__")
     # numpy must hand `array + value` over to Value.__radd__ instead of looping over the array.
     __array_ufunc__ = None
@@ -231,7 +232,6 @@ class Value:
         self.name = name
         self._op = self._a = self._b = self._more = self._n = self._params = None
         self._id = _next_id()
-        self._stamp = 0
         self._pass = self._scratch = None
 
     # -- micrograd / PyTorch style accessors ------------------------------------------------------
@@ -485,7 +485,6 @@ def _node(data, op, a, b, more, params):
     v._params = params
     v.requires_grad = op is not None
     v._id = _next_id()
-    v._stamp = 0
     v.name = v._n = v._pass = v._scratch = None
     if _anomaly_mode is not None and op is not None:
         _anomaly_mode.created(v)
@@ -533,11 +532,11 @@ def apply(op, inputs, params):
             rg = a.requires_grad
         elif n == 2:
             a, b = inputs
-            if not (isinstance(a, Value) or isinstance(b, Value)):
-                return op.forward(a, b, **params)
             if not isinstance(a, Value):
+                if not isinstance(b, Value):
+                    return op.forward(a, b, **params)
                 a = _as_input(a, op, b)
-            if not isinstance(b, Value):
+            elif not isinstance(b, Value):
                 b = _as_input(b, op, a)
             datas = (a.data, b.data)
             rg = a.requires_grad or b.requires_grad
@@ -669,8 +668,10 @@ def _walk(root, floor, run):
         node = stack.pop()
         visit(node)
         a = node._a
-        if a is None:
-            inputs = node._more if node._n is None else _many(node)
+        if a is None:  # (_many, inlined: this loop runs once per node of the graph)
+            inputs, n = node._more, node._n
+            if n is not None and len(inputs) != n:
+                inputs = inputs[:n]
         else:  # one or two inputs, by far the most common: no tuple made for them
             b = node._b
             if a._pass is not run and a.requires_grad:
@@ -758,8 +759,10 @@ def _run_rules(order):
                     continue
                 op, a, params = node._op, node._a, node._params
                 if a is None:
-                    if node._n is not None and g.__class__ is float:  # a running sum: every term gets g
-                        for p in _many(node):
+                    n = node._n
+                    if n is not None and g.__class__ is float:  # a running sum: every term gets g
+                        terms = node._more
+                        for p in (terms if len(terms) == n else terms[:n]):
                             if p.requires_grad:
                                 old = p._scratch
                                 p._scratch = old + g if old.__class__ is float else _add(old, g, p)
@@ -980,7 +983,9 @@ def gradients(output, inputs, grad=None, create_graph=False):
     if not output.requires_grad or not inputs:
         return [None] * len(inputs)
     seed = _seed(output, grad, create_graph)
-    floor = min(x._id for x in inputs)
+    # No op node older than every input can depend on one. (A leaf's number may have moved on, by an in-place
+    # change: then nothing is skipped, so that a stale graph is still found.)
+    floor = 0 if any(x._op is None for x in inputs) else min(x._id for x in inputs)
     return _backprop(output, seed, create_graph, floor,
                      lambda run: [x._scratch if x._pass is run else None for x in inputs])
 
@@ -1001,7 +1006,7 @@ def mark_changed(leaves, by):
     with _changes_lock:
         stamp = _next_id()
         for leaf in leaves:
-            leaf._stamp = stamp
+            leaf._id = stamp  # as if made now: a node built from it earlier now looks older than its input
         _last_change = stamp
         _changed_by[by] = stamp
 
@@ -1009,9 +1014,9 @@ def mark_changed(leaves, by):
 def _check_stale(order):
     for node in order:
         for p in node._prev:
-            if p._op is None and p._stamp > node._id:
+            if p._op is None and p._id > node._id:
                 what = f"{p.name!r}" if p.name else f"a leaf of shape {p.shape}"
-                by = next((who for who, stamp in _changed_by.items() if stamp == p._stamp), "an in-place change")
+                by = next((who for who, stamp in _changed_by.items() if stamp == p._id), "an in-place change")
                 raise RuntimeError(
                     f"backward: {what} was changed in place by {by} after this graph was built from it, so "
                     f"its gradients would be those of the old values applied to the new ones; build the "

@@ -51,10 +51,9 @@ def _scalar_add(self, other):  # 1 and 2
     v.grad = 0.0
     v.name = v._params = v._n = v._pass = v._scratch = None
     v._id = _next_id()
-    if not (self.requires_grad or o.requires_grad):  # a constant: a leaf, so it needs the leaves' stamp
+    if not (self.requires_grad or o.requires_grad):  # a constant: a leaf
         v.requires_grad = False
         v._op = v._a = v._b = v._more = None
-        v._stamp = 0
         return v
     v.requires_grad = True
     op = self._op
@@ -103,10 +102,9 @@ def _scalar_mul(self, other):  # 1
     if self.requires_grad or o.requires_grad:
         v.requires_grad = True
         v._op, v._a, v._b = _MUL, self, o
-    else:  # a constant: a leaf, so it needs the leaves' stamp
+    else:  # a constant: a leaf
         v.requires_grad = False
         v._op = v._a = v._b = None
-        v._stamp = 0
     return v
 
 
