@@ -8,6 +8,11 @@ a load that comes and goes hits both sides alike.
 
     python -m benchmarks.ab --base b3e386c --workloads 1,2,3,4 --rounds 6 --json /tmp/ab.json
 
+With `--instructions` it counts instead of timing: each side runs under valgrind's cachegrind (which must be
+installed), and the table gives the machine instructions per step, the difference of a long and a short run
+divided by the steps between them. Counts do not depend on the machine's load, so they show a change of 1%
+where times cannot (string hashing is fixed with PYTHONHASHSEED=0, OpenBLAS kept to one thread).
+
 The base is checked out into a temporary git worktree (removed afterwards). Each process builds the workload
 with that tree's own `benchmarks.workloads` and times `--steps` steps after a warm-up; a round's number is
 the median step. The table gives, per workload, the fastest round of each side, their ratio, and the median
@@ -20,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -47,6 +53,10 @@ gc.collect()
 if gc_off:
     gc.disable()
 times, clock = [], time.perf_counter
+if cpu == -2:  # counting instructions (valgrind): no timing, just the steps
+    for _ in range(steps):
+        res = step()
+    sys.exit(0)
 for _ in range(steps):
     t0 = clock()
     res = step()  # kept until the next step's result replaces it: freeing a graph is timed, as in training
@@ -55,6 +65,9 @@ times.sort()
 print(json.dumps({"median": times[len(times) // 2]}))
 """
 
+# (label, workload, steps per process, GC paused); for --instructions, the short and long runs' steps
+# (long enough that the garbage collector's full collections, part of every step's cost, average out)
+COUNTED = {"1": (1, 5), "2": (20, 1020), "3": (2, 12), "4": (20, 520)}
 # (label, workload, steps per process, GC paused)
 ROWS = {
     "1": [("W1 micrograd demo, default GC", "1", 15, False), ("W1 micrograd demo, GC paused", "1", 15, True)],
@@ -71,6 +84,34 @@ def _time(tree, workload, steps, gc_off, cpu):
     if out.returncode != 0:
         raise RuntimeError(f"benchmarks.ab: the worker failed in {tree}:\n{out.stderr[-2000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])["median"]
+
+
+def _count(tree, workload, steps, gc_off):
+    """Instructions of a whole worker process running `steps` steps, under cachegrind."""
+    env = {**os.environ, "PYTHONPATH": tree, "PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1"}
+    cmd = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null", sys.executable,
+           "-c", _WORKER, workload, str(steps), "1" if gc_off else "0", "-2"]
+    out = subprocess.run(cmd, cwd=tree, env=env, capture_output=True, text=True)
+    for line in out.stderr.splitlines():
+        if "I" in line and "refs:" in line:
+            return int(line.split("refs:")[1].strip().replace(",", ""))
+    raise RuntimeError(f"benchmarks.ab: no instruction count from valgrind in {tree}:\n{out.stderr[-2000:]}")
+
+
+def count(base_tree, head_tree, workloads):
+    results = []
+    for w in workloads:
+        short, long = COUNTED[w]
+        for label, workload, _, gc_off in ROWS[w]:
+            per = {}
+            for side, tree in (("base", base_tree), ("head", head_tree)):
+                counts = [_count(tree, workload, steps, gc_off) for steps in (short, long)]
+                per[side] = (counts[1] - counts[0]) / (long - short)
+            results.append({"row": label, "base_instructions": per["base"], "head_instructions": per["head"],
+                            "ratio": per["head"] / per["base"]})
+            print(f"  {label}: base {per['base']:,.0f}, head {per['head']:,.0f} instructions a step, head/base "
+                  f"{per['head'] / per['base']:.3f}", flush=True)
+    return results
 
 
 def compare(base_tree, head_tree, workloads, rounds, cpu, fewer=1):
@@ -92,6 +133,12 @@ def compare(base_tree, head_tree, workloads, rounds, cpu, fewer=1):
 
 
 def table(results, base_rev):
+    if results and "ratio" in results[0]:
+        lines = [f"| workload (tinygrad_nn's step) | base {base_rev}: instructions | head: instructions "
+                 f"| head ÷ base |", "|---|---|---|---|"]
+        lines += [f"| {r['row']} | {r['base_instructions']:,.0f} | {r['head_instructions']:,.0f} | {r['ratio']:.3f} |"
+                  for r in results]
+        return "\n".join(lines)
     lines = [f"| workload (tinygrad_nn's step) | base {base_rev} (fastest round) | head (fastest round) | head ÷ base "
              f"| median of round ratios |", "|---|---|---|---|---|"]
     for r in results:
@@ -108,6 +155,8 @@ def main(argv=None):
     ap.add_argument("--cpu", type=int, default=0, help="the core to pin every process to; -1: do not pin")
     ap.add_argument("--json", metavar="FILE", help="write the step times and ratios as JSON")
     ap.add_argument("--quick", action="store_true", help="a tenth of the steps (a smoke test)")
+    ap.add_argument("--instructions", action="store_true",
+                    help="count machine instructions per step under valgrind instead of timing")
     args = ap.parse_args(argv)
     workloads = [w.strip() for w in args.workloads.split(",") if w.strip()]
     bad = [w for w in workloads if w not in ROWS]
@@ -119,20 +168,27 @@ def main(argv=None):
     if rev.returncode != 0:
         ap.error(f"--base: git does not know the revision {args.base!r} ({rev.stderr.strip()})")
     base_rev = rev.stdout.strip()
+    if args.instructions and shutil.which("valgrind") is None:
+        ap.error("--instructions needs valgrind (e.g. apt-get install valgrind)")
     with tempfile.TemporaryDirectory(prefix="tinygrad_nn-ab-") as tmp:
         tree = os.path.join(tmp, "base")
         subprocess.run(["git", "worktree", "add", "--detach", tree, base_rev], cwd=HERE, check=True,
                        capture_output=True)
         try:
-            print(f"base {base_rev} in {tree}; head {HERE}; {args.rounds} rounds, pinned to "
-                  f"{'core ' + str(args.cpu) if args.cpu >= 0 else 'no core'}", flush=True)
-            results = compare(tree, HERE, workloads, args.rounds, args.cpu, 10 if args.quick else 1)
+            if args.instructions:
+                print(f"base {base_rev} in {tree}; head {HERE}; counting instructions under valgrind", flush=True)
+                results = count(tree, HERE, workloads)
+            else:
+                print(f"base {base_rev} in {tree}; head {HERE}; {args.rounds} rounds, pinned to "
+                      f"{'core ' + str(args.cpu) if args.cpu >= 0 else 'no core'}", flush=True)
+                results = compare(tree, HERE, workloads, args.rounds, args.cpu, 10 if args.quick else 1)
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", tree], cwd=HERE, capture_output=True)
     print()
     print(table(results, base_rev))
     if args.json:  # written whole or not at all
-        text = json.dumps({"base": base_rev, "rounds": args.rounds, "cpu": args.cpu, "results": results}, indent=1)
+        text = json.dumps({"base": base_rev, "rounds": args.rounds, "cpu": args.cpu,
+                           "measure": "instructions" if args.instructions else "seconds", "results": results}, indent=1)
         with open(args.json + ".tmp", "w", encoding="utf-8") as f:
             f.write(text)
         os.replace(args.json + ".tmp", args.json)

@@ -44,3 +44,17 @@ def test_head_against_head_runs_both_sides_and_cleans_up(tmp_path):
 def test_bad_arguments_are_usage_errors(args, message):
     p = _ab(*args)
     assert p.returncode == 2 and message in p.stderr and "Traceback" not in p.stderr
+
+
+@pytest.mark.skipif(not (ROOT / ".git").exists(), reason="needs a git checkout")
+def test_counting_instructions_needs_valgrind_or_counts():
+    import shutil
+
+    if shutil.which("valgrind") is None:
+        p = _ab("--base", "HEAD", "--workloads", "4", "--instructions")
+        assert p.returncode == 2 and "needs valgrind" in p.stderr
+        return
+    from benchmarks import ab
+
+    # one process under cachegrind (the table's numbers are differences of two such counts)
+    assert ab._count(str(ROOT), "4", 1, True) > 1_000_000
