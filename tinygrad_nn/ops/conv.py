@@ -108,9 +108,13 @@ def _windows(x, kernel, stride, padding):
 # made all at once they go out to main memory and come back for the matrix product. Made a few images at a
 # time (a Python loop over chunks of the batch, never over pixels), they stay in the processor's cache.
 _CHUNK_BYTES = 1 << 19
+# With the batch split over threads (parallel.py), chunks twice as large: each chunk's Python work holds the
+# GIL, which the other thread then waits for, and fewer chunks mean fewer such waits. Measured on two cores:
+# W7's image gradient 10-20% faster, its whole step about 4%; on one thread 512 KB stays the better size.
+_THREAD_CHUNK_BYTES = 1 << 20
 
 
-def _column_chunks(x, kernel, stride, padding, dtype, ones=False, one_row=False):
+def _column_chunks(x, kernel, stride, padding, dtype, ones=False, one_row=False, chunk_bytes=_CHUNK_BYTES):
     """The patches as columns (im2col), a few images at a time: yields (i, j, cols, width) for images i:j,
     cols of shape (j - i, C*kh*kw, Ho*width), the patch at output position (r, c) in column r*width + c,
     in dtype. With `ones`, cols has one more row, all ones (a bias rides on it: see _conv2d_forward).
@@ -141,7 +145,7 @@ def _column_chunks(x, kernel, stride, padding, dtype, ones=False, one_row=False)
     width = max(W, Wo) if unit else Wo
     rows, heights = (1, Ho + kh - 1) if one_row else (kh, Ho)  # kernel rows gathered, rows of positions
     K, L = C * rows * kw, heights * width
-    size = min(N, max(1, _CHUNK_BYTES // ((K + ones) * L * np.dtype(dtype).itemsize)))
+    size = min(N, max(1, chunk_bytes // ((K + ones) * L * np.dtype(dtype).itemsize)))
     cols = np.empty((size, K + ones, L), dtype=dtype)
     if ones:
         cols[:, K] = 1.0  # set once: the chunks only ever write the rows above it
@@ -250,17 +254,20 @@ def _conv2d_forward(x, w, b, *, stride, padding):
     bias = b.__class__ is not float  # the float 0.0 stands for "no bias"
     if bias:  # the bias as one more column of the filters, met by the columns' row of ones: no extra pass
         groups[0] = np.concatenate([groups[0], b.reshape(O, 1)], axis=1).astype(dtype, copy=False)
-    run_parts(lambda i, j: _conv2d_part(x[i:j], groups, bias, (kh, kw), stride, padding, one_row, out[i:j]),
-              split(N, _work(x, w, (Ho, Wo))))
+    parts = split(N, _work(x, w, (Ho, Wo)))
+    chunk = _CHUNK_BYTES if len(parts) == 1 else _THREAD_CHUNK_BYTES
+    run_parts(lambda i, j: _conv2d_part(x[i:j], groups, bias, (kh, kw), stride, padding, one_row, out[i:j], chunk),
+              parts)
     return out
 
 
-def _conv2d_part(x, groups, bias, kernel, stride, padding, one_row, out):
+def _conv2d_part(x, groups, bias, kernel, stride, padding, one_row, out, chunk_bytes):
     """The forward for the images x, into out (one thread's part of the batch)."""
     O, Ho, Wo = out.shape[1:]
     dtype = out.dtype
     partial = None
-    for i, j, cols, width in _column_chunks(x, kernel, stride, padding, dtype, ones=bias, one_row=one_row):
+    for i, j, cols, width in _column_chunks(x, kernel, stride, padding, dtype, ones=bias, one_row=one_row,
+                                            chunk_bytes=chunk_bytes):
         n, L = j - i, Ho * width
         if width == Wo:  # the columns are the output positions: the product is the output, in place
             y = out[i:j].reshape(n, O, L)
@@ -299,15 +306,16 @@ def _conv_transpose2d_forward(g, w, *, stride, padding, size):
 def _conv2d_weight_forward(x, g, *, kernel, stride, padding):
     N, O, Ho, Wo = g.shape
     C = x.shape[1]
-    parts = run_parts(lambda i, j: _conv2d_weight_part(x[i:j], g[i:j], kernel, stride, padding),
-                      split(N, N * O * C * kernel[0] * kernel[1] * Ho * Wo))
+    parts = split(N, N * O * C * kernel[0] * kernel[1] * Ho * Wo)
+    chunk = _CHUNK_BYTES if len(parts) == 1 else _THREAD_CHUNK_BYTES
+    parts = run_parts(lambda i, j: _conv2d_weight_part(x[i:j], g[i:j], kernel, stride, padding, chunk), parts)
     gw = parts[0]
     for more in parts[1:]:
         gw += more
     return gw.T.reshape((O, C) + tuple(kernel))
 
 
-def _conv2d_weight_part(x, g, kernel, stride, padding):
+def _conv2d_weight_part(x, g, kernel, stride, padding, chunk_bytes):
     """The filter gradient from the images x and their output gradients g (one thread's part of the batch),
     as (C*kh*kw, O). (Gathering the kernel's first row only, as the forward does, and cutting the products
     small were both tried here: each made it slower, 6.7 and 6.0 ms against 5.5 for 32 images of W7.)"""
@@ -316,7 +324,7 @@ def _conv2d_weight_part(x, g, kernel, stride, padding):
     dtype = np.result_type(x, g)
     gw = np.zeros((K, O), dtype=dtype)
     g_wide = None
-    for i, j, cols, width in _column_chunks(x, kernel, stride, padding, dtype):
+    for i, j, cols, width in _column_chunks(x, kernel, stride, padding, dtype, chunk_bytes=chunk_bytes):
         gi = g[i:j]
         if width != Wo:  # junk columns (see _column_chunks): g gets zeros there, which then add nothing
             if g_wide is None:
@@ -340,7 +348,8 @@ conv2d_op = defop(
         conv_transpose2d_op(g, w, stride=stride, padding=padding, size=shape_of(x)[2:]),
      lambda g, ans, x, w, b, *, stride, padding:
         conv2d_weight_op(x, g, kernel=shape_of(w)[2:], stride=stride, padding=padding),
-     lambda g, ans, x, w, b, *, stride, padding: sum(g, axis=(0, 2, 3))),
+     # (over the batch first: whole images added at once, then each channel's positions; 20% faster, W7)
+     lambda g, ans, x, w, b, *, stride, padding: sum(sum(g, axis=0), axis=(1, 2))),
     "x (N, C_in, H, W), weight (C_out, C_in, kh, kw), bias (C_out,)",
     doc="Cross-correlation of x (N, C_in, H, W) with weight (C_out, C_in, kh, kw), plus bias (C_out,).")
 
