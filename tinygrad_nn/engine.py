@@ -994,7 +994,7 @@ def gradients(output, inputs, grad=None, create_graph=False):
 # Stale graphs: a leaf changed in place after a graph that uses it was built.
 
 _last_change = 0  # the creation number current at the latest in-place change of any leaf
-_changed_by = {}  # what made a change (an optimizer's step, load_state_dict...): the latest number it took
+_changed_by = {}  # number taken by an in-place change -> what made it (an optimizer's step...): the latest 64
 _changes_lock = threading.Lock()
 
 
@@ -1008,7 +1008,9 @@ def mark_changed(leaves, by):
         for leaf in leaves:
             leaf._id = stamp  # as if made now: a node built from it earlier now looks older than its input
         _last_change = stamp
-        _changed_by[by] = stamp
+        _changed_by[stamp] = by
+        if len(_changed_by) > 64:
+            del _changed_by[next(iter(_changed_by))]  # the oldest
 
 
 def _check_stale(order):
@@ -1016,7 +1018,7 @@ def _check_stale(order):
         for p in node._prev:
             if p._op is None and p._id > node._id:
                 what = f"{p.name!r}" if p.name else f"a leaf of shape {p.shape}"
-                by = next((who for who, stamp in _changed_by.items() if stamp == p._id), "an in-place change")
+                by = _changed_by.get(p._id, "an in-place change")
                 raise RuntimeError(
                     f"backward: {what} was changed in place by {by} after this graph was built from it, so "
                     f"its gradients would be those of the old values applied to the new ones; build the "

@@ -6,10 +6,11 @@ so Python threads working on different images of one batch run on different core
 
 OpenBLAS, numpy's BLAS, splits every product of more than about 260,000 multiply-adds over all the cores
 itself. Next to threads of our own that is two threads per core, fighting: measured on two cores, the
-filter gradient's products ran no faster on two of our threads than on one. So while the parts run, OpenBLAS
-is told to use one thread (through its C function openblas_set_num_threads, as threadpoolctl does), and its
-setting is put back afterwards. Where numpy's BLAS is not an OpenBLAS this module can find (MKL, Apple's
-Accelerate), the work stays on the calling thread: that BLAS's own threads then have the cores.
+filter gradient's products ran at 0.75-0.9x the speed on two of our threads that they had on one. So while
+the parts run, OpenBLAS is told to use one thread (through its C function openblas_set_num_threads, as
+threadpoolctl does), and its setting is put back afterwards. Where numpy's BLAS is not an OpenBLAS this
+module can find (MKL, Apple's Accelerate), the work stays on the calling thread: that BLAS's own threads then
+have the cores.
 
 Small jobs stay on the calling thread: handing work to another thread costs tens of microseconds, more than
 the book's 6x6 network spends on a whole convolution.

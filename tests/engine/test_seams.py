@@ -405,3 +405,25 @@ def test_anomaly_detection_names_the_op_and_the_line():
     w = Value(2.0)
     (w * w).backward()  # off again: the fast paths are back
     assert w.grad == 4.0 and type(w).__add__.__module__ == "tinygrad_nn.fastpaths"
+
+
+def test_a_stale_graph_names_its_changer_after_later_changes_by_others():
+    # Two optimizers of one class, each stepping after the graph was built: the message says what changed w.
+    # Then a hundred in-place changes of another leaf: the latest one names the change.
+    w, v = Value(np.ones(2)), Value(np.ones(2))
+    loss = (w * w).sum()
+    opt_w, opt_v = SGD([w], lr=0.1), SGD([v], lr=0.1)
+    (w * w).sum().backward()
+    opt_w.step()
+    (v * v).sum().backward()
+    opt_v.step()
+    with pytest.raises(RuntimeError, match=r"changed in place by SGD\.step\(\)"):
+        loss.backward()
+    u = Value(np.ones(2))
+    fresh = (w * u).sum()
+    with no_grad():
+        for _ in range(100):
+            u += 1.0
+    with pytest.raises(RuntimeError, match=r"changed in place by an in-place \+= under no_grad"):
+        fresh.backward()
+    (w * w).sum().backward()  # a graph built after the changes is fine

@@ -8,7 +8,8 @@ not flipped). Written out for one output value,
 
 (x zero-padded first). The forward gathers the patches into a matrix of columns (im2col: a strided view of
 the image, copied once) and computes their inner products with the filters as matrix products; it does so
-a few images at a time, so that the columns stay in the processor's cache (see `_column_chunks`). With
+a few images at a time, so that the columns stay in the processor's cache (see `_column_chunks`), and on a
+machine of several cores each core's thread takes a part of the batch (see `tinygrad_nn/parallel.py`). With
 stride 1 it gathers the patches of the filter's first row only: those of row p are the same columns p image
 rows further on, so the output is a sum of kh products over shifted columns (see `_conv2d_forward`).
 
@@ -235,11 +236,6 @@ def _matmul_in_pieces(w, cols, out):
               out=out.reshape(n, -1, s, L // s).transpose(0, 2, 1, 3))
 
 
-def _work(x, w, out_size):
-    """Multiply-adds of a convolution of images x with filters w: what decides whether to use threads."""
-    return x.shape[0] * w.size * out_size[0] * out_size[1]
-
-
 def _conv2d_forward(x, w, b, *, stride, padding):
     O, C, kh, kw = w.shape
     N, _, H, W = x.shape
@@ -254,7 +250,7 @@ def _conv2d_forward(x, w, b, *, stride, padding):
     bias = b.__class__ is not float  # the float 0.0 stands for "no bias"
     if bias:  # the bias as one more column of the filters, met by the columns' row of ones: no extra pass
         groups[0] = np.concatenate([groups[0], b.reshape(O, 1)], axis=1).astype(dtype, copy=False)
-    parts = split(N, _work(x, w, (Ho, Wo)))
+    parts = split(N, N * w.size * Ho * Wo)  # (the multiply-adds decide whether threads are worth it)
     chunk = _CHUNK_BYTES if len(parts) == 1 else _THREAD_CHUNK_BYTES
     run_parts(lambda i, j: _conv2d_part(x[i:j], groups, bias, (kh, kw), stride, padding, one_row, out[i:j], chunk),
               parts)
