@@ -32,7 +32,7 @@ import os
 import numpy as np
 
 from tinygrad_nn import no_grad, viz
-from tinygrad_nn.data import load_digits_6x6, parse_image, render_image
+from tinygrad_nn.data import load_digits_6x6, parse_image, render_side_by_side
 from tinygrad_nn.nn import Conv2d, Flatten, Layer, MaxPool2d, Sequential, Sigmoid, squared_error
 from tinygrad_nn.optim import SGD
 
@@ -92,15 +92,6 @@ def by_hand(image, w, b):
     return maps, pooled
 
 
-def side_by_side(pictures, titles, gap="   "):
-    blocks = [render_image(p).splitlines() for p in pictures]
-    widths = [max(len(t), len(b[0])) for t, b in zip(titles, blocks)]
-    lines = [gap.join(t.ljust(w) for t, w in zip(titles, widths))]
-    for row in range(max(len(b) for b in blocks)):
-        lines.append(gap.join((b[row] if row < len(b) else "").ljust(w) for b, w in zip(blocks, widths)))
-    return "\n".join("  " + line.rstrip() for line in lines)
-
-
 def figures(out_dir, costs, weight, image, maps, pooled):
     if viz.pyplot() is None:  # prints how to get matplotlib
         return []
@@ -127,7 +118,7 @@ def main(argv=None):
     data = load_digits_6x6()
     images = data.images.reshape(-1, 1, 6, 6)  # (N, C, H, W): 96 images of one channel
     print("Chapter 5: 96 images of 6 x 6 pixels, 32 each of the digits 1, 2 and 3; the first of each:")
-    print(side_by_side([data.images[i] for i in (0, 32, 64)], ["image 1", "image 33", "image 65"]))
+    print(render_side_by_side([data.images[i] for i in (0, 32, 64)], ["image 1", "image 33", "image 65"]))
 
     print(f"\nTraining the network from seed {args.seed}, lr {args.lr}, {args.steps} steps")
     net, conv, pool, costs, all_right_at = train(images, data, args.seed, args.lr, args.steps, max(1, args.every))
@@ -140,7 +131,7 @@ def main(argv=None):
 
     w, b = conv.weight.data[:, 0], conv.bias.data  # (3, 3, 3), (3,)
     print("\nThe three learned filters (darker = larger weight; each picture on its own scale):")
-    print(side_by_side(w, ["filter 1", "filter 2", "filter 3"]))
+    print(render_side_by_side(w, ["filter 1", "filter 2", "filter 3"]))
     for k in range(3):
         print(f"  filter {k + 1}: " + " | ".join(" ".join(f"{v:+5.1f}" for v in row) for row in w[k])
               + f"   bias {b[k]:+.2f}")
@@ -152,13 +143,13 @@ def main(argv=None):
         maps, pooled = feature.data[0], pool(feature).data[0]
     guess = int(np.argmax(out)) + 1
     print(f"\nA 1 drawn with serifs ({SERIF_ONE}), not one of the training images:")
-    print(side_by_side([serif], ["image"]))
+    print(render_side_by_side([serif], ["image"]))
     print("  outputs: " + ", ".join(f'a{k + 1} ("{k + 1}") = {out[k]:.4f}' for k in range(3))
           + f"  ->  it reads a {guess}")
     print("\nIts feature maps after the filters and the sigmoid (4 x 4; darker = nearer 1):")
-    print(side_by_side(maps, ["map 1", "map 2", "map 3"]))
+    print(render_side_by_side(maps, ["map 1", "map 2", "map 3"]))
     print("and after 2 x 2 max pooling (2 x 2): the 12 numbers the output units read")
-    print(side_by_side(pooled, ["pooled 1", "pooled 2", "pooled 3"]))
+    print(render_side_by_side(pooled, ["pooled 1", "pooled 2", "pooled 3"]))
     hand_maps, hand_pooled = by_hand(serif, w, b)
     difference = float(max(np.abs(maps - hand_maps).max(), np.abs(pooled - hand_pooled).max()))
     print(f"the book's formulas by hand in numpy give the same maps: max difference {difference:.1e}")

@@ -42,21 +42,9 @@ def book_cnn(seed=0, dtype=np.float64):
     return net, conv, pool
 
 
-def side_by_side(pictures, titles, gap="   "):
-    """Terminal pictures (render_image) next to each other, each under its title."""
-    from .data import render_image
-
-    blocks = [render_image(p).splitlines() for p in pictures]
-    widths = [max(len(t), len(b[0])) for t, b in zip(titles, blocks)]
-    lines = [gap.join(t.ljust(w) for t, w in zip(titles, widths))]
-    for row in range(max(len(b) for b in blocks)):
-        lines.append(gap.join((b[row] if row < len(b) else "").ljust(w) for b, w in zip(blocks, widths)))
-    return "\n".join("  " + line.rstrip() for line in lines)
-
-
 def run_cnn(args) -> int:
     from .cli import _Progress
-    from .data import load_digits_6x6, parse_image
+    from .data import load_digits_6x6, parse_image, render_side_by_side
     from .engine import no_grad
     from .nn import squared_error
     from .ops import sigmoid
@@ -107,21 +95,21 @@ def run_cnn(args) -> int:
         maps, pooled = feature.data[0], pool(feature).data[0]  # (3, 4, 4) and (3, 2, 2)
     guess = int(np.argmax(a)) + 1
     print(f"\nA 1 drawn with serifs, {SERIF_ONE_ROWS!r}:")
-    print(side_by_side([serif], ["6x6 image"]))
+    print(render_side_by_side([serif], ["6x6 image"]))
     print("  output units: " + ", ".join(f'a{k + 1} ("{k + 1}") = {a[k]:.4f}' for k in range(3))
           + f"  ->  it reads a {guess}")
 
     filters = conv.weight.data[:, 0]  # (3, 3, 3)
     print("\nWhat the three filters learned (3x3 weights; darker = more positive, each picture on its own scale):")
-    print(side_by_side(filters, [f"filter {k + 1}" for k in range(3)]))
+    print(render_side_by_side(filters, [f"filter {k + 1}" for k in range(3)]))
     for k, f in enumerate(filters):
         print(f"  filter {k + 1}: " + " | ".join(" ".join(f"{v:+5.1f}" for v in row) for row in f)
               + f"   bias {conv.bias.data[k]:+.2f}")
 
     print("\nThe serif 1's feature maps: after the filters and the sigmoid (4x4; darker = nearer 1),")
-    print(side_by_side(maps, [f"map {k + 1}" for k in range(3)]))
+    print(render_side_by_side(maps, [f"map {k + 1}" for k in range(3)]))
     print("and after 2x2 max pooling (2x2), the 12 values the output units read:")
-    print(side_by_side(pooled, [f"pool {k + 1}" for k in range(3)]))
+    print(render_side_by_side(pooled, [f"pool {k + 1}" for k in range(3)]))
 
     _figures(args.out, costs, conv.weight.data, serif, maps, pooled)
     return 0

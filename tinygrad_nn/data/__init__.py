@@ -22,6 +22,7 @@ from .book import (
     load_regression,
     parse_image,
     render_image,
+    render_side_by_side,
 )
 from .moons import two_moons
 
@@ -36,5 +37,6 @@ __all__ = [
     "minibatches",
     "parse_image",
     "render_image",
+    "render_side_by_side",
     "two_moons",
 ]

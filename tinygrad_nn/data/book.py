@@ -223,3 +223,19 @@ def render_image(image, on: str = "█", off: str = "·") -> str:
     shades = [off, *_SHADES_BETWEEN, on]
     levels = np.rint(values * (len(shades) - 1)).astype(int)
     return "\n".join("".join(shades[level] for level in row) for row in levels)
+
+
+def render_side_by_side(pictures, titles, gap: str = "   ") -> str:
+    """Several images drawn by `render_image` next to each other, each under its title (indented two spaces).
+
+    >>> print(render_side_by_side([[[1, 0], [0, 1]], [[0, 1], [1, 0]]], ["a", "b"]))
+      a    b
+      █·   ·█
+      ·█   █·
+    """
+    blocks = [render_image(p).splitlines() for p in pictures]
+    widths = [max(len(t), len(b[0])) for t, b in zip(titles, blocks)]
+    lines = [gap.join(t.ljust(w) for t, w in zip(titles, widths))]
+    for row in range(max(len(b) for b in blocks)):
+        lines.append(gap.join((b[row] if row < len(b) else "").ljust(w) for b, w in zip(blocks, widths)))
+    return "\n".join("  " + line.rstrip() for line in lines)
