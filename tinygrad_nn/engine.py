@@ -804,7 +804,7 @@ def _run_rules(order):
 
 def _rules_of_many(op, g, node, params):
     """An op of three or more inputs."""
-    inputs = node._more if node._n is None else _many(node)
+    inputs = _many(node)
     datas = [p.data for p in inputs]
     if op.vjps is None:
         grads = op.vjp(g, node.data, *datas, **params)

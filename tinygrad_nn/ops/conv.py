@@ -115,11 +115,15 @@ _CHUNK_BYTES = 1 << 19
 _THREAD_CHUNK_BYTES = 1 << 20
 
 
-def _column_chunks(x, kernel, stride, padding, dtype, ones=False, one_row=False, chunk_bytes=_CHUNK_BYTES):
-    """The patches as columns (im2col), a few images at a time: yields (i, j, cols, width) for images i:j,
-    cols of shape (j - i, C*kh*kw, Ho*width), the patch at output position (r, c) in column r*width + c,
-    in dtype. With `ones`, cols has one more row, all ones (a bias rides on it: see _conv2d_forward).
-    Use each chunk's cols before asking for the next: they share one buffer.
+def _chunk_bytes(parts):
+    return _CHUNK_BYTES if len(parts) == 1 else _THREAD_CHUNK_BYTES
+
+
+def _column_chunks(x, kernel, stride, padding, dtype, chunk_bytes, ones=False, one_row=False):
+    """The patches as columns (im2col), a few images at a time (about chunk_bytes of columns each): yields
+    (i, j, cols, width) for images i:j, cols of shape (j - i, C*kh*kw, Ho*width), the patch at output
+    position (r, c) in column r*width + c, in dtype. With `ones`, cols has one more row, all ones (a bias
+    rides on it: see _conv2d_forward). Use each chunk's cols before asking for the next: they share one buffer.
 
     Stride 1 (the common case) copies the fastest way numpy can: whole runs of memory. The image rows are
     laid end to end, each `width` = max(W, Wo) long (W values, then zeros if the output is wider than the
@@ -251,7 +255,7 @@ def _conv2d_forward(x, w, b, *, stride, padding):
     if bias:  # the bias as one more column of the filters, met by the columns' row of ones: no extra pass
         groups[0] = np.concatenate([groups[0], b.reshape(O, 1)], axis=1).astype(dtype, copy=False)
     parts = split(N, N * w.size * Ho * Wo)  # (the multiply-adds decide whether threads are worth it)
-    chunk = _CHUNK_BYTES if len(parts) == 1 else _THREAD_CHUNK_BYTES
+    chunk = _chunk_bytes(parts)
     run_parts(lambda i, j: _conv2d_part(x[i:j], groups, bias, (kh, kw), stride, padding, one_row, out[i:j], chunk),
               parts)
     return out
@@ -303,7 +307,7 @@ def _conv2d_weight_forward(x, g, *, kernel, stride, padding):
     N, O, Ho, Wo = g.shape
     C = x.shape[1]
     parts = split(N, N * O * C * kernel[0] * kernel[1] * Ho * Wo)
-    chunk = _CHUNK_BYTES if len(parts) == 1 else _THREAD_CHUNK_BYTES
+    chunk = _chunk_bytes(parts)
     parts = run_parts(lambda i, j: _conv2d_weight_part(x[i:j], g[i:j], kernel, stride, padding, chunk), parts)
     gw = parts[0]
     for more in parts[1:]:
