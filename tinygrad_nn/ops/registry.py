@@ -74,6 +74,12 @@ class Op(str):
 
 
 OPS: dict[str, Op] = {}
+"""Every registered op by name, the built-in ones and those made with `defop`.
+
+>>> from tinygrad_nn import OPS, exp
+>>> OPS["exp"] is exp
+True
+"""
 
 
 def _op_named(name: str) -> Op:
@@ -127,14 +133,13 @@ class OpInfo:
     nargs:     number of tensor inputs
     domain:    (low, high) for the inputs' values
     away_from: points the inputs keep a distance from (kinks and poles), e.g. (0.0,) for abs
-    shapes:    "broadcast" (elementwise, inputs may broadcast), "same" (equal shapes), or
-               "matmul" (compatible matrix shapes)
+    shapes:    "broadcast" (elementwise, inputs may broadcast), "same" (equal shapes), "matmul" (matrices)
     min_ndim:  smallest rank to draw (e.g. 1 for ops that need an axis)
     params:    ``params(shape) -> list of keyword dicts`` to try (axes and the like)
     scalar:    the function accepts Python-float payloads (checked against a 0-d tensor)
     gradgrad:  the gradient is itself differentiable (checked with gradgradcheck)
     sample:    optional ``sample(rng) -> (list of arrays, params)`` replacing the shape logic
-    errors:    bad inputs the function must refuse (`ErrorCase`s: wrong shapes, axes, dtypes, domains)
+    errors:    bad inputs the function must refuse (a list of `ErrorCase`: wrong shapes, axes, dtypes, domains)
     """
 
     name: str
