@@ -23,6 +23,7 @@ import io
 import os
 import re
 import tempfile
+import traceback
 from dataclasses import dataclass
 
 MARKER = re.compile(r"<!--\s*docs:\s*(run|skip|requires)\b\s*(.*?)\s*-->", re.S)
@@ -130,7 +131,7 @@ def run_page(app, doctree):
     """doctree-read: on a page marked ``<!-- docs: run -->``, run its python blocks and put under each one
     its printed output and its figures. A block that raises fails the build, naming the page and the line."""
     from docutils import nodes
-    from sphinx.errors import ExtensionError
+    from sphinx.util import logging
 
     marked = any(isinstance(n, nodes.raw) and runs_at_build(n.astext()) for n in doctree.findall(nodes.raw))
     if not marked:
@@ -147,9 +148,11 @@ def run_page(app, doctree):
                 continue
             try:
                 printed, figures = runner.run(block.astext() + "\n", block.line or 1)
-            except Exception as error:
-                raise ExtensionError(f"{source}, the block at line {block.line}: {type(error).__name__}: "
-                                     f"{error}") from error
+            except Exception as error:  # the page's later blocks build on this one: stop the page here
+                logging.getLogger(__name__).warning(
+                    "a code block failed: %s: %s\n%s", type(error).__name__, error,
+                    "".join(traceback.format_exc(limit=-3)), location=block, type="page_code")
+                break
             extra = []
             if printed.strip():
                 output = nodes.literal_block(printed, printed.rstrip("\n"), language="none")
