@@ -175,3 +175,38 @@ def setup(app):
     # Before the image collector (priority 500) turns image URIs into candidates.
     app.connect("doctree-read", run_page, priority=400)
     return {"version": "1", "parallel_read_safe": False, "parallel_write_safe": True}
+
+
+def main(argv=None) -> int:
+    """``python docs/_ext/page_code.py PAGE.md``: run a page's python blocks in order, in one namespace, as the
+    tests do (each page in a process of its own). Prints ``skipped line N: REASON`` for each skipped block;
+    a block that raises ends the run with the page, the block's first line and the traceback."""
+    import sys
+    import traceback as tb
+
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python docs/_ext/page_code.py PAGE.md", file=sys.stderr)
+        return 2
+    page = args[0]
+    with open(page, encoding="utf-8") as f:
+        text = f.read()
+    runner = Runner(page)
+    try:
+        for block in blocks(text):
+            if block.skip:
+                print(f"skipped line {block.line}: {block.skip}")
+                continue
+            try:
+                runner.run(block.code, block.line)
+            except BaseException:
+                print(f"{page}: the block at line {block.line} failed:\n{tb.format_exc()}", file=sys.stderr)
+                return 1
+            print(f"ran line {block.line}")
+    finally:
+        runner.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
