@@ -38,6 +38,8 @@ myst_heading_anchors = 3
 
 # Docstrings are written with markdown's `code`; in reStructuredText a single backquote is the default role.
 default_role = "code"
+# A fence without a language is plain text (a table, a formula), not Python.
+highlight_language = "none"
 autodoc_typehints = "none"
 autodoc_member_order = "bysource"
 autodoc_default_options = {"members": False}

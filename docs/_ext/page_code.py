@@ -27,8 +27,8 @@ import traceback
 from dataclasses import dataclass
 
 MARKER = re.compile(r"<!--\s*docs:\s*(run|skip|requires)\b\s*(.*?)\s*-->", re.S)
-FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})(?P<info>[^\n`]*)\n(?P<body>.*?)^(?P=indent)(?P=fence)[ \t]*$",
-                   re.M | re.S)
+FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})(?P<info>[^\n`]*)\n"
+                   r"(?P<body>.*?)^(?P=indent)(?P=fence)[ \t]*$", re.M | re.S)
 PYTHON = {"python", "python3", "py"}
 
 
