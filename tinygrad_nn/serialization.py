@@ -112,7 +112,16 @@ def save(obj, path) -> None:
     """Write `obj` (a state_dict, or dicts, lists and tuples of arrays and plain values) to `path` as .npz.
 
     Atomic: the data goes to a temporary file in the same folder, which replaces `path` only once it is
-    complete and flushed to disk."""
+    complete and flushed to disk.
+
+    >>> import os, tempfile
+    >>> from tinygrad_nn import load, save
+    >>> from tinygrad_nn.nn import Layer
+    >>> path = os.path.join(tempfile.mkdtemp(), "layer.npz")
+    >>> save(Layer(3, 2, seed=0).state_dict(), path)
+    >>> sorted(load(path))
+    ['bias', 'weight']
+    """
     path = os.fspath(path)
     if os.path.isdir(path):
         raise IsADirectoryError(f"save: {path} is a folder; give a file name, e.g. {os.path.join(path, 'model.npz')}")
@@ -154,7 +163,15 @@ def load(path):
     """Read what `save` wrote: a dict of arrays for a state_dict, else the saved structure.
 
     Pickled content is never loaded (an object array is refused: unpickling can run code). A file that is
-    not a .npz archive, or is truncated or corrupt, gets a ValueError that says so."""
+    not a .npz archive, or is truncated or corrupt, gets a ValueError that says so.
+
+    >>> import os, tempfile
+    >>> from tinygrad_nn import load, save
+    >>> path = os.path.join(tempfile.mkdtemp(), "checkpoint.npz")
+    >>> save({"step": 200, "lr": 0.2, "weights": [1.0, 2.0]}, path)
+    >>> load(path)["step"]
+    200
+    """
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"load: no such file: {path}")
