@@ -91,7 +91,7 @@ class ApiModule(Directive):
                 continue
             lines.append(f".. {directive}:: {module_name}.{name}")
             if directive == "autoclass":
-                lines += ["   :members:", "   :special-members: __call__"]
+                lines.append("   :members:")
             lines.append("")
         node = nodes.section()
         node.document = self.state.document
