@@ -39,8 +39,8 @@ WITHOUT_EXAMPLE_YET = {
     },
 }
 
-NAMES = [(m, n) for m in api_pages.MODULES for n in api_pages.public_names(m)]
-
+NAMES = [(m, n) for m in api_pages.MODULES for n in api_pages.public_names(m)
+         if n not in WITHOUT_EXAMPLE_YET.get(m, ())]
 
 def docstring(module_name: str, name: str) -> str:
     obj = getattr(importlib.import_module(module_name), name)
@@ -67,13 +67,16 @@ def test_the_modules_have_public_names():
     assert "annotations" not in api_pages.public_names("tinygrad_nn.optim")  # imported, not defined there
 
 
+def test_the_names_without_an_example_are_still_public_and_still_without_one():
+    """The waiver list only shrinks: a listed name that gained an example, or left the API, must come off it."""
+    stale = [f"{m}.{n}" for m, names in WITHOUT_EXAMPLE_YET.items() for n in sorted(names)
+             if n not in api_pages.public_names(m) or ">>>" in docstring(m, n)]
+    assert not stale, f"take these off WITHOUT_EXAMPLE_YET: {stale}"
+
+
 @pytest.mark.parametrize(("module_name", "name"), NAMES, ids=[f"{m}.{n}" for m, n in NAMES])
 def test_public_name_has_an_example_that_runs(module_name, name):
     text = docstring(module_name, name)
-    waived = name in WITHOUT_EXAMPLE_YET.get(module_name, ())
-    if waived:
-        assert ">>>" not in text, f"{module_name}.{name} has an example now: take it off WITHOUT_EXAMPLE_YET"
-        pytest.skip("no example yet (WITHOUT_EXAMPLE_YET)")
     assert text.strip(), f"{module_name}.{name} has no docstring"
     assert ">>>" in text, f"{module_name}.{name}: its docstring has no example (>>>)"
     obj = getattr(importlib.import_module(module_name), name)
