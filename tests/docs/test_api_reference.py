@@ -18,7 +18,7 @@ import pytest
 from tests.conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "docs" / "_ext"))
-import api_pages  # noqa: E402  (docs/_ext is not a package)
+import api_names  # noqa: E402  (docs/_ext is not a package)
 
 # Public names that have no example yet. The list may only shrink: a name here that has gained an example fails
 # the test until it is taken off. The ops' docstrings belong in their definitions (defop), which issue 16 is
@@ -39,13 +39,13 @@ WITHOUT_EXAMPLE_YET = {
     },
 }
 
-NAMES = [(m, n) for m in api_pages.MODULES for n in api_pages.public_names(m)
+NAMES = [(m, n) for m in api_names.MODULES for n in api_names.public_names(m)
          if n not in WITHOUT_EXAMPLE_YET.get(m, ())]
 
 def docstring(module_name: str, name: str) -> str:
     obj = getattr(importlib.import_module(module_name), name)
-    if api_pages.kind(obj) == "autodata":
-        return api_pages.data_doc(module_name, name)
+    if api_names.kind(obj) == "autodata":
+        return api_names.data_doc(module_name, name)
     return inspect.getdoc(obj) or ""
 
 
@@ -56,21 +56,21 @@ def found_by_doctest_modules(obj) -> bool:
 
 def test_every_module_has_a_reference_page():
     pages = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "docs" / "api").glob("*.md"))
-    assert [m for m in api_pages.MODULES if f"api-module:: {m}\n" not in pages] == []
+    assert [m for m in api_names.MODULES if f"api-module:: {m}\n" not in pages] == []
 
 
 def test_the_modules_have_public_names():
-    assert {"Value", "grad", "exp", "conv2d", "OPS"} <= set(api_pages.public_names("tinygrad_nn"))
-    assert {"MLP", "Module", "squared_error"} <= set(api_pages.public_names("tinygrad_nn.nn"))
-    assert {"SGD", "Adam"} <= set(api_pages.public_names("tinygrad_nn.optim"))
-    assert "check_op" in api_pages.public_names("tinygrad_nn.testing")
-    assert "annotations" not in api_pages.public_names("tinygrad_nn.optim")  # imported, not defined there
+    assert {"Value", "grad", "exp", "conv2d", "OPS"} <= set(api_names.public_names("tinygrad_nn"))
+    assert {"MLP", "Module", "squared_error"} <= set(api_names.public_names("tinygrad_nn.nn"))
+    assert {"SGD", "Adam"} <= set(api_names.public_names("tinygrad_nn.optim"))
+    assert "check_op" in api_names.public_names("tinygrad_nn.testing")
+    assert "annotations" not in api_names.public_names("tinygrad_nn.optim")  # imported, not defined there
 
 
 def test_the_names_without_an_example_are_still_public_and_still_without_one():
     """The waiver list only shrinks: a listed name that gained an example, or left the API, must come off it."""
     stale = [f"{m}.{n}" for m, names in WITHOUT_EXAMPLE_YET.items() for n in sorted(names)
-             if n not in api_pages.public_names(m) or ">>>" in docstring(m, n)]
+             if n not in api_names.public_names(m) or ">>>" in docstring(m, n)]
     assert not stale, f"take these off WITHOUT_EXAMPLE_YET: {stale}"
 
 

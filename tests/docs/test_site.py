@@ -65,10 +65,10 @@ def test_site_has_every_page(site):
 def test_the_reference_documents_every_public_name(site):
     """Every public name of the package's modules has an entry (an anchor named after it) in the reference."""
     sys.path.insert(0, str(DOCS / "_ext"))
-    import api_pages
+    import api_names
 
     text = "\n".join(p.read_text(encoding="utf-8") for p in (site / "api").glob("*.html"))
-    absent = [f"{m}.{n}" for m in api_pages.MODULES for n in api_pages.public_names(m)
+    absent = [f"{m}.{n}" for m in api_names.MODULES for n in api_names.public_names(m)
               if f'id="{m}.{n}"' not in text]
     assert not absent, f"public names without an entry in the API reference: {absent}"
 
