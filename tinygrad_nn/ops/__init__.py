@@ -9,7 +9,11 @@ arity, differentiable order and scalar support (the table in the README).
 from __future__ import annotations
 
 from ..engine import Value
-from . import numpy_api, registry
+from . import (
+    numpy_api,
+    registry,
+    special,  # noqa: I001  (registers scipy.special's ops; users reach them as tinygrad_nn.special)
+)
 from .conv import (
     avg_pool2d,
     conv2d,

@@ -54,6 +54,9 @@ NO_BAD_INPUT = {
                "round's bad decimals are declared under `round`",
     **{name: "a product with a constant (pi / 180 or its inverse), defined for every real number"
        for name in ("deg2rad", "rad2deg")},
+    **{name: "defined for every real number (scipy.special's convention: NaN outside the domain, +-inf at a pole; "
+             "inf and NaN pass through)"
+       for name in ("erf", "erfc", "ndtr", "log_ndtr", "gammaln", "digamma", "logit", "xlogy")},
     "mod_number": "x % 1.5: the divisor is a nonzero constant, so every real x has a remainder (inf % 1.5 is NaN, "
                   "as in numpy and Python)",
 }
@@ -120,6 +123,8 @@ _declare("pow",
          E((-2.0, 0.5), match=r"^pow: a negative base -2\.0 with the non-integer exponent 0\.5 has no real result"),
          E((_a(2, 3), _a(4)), match=r"^pow: cannot apply to inputs of shapes \(2, 3\), \(4,\)"),
          E((_a(2), 1j), error=TypeError, match=r"^pow: exponent must be real, got 1j"))
+_declare("polygamma", E((_a(3),), {"n": -1}, match=r"^polygamma: n must be a whole number >= 0, got -1"),
+         E((_a(3),), {"n": 1.5}, match=r"^polygamma: n must be a whole number >= 0, got 1\.5"))
 _declare("clip", E((_a(3),), {"lo": 1.0, "hi": 0.0}, match=r"^clip: lower bound 1\.0 is above upper bound 0\.0"))
 _declare("where",
          E((_a(2, 3), _a(2, 3)), {"cond": np.ones((2, 3))}, error=TypeError,

@@ -20,6 +20,7 @@ import builtins
 
 import numpy as np
 
+from . import special as _special
 from .elementwise import (
     abs,
     add_n,
@@ -984,6 +985,35 @@ register_test(OpInfo("avg_pool2d", avg_pool2d, _np_pool(np.mean), scalar=False,
                      sample=lambda rng: _pool_sample(rng, distinct=False)))
 register_test(OpInfo("flatten_dims", flatten, _np_flatten, params=_flatten_params, scalar=False))
 EXACT.add("flatten_dims")
+
+
+# -- special functions (tinygrad_nn/ops/special.py; references from scipy.special) ------------------------
+
+def _scipy(name, *fixed):
+    def ref(*xs):
+        import scipy.special
+
+        return getattr(scipy.special, name)(*fixed, *xs)
+    return ref
+
+
+def _xlogy_sample(rng):
+    """x with exact zeros among its values (where xlogy is 0 whatever y is), y kept positive."""
+    shape = _rand_shape(rng)
+    x = rng.uniform(-2.0, 2.0, shape) * (rng.random(shape) < 0.8)
+    return [x, rng.uniform(0.2, 3.0, _rand_shape(rng, max_ndim=0) if rng.random() < 0.3 else shape)], {}
+
+
+register_test(OpInfo("erf", _special.erf, _scipy("erf")))
+register_test(OpInfo("erfc", _special.erfc, _scipy("erfc")))
+register_test(OpInfo("ndtr", _special.ndtr, _scipy("ndtr"), domain=(-3.0, 3.0)))
+register_test(OpInfo("log_ndtr", _special.log_ndtr, _scipy("log_ndtr"), domain=(-6.0, 3.0)))
+register_test(OpInfo("gammaln", _special.gammaln, _scipy("gammaln"), domain=(0.3, 5.0)))
+register_test(OpInfo("digamma", _special.digamma, _scipy("digamma"), domain=(0.3, 5.0)))
+register_test(OpInfo("polygamma", lambda x, n: _special.polygamma(n, x), lambda x, n: _scipy("polygamma", n)(x),
+                     domain=(0.5, 4.0), params=lambda shape: [{"n": 0}, {"n": 1}, {"n": 2}]))
+register_test(OpInfo("logit", _special.logit, _scipy("logit"), domain=(0.05, 0.95)))
+register_test(OpInfo("xlogy", _special.xlogy, _scipy("xlogy"), nargs=2, sample=_xlogy_sample))
 
 
 # isort: split
