@@ -554,9 +554,9 @@ def _basis_free(who, asym, ties, scale, dtype):
                          f"(e.g. V Vᵀ), or perturb the input to separate the values")
 
 
-def _eigh_forward(a):
+def _eigh_forward(a, UPLO):
     _square("eigh", a)
-    w, v = _linalg_call("eigh", np.linalg.eigh, _sym(a), hint="the matrix must hold finite numbers")
+    w, v = _linalg_call("eigh", np.linalg.eigh, a, UPLO, hint="the matrix must hold finite numbers")
     return np.concatenate([w, v.reshape(v.shape[:-2] + (-1,))], axis=-1)
 
 
@@ -567,9 +567,9 @@ def _eigh_parts(packed, n):
     return w, v
 
 
-def _eigh_vjp(g, ans, a):
+def _eigh_vjp(g, ans, a, UPLO):
     # a = V diag(w) Vᵀ: the gradient is V (diag(gw) + F * (Vᵀ gV)) Vᵀ with F_ij = 1 / (w_j - w_i) off the
-    # diagonal, made symmetric (the forward reads the symmetric part of a).
+    # diagonal, made symmetric, then moved onto the triangle the forward reads (below).
     n = shape_of(a)[-1]
     gw, gv = _eigh_parts(g, n)
     w, v = _eigh_parts(ans, n)
@@ -586,15 +586,26 @@ def _eigh_vjp(g, ans, a):
                + (1 - use))
     inner = f * x + reshape(gw, shape=shape_of(gw) + (1,)) * _eye(n, g)
     ga = v @ inner @ _mT(v)
-    return ((ga + _mT(ga)) * 0.5,)
+    return ((ga + _mT(ga)) * _read_triangle(n, UPLO, g),)
+
+
+def _read_triangle(n, UPLO, like):
+    """The forward reads one triangle of a (numpy's UPLO), so only that triangle has a gradient: the
+    symmetric gradient's off-diagonal pair lands on the element read (twice its half), as HIPS autograd's.
+    Here applied to ga + gaᵀ, twice the symmetric gradient: 1/2 on the diagonal, 1 on the read triangle."""
+    read = np.tril(np.ones((n, n)), -1) if UPLO == "L" else np.triu(np.ones((n, n)), 1)
+    return (read + 0.5 * np.eye(n)).astype(_dtype_of(like))
 
 
 _eigh = defop("eigh", _eigh_forward, _eigh_vjp, doc="eigh's eigenvalues and eigenvectors, packed in one axis.")
 
 
-def eigh(a):
+def eigh(a, UPLO="L"):
     """numpy's linalg.eigh: (w, V), the eigenvalues in ascending order and the eigenvectors (the columns
-    of V) of a symmetric matrix a (or of each of a stack). As JAX does, a is read as (a + aᵀ) / 2.
+    of V) of a symmetric matrix a (or of each of a stack). As numpy, only one triangle of a is read: the
+    lower one (UPLO="L") or the upper one ("U"); the other is taken as its mirror. The gradient is that of
+    this reading, so it lands on the triangle read, as in HIPS autograd (PyTorch, which reads the same
+    triangle, reports the symmetric gradient instead: (g + gᵀ) / 2 of this one).
 
     Each eigenvector's sign is LAPACK's choice. With repeated eigenvalues, a loss that depends on the
     choice of eigenvectors within their space has no gradient: that raises a ValueError (see above).
@@ -605,12 +616,14 @@ def eigh(a):
     >>> w, v = eigh(a)
     >>> w.data
     array([1., 3.])
-    >>> w[1].backward(); a.grad.round(6)
-    array([[0.5, 0.5],
-           [0.5, 0.5]])
+    >>> w[1].backward(); a.grad.round(6)                  # the lower triangle is what was read
+    array([[0.5, 0. ],
+           [1. , 0.5]])
     """
+    if not isinstance(UPLO, str) or UPLO.upper() not in ("L", "U"):
+        raise ValueError(f"eigh: UPLO must be 'L' or 'U' (the triangle to read), got {UPLO!r}")
     n = shape_of(a)[-1] if shape_of(a) else 0
-    return _eigh_parts(_eigh(a), n)
+    return _eigh_parts(_eigh(a, UPLO=UPLO.upper()), n)
 
 
 def _no_zero_vector(side, p, zero, big, dtype):
