@@ -38,6 +38,8 @@ def run(model, *inputs):
 
 def check(fn, *inputs, dtype=np.float64, path=None):
     model = export(fn, inputs, path)
+    used = {name for node in model.graph.node for name in node.input}
+    assert {t.name for t in model.graph.initializer} <= used, "an initializer no node reads"
     ours = fn(*[tn.Value(x) if np.asarray(x).dtype.kind == "f" else x for x in inputs])
     ours = ours if isinstance(ours, (tuple, list)) else (ours,)
     theirs = run(model, *inputs)
@@ -155,6 +157,11 @@ def _sample(name, rng):
         "max_pool2d": (lambda a: tn.max_pool2d(a, 2), (rng.standard_normal((2, 3, 4, 6)),)),
         "step": unary(lambda a: (a - 0.5).step()), "round": unary(lambda a: (a * 10).round()),
         "identity": unary(tn.identity), "arccosh": (tn.arccosh, (x + 1.0,)),
+        "prod": unary(lambda a: a.prod(axis=1)), "cumsum": unary(lambda a: a.cumsum(axis=-1)),
+        "norm_root": unary(lambda a: a.std(axis=0) + tn.norm(a, ord=3, axis=-1).sum()),
+        "logaddexp": (tn.logaddexp, (x * 900, y)), "logaddexp2": (tn.logaddexp2, (x, y * 900)),
+        "hypot": (tn.hypot, (x, y)), "remainder": (lambda a, b: (a * 7 - 3) % b, (x, y)),
+        "fmax": (tn.fmax, (x, y)), "fmin": (tn.fmin, (x, y)),
     }
     if name in table:
         return table[name]

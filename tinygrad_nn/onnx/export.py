@@ -180,7 +180,9 @@ def export(model_or_function, example_inputs, path=None, *, input_names=None, ou
     for out, name in zip(outputs, out_names):
         nodes.append(onnx.helper.make_node("Identity", [g.name_of(out)], [name]))
         graph_outputs.append(g.value_info(name, out.dtype, out.shape))
-    graph = onnx.helper.make_graph(nodes, "tinygrad_nn", graph_inputs, graph_outputs, g.initializers)
+    used = {name for node in nodes for name in node.input}
+    initializers = [t for t in g.initializers if t.name in used]  # constants re-typed by `cast` drop their original
+    graph = onnx.helper.make_graph(nodes, "tinygrad_nn", graph_inputs, graph_outputs, initializers)
     model = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", OPSET)],
                                    ir_version=IR_VERSION, producer_name="tinygrad_nn")
     _drop_output_identities(model)

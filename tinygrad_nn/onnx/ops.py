@@ -242,6 +242,45 @@ def _getitem(g, v, ins):
     return out if out != ins[0] else g.node("Identity", [out])
 
 
+def _norm_root(g, v, x):
+    p = _params(v)["p"]
+    return g.node("Sqrt", [x]) if p == 2 else g.node("Pow", [x, _scalar(g, v, 1.0 / p)])
+
+
+def _logaddexp(base):
+    """log(e^a + e^b) as m + log(e^(a-m) + e^(b-m)) with m = max(a, b): no overflow (base 2 for logaddexp2)."""
+    def build(g, v, a, b):
+        m = g.node("Max", [a, b])
+        if base == 2.0:
+            ln2 = _scalar(g, v, math.log(2.0))
+            exp = lambda d: g.node("Exp", [g.node("Mul", [g.node("Sub", [d, m]), ln2])])  # noqa: E731
+            total = g.node("Add", [exp(a), exp(b)])
+            return g.node("Add", [m, g.node("Div", [g.node("Log", [total]), ln2])])
+        total = g.node("Add", [g.node("Exp", [g.node("Sub", [a, m])]), g.node("Exp", [g.node("Sub", [b, m])])])
+        return g.node("Add", [m, g.node("Log", [total])])
+    return build
+
+
+def _hypot(g, v, a, b):
+    return g.node("Sqrt", [g.node("Add", [g.node("Mul", [a, a]), g.node("Mul", [b, b])])])
+
+
+def _remainder(g, v, a, b):
+    # numpy's remainder takes the divisor's sign: a - floor(a / b) * b (ONNX's Mod on floats is C's fmod).
+    return g.node("Sub", [a, g.node("Mul", [g.node("Floor", [g.node("Div", [a, b])]), b])])
+
+
+def _cumsum(g, v, ins):
+    axis = _params(v)["axis"]
+    return g.node("CumSum", [ins[0], g.const(np.asarray(axis % len(v.shape), dtype=np.int64))])
+
+
+def _binary(build):
+    def emit(g, v, ins):
+        return build(g, v, *_same_dtype(g, v, ins))
+    return emit
+
+
 TABLE = {
     "add": _elementwise("Add"), "sub": _elementwise("Sub"), "mul": _elementwise("Mul"), "div": _elementwise("Div"),
     "pow": _elementwise("Pow"), "maximum": _elementwise("Max"), "minimum": _elementwise("Min"),
@@ -262,6 +301,9 @@ TABLE = {
     "step": _composed(_step), "round": _composed(_round),
     "matmul": _matmul, "linear": _linear, "einsum": _einsum,
     "sum": _reduce("ReduceSum"), "max": _reduce("ReduceMax"), "logsumexp": _reduce("ReduceLogSumExp"),
+    "prod": _reduce("ReduceProd"), "cumsum": _cumsum, "norm_root": _composed(_norm_root),
+    "logaddexp": _binary(_logaddexp(math.e)), "logaddexp2": _binary(_logaddexp(2.0)), "hypot": _binary(_hypot),
+    "remainder": _binary(_remainder), "fmax": _elementwise("Max"), "fmin": _elementwise("Min"),
     "log_softmax": _softmax_like("LogSoftmax"),
     "reshape": _reshape, "transpose": _transpose, "broadcast_to": _broadcast_to, "sum_to": _sum_to,
     "concatenate": _concatenate, "getitem": _getitem, "astype": _astype, "clip": _clip, "where": _where,
