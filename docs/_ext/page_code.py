@@ -8,7 +8,7 @@ comments, invisible on GitHub and in the site:
   code on the page, never pasted; they are embedded in the page (a data: URI), so the site needs no files
   beside the HTML and nothing from the network.
 - ``<!-- docs: skip REASON -->`` right before a block: the block never runs (the tests report REASON).
-- ``<!-- docs: requires MODULE -->`` right before a block: it runs only when MODULE can be imported.
+- ``<!-- docs: requires MODULE [MODULE ...] -->`` right before a block: it runs only when they can be imported.
 
 `blocks(text)` is the markdown reader the tests use; the Sphinx extension reads the same markers from the
 parsed page, so the build and the tests agree on what runs.
@@ -45,8 +45,10 @@ def skip_reason(kind: str, argument: str) -> str | None:
     """What a block marker means here and now: a reason to skip the block, or None to run it."""
     if kind == "skip":
         return argument or "marked skip"
-    if kind == "requires" and importlib.util.find_spec(argument) is None:
-        return f"needs {argument}, which is not installed"
+    if kind == "requires":
+        absent = [module for module in argument.split() if importlib.util.find_spec(module) is None]
+        if absent:
+            return f"needs {' and '.join(absent)}, which {'is' if len(absent) == 1 else 'are'} not installed"
     return None
 
 
