@@ -14,7 +14,7 @@ import types
 
 # The modules the reference covers, each with its page in docs/api/.
 MODULES = ["tinygrad_nn", "tinygrad_nn.nn", "tinygrad_nn.optim", "tinygrad_nn.data", "tinygrad_nn.transforms",
-           "tinygrad_nn.testing"]
+           "tinygrad_nn.testing", "tinygrad_nn.special", "tinygrad_nn.onnx"]
 
 
 def public_names(module_name: str) -> list[str]:
@@ -35,6 +35,16 @@ def is_op(obj) -> bool:
     from tinygrad_nn.ops import Op
 
     return isinstance(obj, Op)
+
+
+def is_op_function(obj) -> bool:
+    """An op, or a public function of the op table's families composed of ops (`where`, `einsum`): what the
+    reference's page of ops lists. The registry's own tools (`defop`, ...) are not ops."""
+    if is_op(obj):
+        return True
+    home = getattr(obj, "__module__", "") or ""
+    return (inspect.isfunction(obj) and home.startswith("tinygrad_nn.ops.")
+            and home not in ("tinygrad_nn.ops.registry", "tinygrad_nn.ops.numpy_api"))
 
 
 def kind(obj) -> str:

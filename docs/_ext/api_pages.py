@@ -7,17 +7,32 @@ against.
 from __future__ import annotations
 
 import importlib
+import inspect
 
-from api_names import data_doc, is_op, kind, public_names
+from api_names import data_doc, is_op, is_op_function, kind, public_names
 from docutils import nodes
 from docutils.parsers.rst import Directive, directives
 from docutils.statemachine import StringList
 from sphinx.util.nodes import nested_parse_with_titles
 
 
+def op_signature(op) -> str:
+    """An op's arguments as its public function takes them (every op is called `op(*inputs, **params)`; its
+    forward's parameters say what those are)."""
+    for fn in (getattr(op, "prepare", None), op.forward):
+        if fn is None:
+            continue
+        try:
+            return str(inspect.signature(fn))
+        except (TypeError, ValueError):  # a builtin without a signature (numpy's ufuncs)
+            continue
+    return "(*inputs, **params)"
+
+
 class ApiModule(Directive):
     """``.. api-module:: NAME``: every public name of module NAME. Option ``:ops:`` ``only`` documents just the
-    registered ops among them, ``exclude`` everything else (the ops of ``tinygrad_nn`` have a page of their own)."""
+    ops among them (`api_names.is_op_function`), ``exclude`` everything else (the ops of ``tinygrad_nn`` have a
+    page of their own)."""
 
     required_arguments = 1
     option_spec = {"ops": lambda arg: directives.choice(arg, ("only", "exclude"))}
@@ -29,14 +44,15 @@ class ApiModule(Directive):
         lines = []
         for name in public_names(module_name):
             obj = getattr(module, name)
-            if which == "only" and not is_op(obj) or which == "exclude" and is_op(obj):
+            if which == "only" and not is_op_function(obj) or which == "exclude" and is_op_function(obj):
                 continue
             directive = kind(obj)
             if directive == "autodata":  # autodoc would show the docstring of the constant's type
                 lines.append(f".. py:data:: {module_name}.{name}")
                 lines += ["", *("   " + line for line in data_doc(module_name, name).splitlines()), ""]
                 continue
-            lines.append(f".. {directive}:: {module_name}.{name}")
+            signature = op_signature(obj) if is_op(obj) else ""
+            lines.append(f".. {directive}:: {module_name}.{name}{signature}")
             if directive == "autoclass":
                 lines.append("   :members:")
             lines.append("")
