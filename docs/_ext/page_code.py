@@ -176,7 +176,8 @@ def run_page(app, doctree):
 def setup(app):
     # Before the image collector (priority 500) turns image URIs into candidates.
     app.connect("doctree-read", run_page, priority=400)
-    return {"version": "1", "parallel_read_safe": False, "parallel_write_safe": True}
+    # Each page runs in the process that reads it, with its own namespace and figures: safe under -j.
+    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
 
 
 def main(argv=None) -> int:
