@@ -17,10 +17,21 @@ MODULES = ["tinygrad_nn", "tinygrad_nn.nn", "tinygrad_nn.optim", "tinygrad_nn.da
            "tinygrad_nn.testing", "tinygrad_nn.special", "tinygrad_nn.onnx"]
 
 
+def documented(module_name: str, name: str):
+    """The object whose docstring documents `module_name.name`. A module that can be called (``tinygrad_nn.jit``
+    is both a module and its function) is documented by the function of its own name inside it."""
+    obj = getattr(importlib.import_module(module_name), name)
+    if isinstance(obj, types.ModuleType) and callable(getattr(obj, name, None)):
+        return getattr(obj, name)
+    return obj
+
+
 def public_names(module_name: str) -> list[str]:
+    """The module's public names; a plain submodule is not one (it has a page of its own, or none)."""
     module = importlib.import_module(module_name)
     if hasattr(module, "__all__"):
-        return list(module.__all__)
+        return [name for name in module.__all__
+                if not isinstance(documented(module_name, name), types.ModuleType)]
     names = []
     for name, obj in vars(module).items():
         if name.startswith("_") or isinstance(obj, types.ModuleType):

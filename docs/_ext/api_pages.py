@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import inspect
 
-from api_names import data_doc, is_op, is_op_function, kind, public_names
+from api_names import data_doc, documented, is_op, is_op_function, kind, public_names
 from docutils import nodes
 from docutils.parsers.rst import Directive, directives
 from docutils.statemachine import StringList
@@ -43,7 +43,7 @@ class ApiModule(Directive):
         which = self.options.get("ops")
         lines = []
         for name in public_names(module_name):
-            obj = getattr(module, name)
+            obj = documented(module_name, name)
             if which == "only" and not is_op_function(obj) or which == "exclude" and is_op_function(obj):
                 continue
             directive = kind(obj)
@@ -52,6 +52,10 @@ class ApiModule(Directive):
                 lines += ["", *("   " + line for line in data_doc(module_name, name).splitlines()), ""]
                 continue
             signature = op_signature(obj) if is_op(obj) else ""
+            if obj is not getattr(module, name):  # a callable module: its function, under the module's name
+                lines += [f".. py:function:: {module_name}.{name}{inspect.signature(obj)}", "",
+                          *("   " + line for line in (inspect.getdoc(obj) or "").splitlines()), ""]
+                continue
             lines.append(f".. {directive}:: {module_name}.{name}{signature}")
             if directive == "autoclass":
                 lines.append("   :members:")

@@ -9,7 +9,6 @@ here.
 from __future__ import annotations
 
 import doctest
-import importlib
 import inspect
 import sys
 
@@ -47,7 +46,7 @@ NAMES = [(m, n) for m in api_names.MODULES for n in api_names.public_names(m)
          if n not in WITHOUT_EXAMPLE_YET.get(m, ())]
 
 def docstring(module_name: str, name: str) -> str:
-    obj = getattr(importlib.import_module(module_name), name)
+    obj = api_names.documented(module_name, name)
     if api_names.kind(obj) == "autodata":
         return api_names.data_doc(module_name, name)
     return inspect.getdoc(obj) or ""
@@ -83,7 +82,7 @@ def test_public_name_has_an_example_that_runs(module_name, name):
     text = docstring(module_name, name)
     assert text.strip(), f"{module_name}.{name} has no docstring"
     assert ">>>" in text, f"{module_name}.{name}: its docstring has no example (>>>)"
-    obj = getattr(importlib.import_module(module_name), name)
+    obj = api_names.documented(module_name, name)
     if found_by_doctest_modules(obj):
         return  # --doctest-modules runs it, in the module that defines it
     test = doctest.DocTestParser().get_doctest(text, {}, f"{module_name}.{name}", None, 0)
