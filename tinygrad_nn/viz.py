@@ -108,7 +108,8 @@ _staged = _Staged()
 def figure_set():
     """Write several figures as one: inside this block save_figure writes each to a temporary file beside its
     target; when the block ends they are all renamed into place, and if it fails, all are removed. So a
-    failure (a plotting error, a full disk, Ctrl-C) never leaves a mix of new and old or missing figures.
+    failure (a plotting error, a full disk, a folder where a figure goes, Ctrl-C) never leaves a mix of new
+    and old or missing figures: if a rename fails part-way, the figures it replaced come back.
 
     >>> import os, tempfile
     >>> plt = pyplot(quiet=True)
@@ -133,18 +134,45 @@ def figure_set():
                 os.remove(tmp)
         raise
     else:
-        done = 0
-        try:
-            for tmp, path in batch:
-                os.replace(tmp, path)
-                done += 1
-        except BaseException:
-            for tmp, _ in batch[done:]:
-                with contextlib.suppress(OSError):
-                    os.remove(tmp)
-            raise
+        _move_into_place(batch)
     finally:
         _staged.batch = None
+
+
+def _move_into_place(batch):
+    """Rename each (temporary file, target) of `batch` over its target, all or none: a target that is a folder
+    is refused before anything moves, and if a rename fails part-way the targets already replaced get their
+    old files back (each was moved aside first) and the remaining temporary files are removed."""
+    for tmp, path in batch:
+        if os.path.isdir(path):
+            for t, _ in batch:
+                with contextlib.suppress(OSError):
+                    os.remove(t)
+            raise IsADirectoryError(f"{path} is a folder, where a figure goes; move it away or write elsewhere")
+    moved = []  # (target, its old file moved aside, or None when there was none)
+    try:
+        for tmp, path in batch:
+            aside = None
+            if os.path.lexists(path):
+                aside = temp_file_beside(path, suffix=".old")
+                os.replace(path, aside)
+            moved.append((path, aside))
+            os.replace(tmp, path)
+    except BaseException:
+        for path, aside in reversed(moved):
+            with contextlib.suppress(OSError):
+                if aside is not None:
+                    os.replace(aside, path)
+                elif os.path.lexists(path):
+                    os.remove(path)
+        for tmp, _ in batch:
+            with contextlib.suppress(OSError):
+                os.remove(tmp)
+        raise
+    for _, aside in moved:
+        if aside is not None:
+            with contextlib.suppress(OSError):
+                os.remove(aside)
 
 
 def save_figure(fig, path, **savefig_options):
