@@ -14,7 +14,7 @@ import threading
 
 import numpy as np
 
-from ._files import temp_file_beside
+from ._files import temp_file_beside, write_target
 
 PLOT_HINT = 'figures need matplotlib: pip install "tinygrad_nn[plot]"'
 
@@ -143,7 +143,7 @@ def _move_into_place(batch):
     """Rename each (temporary file, target) of `batch` over its target, all or none: a target that is a folder
     is refused before anything moves, and if a rename fails part-way the targets already replaced get their
     old files back (each was moved aside first) and the remaining temporary files are removed."""
-    for tmp, path in batch:
+    for _, path in batch:
         if os.path.isdir(path):
             for t, _ in batch:
                 with contextlib.suppress(OSError):
@@ -180,7 +180,7 @@ def save_figure(fig, path, **savefig_options):
 
     The file gets the permissions the umask gives a new file, like any file a program writes. Inside
     `figure_set()` the rename waits for the end of the block."""
-    path = os.fspath(path)
+    path = write_target(os.fspath(path))
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     # The temporary name ends in .tmp, so the format is given, not guessed from it: the path's extension.
     fmt = savefig_options.pop("format", None) or os.path.splitext(path)[1][1:] or "png"
