@@ -168,3 +168,16 @@ def test_the_shared_loop_gives_the_hooks_every_step_and_snapshots():
         np.testing.assert_array_equal(snaps.states[0][k], first[k])
         np.testing.assert_array_equal(snaps.states[-1][k], twin.state_dict()[k])
     assert not np.array_equal(snaps.states[1]["0.weight"], snaps.states[2]["0.weight"])
+
+
+def test_the_code_in_docs_command_line_runs(tmp_path, monkeypatch):
+    import re
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parents[2] / "docs" / "command_line.md"
+    blocks = re.findall(r"```python\n(.*?)```", page.read_text(), flags=re.S)
+    assert len(blocks) >= 2
+    monkeypatch.chdir(tmp_path)
+    namespace = {}
+    for block in blocks:
+        exec(compile(block, str(page), "exec"), namespace)  # noqa: S102 - our own documentation
