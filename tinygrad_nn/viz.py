@@ -178,20 +178,22 @@ def _move_into_place(batch):
 def save_figure(fig, path, **savefig_options):
     """Write the figure to path atomically (a reader never sees a half-written PNG), then close it.
 
-    The file gets the permissions the umask gives a new file, like any file a program writes. Inside
-    `figure_set()` the rename waits for the end of the block."""
-    path = write_target(os.fspath(path))
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    The file gets the permissions the umask gives a new file, like any file a program writes; a symbolic
+    link at `path` is written through (the file it leads to is replaced). Inside `figure_set()` the rename
+    waits for the end of the block. Returns `path`."""
+    path = os.fspath(path)
+    target = write_target(path)
+    os.makedirs(os.path.dirname(os.path.abspath(target)), exist_ok=True)
     # The temporary name ends in .tmp, so the format is given, not guessed from it: the path's extension.
     fmt = savefig_options.pop("format", None) or os.path.splitext(path)[1][1:] or "png"
     tmp = None
     try:
-        tmp = temp_file_beside(path)
+        tmp = temp_file_beside(target)
         fig.savefig(tmp, **{"dpi": 110, "bbox_inches": "tight", "format": fmt, **savefig_options})
         if _staged.batch is not None:
-            _staged.batch.append((tmp, path))
+            _staged.batch.append((tmp, target))
         else:
-            os.replace(tmp, path)
+            os.replace(tmp, target)
         tmp = None
     finally:
         if tmp is not None and os.path.exists(tmp):
