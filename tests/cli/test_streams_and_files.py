@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from tests.conftest import tree_env
+from tests.conftest import ROOT, run_python_blocks, tree_env
 from tinygrad_nn import cli
 
 
@@ -171,13 +171,5 @@ def test_the_shared_loop_gives_the_hooks_every_step_and_snapshots():
 
 
 def test_the_code_in_docs_command_line_runs(tmp_path, monkeypatch):
-    import re
-    from pathlib import Path
-
-    page = Path(__file__).resolve().parents[2] / "docs" / "command_line.md"
-    blocks = re.findall(r"```python\n(.*?)```", page.read_text(), flags=re.S)
-    assert len(blocks) >= 2
     monkeypatch.chdir(tmp_path)
-    namespace = {}
-    for block in blocks:
-        exec(compile(block, str(page), "exec"), namespace)  # noqa: S102 - our own documentation
+    assert run_python_blocks(ROOT / "docs" / "command_line.md") >= 2
