@@ -106,8 +106,8 @@ _staged = _Staged()
 
 @contextlib.contextmanager
 def figure_set():
-    """Write several figures as one: inside this block save_figure writes each to a temporary file beside its
-    target; when the block ends they are all renamed into place, and if it fails, all are removed. So a
+    """Write several figures as one: inside this block save_figure (and save_file) writes each to a temporary
+    file beside its target; when the block ends they are all renamed into place, and if it fails, all are removed. So a
     failure (a plotting error, a full disk, a folder where a figure goes, Ctrl-C) never leaves a mix of new
     and old or missing figures: if a rename fails part-way, the figures it replaced come back.
 
@@ -175,21 +175,27 @@ def _move_into_place(batch):
                 os.remove(aside)
 
 
-def save_figure(fig, path, **savefig_options):
-    """Write the figure to path atomically (a reader never sees a half-written PNG), then close it.
+def save_file(path, write):
+    """Write a file atomically through `write(temporary_path)`, which writes the whole content there: the
+    temporary file (beside `path`, with the umask's permissions) replaces `path` only once `write` returned,
+    or, inside `figure_set()`, when the block ends with the rest of the set. A symbolic link at `path` is
+    written through (the file it leads to is replaced). Returns `path`.
 
-    The file gets the permissions the umask gives a new file, like any file a program writes; a symbolic
-    link at `path` is written through (the file it leads to is replaced). Inside `figure_set()` the rename
-    waits for the end of the block. Returns `path`."""
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "page.html")
+    >>> def write(tmp):
+    ...     with open(tmp, "w", encoding="utf-8") as f:
+    ...         _ = f.write("<p>C_T</p>")
+    >>> save_file(path, write) == path, open(path).read()
+    (True, '<p>C_T</p>')
+    """
     path = os.fspath(path)
     target = write_target(path)
     os.makedirs(os.path.dirname(os.path.abspath(target)), exist_ok=True)
-    # The temporary name ends in .tmp, so the format is given, not guessed from it: the path's extension.
-    fmt = savefig_options.pop("format", None) or os.path.splitext(path)[1][1:] or "png"
     tmp = None
     try:
         tmp = temp_file_beside(target)
-        fig.savefig(tmp, **{"dpi": 110, "bbox_inches": "tight", "format": fmt, **savefig_options})
+        write(tmp)
         if _staged.batch is not None:
             _staged.batch.append((tmp, target))
         else:
@@ -198,9 +204,23 @@ def save_figure(fig, path, **savefig_options):
     finally:
         if tmp is not None and os.path.exists(tmp):
             os.remove(tmp)
+    return path
+
+
+def save_figure(fig, path, **savefig_options):
+    """Write the figure to path atomically (a reader never sees a half-written PNG), then close it.
+
+    The file gets the permissions the umask gives a new file, like any file a program writes; a symbolic
+    link at `path` is written through (the file it leads to is replaced). Inside `figure_set()` the rename
+    waits for the end of the block. Returns `path`."""
+    # The temporary name ends in .tmp, so the format is given, not guessed from it: the path's extension.
+    fmt = savefig_options.pop("format", None) or os.path.splitext(os.fspath(path))[1][1:] or "png"
+    options = {"dpi": 110, "bbox_inches": "tight", "format": fmt, **savefig_options}
+    try:
+        return save_file(path, lambda tmp: fig.savefig(tmp, **options))
+    finally:
         fig.clear()
         pyplot().close(fig)
-    return path
 
 
 def plot_cost_curve(costs, path, title="C_T during training"):
