@@ -1,9 +1,10 @@
 """The figures a training command writes into `--out DIR`: all of them or none.
 
-A command lists its figures as (file name, plot) pairs, plot(path) writing one PNG. `check_out_dir` looks
-at the names before training (a folder where a figure goes is a usage error); `write_figures` renders every
-figure to a temporary file and renames them into place only when all are written, and if a rename fails
-part-way it puts back what was there (viz.figure_set).
+A command lists its figures as (file name, plot) pairs, plot(path) writing one file through viz.save_figure
+(a matplotlib figure) or viz.save_file (anything else, e.g. an HTML page), so that it joins the set.
+`check_out_dir` looks at the names before training (a folder where a figure goes is a usage error);
+`write_figures` renders every figure to a temporary file and renames them into place only when all are
+written, and if a rename fails part-way it puts back what was there (viz.figure_set).
 """
 
 from __future__ import annotations
