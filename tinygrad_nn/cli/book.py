@@ -7,6 +7,9 @@ then it reads the book's test image (a 0 drawn with a gap) and shows what its th
 
 from __future__ import annotations
 
+from .. import save, viz
+from ..data import load_digits_4x3, render_image
+from ..nn import MLP, squared_error
 from .figures import figures_wanted, write_figures
 from .options import add_training_options, check_out_dir, check_save_file
 from .read import TEST_IMAGE_ROWS, read_image
@@ -30,9 +33,6 @@ def add_parser(subparsers):
 
 
 def run(parser, args) -> int:
-    from ..data import load_digits_4x3, render_image
-    from ..nn import MLP, squared_error
-
     check_out_dir(parser, args.out, FIGURES)
     check_save_file(parser, args.save)
     data = load_digits_4x3()
@@ -57,8 +57,6 @@ def run(parser, args) -> int:
         print(f"  unit {j + 1}: " + " | ".join(" ".join(f"{v:+5.1f}" for v in r) for r in w.reshape(4, 3)))
 
     if args.save is not None:
-        from .. import save
-
         save(net.state_dict(), args.save)
         print(f"\nThe trained network is saved in {args.save}; read a 4x3 image with it:")
         print(f"  tinygrad-nn read {args.save} 010101101110")
@@ -67,8 +65,6 @@ def run(parser, args) -> int:
 
 
 def _figures(out, costs, hidden):
-    from .. import viz
-
     if figures_wanted(out, "the cost curve, weight maps and step-vs-sigmoid PNGs"):
         cost, weights, sigmoid = FIGURES
         write_figures(out, [

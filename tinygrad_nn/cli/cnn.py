@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import no_grad, sigmoid, viz
+from ..data import load_digits_6x6, parse_image, render_side_by_side
+from ..nn import Conv2d, Flatten, Layer, MaxPool2d, Sequential, Sigmoid, squared_error
 from .figures import figures_wanted, write_figures
 from .options import add_training_options, check_out_dir
 from .train_loop import report, train_command
@@ -34,8 +37,6 @@ def add_parser(subparsers):
 
 def book_cnn(seed=0, dtype=np.float64):
     """The chapter 5 network; returns (net, conv, pool) so that the feature maps can be looked at."""
-    from ..nn import Conv2d, Flatten, Layer, MaxPool2d, Sequential, Sigmoid
-
     rng = np.random.default_rng(seed)  # one generator: the whole network follows from the seed
     conv, pool = Conv2d(1, 3, 3, seed=rng, dtype=dtype), MaxPool2d(2)
     net = Sequential(conv, Sigmoid(), pool, Flatten(), Layer(12, 3, activation="sigmoid", seed=rng, dtype=dtype))
@@ -54,11 +55,6 @@ class _FirstAllRight:
 
 
 def run(parser, args) -> int:
-    from ..data import load_digits_6x6, parse_image, render_side_by_side
-    from ..engine import no_grad
-    from ..nn import squared_error
-    from ..ops import sigmoid
-
     check_out_dir(parser, args.out, FIGURES)
     data = load_digits_6x6()
     images = data.images.reshape(-1, 1, 6, 6)  # (96, 1, 6, 6): one channel
@@ -102,8 +98,6 @@ def run(parser, args) -> int:
 
 
 def _figures(out, costs, weight, image, maps, pooled):
-    from .. import viz
-
     if figures_wanted(out, "the cost curve, filters and feature maps as PNGs"):
         cost, filters, feature_maps = FIGURES
         write_figures(out, [

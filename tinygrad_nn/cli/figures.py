@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import os
 
+from .. import viz
+
 
 def figures_wanted(out, what) -> bool:
     """Whether a command should write its figures (`what`) to `out`; when not, it says why in one line."""
-    from .. import viz
-
     if out is None:
         if viz.have_matplotlib():
             print(f"\nFigures: add --out DIR to write {what}.")
@@ -31,8 +31,6 @@ def figures_wanted(out, what) -> bool:
 def write_figures(out, figures):
     """Write every figure of `figures` ((name, plot) pairs, plot(path) writing the file) into the folder `out`:
     all of them or none, as a failure part-way leaves the folder as it was; then list them."""
-    from .. import viz
-
     with viz.figure_set():
         paths = [plot(os.path.join(out, name)) for name, plot in figures]
     print(f"\nFigures written to {os.path.abspath(out)}:")

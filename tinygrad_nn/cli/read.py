@@ -11,6 +11,9 @@ import re
 
 import numpy as np
 
+from .. import Value, load
+from ..data import parse_image, render_image
+from ..nn import MLP
 from .options import pixels_arg
 
 TEST_IMAGE_ROWS = "010 101 101 110"  # the book's test image: a 0 drawn with a gap
@@ -46,9 +49,6 @@ def run(parser, args) -> int:
 
 def read_image(net, rows):
     """Draw the 4x3 image `rows`, run the network on it, print both output units and the verdict."""
-    from .. import Value
-    from ..data import parse_image, render_image
-
     image = parse_image(rows)
     a = net(Value(image.reshape(12), requires_grad=False)).data
     print(indent(render_image(image)))
@@ -61,9 +61,6 @@ def indent(text, pad="    "):
 
 def _book_network(parser, path):
     """The network saved in `path` by `book --save`, or a usage error that says what is wrong with the file."""
-    from .. import load
-    from ..nn import MLP
-
     try:
         state = load(path)
     except (OSError, ValueError) as e:

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..nn import squared_error
+from ..optim import SGD, Adam
 from .progress import Progress
 
 
@@ -39,19 +41,14 @@ class Run:
 
 def make_optimizer(parameters, name="sgd", lr=None):
     """(optimizer, lr): `name` is "sgd" or "adam"; lr defaults to 0.2 (the book's eta) for sgd, 0.05 for adam."""
-    from ..optim import SGD, Adam
-
     lr = lr if lr is not None else (0.2 if name == "sgd" else 0.05)
     return (SGD if name == "sgd" else Adam)(parameters, lr=lr), lr
 
 
-def full_batch_step(model, optimizer, loss=None):
+def full_batch_step(model, optimizer, loss=squared_error):
     """The step of gradient descent on the whole batch: zero the gradients, forward, C_T = loss(outputs,
     targets) (the squared error summed over the batch by default), backward, update. Returns
     step(inputs, targets) -> (cost, outputs), both Values of the forward pass before the update."""
-    if loss is None:
-        from ..nn import squared_error as loss
-
     def step(inputs, targets):
         optimizer.zero_grad()
         outputs = model(inputs)
