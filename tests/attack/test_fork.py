@@ -8,6 +8,7 @@ Every child is given a deadline and killed past it: a deadlock fails the test in
 
 from __future__ import annotations
 
+import faulthandler
 import itertools
 import os
 import signal
@@ -31,12 +32,15 @@ _names = itertools.count()
 
 
 def _in_child(work):
-    """Fork; the child runs work() and exits 0 if it returns True. Returns the child's exit code, or "hung"."""
+    """Fork; the child runs work() and exits 0 if it returns True. Returns the child's exit code, 1 if it was
+    stuck at the deadline (its Python stack is then on stderr), or "hung" if it could not even say so."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # "use of fork() may lead to deadlocks": the subject
         pid = os.fork()
     if pid == 0:
         code = 1
+        # Past the deadline the child writes where it is stuck (the test's captured stderr), then exits 1.
+        faulthandler.dump_traceback_later(DEADLINE - 3, exit=True)
         try:
             code = 0 if work() else 3
         except BaseException:  # noqa: B036  (anything at all: the child must exit, never return into pytest)
