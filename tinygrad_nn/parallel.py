@@ -36,6 +36,15 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy  # noqa: F401  (its BLAS is loaded, for threadpoolctl to find)
+
+# Imported here, not when first needed: a fork while another thread is importing a module leaves that
+# module's import lock held in the child for good, and the first convolution runs in any thread.
+try:
+    from threadpoolctl import ThreadpoolController
+except ImportError:  # a runtime dependency, but without it the convolutions simply stay on one thread
+    ThreadpoolController = None
+
 # Multiply-adds below which a job stays on one thread (a W7 step does about 1.4 billion; the book's
 # chapter-5 network about 100 thousand).
 PARALLEL_WORK = 20_000_000
@@ -123,13 +132,9 @@ def _blas():
     is missing or finds none it can set (then the convolutions stay on one thread)."""
     global _blas_libraries
     if _blas_libraries is _UNKNOWN:
-        try:
-            from threadpoolctl import ThreadpoolController
-        except ImportError:
+        if ThreadpoolController is None:
             _blas_libraries = None
         else:
-            import numpy  # noqa: F401  (its BLAS must be loaded to be found)
-
             _blas_libraries = ThreadpoolController().select(user_api="blas").lib_controllers or None
     return _blas_libraries
 
