@@ -94,6 +94,15 @@ class detect_anomaly:
         return False
 
 
+def _renew_lock_after_fork():
+    # As engine's locks: a thread that held it at a fork does not exist in the child.
+    detect_anomaly._lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_renew_lock_after_fork)
+
+
 class _Checks:
     """What the engine calls while anomaly detection is on."""
 

@@ -30,6 +30,7 @@ is the same engine for scalars in micrograd's shape, for reading first.
 from __future__ import annotations
 
 import itertools
+import os
 import threading
 from operator import attrgetter
 
@@ -996,6 +997,22 @@ def gradients(output, inputs, grad=None, create_graph=False):
 _last_change = 0  # the creation number current at the latest in-place change of any leaf
 _changed_by = {}  # number taken by an in-place change -> what made it (an optimizer's step...): the latest 64
 _changes_lock = threading.Lock()
+
+
+def _renew_locks_after_fork():
+    """In a forked child only the forking thread lives on, so a lock another thread held at the fork would
+    stay held: the child's first backward(), mode block or optimizer step would wait forever. The child gets
+    fresh locks, and forgets the passes of threads that are gone. A pass the forking thread itself is inside
+    (a fork from a gradient rule) keeps its lock. Mode blocks left open by vanished threads stay counted:
+    the fast paths then stay aside in the child, which is slower but right."""
+    global _special_lock, _pass_lock, _passes, _changes_lock
+    _special_lock, _changes_lock = threading.Lock(), threading.Lock()
+    if not _pass_lock._is_owned():
+        _pass_lock, _passes = threading.RLock(), []
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_renew_locks_after_fork)
 
 
 def mark_changed(leaves, by):
