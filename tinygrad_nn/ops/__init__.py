@@ -53,6 +53,7 @@ from .elementwise import (
     mod,
     mul,
     nan_to_num,
+    ndtr,
     neg,
     pow,
     rad2deg,
