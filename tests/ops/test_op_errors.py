@@ -18,12 +18,14 @@ import pytest
 
 import tinygrad_nn.ops as ops
 from tinygrad_nn import Value, astype
+from tinygrad_nn.nn import functional
 from tinygrad_nn.ops import OPINFOS, OPS
 from tinygrad_nn.ops.error_cases import NO_BAD_INPUT, UNKNOWN
 
 NAMES = sorted(OPINFOS)
-# The names an error may begin with: the primitives, and the public functions built from them.
-KNOWN_NAMES = set(OPS) | set(ops.__all__)
+# The names an error may begin with: the primitives, the public functions built from them, and the functions of
+# tinygrad_nn.nn.functional (the building blocks, property-tested like the ops).
+KNOWN_NAMES = set(OPS) | set(ops.__all__) | set(functional.__all__)
 
 
 def as_values(inputs, dtype=np.float64):

@@ -20,7 +20,9 @@ import math
 import numpy as np
 
 from ..engine import Value, data_of, shape_of
-from ..ops import log_softmax as _log_softmax, matmul, mean, ndtr, softmax as _softmax, sqrt, swapaxes, tanh, where
+from ..ops import log_softmax as _log_softmax
+from ..ops import matmul, mean, ndtr, sqrt, swapaxes, tanh, where
+from ..ops import softmax as _softmax
 
 __all__ = ["dropout", "embedding", "gelu", "layer_norm", "log_softmax", "rms_norm", "scaled_dot_product_attention",
            "softmax"]

@@ -461,3 +461,17 @@ _declare("flatten_dims",
                                                r"in \[-2, 1\]"),
          E((_a(2, 3),), {"end_dim": -3}, match=r"^flatten: end_dim=-3 is out of range"),
          E((_a(2, 3, 4),), {"start_dim": 2, "end_dim": 1}, match=r"^flatten: start_dim 2 comes after end_dim 1"))
+
+
+# -- issue 19: the nn building blocks' functions (tinygrad_nn.nn.functional) and the op they added ---------
+NO_BAD_INPUT.update({
+    name: "defined for every real number (Φ and x Φ(x), or its tanh form); inf and NaN pass through as in PyTorch"
+    for name in ("ndtr", "gelu", "gelu_tanh")})
+_declare("layer_norm",
+         E((_a(2, 5), _a(4), _a(4)), match=r"^layer_norm: normalized_shape \(4,\) must be the last axes of the input, "
+                                           r"whose shape is \(2, 5\)"))
+_declare("rms_norm",
+         E((_a(2, 5), _a(4), _a(4)), match=r"^rms_norm: normalized_shape \(4,\) must be the last axes"))
+_declare("scaled_dot_product_attention_causal",
+         E((_a(2, 3), _a(2, 4), _a(2, 4)), match=r"^scaled_dot_product_attention: query \(\.\.\., L, E\) and key "
+                                                r"\(\.\.\., S, E\) must share E, got shapes \(2, 3\) and \(2, 4\)"))
