@@ -93,12 +93,13 @@ def test_exempt_functions_accept_every_real_input(name):
                 assert isinstance(info.fn(*[Value(float(x))] * info.nargs), Value)
 
 
-def test_astype_refuses_non_float_dtypes():
-    """astype is exempt above only because its OpInfo fixes the dtype: its own bad dtypes, here."""
+def test_astype_refuses_non_real_dtypes():
+    """astype is exempt above only because its OpInfo fixes the dtype: its own bad dtypes, here. (An integer dtype
+    gives plain integers without gradient, issue 19: tests/engine/test_pytorch_habits.py.)"""
     x = Value(np.array([1.0, 2.0]))
+    with pytest.raises(ValueError, match=r"^astype: cannot convert NaN or inf to int32"):
+        astype(Value([np.nan]), np.int32)
     with pytest.raises(TypeError, match=r"^astype: Values hold real floats, so dtype must be a float type"):
-        astype(x, np.int32)
-    with pytest.raises(TypeError, match=r"^astype: Values hold real floats"):
         astype(x, np.complex128)
     with pytest.raises(TypeError, match=r"^astype: 'no such type' is no dtype"):
         astype(x, "no such type")
