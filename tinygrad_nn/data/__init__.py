@@ -27,6 +27,7 @@ from .book import (
 )
 from .loader import DataLoader, Dataset, TensorDataset, default_collate
 from .moons import two_moons
+from .names import load_names
 
 __all__ = [
     "BookImages",
@@ -39,6 +40,7 @@ __all__ = [
     "load_backprop_params",
     "load_digits_4x3",
     "load_digits_6x6",
+    "load_names",
     "load_regression",
     "minibatches",
     "parse_image",
