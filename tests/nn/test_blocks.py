@@ -227,3 +227,17 @@ def test_dropout_is_seeded_active_in_train_and_identity_in_eval():
     assert set(np.unique(v.grad)) <= {0.0, 2.0}
     with pytest.raises(ValueError, match=r"Dropout: p must be a probability in \[0, 1\], got 1.5"):
         Dropout(1.5)
+
+
+def test_the_code_in_docs_guides_building_blocks_runs(capsys):
+    import re
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parents[2] / "docs" / "guides" / "building_blocks.md"
+    blocks = re.findall(r"```python\n(.*?)```", page.read_text(), flags=re.S)
+    assert len(blocks) >= 8
+    namespace = {}
+    for block in blocks:
+        exec(compile(block, str(page), "exec"), namespace)  # noqa: S102 - our own documentation
+    out = capsys.readouterr().out
+    assert "(10, 4, 32) (2, 4, 32)" in out and "[0. 5. 0.]" in out and "4 (16, 12)" in out
