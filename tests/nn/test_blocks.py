@@ -241,3 +241,24 @@ def test_the_code_in_docs_guides_building_blocks_runs(capsys):
         exec(compile(block, str(page), "exec"), namespace)  # noqa: S102 - our own documentation
     out = capsys.readouterr().out
     assert "(10, 4, 32) (2, 4, 32)" in out and "[0. 5. 0.]" in out and "4 (16, 12)" in out
+
+
+def test_embedding_dropout_and_norm_gradients_pass_finite_differences():
+    ids = np.array([[0, 2, 2], [1, 0, 3]])
+    assert gradcheck(lambda w: F.embedding(ids, w), RNG.normal(size=(4, 3)))  # (padding_idx: no gradient by design)
+    # a fresh generator of one seed inside f: the same mask at every evaluation gradcheck makes
+    assert gradcheck(lambda x: F.dropout(x, 0.4, True, np.random.default_rng(0)), RNG.normal(size=(3, 4)))
+    assert gradcheck(lambda x, w, b: F.layer_norm(x, (2, 3), w, b), RNG.normal(size=(2, 2, 3)),
+                     RNG.normal(size=(2, 3)), RNG.normal(size=(2, 3)))
+    assert gradcheck(lambda x: F.rms_norm(x, 3), RNG.normal(size=(2, 3)))
+
+
+def test_relu_rnn_and_unbiased_cells_match_torch():
+    x = RNG.normal(size=(5, 2, 3))
+    _compare(RNN(3, 4, nonlinearity="relu", seed=0), torch.nn.RNN(3, 4, nonlinearity="relu"), [x],
+             pick=lambda out: out[0])
+    _compare(GRUCell(3, 4, bias=False, seed=0), torch.nn.GRUCell(3, 4, bias=False), [x[0]])
+    with pytest.raises(ValueError, match="LSTM: bidirectional=True is not supported"):
+        LSTM(3, 4, bidirectional=True)
+    with pytest.raises(ValueError, match=r"GRU: input must be \(T, N, C\) or \(T, C\) with C = 3"):
+        GRU(3, 4)(np.ones((2, 5)))
