@@ -1,6 +1,7 @@
-"""Making tensors the way PyTorch does: `tensor`, `zeros`, `ones`, `full`, `eye`, `arange`, `linspace`, `rand`,
-`randn` (with a seed or a numpy Generator), and the `*_like` forms. As in PyTorch they make constants
-(requires_grad=False) unless asked: `zeros(3, requires_grad=True)` or `.requires_grad_()` makes a parameter.
+"""Making tensors the way PyTorch does: `tensor`, `zeros`, `ones`, `full`, `eye`, `arange`, `rand`, `randn` (with
+a seed or a numpy Generator), and the `*_like` forms (`linspace` is numpy's, an op: differentiable in Value ends).
+As in PyTorch they make constants (requires_grad=False) unless asked: `zeros(3, requires_grad=True)` or
+`.requires_grad_()` makes a parameter.
 (`Value(x)` itself keeps micrograd's habit: a Value requires a gradient unless told otherwise.)
 
 Values hold floats: the default dtype is float64 (this package's default; PyTorch's is float32), and
@@ -18,9 +19,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .engine import Value, data_of, shape_of
+from .engine import Value, shape_of
 
-__all__ = ["arange", "eye", "full", "full_like", "linspace", "manual_seed", "ones", "ones_like", "rand", "rand_like",
+__all__ = ["arange", "eye", "full", "full_like", "manual_seed", "ones", "ones_like", "rand", "rand_like",
            "randn", "randn_like", "tensor", "zeros", "zeros_like"]
 
 
@@ -82,39 +83,6 @@ def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> 
     """start, start + step, ... below end (arange(5) is 0.0 ... 4.0), as PyTorch's arange, in floats."""
     start, end = (0, start) if end is None else (start, end)
     return _value(np.arange(start, end, step, dtype=_float("arange", dtype)), requires_grad)
-
-
-def linspace(start, end, steps: int, dtype=None, requires_grad: bool = False) -> Value:
-    """`steps` evenly spaced numbers from start to end, both included. The ends may be Values: then the result
-    is computed from them with the ops (numpy's formula: start + i · (end - start) / (steps - 1), and exactly end
-    last), so gradients reach them.
-
-    >>> from tinygrad_nn import Value
-    >>> a, b = Value(0.0), Value(1.0)
-    >>> y = linspace(a, b, 5); y.data
-    array([0.  , 0.25, 0.5 , 0.75, 1.  ])
-    >>> y.sum().backward(); a.grad, b.grad                 # d/da sum = sum(1 - i/4), d/db = sum(i/4)
-    (2.5, 2.5)
-    """
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
-        raise TypeError(f"linspace: steps must be a whole number >= 0, got {steps!r}")
-    dt = _float("linspace", dtype)
-    if not isinstance(start, Value) and not isinstance(end, Value):
-        return _value(np.linspace(start, end, int(steps), dtype=dt), requires_grad)
-    from .ops import broadcast_to, reshape, where
-
-    if shape_of(start) != () or shape_of(end) != ():
-        raise ValueError(f"linspace: the ends must be single numbers, got shapes {shape_of(start)} and "
-                         f"{shape_of(end)}")
-    if steps == 0:
-        return _value(np.zeros(0, dt), False)
-    i = np.arange(steps, dtype=dt)
-    if steps == 1:
-        return reshape(start + 0.0 * end, shape=(1,)) if isinstance(start, Value) else \
-            reshape(broadcast_to(start, shape=()) + 0.0 * end, shape=(1,))
-    y = (end - start) / float(steps - 1) * i + start
-    last = np.arange(steps) == steps - 1
-    return where(last, end, y) if isinstance(end, Value) else where(last, float(data_of(end)), y)
 
 
 # The generator that rand and randn draw from when given neither a seed nor a generator.

@@ -21,16 +21,18 @@ import numpy as np
 
 from ..engine import Value, data_of, shape_of
 from ..ops import log_softmax as _log_softmax
-from ..ops import matmul, mean, ndtr, sqrt, swapaxes, tanh, where
+from ..ops import matmul, mean, sqrt, swapaxes, tanh, where
 from ..ops import softmax as _softmax
+from ..ops.special import ndtr
 
 __all__ = ["dropout", "embedding", "gelu", "layer_norm", "log_softmax", "rms_norm", "scaled_dot_product_attention",
            "softmax"]
 
 
 def gelu(x, approximate: str = "none"):
-    """GELU(x) = x Φ(x), Φ the standard normal distribution function (PyTorch's default), or with
-    approximate="tanh" the tanh formula 0.5 x (1 + tanh(sqrt(2/π) (x + 0.044715 x³))) of GPT-2.
+    """GELU(x) = x Φ(x), Φ the standard normal distribution function (PyTorch's default; Φ is
+    tinygrad_nn.special.ndtr, whose forward is scipy's), or with approximate="tanh" the tanh formula
+    0.5 x (1 + tanh(sqrt(2/π) (x + 0.044715 x³))) of GPT-2, which needs nothing beyond numpy.
 
     >>> from tinygrad_nn import Value
     >>> round(gelu(Value(1.0)).data, 6), round(gelu(Value(1.0), approximate="tanh").data, 6)

@@ -738,26 +738,3 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
                             f"{type(v).__name__} {v!r}")
     return _nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
 
-
-# -- the standard normal distribution (GELU's Φ) -------------------------------------------------
-
-
-def _ndtr_float(x):
-    return 0.5 * math.erfc(-x / math.sqrt(2.0))
-
-
-_ndtr_array = np.vectorize(_ndtr_float, otypes=[np.float64])
-
-
-def _ndtr_forward(x):
-    if _is_scalar(x):
-        return _ndtr_float(x)
-    # math.erfc element by element: exact to the last bit or two everywhere, and erfc (not 1 + erf) keeps the
-    # far left tail (Φ(-30) ~ 5e-198) instead of rounding it to 0.
-    return _ndtr_array(x).astype(x.dtype, copy=False).reshape(x.shape)
-
-
-# Φ'(x) = φ(x) = exp(-x²/2) / sqrt(2π), written with the ops so that it differentiates again.
-ndtr = defop("ndtr", _ndtr_forward, lambda g, ans, x: (g * (exp(-0.5 * (x * x)) * (1.0 / math.sqrt(2.0 * math.pi))),),
-             doc="Φ(x), the standard normal distribution function: the probability that a standard normal "
-                 "variable is at most x (scipy.special.ndtr). nn.GELU is x Φ(x).")
