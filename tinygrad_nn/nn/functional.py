@@ -21,7 +21,7 @@ import numpy as np
 
 from ..engine import Value, data_of, shape_of
 from ..ops import log_softmax as _log_softmax
-from ..ops import matmul, mean, sqrt, swapaxes, tanh, where
+from ..ops import matmul, mean, sigmoid, sqrt, swapaxes, where
 from ..ops import softmax as _softmax
 from ..ops.special import ndtr
 
@@ -41,7 +41,8 @@ def gelu(x, approximate: str = "none"):
     if approximate == "none":
         return x * ndtr(x)
     if approximate == "tanh":
-        return 0.5 * x * (1.0 + tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * (x * x * x))))
+        # 0.5 (1 + tanh(u)) is sigmoid(2u) exactly, without the cancellation of 1 + tanh(u) for negative x
+        return x * sigmoid((2.0 * math.sqrt(2.0 / math.pi)) * (x + 0.044715 * (x * x * x)))
     raise ValueError(f"gelu: approximate must be 'none' or 'tanh' (PyTorch's choices), got {approximate!r}")
 
 
