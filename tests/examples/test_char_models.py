@@ -84,3 +84,17 @@ def test_truncated_bptt_cuts_the_graph_but_keeps_the_state():
     logits, _ = model(ids, kept)
     fresh, _ = model(ids)
     assert not np.allclose(logits.data, fresh.data)  # the carried state changes what comes next
+
+
+def test_char_gpt_exports_to_onnx_and_runs_the_same(tmp_path):
+    pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+    from tinygrad_nn.onnx import export
+
+    cg = _example("char_gpt")
+    model = cg.CharGPT(27, seed=1)
+    ids = np.array([[26, 3, 4, 5, 1], [26, 0, 0, 7, 26]])
+    export(model, ids, tmp_path / "gpt.onnx")
+    sess = ort.InferenceSession(str(tmp_path / "gpt.onnx"))
+    out = sess.run(None, {sess.get_inputs()[0].name: ids})[0]
+    np.testing.assert_allclose(out, model(ids).data, rtol=0, atol=1e-10)

@@ -262,3 +262,47 @@ def test_relu_rnn_and_unbiased_cells_match_torch():
         LSTM(3, 4, bidirectional=True)
     with pytest.raises(ValueError, match=r"GRU: input must be \(T, N, C\) or \(T, C\) with C = 3"):
         GRU(3, 4)(np.ones((2, 5)))
+
+
+def test_the_blocks_export_to_onnx_and_run_there(tmp_path):
+    """A transformer-style stack (LayerNorm, Linear, GELU, causal MultiheadAttention), an LSTM and an embedding run
+    in onnxruntime (or onnx's reference evaluator) as here, float64 to 1e-10. GELU's exact form needs ONNX's Erf,
+    which the runtimes compute to float32's accuracy only: the exporter names the op it cannot write instead."""
+    pytest.importorskip("onnx")
+    from tinygrad_nn.onnx import export
+
+    try:
+        import onnxruntime as ort
+
+        def run(path, inputs):
+            sess = ort.InferenceSession(str(path))
+            return sess.run(None, {i.name: x for i, x in zip(sess.get_inputs(), inputs)})[0]
+    except ImportError:
+        from onnx.reference import ReferenceEvaluator
+
+        def run(path, inputs):
+            ev = ReferenceEvaluator(str(path))
+            return ev.run(None, {name: x for name, x in zip(ev.input_names, inputs)})[0]
+
+    mha = MultiheadAttention(8, 2, batch_first=True, seed=0)
+    mlp = [LayerNorm(8), Linear(8, 16, seed=1), GELU(approximate="tanh"), Linear(16, 8, seed=2)]
+
+    def block(x):
+        x = x + mha(x, x, x, is_causal=True, need_weights=False)[0]
+        h = x
+        for m in mlp:
+            h = m(h)
+        return x + h
+
+    lstm, emb = LSTM(8, 4, seed=0), Embedding(10, 8, seed=0)
+    cases = [(block, [RNG.normal(size=(2, 5, 8))]), (lambda x: lstm(x)[0], [RNG.normal(size=(3, 2, 8))]),
+             (lambda ids: RMSNorm(8)(emb(ids)), [np.array([[1, 2, 9], [0, 0, 3]])])]
+    for i, (f, inputs) in enumerate(cases):
+        path = tmp_path / f"m{i}.onnx"
+        export(f, tuple(inputs), path)
+        np.testing.assert_allclose(run(path, inputs), f(*inputs).data, rtol=0, atol=1e-10)
+
+    from tinygrad_nn.onnx import UnsupportedOpError
+
+    with pytest.raises(UnsupportedOpError, match="the op 'ndtr'"):
+        export(GELU(), RNG.normal(size=(3, 4)), tmp_path / "gelu.onnx")
