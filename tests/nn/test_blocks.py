@@ -306,3 +306,15 @@ def test_the_blocks_export_to_onnx_and_run_there(tmp_path):
 
     with pytest.raises(UnsupportedOpError, match="the op 'ndtr'"):
         export(GELU(), RNG.normal(size=(3, 4)), tmp_path / "gelu.onnx")
+
+
+def test_attention_and_recurrent_dropout_act_in_training_only():
+    x = RNG.normal(size=(4, 2, 8))
+    mha = MultiheadAttention(8, 2, dropout=0.5, seed=0)
+    plain = MultiheadAttention(8, 2, seed=0)
+    assert not np.allclose(mha(x, x, x)[0].data, plain(x, x, x)[0].data)
+    mha.eval()
+    np.testing.assert_array_equal(mha(x, x, x)[0].data, plain(x, x, x)[0].data)
+    gru, plain_gru = GRU(8, 3, num_layers=2, dropout=0.5, seed=0), GRU(8, 3, num_layers=2, seed=0)
+    assert not np.allclose(gru(x)[0].data, plain_gru(x)[0].data)
+    np.testing.assert_array_equal(gru.eval()(x)[0].data, plain_gru(x)[0].data)

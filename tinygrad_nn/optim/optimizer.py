@@ -1,18 +1,12 @@
-"""Optimizers: they update the parameters' arrays in place from their `.grad`, with PyTorch's formulas.
+"""The optimizers' common part (`Optimizer`: parameter groups, settings, zero_grad, state_dict) and the
+gradient-descent family: SGD, Adam and AdamW, each with PyTorch's formulas, updating the parameters' arrays in
+place from their `.grad`.
+
+Parameter groups, as in PyTorch: a list of dicts, each with its "params" and any settings of its own; the
+others come from the keyword arguments. `opt.param_groups` holds them (the schedules of lr_scheduler change "lr" there).
 
 >>> import numpy as np
 >>> from tinygrad_nn import Value
->>> from tinygrad_nn.optim import SGD
->>> w = Value(np.array([3.0]))
->>> opt = SGD([w], lr=0.1)
->>> for _ in range(2):
-...     opt.zero_grad(); (w * w).sum().backward(); opt.step()
->>> w.data        # 3 -> 3 - 0.1 * 6 = 2.4 -> 2.4 - 0.1 * 4.8 = 1.92
-array([1.92])
-
-Parameter groups, as in PyTorch: a list of dicts, each with its "params" and any settings of its own; the
-others come from the keyword arguments. `opt.param_groups` holds them (change "lr" there for a schedule).
-
 >>> a, b = Value(np.ones(2)), Value(np.ones(2))
 >>> opt = SGD([{"params": [a]}, {"params": [b], "lr": 0.5}], lr=0.1, momentum=0.9)
 >>> [(g["lr"], g["momentum"]) for g in opt.param_groups]
