@@ -389,6 +389,33 @@ class Value:
     def __getitem__(self, index):
         return _ops.getitem(self, index)
 
+    def __setitem__(self, index, value):
+        # A node is the value of an op: writing into it would change that value behind the graph's back, and
+        # the gradients would belong to neither the old numbers nor the new ones.
+        raise TypeError(
+            f"Value does not support item assignment (v[{index!r}] = ...): it would cut the graph. Build the new "
+            f"Value instead, differentiably: where(mask, new, v) (mask: a boolean array, True where new goes), "
+            f"v + scatter_add(new - v[i], index=i, shape=v.shape), or concatenate([v[:i], new, v[i + 1:]]). "
+            f"To change a parameter's numbers without a gradient, write into v.data[...] (or use v -= ... under "
+            f"no_grad())")
+
+    def requires_grad_(self, requires_grad: bool = True) -> Value:
+        """Set requires_grad on a leaf, in place, and return it (PyTorch's spelling): Value(x).requires_grad_(False)
+        makes a constant; constants made by tensor(), zeros()... become parameters with requires_grad_().
+
+        >>> from tinygrad_nn import zeros
+        >>> w = zeros(3).requires_grad_(); w.requires_grad
+        True
+        """
+        if not isinstance(requires_grad, (bool, np.bool_)):
+            raise TypeError(f"requires_grad_: expected True or False, got {type(requires_grad).__name__}")
+        if self._op is not None and not requires_grad:
+            raise RuntimeError(f"requires_grad_: this Value was made by {self.op!r}, so it takes part in a graph; "
+                               f"use .detach() for a copy without gradient")
+        if self._op is None:
+            self.requires_grad = bool(requires_grad)
+        return self
+
     # In-place updates. Inside no_grad, `w -= lr * w.grad` changes the leaf w itself (as in PyTorch), so a
     # hand-written optimizer keeps its parameters. Everywhere else they give NotImplemented and Python falls
     # back to `w = w - ...`: a new node, as micrograd's `c += c + 1` expects.
@@ -437,6 +464,11 @@ class Value:
     @property
     def T(self) -> Value:
         return _ops.transpose(self)
+
+    @property
+    def mT(self) -> Value:
+        """The last two axes swapped (PyTorch's .mT: a batch of matrices, each transposed)."""
+        return _ops.swapaxes(self, -1, -2)
 
     # -- backward -----------------------------------------------------------------------------------
     def backward(self, grad=None, create_graph=False):

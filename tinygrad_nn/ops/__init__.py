@@ -182,6 +182,16 @@ def _tile_method(self, *reps):
     return tile(self, _shape_args(reps))
 
 
+def _view_method(self, *shape):
+    """PyTorch's view: the same numbers in another shape (reshape; nothing here is ever non-contiguous)."""
+    return reshape(self, shape=_shape_args(shape))
+
+
+def _unsqueeze_method(self, dim):
+    """PyTorch's unsqueeze: a new axis of size 1 at `dim` (numpy's expand_dims)."""
+    return expand_dims(self, dim)
+
+
 def _as_method(fn):
     if not isinstance(fn, Op):
         return fn
@@ -218,6 +228,7 @@ METHODS = {
     "diagonal": diagonal, "trace": trace, "ravel": ravel, "swapaxes": swapaxes, "moveaxis": moveaxis,
     "astype": astype, "dot": dot, "inner": inner, "outer": outer, "kron": kron, "det": det,
     "slogdet": slogdet, "inverse": inv, "cholesky": cholesky,
+    "pow": pow, "matmul": matmul, "view": _view_method, "unsqueeze": _unsqueeze_method,
 }
 for _name, _fn in METHODS.items():
     setattr(Value, _name, _as_method(_fn))

@@ -484,3 +484,16 @@ _declare("pinv", E((_a(3),), match=r"^pinv: needs a matrix or a stack of them"))
 _declare("partition",
          E((_a(3),), {"kth": 5}, match=r"^partition: kth=5 along axis 0 of shape \(3,\)"),
          E((2.0,), {"kth": 0}, match=r"^partition: a scalar has no axis to partition along"))
+
+# -- issue 19: the nn building blocks' functions (tinygrad_nn.nn.functional) and the op they added ---------
+NO_BAD_INPUT.update({
+    name: "defined for every real number (x Φ(x), or its tanh form); inf and NaN pass through as in PyTorch"
+    for name in ("gelu", "gelu_tanh")})
+_declare("layer_norm",
+         E((_a(2, 5), _a(4), _a(4)), match=r"^layer_norm: normalized_shape \(4,\) must be the last axes of the input, "
+                                           r"whose shape is \(2, 5\)"))
+_declare("rms_norm",
+         E((_a(2, 5), _a(4), _a(4)), match=r"^rms_norm: normalized_shape \(4,\) must be the last axes"))
+_declare("scaled_dot_product_attention_causal",
+         E((_a(2, 3), _a(2, 4), _a(2, 4)), match=r"^scaled_dot_product_attention: query \(\.\.\., L, E\) and key "
+                                                r"\(\.\.\., S, E\) must share E, got shapes \(2, 3\) and \(2, 4\)"))

@@ -83,6 +83,7 @@ linear = defop("linear", _linear_forward,
                "x must end in the layer's input size: x.shape[-1] == weight.shape[1]",
                doc="x @ weight.T + bias: a fully connected layer's z = w . x + b for every unit at once. "
                    "The same as composing matmul, transpose and add, in one node.")
+linear.input_names = ("input", "weight", "bias")  # PyTorch's F.linear(input, weight, bias)
 
 
 # ----------------------------------------------------------------------------------------------
