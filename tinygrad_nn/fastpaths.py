@@ -40,7 +40,10 @@ def _scalar_add(self, other):  # 1 and 2
     if cls is Value:
         o = other
     elif cls is float or cls is int:
-        o = Value._leaf(float(other))
+        try:
+            o = Value._leaf(float(other))
+        except OverflowError:  # an int past float64's range
+            raise engine._too_large(other, "add") from None
     else:
         return engine.apply(_ADD, (self, other), engine._NO_PARAMS)
     e = o.data
@@ -88,7 +91,10 @@ def _scalar_mul(self, other):  # 1
     if cls is Value:
         o = other
     elif cls is float or cls is int:
-        o = Value._leaf(float(other))
+        try:
+            o = Value._leaf(float(other))
+        except OverflowError:  # an int past float64's range
+            raise engine._too_large(other, "mul") from None
     else:
         return engine.apply(_MUL, (self, other), engine._NO_PARAMS)
     e = o.data
@@ -111,14 +117,20 @@ def _scalar_mul(self, other):  # 1
 def _scalar_radd(self, other):  # 1: `0 + v` in sum(), `1 + v`
     cls = other.__class__
     if cls is float or cls is int:
-        return _scalar_add(Value._leaf(float(other)), self)
+        try:
+            return _scalar_add(Value._leaf(float(other)), self)
+        except OverflowError:  # an int past float64's range
+            raise engine._too_large(other, "add") from None
     return engine.apply(_ADD, (other, self), engine._NO_PARAMS)
 
 
 def _scalar_rmul(self, other):
     cls = other.__class__
     if cls is float or cls is int:
-        return _scalar_mul(Value._leaf(float(other)), self)
+        try:
+            return _scalar_mul(Value._leaf(float(other)), self)
+        except OverflowError:  # an int past float64's range
+            raise engine._too_large(other, "mul") from None
     return engine.apply(_MUL, (other, self), engine._NO_PARAMS)
 
 

@@ -19,7 +19,7 @@ object array of Values, np.array([a, b], dtype=object), keeps them too (numpy th
 >>> y = np.sum(np.exp(x) * 2.0, axis=0)
 >>> y.backward(); x.grad
 array([2.        , 5.43656366])
->>> np.asarray(x)
+>>> np.asarray(x.detach())
 array([0., 1.])
 """
 
@@ -31,7 +31,7 @@ import types
 
 import numpy as np
 
-from ..engine import Value, data_of
+from ..engine import Value, data_of, is_grad_enabled
 from .registry import Op
 
 # The package namespace (tinygrad_nn.ops), read at call time: ops added to it later are found too.
@@ -68,6 +68,11 @@ PAYLOAD_FUNCTIONS = {
 
 _HOW = ("use an op from tinygrad_nn.ops (see the README's list), compose it from them, or register one with "
         "tinygrad_nn.ops.defop; if no gradient is needed, call numpy on the payload (v.data)")
+
+
+def _label(v) -> str:
+    shape = v.shape
+    return (f" {v.name!r}" if v.name else "") + (f" of shape {shape}" if shape else " (a scalar)")
 
 
 def find_op(numpy_name: str):
@@ -223,7 +228,22 @@ def array_function(self, func, types_, args, kwargs):
 
 
 def array(self, dtype=None, copy=None):
-    """np.asarray(v) and np.array(v): the payload (a 0-d array for a scalar), without gradient."""
+    """np.asarray(v) and np.array(v): the payload (a 0-d array for a scalar), without gradient.
+
+    Refused while the Value's gradient is being recorded (it requires one and grad mode is on), as PyTorch
+    refuses `.numpy()` there: whoever converts (a scipy or sklearn function, `np.sum([a, b])`, a gradient rule)
+    would compute on bare numbers, and the graph would end there with no error. A constant, or any Value under
+    `no_grad()`, converts: nothing can be lost.
+    """
+    # An object array (np.array([a, b], dtype=object)) asks each element too, and keeps an element whose answer
+    # is 0-d as the object itself: a scalar Value stays a Value there, and numpy calls its operators.
+    if self.requires_grad and is_grad_enabled() and not (dtype is not None and np.dtype(dtype) == object
+                                                         and np.ndim(self.data) == 0):
+        raise TypeError(
+            f"np.asarray: this Value{_label(self)} requires a gradient, and converting it to a numpy array would cut "
+            f"the graph (whatever is computed from the array gets no gradient, with no error); use this package's "
+            f"op for the computation (tinygrad_nn.ops has numpy's names: logsumexp, sum, stack([a, b]) for a list of "
+            f"Values...), or convert deliberately: v.detach() or v.data for the numbers, or inside no_grad()")
     d = self.data
     if copy is False and d.__class__ is float:
         raise ValueError("np.asarray(v, copy=False): a scalar Value holds a Python float, so an array of it is a copy")
