@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import copy
 import math
-import re
 import pickle
+import re
 import threading
 import warnings
 
