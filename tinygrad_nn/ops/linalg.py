@@ -533,11 +533,16 @@ cholesky = defop("cholesky", _cholesky_forward, _cholesky_vjp, "the matrix must 
 #
 # Degenerate cases. The eigenvectors of a repeated eigenvalue (and the singular vectors of a repeated
 # singular value) are not unique: any rotation within their space is as good, so their derivative does not
-# exist, and the textbook rules divide by w_j - w_i = 0. What we do: pairs that are equal to working
-# precision are found; if the loss does not depend on the choice of basis within such a space (it uses
-# only the eigenvalues, or e.g. the projector V Vᵀ), its gradient there is well defined and its 0/0 terms
-# are exactly 0, which we use. If it does depend on the basis, we raise a ValueError (never inf or nan).
-# Pairs that are close but not equal get the (correct, but large and ill-conditioned) textbook gradient.
+# exist, and the textbook rules divide by w_j - w_i = 0. Pairs that are equal to working precision are found.
+# If the loss does not use the vectors of such a pair (it uses the eigenvalues only, or other vectors), the
+# terms that pair would add are 0, and the gradient is PyTorch's. If it does use them, it either depends on
+# the basis chosen (no gradient) or it does not (V diag(f(w)) Vᵀ, a matrix square root, U diag(s) Vh, a
+# projector), and then the gradient may well exist (Daleckii-Krein: the pair's term tends to
+# f'(w) (Vᵀ G V)_ij), but its value is a 0/0 whose limit depends on how the loss changes as the pair splits:
+# the gradients that reach the rule (of w and V) are the same for losses whose limits differ (a projector
+# and A = V diag(w) Vᵀ itself). So both raise a ValueError naming the way out, where PyTorch and JAX give
+# inf or nan; never a finite value that might be another. Pairs that are close but not equal get the
+# (correct, but large and ill-conditioned) textbook gradient.
 
 def _tol(x, n):
     """Relative size below which two eigen/singular values count as equal: LAPACK's accuracy."""
@@ -552,6 +557,22 @@ def _basis_free(who, asym, ties, scale, dtype):
                          f"and the loss depends on which basis of their space the vectors are (it is not "
                          f"invariant to rotating them); use a loss of the values only, or of the subspace "
                          f"(e.g. V Vᵀ), or perturb the input to separate the values")
+
+
+def _no_vectors_of_ties(who, parts, ties, scale, dtype):
+    """The loss must not use the vectors of a repeated value (see above): their pieces x = Vᵀ gV on tied pairs
+    are 0."""
+    if not ties.any():
+        return
+    limit = np.sqrt(np.finfo(dtype).eps) * max(scale, np.finfo(dtype).tiny)
+    if any(np.any(np.abs(p[ties]) > limit) for p in parts):
+        values, vectors = ("eigenvalues", "eigenvectors") if who == "eigh" else ("singular values", "singular vectors")
+        raise ValueError(f"{who}: the gradient cannot be computed: the input has repeated {values} and the loss "
+                         f"uses their {vectors}; even where it does not depend on the basis chosen (V f(w) Vᵀ, a "
+                         f"matrix square root, U diag(s) Vh, a projector) the gradient there is a 0/0 limit that "
+                         f"depends on the rest of the loss, not on what reaches {who}'s rule (PyTorch and JAX give "
+                         f"inf or nan); compute the matrix function without {who} (e.g. A itself, or a series), use "
+                         f"a loss of the {values} only, or perturb the input to separate the values")
 
 
 def _eigh_forward(a):
@@ -581,6 +602,7 @@ def _eigh_vjp(g, ans, a):
     x = _mT(v) @ gv
     xd = data_of(x)
     _basis_free("eigh", xd - np.swapaxes(xd, -1, -2), ties, float(np.max(np.abs(xd), initial=0.0)), dtype)
+    _no_vectors_of_ties("eigh", (xd,), ties, float(np.max(np.abs(xd), initial=0.0)), dtype)
     # F = 1 / (w_j - w_i) where used; elsewhere the denominator is 1 and the mask 0 (no inf, no nan).
     f = use / (reshape(w, shape=shape_of(w)[:-1] + (1, n)) - reshape(w, shape=shape_of(w)[:-1] + (n, 1))
                + (1 - use))
@@ -596,8 +618,9 @@ def eigh(a):
     """numpy's linalg.eigh: (w, V), the eigenvalues in ascending order and the eigenvectors (the columns
     of V) of a symmetric matrix a (or of each of a stack). As JAX does, a is read as (a + aᵀ) / 2.
 
-    Each eigenvector's sign is LAPACK's choice. With repeated eigenvalues, a loss that depends on the
-    choice of eigenvectors within their space has no gradient: that raises a ValueError (see above).
+    Each eigenvector's sign is LAPACK's choice. With repeated eigenvalues, a loss that uses their
+    eigenvectors raises a ValueError (see above): a loss that depends on the choice of eigenvectors within
+    their space has no gradient, and one that does not (V diag(f(w)) Vᵀ) has one that the rule cannot tell.
 
     >>> import numpy as np
     >>> from tinygrad_nn import Value, eigh
@@ -680,6 +703,7 @@ def _svd_vjp(g, ans, a, full_matrices):
     both_zero = ties & zero[..., :, None] & zero[..., None, :]
     _basis_free("svd", xa, both_zero, big, dtype)  # for repeated zeros they may even turn separately
     _basis_free("svd", ya, both_zero, big, dtype)
+    _no_vectors_of_ties("svd", (xd, yd), ties, big, dtype)
     use = (off & ~ties).astype(dtype)
     s2 = s * s
     f = use / (reshape(s2, shape=lead + (1, k)) - reshape(s2, shape=lead + (k, 1)) + (1 - use))
@@ -710,9 +734,9 @@ def svd(a, full_matrices=True, compute_uv=True):
 
     Gradients: S always has one (it is 1-Lipschitz; at repeated values we take the usual subgradient).
     Through U and Vh, each pair of singular vectors' joint sign is LAPACK's choice, and the gradient is
-    undefined (a ValueError, see above) if the loss depends on the choice of basis for a repeated singular
-    value, on the vector of a zero singular value of a non-square matrix, or on the extra vectors of
-    full_matrices=True (use full_matrices=False, as JAX requires).
+    refused (a ValueError, see above) if the loss uses the vectors of a repeated singular value, the
+    vector of a zero singular value of a non-square matrix, or the extra vectors of full_matrices=True
+    (use full_matrices=False, as JAX requires).
 
     >>> import numpy as np
     >>> from tinygrad_nn import Value, svd
