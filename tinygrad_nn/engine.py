@@ -622,6 +622,8 @@ def apply(op, inputs, params):
         if more is not None:
             return _node(out, op, None, None, more, params or None)
         return _node(out, op, a, b, None, params or None)
+    if _anomaly_mode is not None:  # a constant result (under no_grad, or of constants) is checked too
+        _anomaly_mode.made_constant(op, out, datas)
     return _node(out, None, None, None, None, None)
 
 

@@ -209,6 +209,9 @@ def _sigmoid(x):
     # and the result is the right 0, so that overflow is no error worth a warning (or an exception).
     if _is_scalar(x):
         return 1.0 / (1.0 + _exp(-x))
+    x = np.asarray(x)
+    if x.dtype.kind != "f":  # integers and booleans, as every other op takes them (a Value's are floats already)
+        x = x.astype(np.float64)
     with np.errstate(over="ignore", under="ignore"):
         e = np.negative(x, out=np.empty_like(x))  # an array even for 0-d x, so the steps below stay in place
         np.exp(e, out=e)
