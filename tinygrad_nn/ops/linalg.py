@@ -446,22 +446,59 @@ def _cofactor_forward(a):
     return (sign[..., None, None] * u * (before * after)[..., None, :]) @ vh
 
 
-def _cofactor_vjp(g, ans, a):
-    # For invertible a, C = det(a) a^-T, and dC = det tr(a^-1 da) a^-T - det a^-T daᵀ a^-T, so the gradient
-    # is <g, a^-T> C - C gᵀ a^-T. This needs a^-1: at an exactly singular matrix (where det's second
-    # derivative still exists: det is a polynomial) inv raises instead of giving a wrong number.
+def _products_but_one(q):
+    """prod_{k != j} q[..., k] for every j, without dividing (q may hold zeros): products before and after j."""
+    ones = np.ones(q.shape[:-1] + (1,), dtype=q.dtype)
+    before = np.cumprod(np.concatenate([ones, q[..., :-1]], axis=-1), axis=-1)
+    after = np.cumprod(np.concatenate([ones, q[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    return before * after
+
+
+def _det_hessian_forward(a, g):
+    """M with <M, E> = d²det(a)[E, g]: the gradient of <g, cofactor(a)>, from the SVD a = U diag(s) Vh, exact at
+    singular matrices too. With Ẽ = Uᵀ E Vhᵀ and P_ij = prod_{k != i, j} s_k, det(U diag(s) Vh) expanded to second
+    order gives d²det[E, G] = ±sum_{i != j} P_ij (Ẽ_ii G̃_jj - Ẽ_ij G̃_ji), so M̃_ii = ±sum_{j != i} P_ij G̃_jj,
+    M̃_ij = ∓P_ij G̃_ji, M = U M̃ Vh (± the sign of det U det Vh)."""
+    n = a.shape[-1]
+    if n == 0:
+        return np.zeros(np.broadcast_shapes(np.shape(a), np.shape(g)), dtype=np.result_type(a, g))
+    u, s, vh = np.linalg.svd(a)
+    eye = np.eye(n, dtype=bool)
+    q = np.where(eye, 1.0, s[..., None, :])  # row i: s with s_i left out (as 1)
+    p = np.where(eye, 0.0, _products_but_one(q))  # P_ij for i != j, 0 on the diagonal
+    gt = np.swapaxes(u, -1, -2) @ g @ np.swapaxes(vh, -1, -2)
+    mt = -p * np.swapaxes(gt, -1, -2)
+    mt[..., eye] = (p @ np.diagonal(gt, axis1=-2, axis2=-1)[..., None])[..., 0]
+    sign = np.sign(np.linalg.det(u)) * np.sign(np.linalg.det(vh))
+    return (sign[..., None, None] * u @ mt @ vh).astype(np.result_type(a, g), copy=False)
+
+
+def _det_hessian_grad_a(h, ans, a, g):
+    # d/da <h, M(a, g)>, from M = <g, m> C - C gᵀ m for an invertible a (m = a^-T, C = cofactor(a)) and
+    # <X, dC[E]> = <M(a, X), E>: the third derivative of det, which needs a^-1 (a LinAlgError at a singular a).
     m = _mT(inv(a))
-    return (_sum(g * m, axis=(-2, -1), keepdims=True) * ans - ans @ _mT(g) @ m,)
+    c = _cofactor(a)
+    s = _sum(g * m, axis=(-2, -1), keepdims=True)
+    hc = _sum(h * c, axis=(-2, -1), keepdims=True)
+    return (-hc * (m @ _mT(g) @ m) + s * _det_hessian(a, h) - _det_hessian(a, h @ _mT(m) @ g)
+            + m @ _mT(h) @ c @ _mT(g) @ m)
 
 
-_cofactor = defop("cofactor", _cofactor_forward, _cofactor_vjp,
+# <h, M(a, g)> = d²det[h, g] is symmetric in h and g: the gradient for g is M(a, h).
+_det_hessian = defop("det_hessian", _det_hessian_forward,
+                     (_det_hessian_grad_a, lambda h, ans, a, g: _det_hessian(a, h)),
+                     doc="The second derivative of det: the gradient of <g, cofactor(a)>, also at singular a.")
+
+
+_cofactor = defop("cofactor", _cofactor_forward, lambda g, ans, a: (_det_hessian(a, g),),
                   doc="adj(a)ᵀ: the gradient of det(a), also where a is singular.")
 
 
 # det's gradient is the cofactor matrix adj(a)ᵀ. The textbook det(a) * inv(a)ᵀ is that matrix only for an
 # invertible a: at a singular one inv fails (or, near it, multiplies a tiny det by a huge inverse), while
 # the true gradient is finite and, for rank n - 1, not zero. The cofactor primitive computes adj(a)ᵀ from
-# the SVD, which is right at every matrix; its own rule (det's second derivative) needs an invertible a.
+# the SVD, which is right at every matrix, and so is its own rule (det's second derivative, det_hessian, from
+# the SVD as well); the third derivative and beyond need an invertible a (inv raises at a singular one).
 det = defop("det", _det_forward,
             lambda g, ans, a: (reshape(g, shape=shape_of(g) + (1, 1)) * _cofactor(a),),
             doc="numpy's linalg.det: the determinant of a square matrix, or of each matrix of a stack.")
