@@ -70,7 +70,11 @@ def _scalar_add(self, other):  # 1 and 2
             v._more, v._n = [self, o], 2
         else:  # a running sum already: its terms are the first _n of a list it may share
             terms, n = self._more, self._n
-            if len(terms) != n:  # another sum grew from self already: a copy of our own
+            # A copy of our own when another sum grew from self already, or when the new term is a sum that shares
+            # the list (an earlier partial sum of self, held only by a numpy object array, whose loops do not count
+            # their references): appended to its own list, it would refer to itself, a cycle that only the
+            # cyclic collector frees.
+            if len(terms) != n or o._more is terms:
                 terms = terms[:n]
             terms.append(o)
             v._more, v._n = terms, n + 1

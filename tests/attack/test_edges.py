@@ -102,3 +102,30 @@ def test_detect_anomaly_checks_ops_on_constants_and_under_no_grad():
         y = x.sqrt()
         with pytest.raises(AnomalyError, match=r"backward of op 'sqrt' gave inf.*made at .*test_edges\.py"):
             y.sum().backward()
+
+
+def test_running_sums_in_numpy_object_arrays_make_no_reference_cycle():
+    # numpy's object loops hold their elements without counting the references, so a partial sum kept only by
+    # an array looks like a temporary: added to a sum grown from it, it used to be appended to its own list of
+    # terms (a cycle, freed only by the cyclic collector)
+    import gc
+    import weakref
+
+    xs = [Value(float(i + 1)) for i in range(5)]
+    partial = np.cumsum(np.array([x * x for x in xs], dtype=object))  # running sums sharing one list of terms
+    pair = np.empty(2, dtype=object)
+    pair[0], pair[1] = partial[3], partial[4]
+    del partial
+    out = np.add(pair[1:], pair[:1])[0]
+    assert out.data == 55.0 + 30.0
+    out.backward()
+    assert [x.grad for x in xs] == [4.0, 8.0, 12.0, 16.0, 10.0]
+    refs = [weakref.ref(v) for v in (pair[0], pair[1], out)]
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        del pair, out
+        assert [r() is None for r in refs] == [True, True, True], "freed by reference counting alone"
+    finally:
+        if enabled:
+            gc.enable()
