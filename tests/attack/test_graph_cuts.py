@@ -159,6 +159,29 @@ def test_second_derivatives_through_every_exponent_kind(kind, x0, y0):
             assert np.isclose(got, want, rtol=1e-6, atol=1e-7), (kind, wrt, second, got, want)
 
 
+def _torch_exponents(torch):
+    return {
+        "float": lambda x, y: x ** 1.7,
+        "int": lambda x, y: x ** 3,
+        "0-d array": lambda x, y: x ** torch.tensor(1.7, dtype=torch.float64),
+        "scalar Value": lambda x, y: x ** y,
+        "tensor Value": lambda x, y: x ** torch.stack([y, y * 0.5]),
+    }
+
+
+@pytest.mark.parametrize("kind", sorted(EXPONENTS))
+def test_hessians_through_every_exponent_kind_match_pytorch(kind):
+    torch = pytest.importorskip("torch")
+    from tinygrad_nn import hessian
+
+    f, tf = EXPONENTS[kind], _torch_exponents(torch)[kind]
+    point = np.array([1.3, 0.8])
+    ours = hessian(lambda v: vsum(f(v[0], v[1]) * v[0]))(point)
+    theirs = torch.autograd.functional.hessian(lambda v: (tf(v[0], v[1]) * v[0]).sum(),
+                                               torch.tensor(point, dtype=torch.float64))
+    np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-12, atol=1e-14)
+
+
 def test_x_to_the_x_second_derivative_is_pytorchs():
     assert grad(grad(lambda x: x ** x))(1.5) == pytest.approx(4.853661788346, rel=1e-10)
     torch = pytest.importorskip("torch")

@@ -6,12 +6,15 @@ numpy hands a call that involves a Value to the Value: ufuncs (np.exp, np.add, .
 functions (np.sum, np.concatenate, np.linalg.norm, ...) to `__array_function__`. Both find the op by numpy's
 name in the `tinygrad_nn.ops` namespace (through a few aliases where the names differ, such as np.power -> pow),
 so an op added to the package later is found without a change here. A numpy function without an op raises a
-TypeError that names it. `np.asarray(v)` gives the payload (`__array__`): a plain array, without gradient.
+TypeError that names it. `np.asarray(v)` (`__array__`) gives the payload, a plain array without gradient, only
+where nothing is lost: for a constant, or under `no_grad()`; while `v`'s gradient is recorded it is refused, as
+PyTorch refuses `.numpy()`, since whoever converts (scipy, sklearn) would cut the graph without a word.
 
 numpy looks for Values only among a call's arrays (and inside the sequences of np.concatenate, np.stack and the
-like). A list of Values given where numpy expects one array is converted with np.asarray, to plain numbers:
-np.sum([a, b]) and np.array([a, b]) drop the gradients. Join Values with np.stack([a, b]) (or stack) first; an
-object array of Values, np.array([a, b], dtype=object), keeps them too (numpy then calls their operators).
+like). A list of Values given where numpy expects one array is converted with np.asarray, which refuses them:
+np.sum([a, b]) and np.array([a, b]) raise, naming the fix. Join Values with np.stack([a, b]) (or stack) first,
+or pass the list to this package's function (tinygrad_nn.sum([a, b]) stacks it); an object array of scalar
+Values, np.array([a, b], dtype=object), keeps them too (numpy then calls their operators).
 
 >>> import numpy as np
 >>> from tinygrad_nn import Value
