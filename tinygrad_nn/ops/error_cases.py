@@ -336,6 +336,8 @@ _declare("solve",
          E((_SINGULAR, _a(2)), match=r"^solve: Singular matrix .*a x = b has no unique x"))
 for _name in ("det", "det_gradient"):
     _declare(_name, E((_a(2, 3),), match=rf"^det: {_SQUARE} \(2, 3\)"), E((_a(3),), match=rf"^det: {_SQUARE} \(3,\)"))
+_declare("det_hessian", E((_a(2, 3), _a(2, 3)), match=rf"^det_hessian: {_SQUARE} \(2, 3\)"),
+         E((_a(2, 2), _a(3, 3)), match=r"^det_hessian: g must have the matrices' shape \(2, 2\)"))
 _declare("slogdet", E((_a(2, 3),), match=rf"^slogdet: {_SQUARE} \(2, 3\)"),
          E((2.0,), match=rf"^slogdet: {_SQUARE} \(\)"))
 _declare("cholesky",

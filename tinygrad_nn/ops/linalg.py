@@ -459,6 +459,10 @@ def _det_hessian_forward(a, g):
     singular matrices too. With Ẽ = Uᵀ E Vhᵀ and P_ij = prod_{k != i, j} s_k, det(U diag(s) Vh) expanded to second
     order gives d²det[E, G] = ±sum_{i != j} P_ij (Ẽ_ii G̃_jj - Ẽ_ij G̃_ji), so M̃_ii = ±sum_{j != i} P_ij G̃_jj,
     M̃_ij = ∓P_ij G̃_ji, M = U M̃ Vh (± the sign of det U det Vh)."""
+    _square("det_hessian", a)
+    if np.shape(g)[-2:] != np.shape(a)[-2:]:
+        raise ValueError(f"det_hessian: g must have the matrices' shape {np.shape(a)[-2:]} (a stack of them "
+                         f"broadcasts), got shape {np.shape(g)}")
     n = a.shape[-1]
     if n == 0:
         return np.zeros(np.broadcast_shapes(np.shape(a), np.shape(g)), dtype=np.result_type(a, g))
