@@ -993,6 +993,8 @@ def _run_rules_on_values(order):
         if not isinstance(g, Value):  # 0.0 or None: no path reached this node
             continue
         op, inputs, params = node._op, node._prev, node._params or _NO_PARAMS
+        # A rule written outside the package runs with the payloads it must not compute with watched (rulecheck.py)
+        watched = _rulecheck.watch((g, node, *inputs), op.name) if _rulecheck.is_users(op) else None
         try:
             if op.vjps is None:
                 grads = op.vjp(g, node, *inputs, **params)
@@ -1001,10 +1003,20 @@ def _run_rules_on_values(order):
             _check_count(op, grads, len(inputs))
         except Exception as e:
             raise _rule_error(node, e) from e
+        finally:
+            if watched:
+                _rulecheck.unwatch(watched)
         for p, pg in zip(inputs, grads):
             if pg is None or not p.requires_grad:
                 continue
             if not isinstance(pg, Value):
+                if np.any(pg):  # numbers, not a node: made without g (or from its payload), so the graph is cut
+                    raise _RuleContractError(
+                        f"{op.name}: its gradient rule returned {type(pg).__name__} for input {inputs.index(p)} "
+                        f"under backward(create_graph=True), where the gradient g is a Value: a gradient computed "
+                        f"from numbers (g.data, x.data, numpy) cuts the graph; write it with the ops on g and the "
+                        f"inputs (g * ans, ...), or return None for an input that gets no gradient (see "
+                        f"docs/engine.md, 'Adding an op')")
                 pg = Value._leaf(to_payload(pg))
             pg = _fit(pg, p)
             old = p._scratch
@@ -1139,6 +1151,7 @@ _anomaly_mode = None
 
 
 from . import ops as _ops  # noqa: E402  (the op table needs Value, defined above)
+from . import rulecheck as _rulecheck  # noqa: E402
 
 # isort: split
 from . import fastpaths  # noqa: E402,F401  (installs the benchmarks' speed paths; needs the op table)

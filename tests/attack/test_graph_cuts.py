@@ -119,6 +119,34 @@ def test_a_rule_that_converts_its_input_under_create_graph_gets_the_contract_err
         grad(grad(cut_sin))(0.5)
 
 
+def test_a_rule_that_computes_with_payloads_under_create_graph_gets_the_contract_error():
+    from tinygrad_nn.engine import data_of
+    from tinygrad_nn.ops import defop
+
+    x = np.array([0.5, 1.0])
+    for name, rule in [("cut_data_attack", lambda g, ans, x: (g * np.cos(x.data),)),
+                       ("cut_data_of_attack", lambda g, ans, x: (g * np.cos(data_of(x)),)),
+                       ("cut_ans_attack", lambda g, ans, x: (g * np.sqrt(1.0 - data_of(ans) ** 2),))]:
+        op = defop(name, forward=np.sin, vjp=rule)
+        np.testing.assert_allclose(grad(lambda v, op=op: vsum(op(v)))(x), np.cos(x))  # first order: right
+        with pytest.raises(TypeError, match=rf"^{name}: its gradient rule computes with the numbers of its input.*"
+                                            r"cuts the graph.*docs/engine\.md"):
+            grad(lambda w, op=op: vsum(grad(lambda v: vsum(op(v)))(w)))(x)
+    plain = defop("cut_plain_attack", forward=np.exp,
+                  vjp=lambda g, ans, x: (np.exp(np.asarray(data_of(x))) * np.asarray(data_of(g)),))
+    with pytest.raises(TypeError, match=r"^cut_plain_attack: its gradient rule returned ndarray for input 0 under "
+                                        r"backward\(create_graph=True\)"):
+        grad(lambda w: vsum(grad(lambda v: vsum(plain(v)))(w)))(x)
+    # masks from payloads are allowed: their slope is 0
+    for name, forward, rule, want in [
+            ("mask_gt_attack", lambda x: np.maximum(x, 0.0), lambda g, ans, x: (g * (data_of(x) > 0),), [0.0, 2.0]),
+            ("mask_sign_attack", np.abs, lambda g, ans, x: (g * np.sign(data_of(x)),), [2.0, 2.0]),
+            ("mask_where_attack", np.abs, lambda g, ans, x: (g * np.where(data_of(x) > 0, 1.0, -1.0),), [2.0, 2.0])]:
+        op = defop(name, forward=forward, vjp=rule)
+        got = grad(lambda w, op=op: vsum(grad(lambda v: vsum(op(v) ** 2))(w)))(np.array([-1.0, 2.0]))
+        np.testing.assert_allclose(got, want)
+
+
 # -- second derivatives through every kind of exponent ------------------------------------------------------------
 
 
