@@ -636,6 +636,23 @@ register_test(OpInfo("inv", inv, np.linalg.inv, scalar=False, sample=_matrices_s
 register_test(OpInfo("solve", solve, np.linalg.solve, nargs=2, scalar=False, sample=_solve_sample))
 register_test(OpInfo("det", det, np.linalg.det, scalar=False, sample=_matrices_sample))
 register_test(OpInfo("det_gradient", _det_gradient, _np_det_gradient, scalar=False, sample=_matrices_sample))
+
+
+def _np_det_hessian(a, g):
+    """d/da <g, cofactor(a)> for an invertible a: <g, m> C - C gᵀ m with m = a^-T and C = det(a) m."""
+    m = np.swapaxes(np.linalg.inv(a), -1, -2)
+    c = np.linalg.det(a)[..., None, None] * m
+    return np.sum(g * m, axis=(-2, -1), keepdims=True) * c - c @ np.swapaxes(g, -1, -2) @ m
+
+
+def _det_hessian_sample(rng):
+    [a], _ = _matrices_sample(rng)
+    return [a, rng.uniform(-1, 1, a.shape)], {}
+
+
+# det's second derivative, a primitive of its own (from the SVD, right at singular matrices too).
+register_test(OpInfo("det_hessian", lambda a, g: _linalg._det_hessian(a, g), _np_det_hessian, nargs=2, scalar=False,
+                     sample=_det_hessian_sample))
 register_test(OpInfo("slogdet", lambda a: slogdet(a)[1], lambda a: np.linalg.slogdet(a)[1], scalar=False,
                      sample=_matrices_sample))
 register_test(OpInfo("cholesky", cholesky, np.linalg.cholesky, scalar=False, sample=_spd_sample))
@@ -657,6 +674,7 @@ register_test(OpInfo("svd", lambda a, full_matrices: _svd_pieces(a, full_matrice
 # tests/ops/test_ops_breadth_elementwise.py and tests/ops/test_ops_breadth_reductions.py.
 
 from . import elementwise as _ew  # noqa: E402
+from . import linalg as _linalg  # noqa: E402
 from . import reductions as _red  # noqa: E402
 
 EXACT.update({

@@ -309,6 +309,14 @@ def pad(x, pad_width, mode="constant", constant_values=0):
     new_shape = tuple(int(s + b + a) for s, (b, a) in zip(shape, widths))
     inner = tuple(slice(int(b), int(b) + s) for s, (b, _) in zip(shape, widths))
     out = scatter_add(x, index=inner, shape=new_shape)
+    if isinstance(constant_values, Value):  # a Value frame gets its gradient: the sum of g over the frame
+        if constant_values.shape != ():
+            raise TypeError(f"pad: constant_values as a Value must be one number, got shape {constant_values.shape}; "
+                            f"pass a scalar Value, or numbers (per-axis pairs) without a gradient")
+        d = data_of(x)
+        mask = np.pad(np.zeros(shape, d.dtype if isinstance(d, np.ndarray) else np.float64), widths,
+                      constant_values=1.0)
+        return out + constant_values * mask
     if np.any(np.asarray(constant_values) != 0):
         d = data_of(x)
         # numpy's own pad of zeros gives the frame exactly as numpy lays it out (corners included).
