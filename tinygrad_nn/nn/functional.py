@@ -31,8 +31,8 @@ __all__ = ["dropout", "embedding", "gelu", "layer_norm", "log_softmax", "rms_nor
 
 def gelu(x, approximate: str = "none"):
     """GELU(x) = x Φ(x), Φ the standard normal distribution function (PyTorch's default; Φ is
-    tinygrad_nn.special.ndtr, whose forward is scipy's), or with approximate="tanh" the tanh formula
-    0.5 x (1 + tanh(sqrt(2/π) (x + 0.044715 x³))) of GPT-2, which needs nothing beyond numpy.
+    tinygrad_nn.special.ndtr: scipy's where installed, else slower on Python's math), or with approximate="tanh"
+    the tanh formula 0.5 x (1 + tanh(sqrt(2/π) (x + 0.044715 x³))) of GPT-2.
 
     >>> from tinygrad_nn import Value
     >>> round(gelu(Value(1.0)).data, 6), round(gelu(Value(1.0), approximate="tanh").data, 6)

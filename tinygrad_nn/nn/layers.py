@@ -327,8 +327,8 @@ class Identity(_Activation):
 
 
 class GELU(Module):
-    """x Φ(x), PyTorch's nn.GELU (Φ is tinygrad_nn.special.ndtr, which needs scipy); approximate="tanh" for
-    GPT-2's tanh formula, which needs only numpy (and exports to ONNX)."""
+    """x Φ(x), PyTorch's nn.GELU (Φ is tinygrad_nn.special.ndtr: scipy's where installed, else Python's math,
+    element by element); approximate="tanh" for GPT-2's tanh formula. Both export to ONNX."""
 
     def __init__(self, approximate: str = "none"):
         if approximate not in ("none", "tanh"):
