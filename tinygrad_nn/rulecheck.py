@@ -8,7 +8,9 @@ package runs under create_graph, the tensor payloads of the node and of its inpu
 watched: numpy arithmetic on them from the rule's own code raises the contract error. Masks stay allowed
 (comparisons such as `data_of(x) > 0`, and `sign`, `floor` and the like, whose slope is 0), and so do the ops,
 which read payloads themselves. Scalar payloads (Python floats) cannot be watched: `math.cos(x.data)` is found
-by `gradgradcheck` only, as is a payload converted to a plain array first.
+by `gradgradcheck` only, as is a payload converted to a plain array first. The watch lasts while one rule runs;
+another thread that does numpy arithmetic on the same Value's payload from its own code in that instant would be
+refused too (rules of the package's own ops, property-tested, are never watched).
 
 >>> import numpy as np
 >>> from tinygrad_nn import Value, grad
