@@ -32,7 +32,6 @@ WITHOUT_EXAMPLE_YET = {
         "scatter_add", "sigmoid", "sign", "sin", "sinc", "sinh", "softmax", "solve", "sqrt", "squeeze", "step",
         "sub", "sum", "sum_to", "swapaxes", "tan", "tanh", "transpose", "triu", "vsplit",
     },
-    "tinygrad_nn.nn": {"mse"},  # the blocks branch gives it an example along with its reduction argument
     # The blocks branch's newest modules.
     "tinygrad_nn.special": {"digamma", "erf", "erfc", "expit", "gammaln", "log_ndtr", "logit", "ndtr", "xlogy"},
     "tinygrad_nn.onnx": {"SUPPORTED", "UnsupportedOpError", "export"},
