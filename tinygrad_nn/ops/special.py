@@ -99,7 +99,7 @@ _polygamma = defop("polygamma", _polygamma_forward, _polygamma_vjp, "n must be a
 digamma = defop("digamma", _elementwise("digamma"), lambda g, ans, x: (g * _polygamma(x, n=1),),
                 doc="psi(x) = d/dx log Gamma(x).")
 gammaln = defop("gammaln", _elementwise("gammaln", _lgamma_float), lambda g, ans, x: (g * digamma(x),),
-                doc="log |Gamma(x)|.")
+                doc="log `|Gamma(x)|`.")
 
 
 def polygamma(n, x):
