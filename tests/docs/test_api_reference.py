@@ -31,11 +31,17 @@ WITHOUT_EXAMPLE_YET = {
         "minimum", "mod", "mul", "neg", "rad2deg", "ravel", "reciprocal", "relu", "remainder", "reshape",
         "scatter_add", "sigmoid", "sign", "sin", "sinc", "sinh", "softmax", "solve", "sqrt", "squeeze", "step",
         "sub", "sum", "sum_to", "swapaxes", "tan", "tanh", "transpose", "triu", "vsplit",
+        "arange", "eye", "full", "full_like", "get_num_threads", "manual_seed", "ones", "ones_like", "rand",
+        "rand_like", "randn", "randn_like", "zeros", "zeros_like",
     },
-    "tinygrad_nn.nn": {"mse"},  # the blocks branch gives it an example along with its reduction argument
-    # The blocks branch's newest modules.
-    "tinygrad_nn.special": {"digamma", "erf", "erfc", "expit", "gammaln", "log_ndtr", "logit", "ndtr", "xlogy"},
-    "tinygrad_nn.onnx": {"SUPPORTED", "UnsupportedOpError", "export"},
+    # Merged from the blocks branch (constructors, modules, data loading) and the ONNX exporter's names.
+    "tinygrad_nn.nn": {
+        "CrossEntropyLoss", "Dropout", "Embedding", "GELU", "GRU", "GRUCell", "LSTM", "LSTMCell", "LayerNorm",
+        "LogSoftmax", "MSELoss", "MultiheadAttention", "RNN", "RNNCell",
+    },
+    "tinygrad_nn.data": {"DataLoader", "Dataset", "default_collate", "load_names"},
+    "tinygrad_nn.onnx": {"SUPPORTED"},
+    "tinygrad_nn.special": {"expit"},
     "tinygrad_nn.testing": {
         "allowed_intervals", "uniform_values", "output_shape", "random_case", "scalar_case", "canonical_cases",
         "call", "check_forward", "check_grad", "check_scalar", "check_gradgrad", "check_float32", "check_errors",
