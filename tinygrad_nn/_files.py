@@ -64,6 +64,35 @@ def write_target(path) -> str:
     return target
 
 
+@contextlib.contextmanager
+def replacing(path):
+    """Write a file all or nothing: yields a binary file open on a temporary file beside `path` (beside a
+    link's target, for a link); once the block ends without error it is flushed to disk and renamed over
+    the target, and on any error it is removed and the target is left as it was.
+
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "out.bin")
+    >>> with replacing(path) as f:
+    ...     _ = f.write(b"whole")
+    >>> open(path, "rb").read()
+    b'whole'
+    """
+    target = write_target(os.fspath(path))
+    folder = os.path.dirname(os.path.abspath(target))
+    tmp = temp_file_beside(target)
+    try:
+        with open(tmp, "wb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+        tmp = None
+        fsync_folder(folder)
+    finally:
+        if tmp is not None and os.path.exists(tmp):
+            os.remove(tmp)
+
+
 def fsync_folder(folder):
     """Make a rename in `folder` durable (POSIX; elsewhere nothing to do)."""
     with contextlib.suppress(OSError, AttributeError):

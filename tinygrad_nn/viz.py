@@ -38,6 +38,14 @@ def _record_text(text) -> str:
     return "".join(out)
 
 
+def _numbers(x):
+    """A drawing's numbers: Values (in lists too) by their payloads. Drawing loses no gradient, so a parameter may
+    be passed as it is, where np.asarray refuses a Value whose gradient is being recorded."""
+    if isinstance(x, (list, tuple)):
+        return np.asarray([_numbers(e) for e in x])
+    return np.asarray(x.data if hasattr(x, "_prev") else x)
+
+
 def _show(x) -> str:
     """A payload or gradient in a few characters: the number for a scalar, else the shape."""
     if x is None:  # no gradient yet (zero_grad sets tensor gradients to None)
@@ -226,7 +234,7 @@ def save_figure(fig, path, **savefig_options):
 def plot_cost_curve(costs, path, title="C_T during training"):
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.plot(np.arange(len(costs)), costs, color="tab:blue")
+    ax.plot(np.arange(len(costs)), _numbers(costs), color="tab:blue")
     ax.set_yscale("log")
     ax.set_xlabel("step")
     ax.set_ylabel("C_T (log scale)")
@@ -238,7 +246,7 @@ def plot_cost_curve(costs, path, title="C_T during training"):
 def plot_weight_maps(weights, path, titles=None, shape=(4, 3)):
     """Each row of `weights` drawn as a `shape` picture (red positive, blue negative)."""
     plt = pyplot()
-    weights = np.asarray(weights)
+    weights = _numbers(weights)
     n = len(weights)
     fig, axes = plt.subplots(1, n, figsize=(1.8 * n, 2.6))
     axes = np.atleast_1d(axes)
@@ -273,7 +281,7 @@ def plot_step_vs_sigmoid(path):
 def plot_filters(filters, path, titles=None, title="learned filters"):
     """Each filter of a one-channel convolution, shape (C_out, 1, kh, kw) or (C_out, kh, kw), as a kh x kw
     picture (red positive, blue negative, one colour scale for all)."""
-    filters = np.asarray(filters)
+    filters = _numbers(filters)
     if filters.ndim == 4:
         if filters.shape[1] != 1:
             raise ValueError(f"plot_filters: draws one-channel filters (C_out, 1, kh, kw), got shape {filters.shape}; "
@@ -289,7 +297,7 @@ def plot_feature_maps(image, maps, pooled, path, title=None, labels=("after conv
     """One input image beside its feature maps (C, h, w) before pooling (top row) and after (bottom row).
     Activations in [0, 1] are drawn on one grey scale, 0 white and 1 black, like the book's ink."""
     plt = pyplot()
-    image, maps, pooled = np.asarray(image), np.asarray(maps), np.asarray(pooled)
+    image, maps, pooled = _numbers(image), _numbers(maps), _numbers(pooled)
     n = len(maps)
     fig, axes = plt.subplots(2, n + 1, figsize=(1.9 * (n + 1), 4.0))
     for ax in axes.flat:

@@ -11,7 +11,7 @@ from .. import save, viz
 from ..data import load_digits_4x3, render_image
 from ..nn import MLP, squared_error
 from .figures import figures_wanted, write_figures
-from .options import add_training_options, check_out_dir, check_save_file
+from .options import add_training_options, check_onnx_file, check_out_dir, check_save_file
 from .read import TEST_IMAGE_ROWS, read_image
 from .train_loop import report, train_command
 
@@ -35,6 +35,7 @@ def add_parser(subparsers):
 def run(parser, args) -> int:
     check_out_dir(parser, args.out, FIGURES)
     check_save_file(parser, args.save)
+    check_onnx_file(parser, args.onnx)
     data = load_digits_4x3()
     net = MLP(12, [3, 2], activation="sigmoid", seed=args.seed)
     run_ = train_command(args, net, data.inputs, data.targets, title="The book's network")

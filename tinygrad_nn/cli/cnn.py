@@ -14,7 +14,7 @@ from .. import no_grad, sigmoid, viz
 from ..data import load_digits_6x6, parse_image, render_side_by_side
 from ..nn import Conv2d, Flatten, Layer, MaxPool2d, Sequential, Sigmoid, squared_error
 from .figures import figures_wanted, write_figures
-from .options import add_training_options, check_out_dir
+from .options import add_training_options, check_onnx_file, check_out_dir
 from .train_loop import report, train_command
 
 SERIF_ONE_ROWS = "001110 000100 000100 000100 000100 001110"
@@ -56,6 +56,7 @@ class _FirstAllRight:
 
 def run(parser, args) -> int:
     check_out_dir(parser, args.out, FIGURES)
+    check_onnx_file(parser, args.onnx)
     data = load_digits_6x6()
     images = data.images.reshape(-1, 1, 6, 6)  # (96, 1, 6, 6): one channel
     net, conv, pool = book_cnn(args.seed)

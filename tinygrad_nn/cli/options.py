@@ -10,6 +10,7 @@ training run and is one line on stderr (argparse's usage error, exit status 2).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import math
 import os
 import re
@@ -76,6 +77,8 @@ def add_training_options(parser, default_steps):
     parser.add_argument("--lr", type=positive_float_arg, default=None,
                         help="learning rate (default 0.2 for sgd, the book's eta; 0.05 for adam)")
     parser.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd", help="update rule (default sgd)")
+    parser.add_argument("--onnx", default=None, metavar="FILE",
+                        help="also write the trained network as an ONNX model to FILE (needs the onnx extra)")
     parser.add_argument("--out", default=None, metavar="DIR",
                         help="folder for the PNG figures (the cost curve, what the units learned); needs matplotlib")
     parser.add_argument("--no-progress", action="store_true",
@@ -115,6 +118,13 @@ def check_save_file(parser, path, option="--save"):
         parser.error(f"{option} {path}: the folder {folder} does not exist")
     if not _writable(folder):
         parser.error(f"{option} {path}: cannot write into {folder} (permission denied or read-only)")
+
+
+def check_onnx_file(parser, path):
+    """A usage error unless `path` can be written and the onnx package is there to write it."""
+    check_save_file(parser, path, option="--onnx")
+    if path is not None and importlib.util.find_spec("onnx") is None:
+        parser.error(f"--onnx {path}: needs the onnx package: pip install \"tinygrad_nn[onnx]\"")
 
 
 def _writable(folder) -> bool:

@@ -105,7 +105,13 @@ def train_command(args, model, inputs, targets, *, title, hooks=()):
     print(f"{title} {model!r}: {sum(p.size for p in model.parameters())} weights and biases")
     print(f"Training on {len(inputs)} images for {args.steps} steps ({args.optimizer}, lr {lr}, seed {args.seed})")
     step = full_batch_step(model, opt)
-    return train(step, inputs, targets, args.steps, hooks=hooks, progress=not args.no_progress)
+    run = train(step, inputs, targets, args.steps, hooks=hooks, progress=not args.no_progress)
+    if args.onnx is not None:
+        from ..onnx import export  # the onnx package is imported only when asked for
+
+        export(model, inputs[:1], args.onnx)
+        print(f"The trained network is written as an ONNX model (one image per call) to {args.onnx}")
+    return run
 
 
 def report(run, final, predicted, truth, ids):
