@@ -53,7 +53,13 @@ mul = defop("mul", lambda a, b: a * b,
 div = defop("div", lambda a, b: a / b,
             lambda g, ans, a, b: (g / b, -g * (ans / b)), _BROADCAST)
 
-identity = defop("identity", lambda x: x, lambda g, ans, x: (g,),
+def _identity(x):
+    if x.__class__ is list or x.__class__ is tuple:  # no payload (a list of Values is stacked by the engine)
+        raise TypeError(f"identity: expects a number or an array, got a {type(x).__name__}")
+    return x
+
+
+identity = defop("identity", _identity, lambda g, ans, x: (g,),
                   doc="x itself, as a new node: marks where a gradient is wanted (see engine.gradients).")
 
 neg = defop("neg", lambda x: -x, lambda g, ans, x: (-g,))
