@@ -29,7 +29,17 @@ _PACKAGE = os.path.dirname(os.path.abspath(__file__))
 
 
 class AnomalyError(RuntimeError):
-    """A NaN or an infinity appeared where its inputs had none."""
+    """A NaN or an infinity appeared where its inputs had none.
+
+    >>> import numpy as np
+    >>> from tinygrad_nn import AnomalyError, Value, detect_anomaly
+    >>> try:
+    ...     with detect_anomaly(), np.errstate(divide="ignore"):
+    ...         Value([0.0, 1.0]).log()
+    ... except AnomalyError as error:
+    ...     print(type(error).__name__)
+    AnomalyError
+    """
 
 
 def _bad(x):
@@ -92,6 +102,15 @@ class detect_anomaly:
             if detect_anomaly._depth == 0:
                 engine._anomaly_mode = None
         return False
+
+
+def _renew_lock_after_fork():
+    # As engine's locks: a thread that held it at a fork does not exist in the child.
+    detect_anomaly._lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_renew_lock_after_fork)
 
 
 class _Checks:

@@ -30,6 +30,7 @@ is the same engine for scalars in micrograd's shape, for reading first.
 from __future__ import annotations
 
 import itertools
+import os
 import threading
 import weakref
 from operator import attrgetter
@@ -71,6 +72,15 @@ def _on_special_change(count):
 
 
 def is_grad_enabled() -> bool:
+    """Whether ops record a graph here and now (False inside `no_grad()`, in this thread).
+
+    >>> from tinygrad_nn import is_grad_enabled, no_grad
+    >>> with no_grad():
+    ...     print(is_grad_enabled())
+    False
+    >>> is_grad_enabled()
+    True
+    """
     return _grad_mode.enabled
 
 
@@ -418,6 +428,33 @@ class Value:
     def __getitem__(self, index):
         return _ops.getitem(self, index)
 
+    def __setitem__(self, index, value):
+        # A node is the value of an op: writing into it would change that value behind the graph's back, and
+        # the gradients would belong to neither the old numbers nor the new ones.
+        raise TypeError(
+            f"Value does not support item assignment (v[{index!r}] = ...): it would cut the graph. Build the new "
+            f"Value instead, differentiably: where(mask, new, v) (mask: a boolean array, True where new goes), "
+            f"v + scatter_add(new - v[i], index=i, shape=v.shape), or concatenate([v[:i], new, v[i + 1:]]). "
+            f"To change a parameter's numbers without a gradient, write into v.data[...] (or use v -= ... under "
+            f"no_grad())")
+
+    def requires_grad_(self, requires_grad: bool = True) -> Value:
+        """Set requires_grad on a leaf, in place, and return it (PyTorch's spelling): Value(x).requires_grad_(False)
+        makes a constant; constants made by tensor(), zeros()... become parameters with requires_grad_().
+
+        >>> from tinygrad_nn import zeros
+        >>> w = zeros(3).requires_grad_(); w.requires_grad
+        True
+        """
+        if not isinstance(requires_grad, (bool, np.bool_)):
+            raise TypeError(f"requires_grad_: expected True or False, got {type(requires_grad).__name__}")
+        if self._op is not None and not requires_grad:
+            raise RuntimeError(f"requires_grad_: this Value was made by {self.op!r}, so it takes part in a graph; "
+                               f"use .detach() for a copy without gradient")
+        if self._op is None:
+            self.requires_grad = bool(requires_grad)
+        return self
+
     # In-place updates. Inside no_grad, `w -= lr * w.grad` changes the leaf w itself (as in PyTorch), so a
     # hand-written optimizer keeps its parameters. On a node made by an op, or a constant, they give
     # NotImplemented and Python falls back to `c = c + ...`: a new node, as micrograd's `c += c + 1` expects. On a
@@ -485,6 +522,11 @@ class Value:
     @property
     def T(self) -> Value:
         return _ops.transpose(self)
+
+    @property
+    def mT(self) -> Value:
+        """The last two axes swapped (PyTorch's .mT: a batch of matrices, each transposed)."""
+        return _ops.swapaxes(self, -1, -2)
 
     # -- backward -----------------------------------------------------------------------------------
     def backward(self, grad=None, create_graph=False):
@@ -1084,6 +1126,22 @@ def gradients(output, inputs, grad=None, create_graph=False):
 _last_change = 0  # the creation number current at the latest in-place change of any leaf
 _changed_by = {}  # number taken by an in-place change -> what made it (an optimizer's step...): the latest 64
 _changes_lock = threading.RLock()  # re-entrant: a detach alias freed mid-change drops out under it
+
+
+def _renew_locks_after_fork():
+    """In a forked child only the forking thread lives on, so a lock another thread held at the fork would
+    stay held: the child's first backward(), mode block or optimizer step would wait forever. The child gets
+    fresh locks, and forgets the passes of threads that are gone. A pass the forking thread itself is inside
+    (a fork from a gradient rule) keeps its lock. Mode blocks left open by vanished threads stay counted:
+    the fast paths then stay aside in the child, which is slower but right."""
+    global _special_lock, _pass_lock, _passes, _changes_lock
+    _special_lock, _changes_lock = threading.Lock(), threading.Lock()
+    if not _pass_lock._is_owned():
+        _pass_lock, _passes = threading.RLock(), []
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_renew_locks_after_fork)
 
 
 def mark_changed(leaves, by):

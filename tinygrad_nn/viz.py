@@ -14,7 +14,7 @@ import threading
 
 import numpy as np
 
-from ._files import temp_file_beside
+from ._files import temp_file_beside, write_target
 
 PLOT_HINT = 'figures need matplotlib: pip install "tinygrad_nn[plot]"'
 
@@ -114,9 +114,10 @@ _staged = _Staged()
 
 @contextlib.contextmanager
 def figure_set():
-    """Write several figures as one: inside this block save_figure writes each to a temporary file beside its
-    target; when the block ends they are all renamed into place, and if it fails, all are removed. So a
-    failure (a plotting error, a full disk, Ctrl-C) never leaves a mix of new and old or missing figures.
+    """Write several figures as one: inside this block save_figure (and save_file) writes each to a temporary
+    file beside its target; when the block ends they are all renamed into place, and if it fails, all are removed. So a
+    failure (a plotting error, a full disk, a folder where a figure goes, Ctrl-C) never leaves a mix of new
+    and old or missing figures: if a rename fails part-way, the figures it replaced come back.
 
     >>> import os, tempfile
     >>> plt = pyplot(quiet=True)
@@ -141,44 +142,93 @@ def figure_set():
                 os.remove(tmp)
         raise
     else:
-        done = 0
-        try:
-            for tmp, path in batch:
-                os.replace(tmp, path)
-                done += 1
-        except BaseException:
-            for tmp, _ in batch[done:]:
-                with contextlib.suppress(OSError):
-                    os.remove(tmp)
-            raise
+        _move_into_place(batch)
     finally:
         _staged.batch = None
+
+
+def _move_into_place(batch):
+    """Rename each (temporary file, target) of `batch` over its target, all or none: a target that is a folder
+    is refused before anything moves, and if a rename fails part-way the targets already replaced get their
+    old files back (each was moved aside first) and the remaining temporary files are removed."""
+    for _, path in batch:
+        if os.path.isdir(path):
+            for t, _ in batch:
+                with contextlib.suppress(OSError):
+                    os.remove(t)
+            raise IsADirectoryError(f"{path} is a folder, where a figure goes; move it away or write elsewhere")
+    moved = []  # (target, its old file moved aside, or None when there was none)
+    try:
+        for tmp, path in batch:
+            aside = None
+            if os.path.lexists(path):
+                aside = temp_file_beside(path, suffix=".old")
+                os.replace(path, aside)
+            moved.append((path, aside))
+            os.replace(tmp, path)
+    except BaseException:
+        for path, aside in reversed(moved):
+            with contextlib.suppress(OSError):
+                if aside is not None:
+                    os.replace(aside, path)
+                elif os.path.lexists(path):
+                    os.remove(path)
+        for tmp, _ in batch:
+            with contextlib.suppress(OSError):
+                os.remove(tmp)
+        raise
+    for _, aside in moved:
+        if aside is not None:
+            with contextlib.suppress(OSError):
+                os.remove(aside)
+
+
+def save_file(path, write):
+    """Write a file atomically through `write(temporary_path)`, which writes the whole content there: the
+    temporary file (beside `path`, with the umask's permissions) replaces `path` only once `write` returned,
+    or, inside `figure_set()`, when the block ends with the rest of the set. A symbolic link at `path` is
+    written through (the file it leads to is replaced). Returns `path`.
+
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "page.html")
+    >>> def write(tmp):
+    ...     with open(tmp, "w", encoding="utf-8") as f:
+    ...         _ = f.write("<p>C_T</p>")
+    >>> save_file(path, write) == path, open(path).read()
+    (True, '<p>C_T</p>')
+    """
+    path = os.fspath(path)
+    target = write_target(path)
+    os.makedirs(os.path.dirname(os.path.abspath(target)), exist_ok=True)
+    tmp = None
+    try:
+        tmp = temp_file_beside(target)
+        write(tmp)
+        if _staged.batch is not None:
+            _staged.batch.append((tmp, target))
+        else:
+            os.replace(tmp, target)
+        tmp = None
+    finally:
+        if tmp is not None and os.path.exists(tmp):
+            os.remove(tmp)
+    return path
 
 
 def save_figure(fig, path, **savefig_options):
     """Write the figure to path atomically (a reader never sees a half-written PNG), then close it.
 
-    The file gets the permissions the umask gives a new file, like any file a program writes. Inside
-    `figure_set()` the rename waits for the end of the block."""
-    path = os.fspath(path)
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    The file gets the permissions the umask gives a new file, like any file a program writes; a symbolic
+    link at `path` is written through (the file it leads to is replaced). Inside `figure_set()` the rename
+    waits for the end of the block. Returns `path`."""
     # The temporary name ends in .tmp, so the format is given, not guessed from it: the path's extension.
-    fmt = savefig_options.pop("format", None) or os.path.splitext(path)[1][1:] or "png"
-    tmp = None
+    fmt = savefig_options.pop("format", None) or os.path.splitext(os.fspath(path))[1][1:] or "png"
+    options = {"dpi": 110, "bbox_inches": "tight", "format": fmt, **savefig_options}
     try:
-        tmp = temp_file_beside(path)
-        fig.savefig(tmp, **{"dpi": 110, "bbox_inches": "tight", "format": fmt, **savefig_options})
-        if _staged.batch is not None:
-            _staged.batch.append((tmp, path))
-        else:
-            os.replace(tmp, path)
-        tmp = None
+        return save_file(path, lambda tmp: fig.savefig(tmp, **options))
     finally:
-        if tmp is not None and os.path.exists(tmp):
-            os.remove(tmp)
         fig.clear()
         pyplot().close(fig)
-    return path
 
 
 def plot_cost_curve(costs, path, title="C_T during training"):

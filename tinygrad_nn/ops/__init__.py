@@ -12,7 +12,11 @@ import functools
 import types
 
 from ..engine import Value, _holds_values, _stacked
-from . import numpy_api, registry
+from . import (
+    numpy_api,
+    registry,
+    special,  # noqa: I001  (registers scipy.special's ops; users reach them as tinygrad_nn.special)
+)
 from .conv import (
     avg_pool2d,
     conv2d,
@@ -78,6 +82,7 @@ from .elementwise import (
 )
 from .linalg import (
     cholesky,
+    cross,
     det,
     dot,
     eigh,
@@ -88,6 +93,7 @@ from .linalg import (
     linear,
     matmul,
     outer,
+    pinv,
     slogdet,
     solve,
     svd,
@@ -106,6 +112,7 @@ from .reductions import (
     mean,
     min,
     norm,
+    partition,
     prod,
     softmax,
     sort,
@@ -121,18 +128,21 @@ from .shape import (
     concatenate,
     diag,
     diagonal,
+    dsplit,
     expand_dims,
     flatten,
     flip,
     getitem,
     hsplit,
     hstack,
+    linspace,
     moveaxis,
     pad,
     ravel,
     repeat,
     reshape,
     roll,
+    rot90,
     scatter_add,
     split,
     squeeze,
@@ -204,6 +214,16 @@ def _tile_method(self, *reps):
     return tile(self, _shape_args(reps))
 
 
+def _view_method(self, *shape):
+    """PyTorch's view: the same numbers in another shape (reshape; nothing here is ever non-contiguous)."""
+    return reshape(self, shape=_shape_args(shape))
+
+
+def _unsqueeze_method(self, dim):
+    """PyTorch's unsqueeze: a new axis of size 1 at `dim` (numpy's expand_dims)."""
+    return expand_dims(self, dim)
+
+
 def _as_method(fn):
     if not isinstance(fn, Op):
         return fn
@@ -240,6 +260,7 @@ METHODS = {
     "diagonal": diagonal, "trace": trace, "ravel": ravel, "swapaxes": swapaxes, "moveaxis": moveaxis,
     "astype": astype, "dot": dot, "inner": inner, "outer": outer, "kron": kron, "det": det,
     "slogdet": slogdet, "inverse": inv, "cholesky": cholesky,
+    "pow": pow, "matmul": matmul, "view": _view_method, "unsqueeze": _unsqueeze_method,
 }
 for _name, _fn in METHODS.items():
     setattr(Value, _name, _as_method(_fn))

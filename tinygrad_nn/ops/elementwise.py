@@ -753,3 +753,4 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
                             f"{'nan' if name == 'nan' else '+inf' if name == 'posinf' else '-inf'}), got "
                             f"{type(v).__name__} {v!r}")
     return _nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+

@@ -506,7 +506,7 @@ def norm(x, ord=None, axis=None, keepdims=False):
     tinygrad_nn.ops has svd).
 
     At x = 0 the 2-norm has no slope; its gradient is taken as 0 there, as in PyTorch (so are the 1-norm's, by
-    abs'(0) = 0, and the p-norms'). Ties in |x| share the gradient of the inf-norm evenly.
+    abs'(0) = 0, and the p-norms'). Ties in `|x|` share the gradient of the inf-norm evenly.
 
     >>> from tinygrad_nn import Value
     >>> x = Value([3.0, -4.0]); y = x.norm(); y.backward(); (y.data, x.grad)
@@ -588,6 +588,32 @@ def sort(x, axis=-1, kind=None, stable=None):
     order = np.argsort(data_of(x), axis=axis, kind="stable")
     # An open grid of indices along every other axis, and the permutation along `axis`: x[index] is sorted, and
     # getitem's gradient (scatter-add) sends each gradient back to where its element came from.
+    index = list(np.ix_(*[np.arange(s) for s in shape]))
+    index[axis] = order
+    return getitem(x, tuple(index))
+
+
+def partition(x, kth, axis=-1, kind="introselect"):
+    """numpy's partition: x rearranged along `axis` so that the element at each position in `kth` is the one
+    a sort would put there, the smaller ones before it and the larger after (in numpy's order). The gradient
+    flows back through the rearrangement, as sort's does. (axis=None partitions the flattened input.)
+
+    >>> from tinygrad_nn import Value
+    >>> from tinygrad_nn.ops import partition
+    >>> x = Value([3.0, 1.0, 4.0, 2.0])
+    >>> float(partition(x, 1)[1].data)                   # the second smallest
+    2.0
+    """
+    if axis is None:
+        x, axis = flatten(x), 0
+    shape = shape_of(x)
+    if not shape:
+        raise ValueError("partition: a scalar has no axis to partition along; give the input an axis")
+    axis = _one_axis("partition", axis, shape)
+    try:
+        order = np.argpartition(data_of(x), kth, axis=axis, kind=kind)
+    except (ValueError, TypeError) as e:
+        raise type(e)(f"partition: kth={kth!r} along axis {axis} of shape {shape}: {e}") from None
     index = list(np.ix_(*[np.arange(s) for s in shape]))
     index[axis] = order
     return getitem(x, tuple(index))
