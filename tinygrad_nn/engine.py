@@ -585,12 +585,10 @@ def _node(data, op, a, b, more, params):
 def _as_input(x, op, like=None):
     """A Value (a subclass too) as it is; a number or array as a constant node. A boolean or integer array (a
     mask) takes the float width of the Value `like` it meets, so that it promotes nothing: float32 stays float32
-    (as in PyTorch; numpy would promote int64 to float64). A list or tuple holding Values is stacked."""
+    (as in PyTorch; numpy would promote int64 to float64). A list or tuple holding Values is stacked (`_stacked`)."""
     if isinstance(x, Value):
         return x
     cls = x.__class__
-    if (cls is list or cls is tuple) and _holds_values(x):
-        return _stacked(x)
     if cls is float:  # a number, as in x * 0.5: already a payload
         return _node(x, None, None, None, None, None)
     if cls is int:  # as in x ** 2
@@ -604,6 +602,8 @@ def _as_input(x, op, like=None):
             return _node(x, None, None, None, None, None)
         if kind in "biu" and isinstance(like, Value) and like.data.__class__ is ndarray:
             return _node(x.astype(like.data.dtype), None, None, None, None, None)
+    if (cls is list or cls is tuple) and _holds_values(x):
+        return _stacked(x)
     try:
         return Value._leaf(to_payload(x, op.name))
     except TypeError:
@@ -623,29 +623,21 @@ def apply(op, inputs, params):
         if n == 1:  # one and two inputs are spelled out: this runs for every tensor op
             a = inputs[0]
             if not isinstance(a, Value):
-                cls = a.__class__
-                if (cls is not list and cls is not tuple) or not _holds_values(a):
-                    return op.forward(a, **params)
-                a = _stacked(a)
+                return op.forward(a, **params)
             datas = (a.data,)
             rg = a.requires_grad
         elif n == 2:
             a, b = inputs
             if not isinstance(a, Value):
                 if not isinstance(b, Value):
-                    ca, cb = a.__class__, b.__class__
-                    if (ca is not list and ca is not tuple and cb is not list and cb is not tuple
-                            or not _has_value_list(inputs)):
-                        return op.forward(a, b, **params)
+                    return op.forward(a, b, **params)
                 a = _as_input(a, op, b)
-            if not isinstance(b, Value):
+            elif not isinstance(b, Value):
                 b = _as_input(b, op, a)
             datas = (a.data, b.data)
             rg = a.requires_grad or b.requires_grad
         else:
             like, rg = None, False
-            if _has_value_list(inputs):
-                inputs = [_stacked(x) if x.__class__ is list or x.__class__ is tuple else x for x in inputs]
             for x in inputs:
                 if isinstance(x, Value):
                     if like is None:
@@ -657,6 +649,12 @@ def apply(op, inputs, params):
             datas = [x.data for x in more]
         out = op.forward(*datas, **params)
     except (ValueError, TypeError, IndexError, ZeroDivisionError, OverflowError) as e:
+        # A list of Values given as one input: its Values refused to become numbers (np.asarray), or it is no
+        # array at all. Stacked, it keeps every gradient (HIPS autograd's and JAX's reading of np.sum([a, b])).
+        # Looked for only here, so that the common calls pay nothing for it.
+        if _has_value_list(inputs):
+            return apply(op, tuple(_stacked(x) if (x.__class__ is list or x.__class__ is tuple) and _holds_values(x)
+                                   else x for x in inputs), params)
         raise _explain(op, [data_of(x) for x in inputs], params, e) from e
     if out.__class__ is not ndarray or datas[0].__class__ is float:  # skip the check in the common case
         out = _normalize(out, datas)

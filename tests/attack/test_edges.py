@@ -72,6 +72,8 @@ def test_conv2d_and_pools_of_an_empty_batch_give_an_empty_result():
 def test_sigmoid_of_an_integer_array_works_as_other_ops():
     np.testing.assert_allclose(tg.sigmoid(np.array([0, 2])), 1 / (1 + np.exp(-np.array([0.0, 2.0]))))
     np.testing.assert_allclose(tg.sigmoid(np.array([True, False])), [1 / (1 + np.exp(-1.0)), 0.5])
+    assert tg.sigmoid(np.array(3)) == pytest.approx(1 / (1 + np.exp(-3.0)))
+    assert tg.sigmoid(np.array([1.0], dtype=np.float32)).dtype == np.float32  # floats keep their width
 
 
 def test_a_huge_int_is_a_clear_error_naming_where():

@@ -53,7 +53,13 @@ mul = defop("mul", lambda a, b: a * b,
 div = defop("div", lambda a, b: a / b,
             lambda g, ans, a, b: (g / b, -g * (ans / b)), _BROADCAST)
 
-identity = defop("identity", lambda x: x, lambda g, ans, x: (g,),
+def _identity(x):
+    if x.__class__ is list or x.__class__ is tuple:  # no payload (a list of Values is stacked by the engine)
+        raise TypeError(f"identity: expects a number or an array, got a {type(x).__name__}")
+    return x
+
+
+identity = defop("identity", _identity, lambda g, ans, x: (g,),
                   doc="x itself, as a new node: marks where a gradient is wanted (see engine.gradients).")
 
 neg = defop("neg", lambda x: -x, lambda g, ans, x: (-g,))
@@ -124,7 +130,7 @@ def _pow_grad_base(g, ans, a, b):
     k = data_of(b)
     # A number exponent (the common x ** 2): PyTorch's k * x ** (k - 1), with k a constant. A scalar Value that
     # needs a gradient is no constant (under create_graph the slope depends on it: d2/dxdy of x ** y).
-    if _is_scalar(k) and not getattr(b, "requires_grad", False):
+    if _is_scalar(k) and (b is k or not b.requires_grad):  # (b is k: a payload, in an ordinary backward pass)
         if k == 0:
             return g * 0.0
         if k == 2:  # x ** 1 is x itself: skip the call (same value)
@@ -209,12 +215,13 @@ def _sigmoid(x):
     # and the result is the right 0, so that overflow is no error worth a warning (or an exception).
     if _is_scalar(x):
         return 1.0 / (1.0 + _exp(-x))
-    x = np.asarray(x)
-    if x.dtype.kind != "f":  # integers and booleans, as every other op takes them (a Value's are floats already)
-        x = x.astype(np.float64)
     with np.errstate(over="ignore", under="ignore"):
-        e = np.negative(x, out=np.empty_like(x))  # an array even for 0-d x, so the steps below stay in place
-        np.exp(e, out=e)
+        try:
+            e = np.negative(x, out=np.empty_like(x))  # an array even for 0-d x, so the steps below stay in place
+            np.exp(e, out=e)
+        except TypeError:  # integers or booleans (a Value's payload is floats already): as float64, as other ops
+            e = np.array(x, dtype=np.float64)  # a fresh array, 0-d too
+            np.exp(np.negative(e, out=e), out=e)
         e += 1.0
         return np.reciprocal(e, out=e)
 
