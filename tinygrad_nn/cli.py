@@ -153,9 +153,9 @@ def main(argv=None) -> int:
     if args.command == "read":
         return run_read(command, args)
     check_out_dir(command, args.out)
+    check_save_file(command, args.save)
     if args.command == "cnn":
         return run_cnn(args)
-    check_save_file(command, args.save)
     return run_book(args)
 
 
@@ -193,6 +193,7 @@ def run_book(args) -> int:
     from .data import load_digits_4x3, render_image
     from .nn import MLP, squared_error
     from .optim import SGD, Adam
+    from .viz import TrainingSnapshots
 
     data = load_digits_4x3()
     net = MLP(12, [3, 2], activation="sigmoid", seed=args.seed)
@@ -201,13 +202,14 @@ def run_book(args) -> int:
     print(f"The book's network {net!r}: {sum(p.size for p in net.parameters())} weights and biases")
     print(f"Training on {len(data.inputs)} images for {args.steps} steps ({args.optimizer}, lr {lr}, seed {args.seed})")
 
-    costs = []
+    costs, snapshots = [], TrainingSnapshots(args.steps)  # snapshots: network.html's slider
     progress = _Progress(args.steps, not args.no_progress)
     start = time.perf_counter()
     for i in range(1, args.steps + 1):
         opt.zero_grad()
         cost = squared_error(net(data.inputs), data.targets)  # C_T: one node for all 64 images
         cost.backward()
+        snapshots.record(i - 1, net, cost.item())  # the weights this C_T was computed with
         opt.step()
         costs.append(cost.item())
         progress.update(i, costs[-1])
@@ -244,7 +246,7 @@ def run_book(args) -> int:
         save(net.state_dict(), args.save)
         print(f"\nThe trained network is saved in {args.save}; read a 4x3 image with it:")
         print(f"  tinygrad-nn read {args.save} 010101101110")
-    _figures(args.out, costs, hidden)
+    _figures(args.out, costs, hidden, net, snapshots, final)
     return 0
 
 
@@ -326,16 +328,31 @@ def write_figures(out, plots):
         print(f"  {os.path.basename(p)}")
 
 
-def _figures(out, costs, hidden):
+def write_page(out, page):
+    """Write the live page `network.html` into `out` when it is given (it needs no matplotlib)."""
     from . import viz
 
-    if figures_wanted(out, "the cost curve, weight maps and step-vs-sigmoid PNGs"):
+    if out is not None:
+        path = viz.write_network_page(os.path.join(out, "network.html"), page)
+        print(f"The live network page: {os.path.abspath(path)}")
+
+
+def _figures(out, costs, hidden, net, snapshots, final):
+    from . import viz
+    from .data.demons import hand_set_demons
+
+    page = viz.mlp_page(net, snapshots, costs, final, handset=hand_set_demons())
+    if figures_wanted(out, "the cost curve, weight maps, network drawing and step-vs-sigmoid PNGs, and network.html"):
         write_figures(out, [
             lambda d: viz.plot_cost_curve(costs, os.path.join(d, "cost_curve.png")),
             lambda d: viz.plot_weight_maps(hidden, os.path.join(d, "hidden_weights.png"),
                                            titles=[f"hidden unit {j + 1}" for j in range(len(hidden))]),
             lambda d: viz.plot_step_vs_sigmoid(os.path.join(d, "step_vs_sigmoid.png")),
+            lambda d: viz.draw_network(net, os.path.join(d, "network.png")),
+            lambda d: viz.write_network_page(os.path.join(d, "network.html"), page),
         ])
+    else:
+        write_page(out, page)
 
 
 def _indent(text, pad="    "):

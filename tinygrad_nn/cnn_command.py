@@ -29,6 +29,9 @@ def add_cnn_parser(subparsers):
     from .cli import add_training_options  # the options of `book`, checked the same way
 
     add_training_options(cnn, default_steps=500)
+    cnn.add_argument("--save", default=None, metavar="FILE",
+                     help="write the trained network to FILE (.npz; load it with tinygrad_nn.load and "
+                          "book_cnn().load_state_dict)")
     return cnn
 
 
@@ -49,6 +52,7 @@ def run_cnn(args) -> int:
     from .nn import squared_error
     from .ops import sigmoid
     from .optim import SGD, Adam
+    from .viz import TrainingSnapshots, cnn_page
 
     data = load_digits_6x6()
     images = data.images.reshape(-1, 1, 6, 6)  # (96, 1, 6, 6): one channel
@@ -58,7 +62,7 @@ def run_cnn(args) -> int:
     print(f"The book's chapter 5 network {net!r}: {sum(p.size for p in net.parameters())} weights and biases")
     print(f"Training on {len(images)} images for {args.steps} steps ({args.optimizer}, lr {lr}, seed {args.seed})")
 
-    costs, all_right_at = [], None
+    costs, all_right_at, snapshots = [], None, TrainingSnapshots(args.steps)  # snapshots: network.html's slider
     progress = _Progress(args.steps, not args.no_progress)
     start = time.perf_counter()
     for i in range(1, args.steps + 1):
@@ -66,6 +70,7 @@ def run_cnn(args) -> int:
         out = net(images)
         cost = squared_error(out, data.targets)  # C_T: one node for all 96 images
         cost.backward()
+        snapshots.record(i - 1, net, cost.item())  # the weights this C_T was computed with
         opt.step()
         costs.append(cost.item())
         if all_right_at is None and (out.data.argmax(axis=1) + 1 == data.digits).all():
@@ -111,18 +116,27 @@ def run_cnn(args) -> int:
     print("and after 2x2 max pooling (2x2), the 12 values the output units read:")
     print(render_side_by_side(pooled, [f"pool {k + 1}" for k in range(3)]))
 
-    _figures(args.out, costs, conv.weight.data, serif, maps, pooled)
+    if args.save is not None:
+        from . import save
+
+        save(net.state_dict(), args.save)
+        print(f"\nThe trained network is saved in {args.save}.")
+    page = cnn_page(net, snapshots, costs, final, image=serif)
+    _figures(args.out, costs, conv.weight.data, serif, maps, pooled, page)
     return 0
 
 
-def _figures(out, costs, weight, image, maps, pooled):
+def _figures(out, costs, weight, image, maps, pooled, page):
     from . import viz
-    from .cli import figures_wanted, write_figures
+    from .cli import figures_wanted, write_figures, write_page
 
-    if figures_wanted(out, "the cost curve, filters and feature maps as PNGs"):
+    if not figures_wanted(out, "the cost curve, filters and feature maps as PNGs, and network.html"):
+        write_page(out, page)
+    else:
         write_figures(out, [
             lambda d: viz.plot_cost_curve(costs, os.path.join(d, "cost_curve.png")),
             lambda d: viz.plot_filters(weight, os.path.join(d, "filters.png")),
             lambda d: viz.plot_feature_maps(image, maps, pooled, os.path.join(d, "feature_maps.png"),
                                             title="a 1 drawn with serifs"),
+            lambda d: viz.write_network_page(os.path.join(d, "network.html"), page),
         ])

@@ -1,10 +1,4 @@
-"""Pictures: the graph as Graphviz DOT text (no dependency), and matplotlib figures (optional extra `plot`).
-
->>> from tinygrad_nn import Value
->>> x = Value(2.0, name="x")
->>> print(to_dot(x * x + 1).splitlines()[0])
-digraph tinygrad_nn {
-"""
+"""matplotlib figures (optional extra `plot`), each written atomically, alone or as a set with `figure_set()`."""
 
 from __future__ import annotations
 
@@ -14,64 +8,9 @@ import threading
 
 import numpy as np
 
-from ._files import temp_file_beside
+from .._files import temp_file_beside
 
 PLOT_HINT = 'figures need matplotlib: pip install "tinygrad_nn[plot]"'
-
-
-def _record_text(text) -> str:
-    """`text` as a literal inside a Graphviz record label inside a double-quoted DOT string.
-
-    In a record label { } | < > separate fields and name ports, and a backslash escapes; in the quoted string a
-    double quote ends it. Each of them gets a backslash, so a name such as 'W{1}|"x"' is drawn as written.
-    Line breaks become Graphviz's centred \\n."""
-    out = []
-    for ch in str(text):
-        if ch in '\\{}|<>"':
-            out.append("\\" + ch)
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch in "\r\t" or not ch.isprintable():
-            out.append(" ")
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
-def _show(x) -> str:
-    """A payload or gradient in a few characters: the number for a scalar, else the shape."""
-    if x is None:  # no gradient yet (zero_grad sets tensor gradients to None)
-        return "-"
-    if hasattr(x, "_prev"):  # a gradient that is a graph itself, after backward(create_graph=True)
-        x = x.data
-    if isinstance(x, float):
-        return f"{x:.4g}"
-    if np.ndim(x) == 0:  # a 0-d array: the gradient of a .sum() loss, for instance
-        return f"{float(np.asarray(x)):.4g}"
-    return f"shape {np.shape(x)}"
-
-
-def to_dot(root) -> str:
-    """The graph that computed `root` in Graphviz DOT: one box per node (name or op, payload, grad).
-
-    Save it and run `dot -Tsvg graph.dot -o graph.svg` to see it."""
-    nodes, edges, stack, seen = [], [], [root], {id(root)}
-    while stack:
-        v = stack.pop()
-        nodes.append(v)
-        for p in v._prev:
-            edges.append((p, v))
-            if id(p) not in seen:
-                seen.add(id(p))
-                stack.append(p)
-
-    lines = ["digraph tinygrad_nn {", "  rankdir=LR; node [shape=record];"]
-    for v in nodes:
-        label = _record_text(v.name if v.name not in (None, "") else (v.op or "leaf"))
-        lines.append(f'  n{id(v)} [label="{{ {label} | data {_show(v.data)} | grad {_show(v.grad)} }}"];')
-    lines += [f"  n{id(a)} -> n{id(b)};" for a, b in edges]
-    lines.append("}")
-    return "\n".join(lines)
 
 
 def have_matplotlib() -> bool:
@@ -153,13 +92,40 @@ def save_figure(fig, path, **savefig_options):
     The file gets the permissions the umask gives a new file, like any file a program writes. Inside
     `figure_set()` the rename waits for the end of the block."""
     path = os.fspath(path)
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     # The temporary name ends in .tmp, so the format is given, not guessed from it: the path's extension.
     fmt = savefig_options.pop("format", None) or os.path.splitext(path)[1][1:] or "png"
+    try:
+        return _write_staged(path, lambda tmp: fig.savefig(
+            tmp, **{"dpi": 110, "bbox_inches": "tight", "format": fmt, **savefig_options}))
+    finally:
+        fig.clear()
+        pyplot().close(fig)
+
+
+def save_text(text, path):
+    """Write `text` (UTF-8) to path as `save_figure` writes a figure: atomically, and inside `figure_set()`
+    as one of the set (an HTML page beside the PNGs, for one).
+
+    >>> import os, tempfile
+    >>> path = save_text("<p>hi</p>", os.path.join(tempfile.mkdtemp(), "page.html"))
+    >>> open(path, encoding="utf-8").read()
+    '<p>hi</p>'
+    """
+    def write(tmp):
+        with open(tmp, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+
+    return _write_staged(os.fspath(path), write)
+
+
+def _write_staged(path, write):
+    """Run `write(tmp)` on a temporary file beside `path`, then rename it onto `path` (or leave that to the
+    enclosing figure_set). Nothing is left behind when `write` fails."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     tmp = None
     try:
         tmp = temp_file_beside(path)
-        fig.savefig(tmp, **{"dpi": 110, "bbox_inches": "tight", "format": fmt, **savefig_options})
+        write(tmp)
         if _staged.batch is not None:
             _staged.batch.append((tmp, path))
         else:
@@ -168,8 +134,6 @@ def save_figure(fig, path, **savefig_options):
     finally:
         if tmp is not None and os.path.exists(tmp):
             os.remove(tmp)
-        fig.clear()
-        pyplot().close(fig)
     return path
 
 
@@ -203,7 +167,7 @@ def plot_weight_maps(weights, path, titles=None, shape=(4, 3)):
 
 
 def plot_step_vs_sigmoid(path):
-    from .ops import sigmoid, step
+    from ..ops import sigmoid, step
 
     plt = pyplot()
     z = np.linspace(-6, 6, 601)

@@ -1,0 +1,209 @@
+"""`network.html`: one self-contained page (no network access, plain HTML, CSS and a little JavaScript) where a
+reader clicks an image's pixels on and off and watches the book's network answer.
+
+The page embeds the weights as JSON and computes the forward pass itself, in double precision as numpy does,
+so its numbers are the Python model's. It shows the weights along the training run (a slider over snapshots,
+with C_T) and, for the 12-3-2 network, the book's hand-set demons to compare with.
+
+Testing contract (for this project's browser tests and any outside one): each input pixel is an element with
+`data-pixel="i"` (row by row) that toggles on click and shows its state as `aria-pressed="true"`/`"false"`;
+hidden unit j's activation is the text of the element with `data-hidden="j"`, output k's of
+`data-output="k"`, printed with at least six significant digits.
+
+>>> from tinygrad_nn.nn import MLP
+>>> net = MLP(12, [3, 2], seed=0)
+>>> page = render_page(mlp_page(net))
+>>> page.startswith("<!DOCTYPE html>") and 'data-page="mlp"' in page
+True
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import re
+from importlib.resources import files
+
+import numpy as np
+
+from .figures import save_text
+
+BOOK_CREDIT = ("《深度学习的数学》 (The Mathematics of Deep Learning) by 涌井良幸 and 涌井贞美 "
+               "(Yoshiyuki and Sadami Wakui)")
+
+
+class TrainingSnapshots:
+    """Copies of a module's parameters at chosen steps of a training run, with C_T there: the frames of the
+    page's slider. The steps are spaced more closely early on, where learning moves fastest.
+
+    Call `record(step, module, cost)` with the parameters after `step` updates and the cost C_T computed with
+    exactly those parameters; steps not chosen are skipped, so it can be called at every step.
+
+    >>> from tinygrad_nn.nn import Layer
+    >>> snaps = TrainingSnapshots(total_steps=1000, count=20)
+    >>> snaps.wanted[:4], snaps.wanted[-1], len(snaps.wanted) <= 20
+    ([0, 1, 2, 3], 1000, True)
+    >>> layer = Layer(2, 1, seed=0)
+    >>> snaps.record(0, layer, 0.5); snaps.record(4, layer, 0.4)  # step 4 is not one of them
+    >>> [(step, cost, sorted(state)) for step, cost, state in snaps.frames]
+    [(0, 0.5, ['bias', 'weight'])]
+    """
+
+    def __init__(self, total_steps: int, count: int = 60):
+        if total_steps < 0 or count < 2:
+            raise ValueError(f"TrainingSnapshots: need total_steps >= 0 and count >= 2, got {total_steps}, {count}")
+        steps = np.unique(np.round(np.geomspace(1, total_steps + 1, count)).astype(int) - 1)
+        self.wanted = sorted({0, int(total_steps), *map(int, steps)})
+        self._wanted = set(self.wanted)
+        self.frames: list[tuple[int, float, dict]] = []
+
+    def record(self, step: int, module, cost) -> None:
+        if step in self._wanted:
+            self.frames.append((int(step), float(cost), module.state_dict()))
+
+
+def _floats(a):
+    """An array as nested lists of floats for JSON: each float as Python's repr writes it, which reads back
+    as the same double in JavaScript; a NaN or infinity (a run that blew up) as null, which the page reads
+    as NaN."""
+    a = np.asarray(a, dtype=np.float64)
+    out = a.astype(object)  # Python floats, each exactly the double it was
+    out[~np.isfinite(a)] = None
+    return out.tolist()
+
+
+def _frames(snapshots, state, final_cost, steps):
+    """The slider's frames: the snapshots, ending on `state` (the weights the page opens on)."""
+    frames = [f for f in (snapshots.frames if snapshots is not None else ()) if f[0] < steps]
+    frames.append((steps, final_cost, state))
+    return frames
+
+
+def _cost_curve(costs, final_cost):
+    """C_T after 0, 1, ... steps (the last one the final weights'), in 7 significant digits: it is drawn,
+    not computed with."""
+    if costs is None:
+        return None
+    return [float(f"{c:.7g}") if math.isfinite(c) else None for c in [*costs, final_cost]]
+
+
+def _sigmoid_layers(net):
+    """The weights and biases of an MLP of sigmoid layers (the book's), or a ValueError saying what differs."""
+    layers = getattr(net, "layers", None)
+    ok = isinstance(layers, list) and layers and all(
+        getattr(layer, "_activation_name", None) == "sigmoid" and getattr(layer, "weight", None) is not None
+        for layer in layers)
+    if not ok:
+        raise ValueError(f"network page: draws an MLP of sigmoid layers (the book's, e.g. MLP(12, [3, 2])), "
+                         f"got {net!r}")
+    if len(layers) != 2:
+        raise ValueError(f"network page: draws a network with one hidden layer (inputs, demons, outputs), got "
+                         f"{len(layers)} layers in {net!r}")
+    return layers
+
+
+def mlp_page(net, snapshots: TrainingSnapshots | None = None, costs=None, final_cost=None, handset=None,
+             image=None, shape=(4, 3), classes=("0", "1"), title="The book's 12-3-2 network, live"):
+    """The data of the page of an MLP with one hidden layer of sigmoid units (the book's 12-3-2 network).
+
+    `net` holds the weights the page opens on (the trained ones); `snapshots` the frames along the run and
+    `costs` C_T after 0, 1, ... steps (as the training loop records them), `final_cost` C_T of `net`;
+    `handset` a state_dict to compare with (the book's hand-set demons); `image` the input the page starts
+    from (the book's test image by default), `shape` its rows and columns, `classes` the outputs' names."""
+    from ..data import TEST_IMAGE_GAP_ZERO
+
+    layers = _sigmoid_layers(net)
+    rows, cols = shape
+    nin, nout = layers[0].weight.shape[1], layers[-1].weight.shape[0]
+    if nin != rows * cols or nout != len(classes):
+        raise ValueError(f"network page: {net!r} takes {nin} inputs and gives {nout} outputs; the page draws "
+                         f"{rows}x{cols} = {rows * cols} pixels and {len(classes)} outputs {list(classes)}")
+    image = np.asarray(TEST_IMAGE_GAP_ZERO if image is None else image).reshape(-1)
+    state = net.state_dict()
+    steps = len(costs) if costs is not None else 0
+    names = [f"{2 * i}.weight" for i in range(2)]
+
+    def frame(step, cost, st):
+        return {"step": step, "cost": None if cost is None or not math.isfinite(cost) else cost,
+                "layers": [{"weight": _floats(st[w]), "bias": _floats(st[w[:-6] + "bias"])} for w in names]}
+
+    data = {
+        "kind": "mlp", "title": title, "credit": BOOK_CREDIT, "rows": rows, "cols": cols,
+        "image": [int(bool(p)) for p in image], "classes": list(classes),
+        "frames": [frame(*f) for f in _frames(snapshots, state, final_cost, steps)],
+        "costs": _cost_curve(costs, final_cost),
+        "handset": None,
+    }
+    if handset is not None:
+        data["handset"] = frame(None, None, handset)
+    return data
+
+
+def _cnn_parts(net):
+    """The book's chapter 5 network as `book_cnn` builds it: Conv2d(1, C, k) + sigmoid, max pooling, flatten,
+    one sigmoid layer. Returns (conv, pool, layer) or raises a ValueError saying what differs."""
+    from ..nn import Conv2d, Flatten, Layer, MaxPool2d, Sigmoid
+
+    parts = list(getattr(net, "layers", ()))
+    kinds = [Conv2d, Sigmoid, MaxPool2d, Flatten, Layer]
+    if len(parts) != 5 or not all(isinstance(m, k) for m, k in zip(parts, kinds)) or \
+            parts[0].in_channels != 1 or parts[0].stride != (1, 1) or parts[0].padding != (0, 0) or \
+            parts[2].stride != parts[2].kernel_size or parts[4]._activation_name != "sigmoid":
+        raise ValueError(f"network page: draws the book's chapter 5 network, Sequential(Conv2d(1, C, k), Sigmoid(), "
+                         f"MaxPool2d(p), Flatten(), Layer(n, m, activation='sigmoid')), got {net!r}")
+    return parts[0], parts[2], parts[4]
+
+
+def cnn_page(net, snapshots: TrainingSnapshots | None = None, costs=None, final_cost=None, image=None,
+             shape=(6, 6), classes=("1", "2", "3"), title="The book's chapter 5 convolutional network, live"):
+    """The data of the page of the book's chapter 5 network (`tinygrad_nn.cli` builds it with `book_cnn`):
+    an image, the filters and their feature maps after the sigmoid and after pooling, and the outputs.
+    Arguments as for `mlp_page`; `image` is the 6x6 input the page starts from (every pixel off by default)."""
+    conv, pool, layer = _cnn_parts(net)
+    rows, cols = shape
+    kh, kw = conv.kernel_size
+    p = pool.kernel_size[0]
+    mh, mw = rows - kh + 1, cols - kw + 1
+    if pool.kernel_size != (p, p) or mh % p or mw % p or layer.weight.shape != (len(classes), conv.out_channels
+                                                                                * (mh // p) * (mw // p)):
+        raise ValueError(f"network page: {net!r} does not fit a {rows}x{cols} image and {len(classes)} outputs")
+    image = np.zeros(rows * cols) if image is None else np.asarray(image).reshape(-1)
+    state = net.state_dict()
+    steps = len(costs) if costs is not None else 0
+    names = {id(m): name for name, m in net.named_children()}
+    cw, fw = f"{names[id(conv)]}.weight", f"{names[id(layer)]}.weight"
+
+    def frame(step, cost, st):
+        return {"step": step, "cost": None if cost is None or not math.isfinite(cost) else cost,
+                "filters": _floats(st[cw][:, 0]), "filter_bias": _floats(st[cw[:-6] + "bias"]),
+                "weight": _floats(st[fw]), "bias": _floats(st[fw[:-6] + "bias"])}
+
+    return {
+        "kind": "cnn", "title": title, "credit": BOOK_CREDIT, "rows": rows, "cols": cols, "pool": p,
+        "image": [int(bool(v)) for v in image], "classes": list(classes),
+        "frames": [frame(*f) for f in _frames(snapshots, state, final_cost, steps)],
+        "costs": _cost_curve(costs, final_cost),
+        "handset": None,
+    }
+
+
+def _asset(name) -> str:
+    return files("tinygrad_nn.viz").joinpath(name).read_text(encoding="utf-8")
+
+
+def render_page(data) -> str:
+    """The page as one HTML string: the template with its script and the data inlined (nothing to fetch)."""
+    # In a <script> element only "</" could end it early; "<\/" reads the same in JSON and JavaScript.
+    payload = json.dumps(data, allow_nan=False, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+    fill = {"__SCRIPT__": _asset("network_page.js"), "__DATA__": payload, "__KIND__": data["kind"],
+            "__TITLE__": html.escape(str(data["title"]))}
+    # One pass, so that nothing filled in is read again as a placeholder.
+    return re.sub(r"/\*__SCRIPT__\*/|__DATA__|__KIND__|__TITLE__", lambda m: fill[m.group(0).strip("/*")],
+                  _asset("network_page.html"))
+
+
+def write_network_page(path, data) -> str:
+    """Write the page made from `data` (`mlp_page` or `cnn_page`) to `path`, atomically (and as one of the set
+    inside `figure_set()`); returns the path."""
+    return save_text(render_page(data), path)
