@@ -1,0 +1,133 @@
+"""network.html without a browser: what the page holds (the saved weights, bit for bit; the run's frames and
+C_T; the hand-set demons), that it names nothing to fetch, and the networks it refuses to draw."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+from tinygrad_nn import cli, load
+from tinygrad_nn.cnn_command import book_cnn
+from tinygrad_nn.data import TEST_IMAGE_GAP_ZERO, load_digits_4x3
+from tinygrad_nn.data.demons import hand_set_demons
+from tinygrad_nn.nn import MLP, Layer, Sequential, squared_error
+from tinygrad_nn.viz import TrainingSnapshots, cnn_page, mlp_page, network_page, write_network_page
+
+
+def _data(html):
+    m = re.search(r'<script id="page-data" type="application/json">(.*?)</script>', html, flags=re.S)
+    return json.loads(m.group(1))  # strict JSON: NaN would not parse
+
+
+def _run(capsys, tmp_path, *argv):
+    out, model = tmp_path / "out", tmp_path / "model.npz"
+    assert cli.main([*argv, "--no-progress", "--out", str(out), "--save", str(model)]) == 0
+    text = capsys.readouterr().out
+    return (out / "network.html").read_text(encoding="utf-8"), load(model), text
+
+
+def test_book_page_holds_the_saved_weights_and_the_run(capsys, tmp_path):
+    html, state, out = _run(capsys, tmp_path, "book", "--steps", "40", "--seed", "3")
+    data = _data(html)
+    assert data["kind"] == "mlp" and (data["rows"], data["cols"]) == (4, 3) and data["classes"] == ["0", "1"]
+    assert data["image"] == np.asarray(TEST_IMAGE_GAP_ZERO).reshape(12).astype(int).tolist()
+    final = data["frames"][-1]
+    assert final["step"] == 40
+    for i, key in enumerate(["0", "2"]):  # the page opens on exactly the weights --save wrote
+        assert np.array_equal(np.array(final["layers"][i]["weight"]), state[f"{key}.weight"])
+        assert np.array_equal(np.array(final["layers"][i]["bias"]), state[f"{key}.bias"])
+    # Frame 0 is the untrained network of the seed, with its C_T; the frames follow the run in order.
+    first, init = data["frames"][0], MLP(12, [3, 2], seed=3).state_dict()
+    assert first["step"] == 0 and np.array_equal(np.array(first["layers"][0]["weight"]), init["0.weight"])
+    digits = load_digits_4x3()
+    assert first["cost"] == squared_error(MLP(12, [3, 2], seed=3)(digits.inputs), digits.targets).item()
+    steps = [f["step"] for f in data["frames"]]
+    assert steps == sorted(set(steps)) and len(steps) > 10
+    assert f"Final C_T = {final['cost']:.6f}" in out
+    assert len(data["costs"]) == 41 and data["costs"][0] == pytest.approx(first["cost"], rel=1e-6)
+    hand = hand_set_demons()
+    assert np.array_equal(np.array(data["handset"]["layers"][0]["weight"]), hand["0.weight"])
+    assert np.array_equal(np.array(data["handset"]["layers"][1]["bias"]), hand["2.bias"])
+
+
+def test_cnn_page_holds_the_saved_weights(capsys, tmp_path):
+    html, state, _ = _run(capsys, tmp_path, "cnn", "--steps", "6")
+    data = _data(html)
+    assert data["kind"] == "cnn" and (data["rows"], data["cols"], data["pool"]) == (6, 6, 2)
+    final = data["frames"][-1]
+    assert np.array_equal(np.array(final["filters"]), state["0.weight"][:, 0])
+    assert np.array_equal(np.array(final["filter_bias"]), state["0.bias"])
+    assert np.array_equal(np.array(final["weight"]), state["4.weight"])
+    assert np.array_equal(np.array(final["bias"]), state["4.bias"])
+    net, _, _ = book_cnn()
+    net.load_state_dict(state)  # what cnn --save writes is the chapter 5 network's state
+    assert data["handset"] is None
+
+
+def test_cnn_save_is_checked_before_training(capsys, tmp_path):
+    with pytest.raises(SystemExit) as e:
+        cli.main(["cnn", "--steps", "1000000", "--save", str(tmp_path)])
+    assert e.value.code == 2 and "is a folder" in capsys.readouterr().err
+
+
+def test_the_page_names_nothing_to_fetch():
+    html = network_page.render_page(mlp_page(MLP(12, [3, 2], seed=0), handset=hand_set_demons()))
+    # No src= and no link but the empty data: icon (which stops a favicon request); no URL but the SVG namespace.
+    assert not re.search(r"\bsrc\s*=", html)
+    assert re.findall(r"<link[^>]*>", html) == ['<link rel="icon" href="data:,">']
+    assert re.findall(r"https?://[^\s\"'`)]+", html) == ["http://www.w3.org/2000/svg"]
+    assert "@import" not in html and "url(" not in html and "fetch(" not in html and "XMLHttpRequest" not in html
+
+
+def test_placeholders_are_filled_once_and_text_is_escaped():
+    data = mlp_page(MLP(12, [3, 2], seed=0), title='__DATA__ <b>"bold"</b> </script>')
+    html = network_page.render_page(data)
+    assert "<title>__DATA__ &lt;b&gt;&quot;bold&quot;&lt;/b&gt; &lt;/script&gt;</title>" in html
+    assert _data(html)["title"] == data["title"]  # inside the JSON, </script> is written <\/script>
+    assert html.count("</script>") == 2 and "/*__SCRIPT__*/" not in html
+
+
+def test_a_run_that_blew_up_still_writes_valid_json(tmp_path):
+    net = MLP(12, [3, 2], seed=0)
+    state = net.state_dict()
+    state["0.weight"][0, 0] = np.nan
+    state["2.bias"][1] = np.inf
+    net.load_state_dict(state)
+    data = mlp_page(net, costs=[1.0, float("nan")], final_cost=float("nan"))
+    path = write_network_page(tmp_path / "n.html", data)
+    parsed = _data(open(path, encoding="utf-8").read())
+    assert parsed["frames"][-1]["layers"][0]["weight"][0][0] is None  # read by the page as NaN
+    assert parsed["frames"][-1]["layers"][1]["bias"][1] is None and parsed["frames"][-1]["cost"] is None
+    assert parsed["costs"] == [1.0, None, None]
+
+
+def test_snapshots_are_frames_along_the_run():
+    snaps = TrainingSnapshots(total_steps=2000, count=60)
+    assert snaps.wanted[0] == 0 and snaps.wanted[-1] == 2000 and 30 <= len(snaps.wanted) <= 60
+    gaps = np.diff(snaps.wanted)
+    assert gaps[0] == 1 and gaps[-1] > 100  # close together early, where learning moves fastest
+    assert TrainingSnapshots(total_steps=1, count=60).wanted == [0, 1]
+    with pytest.raises(ValueError, match="count >= 2"):
+        TrainingSnapshots(10, count=1)
+
+
+@pytest.mark.parametrize("net, match", [
+    (MLP(12, [3, 2], activation="relu"), "MLP of sigmoid layers"),
+    (MLP(12, [4, 3, 2]), "one hidden layer"),
+    (MLP(9, [3, 2]), "takes 9 inputs"),
+    (Layer(12, 2), "MLP of sigmoid layers"),
+])
+def test_mlp_page_refuses_networks_it_cannot_draw(net, match):
+    with pytest.raises(ValueError, match=match):
+        mlp_page(net)
+
+
+def test_cnn_page_refuses_other_networks():
+    with pytest.raises(ValueError, match="chapter 5 network"):
+        cnn_page(Sequential(Layer(36, 3)))
+    net, _, _ = book_cnn()
+    with pytest.raises(ValueError, match="does not fit a 5x5 image"):
+        cnn_page(net, shape=(5, 5))
