@@ -1,5 +1,5 @@
 """The graph behind a Value, drawn: Graphviz DOT text always (`to_dot`, no dependency), SVG or PNG when
-Graphviz's `dot` program is installed (`draw_dot`, as micrograd's), and the HTML a notebook shows for a Value.
+Graphviz's `dot` program is installed (`draw_dot`, as micrograd's).
 
 One box per node: a leaf shows its name (or "leaf"), an op's result the op's name (with the node's name when
 it has one); each box shows the payload (the number for a scalar, the shape for a tensor) and the gradient.
@@ -12,7 +12,6 @@ digraph tinygrad_nn {
 
 from __future__ import annotations
 
-import html
 import shutil
 import subprocess
 
@@ -20,9 +19,6 @@ import numpy as np
 
 GRAPHVIZ_HINT = ("drawing a graph needs Graphviz's dot program (Debian/Ubuntu: apt install graphviz; macOS: "
                  "brew install graphviz; conda: conda install graphviz); to_dot(value) gives the DOT text without it")
-
-# A notebook draws a Value's graph inline only up to this many nodes; a bigger graph is a wall of boxes.
-NOTEBOOK_MAX_NODES = 120
 
 
 def _record_text(text) -> str:
@@ -130,26 +126,3 @@ def draw_dot(root, format="svg", path=None, rankdir="LR"):
             f.write(r.stdout)
 
     return _write_staged(path, write)
-
-
-def value_html(v) -> str:
-    """What a notebook shows for a Value: its repr (the value, or the shape and dtype of a tensor), and the
-    graph that computed it drawn inline when it has one, Graphviz is installed and it is small enough."""
-    if v.data.__class__ is float:
-        head = repr(v)
-    else:
-        d = v.data
-        head = f"Value of shape {d.shape}, dtype {d.dtype}" + ("" if v.requires_grad else ", requires_grad=False")
-        head += "\n" + repr(v)
-    parts = [f"<pre style=\"margin:0\">{html.escape(head)}</pre>"]
-    if v._prev:
-        nodes, _ = graph_of(v)
-        if len(nodes) > NOTEBOOK_MAX_NODES:
-            parts.append(f"<p><i>graph of {len(nodes)} nodes: too big to draw here; "
-                         f"tinygrad_nn.viz.draw_dot(value, path='graph.svg') writes it</i></p>")
-        elif have_graphviz():
-            svg = draw_dot(v)
-            parts.append(svg[svg.index("<svg"):])  # without the XML prologue, which HTML does not take
-        else:
-            parts.append(f"<p><i>graph of {len(nodes)} nodes not drawn: {html.escape(GRAPHVIZ_HINT)}</i></p>")
-    return "<div>" + "\n".join(parts) + "</div>"
