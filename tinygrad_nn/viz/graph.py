@@ -47,9 +47,9 @@ def _show(x) -> str:
     if hasattr(x, "_prev"):  # a gradient that is a graph itself, after backward(create_graph=True)
         x = x.data
     if isinstance(x, float):
-        return f"{x:.4g}"
+        return f"{x + 0.0:.4g}"  # + 0.0: -0.0 (0 times a negative weight) is drawn as 0
     if np.ndim(x) == 0:  # a 0-d array: the gradient of a .sum() loss, for instance
-        return f"{float(np.asarray(x)):.4g}"
+        return f"{float(np.asarray(x)) + 0.0:.4g}"
     return f"shape {np.shape(x)}"
 
 

@@ -188,7 +188,14 @@
     label.setAttribute("x", "312"); label.setAttribute("y", "20"); label.setAttribute("text-anchor", "end");
     label.setAttribute("font-size", "11"); label.textContent = "C_T (log scale) by step";
     marker.setAttribute("r", "4"); marker.setAttribute("fill", "#d62728");
-    chart.append(line, label, marker);
+    const tick = (x, y, text, anchor) => {
+      const t = document.createElementNS(SVG, "text");
+      t.setAttribute("x", x); t.setAttribute("y", y); t.setAttribute("font-size", "9");
+      t.setAttribute("fill", "#666"); t.setAttribute("text-anchor", anchor); t.textContent = text;
+      return t;
+    };
+    chart.append(line, label, marker, tick(10, 17, (10 ** hi).toPrecision(3), "start"),
+                 tick(10, 104, (10 ** lo).toPrecision(3), "start"), tick(312, 104, `step ${last}`, "end"));
     return { x, y };
   })();
 
