@@ -47,7 +47,8 @@ def test_book_page_holds_the_saved_weights_and_the_run(capsys, tmp_path):
     steps = [f["step"] for f in data["frames"]]
     assert steps == sorted(set(steps)) and len(steps) > 10
     assert f"Final C_T = {final['cost']:.6f}" in out
-    assert len(data["costs"]) == 41 and data["costs"][0] == pytest.approx(first["cost"], rel=1e-6)
+    assert [s for s, _ in data["costs"]] == list(range(41)) and data["costs"][-1][1] == float(f"{final['cost']:.7g}")
+    assert data["costs"][0][1] == pytest.approx(first["cost"], rel=1e-6)
     hand = hand_set_demons()
     assert np.array_equal(np.array(data["handset"]["layers"][0]["weight"]), hand["0.weight"])
     assert np.array_equal(np.array(data["handset"]["layers"][1]["bias"]), hand["2.bias"])
@@ -101,7 +102,14 @@ def test_a_run_that_blew_up_still_writes_valid_json(tmp_path):
     parsed = _data(open(path, encoding="utf-8").read())
     assert parsed["frames"][-1]["layers"][0]["weight"][0][0] is None  # read by the page as NaN
     assert parsed["frames"][-1]["layers"][1]["bias"][1] is None and parsed["frames"][-1]["cost"] is None
-    assert parsed["costs"] == [1.0, None, None]
+    assert parsed["costs"] == [[0, 1.0], [1, None], [2, None]]
+
+
+def test_a_long_run_keeps_the_page_small():
+    costs = list(np.geomspace(10.0, 0.01, 100_000))
+    curve = mlp_page(MLP(12, [3, 2], seed=0), costs=costs, final_cost=0.009)["costs"]
+    assert len(curve) == 2000 and curve[0] == [0, 10.0] and curve[-1] == [100_000, 0.009]
+    assert all(a[0] < b[0] for a, b in zip(curve, curve[1:]))
 
 
 def test_snapshots_are_frames_along_the_run():

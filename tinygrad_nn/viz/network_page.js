@@ -169,16 +169,14 @@
   }
   const marker = document.createElementNS(SVG, "circle");
   const chartXY = (() => {
-    const costs = (D.costs || D.frames.map((f) => f.cost)).map((c) => (c === null ? NaN : c));
-    const good = costs.filter((c) => Number.isFinite(c) && c > 0);
-    if (!good.length) return null;
-    const lo = Math.log10(Math.min(...good)), hi = Math.log10(Math.max(...good));
-    const last = D.costs ? D.costs.length - 1 : D.frames[D.frames.length - 1].step || 1;
-    const x = (step) => 8 + 304 * (step / Math.max(1, last));
+    // [step, C_T] pairs: the run's curve (thinned to a few thousand points), else the frames' own costs
+    const curve = (D.costs || D.frames.map((f) => [f.step, f.cost])).filter(([, c]) => Number.isFinite(c) && c > 0);
+    if (!curve.length) return null;
+    const lo = Math.log10(Math.min(...curve.map(([, c]) => c))), hi = Math.log10(Math.max(...curve.map(([, c]) => c)));
+    const last = Math.max(1, D.frames[D.frames.length - 1].step);
+    const x = (step) => 8 + 304 * (step / last);
     const y = (c) => 8 + 94 * (hi === lo ? 0.5 : (hi - Math.log10(c)) / (hi - lo));
-    const steps = D.costs ? costs.map((_, i) => i) : D.frames.map((f) => f.step);
-    const pts = steps.map((s, i) => [s, costs[i]]).filter(([, c]) => Number.isFinite(c) && c > 0)
-      .map(([s, c]) => `${x(s).toFixed(1)},${y(c).toFixed(1)}`).join(" ");
+    const pts = curve.map(([s, c]) => `${x(s).toFixed(1)},${y(c).toFixed(1)}`).join(" ");
     const line = document.createElementNS(SVG, "polyline");
     line.setAttribute("points", pts);
     line.setAttribute("fill", "none");

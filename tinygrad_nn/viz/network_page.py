@@ -80,12 +80,14 @@ def _frames(snapshots, state, final_cost, steps):
     return frames
 
 
-def _cost_curve(costs, final_cost):
-    """C_T after 0, 1, ... steps (the last one the final weights'), in 7 significant digits: it is drawn,
-    not computed with."""
+def _cost_curve(costs, final_cost, points=2000):
+    """[step, C_T] after 0, 1, ... steps (the last pair the final weights'), thinned to about `points` pairs
+    evenly spread over the run, in 7 significant digits: the curve is drawn, not computed with."""
     if costs is None:
         return None
-    return [float(f"{c:.7g}") if math.isfinite(c) else None for c in [*costs, final_cost]]
+    values = [*costs, final_cost]
+    keep = np.unique(np.linspace(0, len(values) - 1, min(points, len(values))).round().astype(int))
+    return [[int(i), float(f"{values[i]:.7g}") if math.isfinite(values[i]) else None] for i in keep]
 
 
 def _sigmoid_layers(net):
