@@ -202,15 +202,15 @@ def run_book(args) -> int:
     print(f"The book's network {net!r}: {sum(p.size for p in net.parameters())} weights and biases")
     print(f"Training on {len(data.inputs)} images for {args.steps} steps ({args.optimizer}, lr {lr}, seed {args.seed})")
 
-    costs, snapshots = [], TrainingSnapshots(args.steps)  # snapshots: network.html's slider
+    costs, snapshots = [], TrainingSnapshots(net, args.steps)  # snapshots: network.html's slider
     progress = _Progress(args.steps, not args.no_progress)
     start = time.perf_counter()
     for i in range(1, args.steps + 1):
         opt.zero_grad()
         cost = squared_error(net(data.inputs), data.targets)  # C_T: one node for all 64 images
         cost.backward()
-        snapshots.record(i - 1, net, cost.item())  # the weights this C_T was computed with
         opt.step()
+        snapshots(i)
         costs.append(cost.item())
         progress.update(i, costs[-1])
     progress.close()

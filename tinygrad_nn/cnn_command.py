@@ -62,7 +62,7 @@ def run_cnn(args) -> int:
     print(f"The book's chapter 5 network {net!r}: {sum(p.size for p in net.parameters())} weights and biases")
     print(f"Training on {len(images)} images for {args.steps} steps ({args.optimizer}, lr {lr}, seed {args.seed})")
 
-    costs, all_right_at, snapshots = [], None, TrainingSnapshots(args.steps)  # snapshots: network.html's slider
+    costs, all_right_at, snapshots = [], None, TrainingSnapshots(net, args.steps)  # network.html's slider
     progress = _Progress(args.steps, not args.no_progress)
     start = time.perf_counter()
     for i in range(1, args.steps + 1):
@@ -70,8 +70,8 @@ def run_cnn(args) -> int:
         out = net(images)
         cost = squared_error(out, data.targets)  # C_T: one node for all 96 images
         cost.backward()
-        snapshots.record(i - 1, net, cost.item())  # the weights this C_T was computed with
         opt.step()
+        snapshots(i)
         costs.append(cost.item())
         if all_right_at is None and (out.data.argmax(axis=1) + 1 == data.digits).all():
             all_right_at = i - 1  # the forward pass of this step ran with the weights after step i - 1

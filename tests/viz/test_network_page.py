@@ -113,13 +113,30 @@ def test_a_long_run_keeps_the_page_small():
 
 
 def test_snapshots_are_frames_along_the_run():
-    snaps = TrainingSnapshots(total_steps=2000, count=60)
-    assert snaps.wanted[0] == 0 and snaps.wanted[-1] == 2000 and 30 <= len(snaps.wanted) <= 60
-    gaps = np.diff(snaps.wanted)
+    net = Layer(2, 1, seed=0)
+    snaps = TrainingSnapshots(net, steps=2000, count=60)
+    for i in range(1, 2001):
+        net.weight.data[0, 0] = i  # as if each step moved the weights
+        snaps(i, 0.5, None)
+    assert snaps.steps[0] == 0 and snaps.steps[-1] == 2000 and 30 <= len(snaps.steps) <= 61
+    assert [st["weight"][0, 0] for st in snaps.states[1:]] == snaps.steps[1:]  # copies, taken at those steps
+    gaps = np.diff(snaps.steps)
     assert gaps[0] == 1 and gaps[-1] > 100  # close together early, where learning moves fastest
-    assert TrainingSnapshots(total_steps=1, count=60).wanted == [0, 1]
-    with pytest.raises(ValueError, match="count >= 2"):
-        TrainingSnapshots(10, count=1)
+    one = TrainingSnapshots(net, steps=1)
+    one(1)
+    assert one.steps == [0, 1]
+    with pytest.raises(ValueError, match="count >= 1"):
+        TrainingSnapshots(net, 10, count=0)
+
+
+def test_frames_take_their_cost_from_the_run():
+    net = MLP(12, [3, 2], seed=0)
+    snaps = TrainingSnapshots(net, steps=3, count=10)
+    for i in range(1, 4):
+        snaps(i)
+    data = mlp_page(net, snaps, costs=[4.0, 3.0, 2.0], final_cost=1.0)
+    assert [(f["step"], f["cost"]) for f in data["frames"]] == [(0, 4.0), (1, 3.0), (2, 2.0), (3, 1.0)]
+    assert mlp_page(net)["frames"] == [{**data["frames"][-1], "step": 0, "cost": None}]  # no run: one frame
 
 
 @pytest.mark.parametrize("net, match", [

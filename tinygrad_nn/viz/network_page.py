@@ -34,33 +34,35 @@ BOOK_CREDIT = ("《深度学习的数学》 (The Mathematics of Deep Learning) b
 
 
 class TrainingSnapshots:
-    """Copies of a module's parameters at chosen steps of a training run, with C_T there: the frames of the
-    page's slider. The steps are spaced more closely early on, where learning moves fastest.
-
-    Call `record(step, module, cost)` with the parameters after `step` updates and the cost C_T computed with
-    exactly those parameters; steps not chosen are skipped, so it can be called at every step.
+    """Copies of a model's parameters along a training run of `steps` steps: the frames of the page's slider.
+    One is taken when this is made (the untrained weights), then, called as a hook after each step i
+    (`snapshots(i)`, or `snapshots(i, cost, outputs)`), about `count` more, closer together early on, where
+    learning moves fastest. `steps[k]` is the number of updates behind `states[k]`.
 
     >>> from tinygrad_nn.nn import Layer
-    >>> snaps = TrainingSnapshots(total_steps=1000, count=20)
-    >>> snaps.wanted[:4], snaps.wanted[-1], len(snaps.wanted) <= 20
-    ([0, 1, 2, 3], 1000, True)
     >>> layer = Layer(2, 1, seed=0)
-    >>> snaps.record(0, layer, 0.5); snaps.record(4, layer, 0.4)  # step 4 is not one of them
-    >>> [(step, cost, sorted(state)) for step, cost, state in snaps.frames]
-    [(0, 0.5, ['bias', 'weight'])]
+    >>> snaps = TrainingSnapshots(layer, steps=1000, count=20)
+    >>> for i in range(1, 1001):
+    ...     snaps(i)
+    >>> snaps.steps[:5], snaps.steps[-1], len(snaps.steps) <= 21, sorted(snaps.states[0])
+    ([0, 1, 2, 3, 5], 1000, True, ['bias', 'weight'])
     """
 
-    def __init__(self, total_steps: int, count: int = 60):
-        if total_steps < 0 or count < 2:
-            raise ValueError(f"TrainingSnapshots: need total_steps >= 0 and count >= 2, got {total_steps}, {count}")
-        steps = np.unique(np.round(np.geomspace(1, total_steps + 1, count)).astype(int) - 1)
-        self.wanted = sorted({0, int(total_steps), *map(int, steps)})
-        self._wanted = set(self.wanted)
-        self.frames: list[tuple[int, float, dict]] = []
+    def __init__(self, model, steps: int, count: int = 60):
+        if steps < 0 or count < 1:
+            raise ValueError(f"TrainingSnapshots: need steps >= 0 and count >= 1, got {steps}, {count}")
+        self.model = model
+        self._wanted = {int(steps), *(np.geomspace(1, steps + 1, count).round().astype(int) - 1).tolist()}
+        self.steps, self.states = [], []
+        self._keep(0)
 
-    def record(self, step: int, module, cost) -> None:
-        if step in self._wanted:
-            self.frames.append((int(step), float(cost), module.state_dict()))
+    def _keep(self, i):
+        self.steps.append(int(i))
+        self.states.append(self.model.state_dict())  # copies
+
+    def __call__(self, i, cost=None, outputs=None):
+        if i in self._wanted and i > self.steps[-1]:
+            self._keep(i)
 
 
 def _floats(a):
@@ -73,9 +75,13 @@ def _floats(a):
     return out.tolist()
 
 
-def _frames(snapshots, state, final_cost, steps):
-    """The slider's frames: the snapshots, ending on `state` (the weights the page opens on)."""
-    frames = [f for f in (snapshots.frames if snapshots is not None else ()) if f[0] < steps]
+def _frames(snapshots, costs, state, final_cost):
+    """The slider's frames (step, C_T, state): the snapshots taken before the last step, each with the cost
+    of its weights (`costs[i]` is C_T of the weights after i steps, as a training loop records it), then
+    `state`, the weights the page opens on, after all `len(costs)` steps."""
+    steps = len(costs) if costs is not None else 0
+    frames = [(s, costs[s], st) for s, st in zip(snapshots.steps, snapshots.states) if s < steps] \
+        if snapshots is not None and costs is not None else []
     frames.append((steps, final_cost, state))
     return frames
 
@@ -109,7 +115,8 @@ def mlp_page(net, snapshots: TrainingSnapshots | None = None, costs=None, final_
              image=None, shape=(4, 3), classes=("0", "1"), title="The book's 12-3-2 network, live"):
     """The data of the page of an MLP with one hidden layer of sigmoid units (the book's 12-3-2 network).
 
-    `net` holds the weights the page opens on (the trained ones); `snapshots` the frames along the run and
+    `net` holds the weights the page opens on (the trained ones); `snapshots` the weights along the run
+    (`TrainingSnapshots`, or anything with lists `.steps` and `.states` of state_dicts) and
     `costs` C_T after 0, 1, ... steps (as the training loop records them), `final_cost` C_T of `net`;
     `handset` a state_dict to compare with (the book's hand-set demons); `image` the input the page starts
     from (the book's test image by default), `shape` its rows and columns, `classes` the outputs' names."""
@@ -122,8 +129,6 @@ def mlp_page(net, snapshots: TrainingSnapshots | None = None, costs=None, final_
         raise ValueError(f"network page: {net!r} takes {nin} inputs and gives {nout} outputs; the page draws "
                          f"{rows}x{cols} = {rows * cols} pixels and {len(classes)} outputs {list(classes)}")
     image = np.asarray(TEST_IMAGE_GAP_ZERO if image is None else image).reshape(-1)
-    state = net.state_dict()
-    steps = len(costs) if costs is not None else 0
     names = [f"{2 * i}.weight" for i in range(2)]
 
     def frame(step, cost, st):
@@ -133,7 +138,7 @@ def mlp_page(net, snapshots: TrainingSnapshots | None = None, costs=None, final_
     data = {
         "kind": "mlp", "title": title, "credit": BOOK_CREDIT, "rows": rows, "cols": cols,
         "image": [int(bool(p)) for p in image], "classes": list(classes),
-        "frames": [frame(*f) for f in _frames(snapshots, state, final_cost, steps)],
+        "frames": [frame(*f) for f in _frames(snapshots, costs, net.state_dict(), final_cost)],
         "costs": _cost_curve(costs, final_cost),
         "handset": None,
     }
@@ -171,8 +176,6 @@ def cnn_page(net, snapshots: TrainingSnapshots | None = None, costs=None, final_
                                                                                 * (mh // p) * (mw // p)):
         raise ValueError(f"network page: {net!r} does not fit a {rows}x{cols} image and {len(classes)} outputs")
     image = np.zeros(rows * cols) if image is None else np.asarray(image).reshape(-1)
-    state = net.state_dict()
-    steps = len(costs) if costs is not None else 0
     names = {id(m): name for name, m in net.named_children()}
     cw, fw = f"{names[id(conv)]}.weight", f"{names[id(layer)]}.weight"
 
@@ -184,7 +187,7 @@ def cnn_page(net, snapshots: TrainingSnapshots | None = None, costs=None, final_
     return {
         "kind": "cnn", "title": title, "credit": BOOK_CREDIT, "rows": rows, "cols": cols, "pool": p,
         "image": [int(bool(v)) for v in image], "classes": list(classes),
-        "frames": [frame(*f) for f in _frames(snapshots, state, final_cost, steps)],
+        "frames": [frame(*f) for f in _frames(snapshots, costs, net.state_dict(), final_cost)],
         "costs": _cost_curve(costs, final_cost),
         "handset": None,
     }
