@@ -34,7 +34,11 @@ OUTPUT_WEIGHTS.flags.writeable = OUTPUT_BIAS.flags.writeable = False
 
 
 def demon_patterns() -> np.ndarray:
-    """The hidden weights of the hand-set network, shape (3, 12): +LIKE on the liked pixels, 0 elsewhere."""
+    """The hidden weights of the hand-set network, shape (3, 12): +LIKE on the liked pixels, 0 elsewhere.
+
+    >>> [list(map(int, row.nonzero()[0] + 1)) for row in demon_patterns()]    # pixels numbered 1..12
+    [[4, 7], [5, 8], [6, 9]]
+    """
     w = np.zeros((3, 12))
     for j, name in enumerate(DEMONS):
         for pixel in LIKED_PIXELS[name]:
@@ -44,7 +48,14 @@ def demon_patterns() -> np.ndarray:
 
 def hand_set_demons() -> dict[str, np.ndarray]:
     """The state_dict of `MLP(12, [3, 2])` (sigmoid everywhere) with the demons' likings written in by hand:
-    load it with `net.load_state_dict(hand_set_demons())`."""
+    load it with `net.load_state_dict(hand_set_demons())`.
+
+    >>> from tinygrad_nn.nn import MLP
+    >>> net = MLP(12, [3, 2])
+    >>> _ = net.load_state_dict(hand_set_demons())
+    >>> net([0, 1, 0, 1, 0, 1, 1, 0, 1, 1, 1, 0]).data.round(3).tolist()  # the book's test image: a 0
+    [1.0, 0.007]
+    """
     return {
         "0.weight": demon_patterns(),
         "0.bias": np.full(3, HIDDEN_BIAS),

@@ -60,7 +60,14 @@ def _label(v) -> str:
 
 
 def graph_of(root):
-    """The nodes that computed `root` (root first) and the edges (input, result) between them."""
+    """The nodes that computed `root` (root first) and the edges (input, result) between them.
+
+    >>> from tinygrad_nn import Value
+    >>> x = Value(3.0)
+    >>> nodes, edges = graph_of(x * x + 1.0)
+    >>> [v.op or "leaf" for v in nodes], len(edges)
+    (['add', 'leaf', 'mul', 'leaf'], 4)
+    """
     nodes, edges, stack, seen = [], [], [root], {id(root)}
     while stack:
         v = stack.pop()
@@ -77,7 +84,15 @@ def to_dot(root, rankdir="LR") -> str:
     """The graph that computed `root` in Graphviz DOT: one box per node (name or op, payload, grad).
 
     Save it and run `dot -Tsvg graph.dot -o graph.svg` to see it, or call `draw_dot`. `rankdir` is Graphviz's
-    direction of the arrows: "LR" (inputs on the left) or "TB" (inputs on top)."""
+    direction of the arrows: "LR" (inputs on the left) or "TB" (inputs on top).
+
+    >>> from tinygrad_nn import Value
+    >>> w = Value(2.0, name="w")
+    >>> y = w * 3.0
+    >>> y.backward()
+    >>> [line.strip() for line in to_dot(y).splitlines() if "w |" in line][0].split(" [")[1]
+    'label="{ w | data 2 | grad 3 }"];'
+    """
     if rankdir not in ("LR", "RL", "TB", "BT"):
         raise ValueError(f"to_dot: rankdir must be one of 'LR', 'RL', 'TB', 'BT', got {rankdir!r}")
     nodes, edges = graph_of(root)
@@ -91,7 +106,11 @@ def to_dot(root, rankdir="LR") -> str:
 
 
 def have_graphviz() -> bool:
-    """Whether Graphviz's `dot` program is on the PATH (what `draw_dot` runs)."""
+    """Whether Graphviz's `dot` program is on the PATH (what `draw_dot` runs).
+
+    >>> have_graphviz() in (True, False)
+    True
+    """
     return shutil.which("dot") is not None
 
 

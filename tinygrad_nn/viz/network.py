@@ -16,7 +16,13 @@ POSITIVE, NEGATIVE = "#c82828", "#285ac8"
 
 def dense_layers(module):
     """The weight matrices (nout, nin) and biases of `module`'s fully connected layers, in order: every
-    submodule with a 2-D `weight` (a `Layer`, as `MLP` holds them), each feeding the next."""
+    submodule with a 2-D `weight` (a `Layer`, as `MLP` holds them), each feeding the next.
+
+    >>> from tinygrad_nn.nn import MLP
+    >>> weights, biases = dense_layers(MLP(12, [3, 2]))
+    >>> [w.shape for w in weights], [b.shape for b in biases]
+    ([(3, 12), (2, 3)], [(3,), (2,)])
+    """
     from ..nn import Layer
 
     layers = [m for m in module.modules() if isinstance(m, Layer)]

@@ -119,7 +119,14 @@ def mlp_page(net, snapshots: TrainingSnapshots | None = None, costs=None, final_
     (`TrainingSnapshots`, or anything with lists `.steps` and `.states` of state_dicts) and
     `costs` C_T after 0, 1, ... steps (as the training loop records them), `final_cost` C_T of `net`;
     `handset` a state_dict to compare with (the book's hand-set demons); `image` the input the page starts
-    from (the book's test image by default), `shape` its rows and columns, `classes` the outputs' names."""
+    from (the book's test image by default), `shape` its rows and columns, `classes` the outputs' names.
+
+    >>> from tinygrad_nn.data.demons import hand_set_demons
+    >>> from tinygrad_nn.nn import MLP
+    >>> data = mlp_page(MLP(12, [3, 2], seed=0), handset=hand_set_demons())
+    >>> data["kind"], data["image"], len(data["frames"]), data["handset"]["layers"][0]["bias"]
+    ('mlp', [0, 1, 0, 1, 0, 1, 1, 0, 1, 1, 1, 0], 1, [-15.0, -15.0, -15.0])
+    """
     from ..data import TEST_IMAGE_GAP_ZERO
 
     layers = _sigmoid_layers(net)
@@ -166,7 +173,14 @@ def cnn_page(net, snapshots: TrainingSnapshots | None = None, costs=None, final_
              shape=(6, 6), classes=("1", "2", "3"), title="The book's chapter 5 convolutional network, live"):
     """The data of the page of the book's chapter 5 network (`tinygrad_nn.cli` builds it with `book_cnn`):
     an image, the filters and their feature maps after the sigmoid and after pooling, and the outputs.
-    Arguments as for `mlp_page`; `image` is the 6x6 input the page starts from (every pixel off by default)."""
+    Arguments as for `mlp_page`; `image` is the 6x6 input the page starts from (every pixel off by default).
+
+    >>> from tinygrad_nn.nn import Conv2d, Flatten, Layer, MaxPool2d, Sequential, Sigmoid
+    >>> net = Sequential(Conv2d(1, 3, 3, seed=0), Sigmoid(), MaxPool2d(2), Flatten(), Layer(12, 3, seed=1))
+    >>> data = cnn_page(net)
+    >>> data["kind"], len(data["image"]), len(data["frames"][0]["filters"]), data["classes"]
+    ('cnn', 36, 3, ['1', '2', '3'])
+    """
     conv, pool, layer = _cnn_parts(net)
     rows, cols = shape
     kh, kw = conv.kernel_size
@@ -198,7 +212,13 @@ def _asset(name) -> str:
 
 
 def render_page(data) -> str:
-    """The page as one HTML string: the template with its script and the data inlined (nothing to fetch)."""
+    """The page as one HTML string: the template with its script and the data inlined (nothing to fetch).
+
+    >>> from tinygrad_nn.nn import MLP
+    >>> page = render_page(mlp_page(MLP(12, [3, 2], seed=0)))
+    >>> page.count("<script"), "src=" in page
+    (2, False)
+    """
     # In a <script> element only "</" could end it early; "<\/" reads the same in JSON and JavaScript.
     payload = json.dumps(data, allow_nan=False, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
     fill = {"__SCRIPT__": _asset("network_page.js"), "__DATA__": payload, "__KIND__": data["kind"],
@@ -210,5 +230,12 @@ def render_page(data) -> str:
 
 def write_network_page(path, data) -> str:
     """Write the page made from `data` (`mlp_page` or `cnn_page`) to `path`, atomically (and as one of the set
-    inside `figure_set()`); returns the path."""
+    inside `figure_set()`); returns the path.
+
+    >>> import os, tempfile
+    >>> from tinygrad_nn.nn import MLP
+    >>> path = write_network_page(os.path.join(tempfile.mkdtemp(), "network.html"), mlp_page(MLP(12, [3, 2])))
+    >>> open(path, encoding="utf-8").read(15)
+    '<!DOCTYPE html>'
+    """
     return save_text(render_page(data), path)

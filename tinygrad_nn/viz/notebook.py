@@ -21,7 +21,12 @@ NOTEBOOK_MAX_NODES = 120
 
 def value_html(v) -> str:
     """A Value as HTML: its repr (a tensor: shape and dtype first), and the graph that computed it when it has
-    one, Graphviz is installed and the graph has at most NOTEBOOK_MAX_NODES nodes (else a line saying why not)."""
+    one, Graphviz is installed and the graph has at most NOTEBOOK_MAX_NODES nodes (else a line saying why not).
+
+    >>> from tinygrad_nn import Value
+    >>> value_html(Value(2.0))
+    '<div><pre style="margin:0">Value(2.0, grad=0.0)</pre></div>'
+    """
     head = repr(v)
     if v.data.__class__ is not float:
         head = f"tensor of shape {v.data.shape}, dtype {v.data.dtype}\n{head}"
@@ -41,7 +46,12 @@ def value_html(v) -> str:
 
 def module_rows(module):
     """(name, module, [(parameter name, shape)], count) for each module holding parameters of its own, in order:
-    the lines of the model's table."""
+    the lines of the model's table.
+
+    >>> from tinygrad_nn.nn import MLP
+    >>> [(name, shapes, count) for name, _, shapes, count in module_rows(MLP(12, [3, 2]))]
+    [('0', [('weight', (3, 12)), ('bias', (3,))], 39), ('2', [('weight', (2, 3)), ('bias', (2,))], 8)]
+    """
     modules = dict(module.named_modules())
     own = {}
     for name, p in module.named_parameters():
@@ -55,7 +65,12 @@ def module_rows(module):
 
 def module_html(module) -> str:
     """A model as an HTML table: one row per module holding parameters (its name, what it is, the shapes of
-    its parameters, how many numbers they hold), then the total."""
+    its parameters, how many numbers they hold), then the total.
+
+    >>> from tinygrad_nn.nn import Layer
+    >>> "<td>weight (2, 4), bias (2,)</td><td>10</td>" in module_html(Layer(4, 2))
+    True
+    """
     rows = module_rows(module)
     total = sum(r[3] for r in rows)
     cell = lambda text: f"<td>{html.escape(str(text))}</td>"
