@@ -150,6 +150,17 @@ def test_mlp_page_refuses_networks_it_cannot_draw(net, match):
         mlp_page(net)
 
 
+def test_a_page_of_layers_in_a_sequential_and_a_wrong_image():
+    net = Sequential(Layer(12, 3, seed=0), Layer(3, 2, seed=1))  # named 0 and 1, not 0 and 2 as in an MLP
+    data = mlp_page(net, image=np.eye(4, 3))
+    assert np.array_equal(np.array(data["frames"][0]["layers"][1]["weight"]), net.layers[1].weight.data)
+    assert data["image"] == np.eye(4, 3).reshape(12).astype(int).tolist()
+    with pytest.raises(ValueError, match="must be 4x3 pixels, each 0 or 1, got 11 values"):
+        mlp_page(net, image=[1] * 11)
+    with pytest.raises(ValueError, match="each 0 or 1"):
+        mlp_page(net, image=np.full(12, 0.5))
+
+
 def test_cnn_page_refuses_other_networks():
     with pytest.raises(ValueError, match="chapter 5 network"):
         cnn_page(Sequential(Layer(36, 3)))

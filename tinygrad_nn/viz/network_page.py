@@ -96,6 +96,15 @@ def _cost_curve(costs, final_cost, points=2000):
     return [[int(i), float(f"{values[i]:.7g}") if math.isfinite(values[i]) else None] for i in keep]
 
 
+def _image(image, rows, cols):
+    """The starting image as rows * cols pixels, each 0 or 1, or a ValueError saying what is wrong."""
+    pixels = np.asarray(image, dtype=np.float64).reshape(-1)
+    if pixels.size != rows * cols or not np.isin(pixels, (0.0, 1.0)).all():
+        raise ValueError(f"network page: the starting image must be {rows}x{cols} pixels, each 0 or 1, got "
+                         f"{pixels.size} values {np.unique(pixels)[:6].tolist()}")
+    return pixels
+
+
 def _sigmoid_layers(net):
     """The weights and biases of an MLP of sigmoid layers (the book's), or a ValueError saying what differs."""
     layers = getattr(net, "layers", None)
@@ -135,8 +144,9 @@ def mlp_page(net, snapshots: TrainingSnapshots | None = None, costs=None, final_
     if nin != rows * cols or nout != len(classes):
         raise ValueError(f"network page: {net!r} takes {nin} inputs and gives {nout} outputs; the page draws "
                          f"{rows}x{cols} = {rows * cols} pixels and {len(classes)} outputs {list(classes)}")
-    image = np.asarray(TEST_IMAGE_GAP_ZERO if image is None else image).reshape(-1)
-    names = [f"{2 * i}.weight" for i in range(2)]
+    image = _image(TEST_IMAGE_GAP_ZERO if image is None else image, rows, cols)
+    prefix = {id(m): name for name, m in net.named_children()}
+    names = [f"{prefix[id(layer)]}.weight" for layer in layers]  # "0.weight", "2.weight" in an MLP
 
     def frame(step, cost, st):
         return {"step": step, "cost": None if cost is None or not math.isfinite(cost) else cost,
@@ -144,7 +154,7 @@ def mlp_page(net, snapshots: TrainingSnapshots | None = None, costs=None, final_
 
     data = {
         "kind": "mlp", "title": title, "credit": BOOK_CREDIT, "rows": rows, "cols": cols,
-        "image": [int(bool(p)) for p in image], "classes": list(classes),
+        "image": image.astype(int).tolist(), "classes": list(classes),
         "frames": [frame(*f) for f in _frames(snapshots, costs, net.state_dict(), final_cost)],
         "costs": _cost_curve(costs, final_cost),
         "handset": None,
@@ -189,7 +199,7 @@ def cnn_page(net, snapshots: TrainingSnapshots | None = None, costs=None, final_
     if pool.kernel_size != (p, p) or mh % p or mw % p or layer.weight.shape != (len(classes), conv.out_channels
                                                                                 * (mh // p) * (mw // p)):
         raise ValueError(f"network page: {net!r} does not fit a {rows}x{cols} image and {len(classes)} outputs")
-    image = np.zeros(rows * cols) if image is None else np.asarray(image).reshape(-1)
+    image = _image(np.zeros(rows * cols) if image is None else image, rows, cols)
     names = {id(m): name for name, m in net.named_children()}
     cw, fw = f"{names[id(conv)]}.weight", f"{names[id(layer)]}.weight"
 
@@ -200,7 +210,7 @@ def cnn_page(net, snapshots: TrainingSnapshots | None = None, costs=None, final_
 
     return {
         "kind": "cnn", "title": title, "credit": BOOK_CREDIT, "rows": rows, "cols": cols, "pool": p,
-        "image": [int(bool(v)) for v in image], "classes": list(classes),
+        "image": image.astype(int).tolist(), "classes": list(classes),
         "frames": [frame(*f) for f in _frames(snapshots, costs, net.state_dict(), final_cost)],
         "costs": _cost_curve(costs, final_cost),
         "handset": None,
