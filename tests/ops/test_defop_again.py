@@ -40,6 +40,23 @@ def test_register_test_too(name):
     assert OPINFOS[name] is info
 
 
+def test_an_op_a_module_of_the_package_registers_late_is_builtin_too(name):
+    def forward(x):
+        return x
+
+    forward.__module__ = "tinygrad_nn.some_later_module"  # as if defined there, imported after the package
+    defop(name, forward=forward, vjp=lambda g, ans, x: (g,))
+    with pytest.raises(ValueError, match="built-in op of tinygrad_nn"):
+        _softplus(name)
+
+
+def test_a_builtin_test_entry_is_never_replaced():
+    from tinygrad_nn.ops import opinfos  # noqa: F401  (registers the built-in OpInfos)
+
+    with pytest.raises(ValueError, match="register_test: 'exp' is a built-in op"):
+        register_test(OpInfo("exp", exp, ref=np.exp))
+
+
 @pytest.mark.parametrize("builtin", ["exp", "relu", "add", "matmul"])
 def test_a_builtin_op_is_never_replaced(builtin):
     before = OPS[builtin]

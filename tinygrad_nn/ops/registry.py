@@ -86,7 +86,8 @@ def _op_named(name: str) -> Op:
 
 
 # The ops tinygrad_nn defines itself, fixed when the package has imported (tinygrad_nn/__init__.py calls
-# _seal_builtins): a name of these is never taken over, while a user's own op may be defined again.
+# _seal_builtins): a name of these is never taken over, while a user's own op may be defined again. An op a
+# module of the package registers later (on its own import) is known by where its forward is defined.
 _BUILTIN_OPS: frozenset[str] = frozenset()
 
 
@@ -95,10 +96,12 @@ def _seal_builtins() -> None:
     _BUILTIN_OPS = frozenset(OPS)
 
 
-def _replacing(caller: str, what: str, name: str) -> None:
+def _replacing(caller: str, what: str, name: str, fn) -> None:
     """Allow registering `name` again, with a warning: a notebook cell that defines an op, run a second time (or
-    two snippets that both define "softplus") replaces the earlier definition. A built-in op is refused."""
-    if name in _BUILTIN_OPS:
+    two snippets that both define "softplus") replaces the earlier definition. A built-in op is refused; `fn`
+    is the function registered under the name now (its module tells a late built-in op)."""
+    fn = fn.forward if isinstance(fn, Op) else fn  # an Op's __module__ is its class's
+    if name in _BUILTIN_OPS or (getattr(fn, "__module__", None) or "").startswith("tinygrad_nn."):
         raise ValueError(f"{caller}: {name!r} is a built-in op of tinygrad_nn and cannot be replaced; "
                          f"pick another name for yours")
     warnings.warn(f"{caller}: replacing the {what} named {name!r} registered earlier (a cell run again?); Values "
@@ -114,7 +117,7 @@ def defop(name: str, forward: Callable, vjp, hint: str = "", doc: str | None = N
     such as an axis or a shape are keywords. `hint` is appended to error messages raised by the forward.
     """
     if name in OPS:
-        _replacing("defop", "op", name)
+        _replacing("defop", "op", name, OPS[name].forward)
     op = Op(name, forward, vjp, hint, doc)
     OPS[name] = op
     return op
@@ -179,6 +182,6 @@ OPINFOS: dict[str, OpInfo] = {}
 def register_test(info: OpInfo) -> OpInfo:
     """Add a function to the property-tested set; returns the OpInfo."""
     if info.name in OPINFOS:
-        _replacing("register_test", "OpInfo", info.name)
+        _replacing("register_test", "OpInfo", info.name, OPINFOS[info.name].fn)
     OPINFOS[info.name] = info
     return info
