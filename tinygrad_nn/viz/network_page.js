@@ -14,6 +14,9 @@
   const dot = (w, x) => { let s = 0; for (let i = 0; i < w.length; i++) s += w[i] * x[i]; return s; };
   const absMax = (arrays) => arrays.flat(Infinity).reduce((m, v) => (Math.abs(v) > m ? Math.abs(v) : m), 0) || 1;
   const fmt = (v) => (Number.isFinite(v) ? v.toPrecision(8) : String(v));  // 8 significant digits
+  // An activation: 8 digits to read, and every digit of the double in data-value (String gives the shortest
+  // text that reads back as the same double, as Python's repr does).
+  const show = (e, v) => { e.textContent = fmt(v); e.setAttribute("data-value", String(v)); };
 
   // -- the forward passes ------------------------------------------------------------------------------
   function forwardMLP(frame, x) {
@@ -256,7 +259,7 @@
           c.title = `weight from pixel ${i + 1}: ${fmt(W[j][i])}`;
         });
         u.bias.textContent = `bias ${fmt(b[j])}`;
-        u.act.value.textContent = fmt(r.hidden[j]);
+        show(u.act.value, r.hidden[j]);
         u.act.fill.style.width = `${(100 * Math.min(1, Math.max(0, r.hidden[j]))) || 0}%`;
         u.card.style.borderColor = inkColour(r.hidden[j]);
       });
@@ -286,7 +289,7 @@
     }
     let best = 0;
     outs.forEach((o, k) => {
-      o.act.value.textContent = fmt(out[k]);
+      show(o.act.value, out[k]);
       o.act.fill.style.width = `${(100 * Math.min(1, Math.max(0, out[k]))) || 0}%`;
       if (out[k] > out[best]) best = k;
     });
