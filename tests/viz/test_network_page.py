@@ -127,6 +127,12 @@ def test_snapshots_are_frames_along_the_run():
     assert one.steps == [0, 1]
     with pytest.raises(ValueError, match="count >= 1"):
         TrainingSnapshots(net, 10, count=0)
+    with pytest.raises(ValueError, match="spacing must be 'log' or 'even', got 'linear'"):
+        TrainingSnapshots(net, 10, spacing="linear")
+    even = TrainingSnapshots(net, steps=30, count=4, spacing="even")
+    for i in range(1, 31):
+        even(i)
+    assert even.steps == [0, 7, 14, 21, 28, 30]
 
 
 def test_frames_take_their_cost_from_the_run():

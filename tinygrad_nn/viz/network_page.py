@@ -36,8 +36,9 @@ BOOK_CREDIT = ("《深度学习的数学》 (The Mathematics of Deep Learning) b
 class TrainingSnapshots:
     """Copies of a model's parameters along a training run of `steps` steps: the frames of the page's slider.
     One is taken when this is made (the untrained weights), then, called as a hook after each step i
-    (`snapshots(i)`, or `snapshots(i, cost, outputs)`), about `count` more, closer together early on, where
-    learning moves fastest. `steps[k]` is the number of updates behind `states[k]`.
+    (`snapshots(i)`, or `snapshots(i, cost, outputs)`), about `count` more and the last: with spacing="log"
+    closer together early on, where learning moves fastest, with spacing="even" every `steps // count` steps.
+    `steps[k]` is the number of updates behind `states[k]`.
 
     >>> from tinygrad_nn.nn import Layer
     >>> layer = Layer(2, 1, seed=0)
@@ -48,11 +49,17 @@ class TrainingSnapshots:
     ([0, 1, 2, 3, 5], 1000, True, ['bias', 'weight'])
     """
 
-    def __init__(self, model, steps: int, count: int = 60):
+    def __init__(self, model, steps: int, count: int = 60, spacing: str = "log"):
         if steps < 0 or count < 1:
             raise ValueError(f"TrainingSnapshots: need steps >= 0 and count >= 1, got {steps}, {count}")
+        if spacing == "log":
+            chosen = (np.geomspace(1, steps + 1, count).round().astype(int) - 1).tolist()
+        elif spacing == "even":
+            chosen = range(0, steps + 1, max(1, steps // count))
+        else:
+            raise ValueError(f"TrainingSnapshots: spacing must be 'log' or 'even', got {spacing!r}")
         self.model = model
-        self._wanted = {int(steps), *(np.geomspace(1, steps + 1, count).round().astype(int) - 1).tolist()}
+        self._wanted = {int(steps), *chosen}
         self.steps, self.states = [], []
         self._keep(0)
 
