@@ -70,6 +70,20 @@ def _set_frame(b, index):
                             index)
 
 
+def _check_demons(b, weight):
+    """Each hidden unit's card draws its 12 incoming weights on the 4x3 grid, row by row, red for a positive
+    weight and blue for a negative one (the number is in each cell's tooltip)."""
+    cells = b.page.eval_on_selector_all("#units .unit", """cards => cards.map(card =>
+        [...card.querySelectorAll(".cell")].map(c => [c.title, getComputedStyle(c).backgroundColor]))""")
+    assert len(cells) == len(weight) and all(len(c) == 12 for c in cells)
+    for unit, w in zip(cells, weight):
+        drawn = [float(title.rsplit(": ", 1)[1]) for title, _ in unit]
+        np.testing.assert_allclose(drawn, w, rtol=1e-7, atol=1e-12)
+        for (_, colour), v in zip(unit, w):
+            red, _, blue = (float(x) for x in colour[colour.index("(") + 1:colour.index(")")].split(",")[:3])
+            assert (red > blue) == (v > 0) or v == 0, (colour, v)
+
+
 def _mlp(state):
     net = MLP(12, [3, 2])
     net.load_state_dict(state)
@@ -94,6 +108,7 @@ def test_book_page_answers_as_the_saved_model(capsys, tmp_path):
         b.page.goto(page.as_uri())
         image = np.array(TEST_IMAGE_GAP_ZERO, dtype=float).reshape(12)  # the page opens on the book's test image
         _check_mlp(b, net, image)
+        _check_demons(b, state["0.weight"])
         _check_wires(b, "layers")
         for i in np.random.default_rng(0).integers(0, 12, size=10):  # clicks, some on the same pixel twice
             b.page.click(f'[data-pixel="{i}"]')
@@ -117,6 +132,8 @@ def test_book_page_answers_as_the_saved_model(capsys, tmp_path):
         b.page.click('input[value="handset"]')
         assert b.page.is_disabled("#frame")
         _check_mlp(b, _mlp(hand_set_demons()), np.array(TEST_IMAGE_GAP_ZERO, dtype=float))
+        _check_demons(b, hand_set_demons()["0.weight"])
+        assert b.page.inner_text("#units h3") == "demon A"
         b.page.click('input[value="trained"]')
         _check_mlp(b, net, np.array(TEST_IMAGE_GAP_ZERO, dtype=float))
         assert all(u.startswith("file:") for u in b.requests)
