@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from tinygrad_nn import cli, load
-from tinygrad_nn.cnn_command import book_cnn
+from tinygrad_nn.cli.cnn import book_cnn
 from tinygrad_nn.data import TEST_IMAGE_GAP_ZERO, load_digits_4x3
 from tinygrad_nn.data.demons import hand_set_demons
 from tinygrad_nn.nn import MLP, Layer, Sequential, squared_error

@@ -12,7 +12,7 @@ import json
 import numpy as np
 
 from tinygrad_nn import Value, cli, load
-from tinygrad_nn.cnn_command import SERIF_ONE_ROWS, book_cnn
+from tinygrad_nn.cli.cnn import SERIF_ONE_ROWS, book_cnn
 from tinygrad_nn.data import TEST_IMAGE_GAP_ZERO, parse_image
 from tinygrad_nn.data.demons import hand_set_demons
 from tinygrad_nn.engine import no_grad

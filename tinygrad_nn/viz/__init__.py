@@ -23,6 +23,7 @@ from .figures import (
     plot_weight_maps,
     pyplot,
     save_figure,
+    save_file,
     save_text,
 )
 from .graph import GRAPHVIZ_HINT, draw_dot, have_graphviz, to_dot
@@ -47,6 +48,7 @@ __all__ = [
     "plot_weight_maps",
     "pyplot",
     "save_figure",
+    "save_file",
     "save_text",
     "to_dot",
     "write_network_page",

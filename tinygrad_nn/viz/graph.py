@@ -138,10 +138,10 @@ def draw_dot(root, format="svg", path=None, rankdir="LR"):
     out = r.stdout.decode() if format == "svg" else r.stdout
     if path is None:
         return out
-    from .figures import _write_staged
+    from .figures import save_file
 
     def write(tmp):
         with open(tmp, "wb") as f:
             f.write(r.stdout)
 
-    return _write_staged(path, write)
+    return save_file(path, write)

@@ -188,7 +188,7 @@ def _cnn_parts(net):
 
 def cnn_page(net, snapshots: TrainingSnapshots | None = None, costs=None, final_cost=None, image=None,
              shape=(6, 6), classes=("1", "2", "3"), title="The book's chapter 5 convolutional network, live"):
-    """The data of the page of the book's chapter 5 network (`tinygrad_nn.cli` builds it with `book_cnn`):
+    """The data of the page of the book's chapter 5 network (`tinygrad_nn.cli.cnn.book_cnn` builds it):
     an image, the filters and their feature maps after the sigmoid and after pooling, and the outputs.
     Arguments as for `mlp_page`; `image` is the 6x6 input the page starts from (every pixel off by default).
 
