@@ -180,6 +180,7 @@ def load(path):
     ...
     ValueError: load: ... is not a complete file written by tinygrad_nn.save (truncated or corrupt?): ...
 
+    >>> path = os.path.join(tempfile.mkdtemp(), "checkpoint.npz")
     >>> save({"step": 200, "lr": 0.2, "weights": [1.0, 2.0]}, path)
     >>> load(path)["step"]
     200
