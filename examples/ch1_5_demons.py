@@ -30,42 +30,14 @@ import numpy as np
 
 from tinygrad_nn import viz
 from tinygrad_nn.data import load_digits_4x3, render_image
+from tinygrad_nn.data.demons import DEMONS, LIKE, demon_patterns, hand_set_demons
 from tinygrad_nn.nn import MLP, squared_error
 from tinygrad_nn.optim import SGD
-
-DEMONS = "ABC"
-LIKED_PIXELS = {"A": (4, 7), "B": (5, 8), "C": (6, 9)}  # book numbering, 1..12
-
-# How strongly a demon reacts. A liked pixel adds +10 to z; the bias -15 means one liked pixel alone
-# (z = -5, a(z) = 0.007) is ignored as noise and the unit fires only when both are inked (z = +5, 0.993).
-LIKE = 10.0
-HIDDEN_BIAS = -1.5 * LIKE
-
-# Output "0" likes A and C (either side of a 0's loop is enough: bias -5 lets one fire it), and dislikes B:
-# a 0 has a hole in the middle, so an inked middle column speaks against it. Output "1" likes B only
-# and ignores A and C (weight zero): a thick 1 may ink a side pixel pair too.
-OUTPUT_WEIGHTS = np.array([[LIKE, -LIKE, LIKE],   # demon "0" <- A, B, C
-                           [0.0, LIKE, 0.0]])     # demon "1" <- A, B, C
-OUTPUT_BIAS = np.array([-0.5 * LIKE, -0.5 * LIKE])
-
-
-def demon_patterns() -> np.ndarray:
-    """The hidden weights of the hand-set network, shape (3, 12): +LIKE on the liked pixels, 0 elsewhere."""
-    w = np.zeros((3, 12))
-    for j, name in enumerate(DEMONS):
-        for pixel in LIKED_PIXELS[name]:
-            w[j, pixel - 1] = LIKE
-    return w
 
 
 def hand_set_network() -> MLP:
     net = MLP(12, [3, 2])  # the book's network: 12 pixels, 3 hidden demons, 2 output demons, sigmoid
-    net.load_state_dict({
-        "0.weight": demon_patterns(),
-        "0.bias": np.full(3, HIDDEN_BIAS),
-        "2.weight": OUTPUT_WEIGHTS,
-        "2.bias": OUTPUT_BIAS,
-    })
+    net.load_state_dict(hand_set_demons())  # +10 on each demon's liked pixels, bias -15: see tinygrad_nn.data.demons
     return net
 
 

@@ -20,9 +20,12 @@ from .engine import Value, enable_grad, gradients, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .ops import *  # noqa: F403  (every op: tinygrad_nn.ops.__all__)
 from .ops import __all__ as _ops
+from .ops.registry import _seal_builtins
 from .parallel import get_num_threads, set_num_threads
 from .serialization import load, save
 from .transforms import elementwise_grad, grad, hessian, hvp, jacobian, jvp, value_and_grad
+
+_seal_builtins()  # from here on, defop may define a user's op again (with a warning), never a built-in one
 
 __version__ = "0.1.0"
 

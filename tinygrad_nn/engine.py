@@ -338,6 +338,13 @@ class Value:
         rg = "" if self.requires_grad else ", requires_grad=False"
         return f"Value({body}{extra}{rg}{label})"
 
+    def _repr_html_(self):
+        """What Jupyter shows: the value (a tensor: shape and dtype, then its values) and the graph that
+        computed it, drawn when Graphviz is installed (tinygrad_nn.viz.notebook)."""
+        from .viz.notebook import value_html
+
+        return value_html(self)
+
     def __len__(self):
         if self.data.__class__ is float or self.data.ndim == 0:
             raise TypeError("len() of a scalar Value; only tensors with at least one axis have a length")

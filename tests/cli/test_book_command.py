@@ -39,14 +39,17 @@ def test_book_writes_figures_with_matplotlib(capsys, tmp_path):
     finally:
         os.umask(old)
     assert code == 0
-    names = ["cost_curve.png", "hidden_weights.png", "step_vs_sigmoid.png"]
+    names = ["cost_curve.png", "hidden_weights.png", "step_vs_sigmoid.png", "network.png"]
     for name in names:
         path = tmp_path / "figs" / name
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert name in out
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o644  # what the umask gives (mkstemp alone: 0600)
+    page = tmp_path / "figs" / "network.html"  # the live page is one of the set (tests/cli/test_network_page.py)
+    assert page.read_text(encoding="utf-8").startswith("<!DOCTYPE html>") and "network.html" in out
+    assert stat.S_IMODE(os.stat(page).st_mode) == 0o644
     assert str(tmp_path / "figs") in out
-    assert not [p for p in os.listdir(tmp_path / "figs") if p not in names]  # no temp files left
+    assert not [p for p in os.listdir(tmp_path / "figs") if p not in names + ["network.html"]]  # no temp files left
 
 
 def test_book_without_matplotlib_says_how(capsys, tmp_path, monkeypatch):
@@ -54,7 +57,8 @@ def test_book_without_matplotlib_says_how(capsys, tmp_path, monkeypatch):
     code, out = run(capsys, "book", "--steps", "5", "--no-progress", "--out", str(tmp_path / "figs"))
     assert code == 0
     assert 'pip install "tinygrad_nn[plot]"' in out
-    assert not (tmp_path / "figs").exists()
+    # No figure; only the live page, which needs no matplotlib.
+    assert os.listdir(tmp_path / "figs") == ["network.html"] and "network.html" in out
 
 
 def test_book_options(capsys):

@@ -61,7 +61,8 @@ def test_cnn_writes_figures_with_matplotlib(capsys, tmp_path):
         assert (tmp_path / "figs" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert name in out
     assert str(tmp_path / "figs") in out
-    assert sorted(os.listdir(tmp_path / "figs")) == sorted(names)  # no temp files left
+    assert (tmp_path / "figs" / "network.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert sorted(os.listdir(tmp_path / "figs")) == sorted(names + ["network.html"])  # no temp files left
 
 
 def test_cnn_without_matplotlib_says_how(capsys, tmp_path, monkeypatch):
@@ -69,7 +70,8 @@ def test_cnn_without_matplotlib_says_how(capsys, tmp_path, monkeypatch):
     code, out = run(capsys, "cnn", "--steps", "3", "--no-progress", "--out", str(tmp_path / "figs"))
     assert code == 0
     assert 'pip install "tinygrad_nn[plot]"' in out
-    assert not (tmp_path / "figs").exists()
+    # No figure; only the live page, which needs no matplotlib.
+    assert os.listdir(tmp_path / "figs") == ["network.html"] and "network.html" in out
 
 
 def test_cnn_options(capsys):

@@ -96,7 +96,7 @@ def test_a_rename_failing_part_way_puts_the_old_figures_back(capsys, tmp_path, m
             raise PermissionError(13, "Permission denied", os.fspath(dst))
         return real(src, dst)
 
-    monkeypatch.setattr(viz.os, "replace", fail_on_the_last_figure)
+    monkeypatch.setattr(viz.figures.os, "replace", fail_on_the_last_figure)
     code = cli.main(["book", "--steps", "3", "--no-progress", "--out", str(figs)])
     out, err = capsys.readouterr()
     assert code == 1 and err.startswith("tinygrad-nn book: error: ") and err.count("\n") == 1

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from .. import save, viz
 from ..data import load_digits_4x3, render_image
+from ..data.demons import hand_set_demons
 from ..nn import MLP, squared_error
-from .figures import figures_wanted, write_figures
+from .figures import figures_wanted, write_figures, write_page
 from .options import add_training_options, check_onnx_file, check_out_dir, check_save_file
 from .read import TEST_IMAGE_ROWS, read_image
 from .train_loop import report, train_command
 
-FIGURES = ("cost_curve.png", "hidden_weights.png", "step_vs_sigmoid.png")
+FIGURES = ("cost_curve.png", "hidden_weights.png", "step_vs_sigmoid.png", "network.png", "network.html")
 
 
 def add_parser(subparsers):
@@ -38,7 +39,8 @@ def run(parser, args) -> int:
     check_onnx_file(parser, args.onnx)
     data = load_digits_4x3()
     net = MLP(12, [3, 2], activation="sigmoid", seed=args.seed)
-    run_ = train_command(args, net, data.inputs, data.targets, title="The book's network")
+    snapshots = viz.TrainingSnapshots(net, args.steps)  # the weights along the run: network.html's slider
+    run_ = train_command(args, net, data.inputs, data.targets, title="The book's network", hooks=[snapshots])
 
     predicted = net(data.inputs).data.argmax(axis=1)
     final = squared_error(net(data.inputs), data.targets).item()
@@ -61,17 +63,23 @@ def run(parser, args) -> int:
         save(net.state_dict(), args.save)
         print(f"\nThe trained network is saved in {args.save}; read a 4x3 image with it:")
         print(f"  tinygrad-nn read {args.save} 010101101110")
-    _figures(args.out, run_.costs, hidden)
+    page = viz.mlp_page(net, snapshots, run_.costs, final, handset=hand_set_demons())
+    _figures(args.out, run_.costs, hidden, net, page)
     return 0
 
 
-def _figures(out, costs, hidden):
-    if figures_wanted(out, "the cost curve, weight maps and step-vs-sigmoid PNGs"):
-        cost, weights, sigmoid = FIGURES
-        write_figures(out, [
-            (cost, lambda path: viz.plot_cost_curve(costs, path)),
-            (weights, lambda path: viz.plot_weight_maps(hidden, path, titles=[f"hidden unit {j + 1}"
-                                                                              for j in range(len(hidden))])),
-            (sigmoid, viz.plot_step_vs_sigmoid),
-        ])
+def _figures(out, costs, hidden, net, page):
+    if not figures_wanted(out, "the cost curve, weight maps, network drawing and step-vs-sigmoid PNGs, and "
+                               "network.html"):
+        write_page(out, page)
+        return
+    cost, weights, sigmoid, drawing, network_page = FIGURES
+    write_figures(out, [
+        (cost, lambda path: viz.plot_cost_curve(costs, path)),
+        (weights, lambda path: viz.plot_weight_maps(hidden, path, titles=[f"hidden unit {j + 1}"
+                                                                          for j in range(len(hidden))])),
+        (sigmoid, viz.plot_step_vs_sigmoid),
+        (drawing, lambda path: viz.draw_network(net, path)),
+        (network_page, lambda path: viz.write_network_page(path, page)),
+    ])
 

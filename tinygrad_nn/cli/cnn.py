@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import no_grad, sigmoid, viz
+from .. import no_grad, save, sigmoid, viz
 from ..data import load_digits_6x6, parse_image, render_side_by_side
 from ..nn import Conv2d, Flatten, Layer, MaxPool2d, Sequential, Sigmoid, squared_error
-from .figures import figures_wanted, write_figures
-from .options import add_training_options, check_onnx_file, check_out_dir
+from .figures import figures_wanted, write_figures, write_page
+from .options import add_training_options, check_onnx_file, check_out_dir, check_save_file
 from .train_loop import report, train_command
 
 SERIF_ONE_ROWS = "001110 000100 000100 000100 000100 001110"
-FIGURES = ("cost_curve.png", "filters.png", "feature_maps.png")
+FIGURES = ("cost_curve.png", "filters.png", "feature_maps.png", "network.html")
 
 
 def add_parser(subparsers):
@@ -32,6 +32,9 @@ def add_parser(subparsers):
                     "filters and its feature maps.",
     )
     add_training_options(cnn, default_steps=500)
+    cnn.add_argument("--save", default=None, metavar="FILE",
+                     help="write the trained network to FILE (.npz; load it with tinygrad_nn.load and "
+                          "book_cnn().load_state_dict)")
     return cnn
 
 
@@ -56,13 +59,15 @@ class _FirstAllRight:
 
 def run(parser, args) -> int:
     check_out_dir(parser, args.out, FIGURES)
+    check_save_file(parser, args.save)
     check_onnx_file(parser, args.onnx)
     data = load_digits_6x6()
     images = data.images.reshape(-1, 1, 6, 6)  # (96, 1, 6, 6): one channel
     net, conv, pool = book_cnn(args.seed)
     first_all_right = _FirstAllRight(data.digits)
+    snapshots = viz.TrainingSnapshots(net, args.steps)  # the weights along the run: network.html's slider
     run_ = train_command(args, net, images, data.targets, title="The book's chapter 5 network",
-                         hooks=[first_all_right])
+                         hooks=[first_all_right, snapshots])
 
     with no_grad():
         out = net(images).data
@@ -94,16 +99,23 @@ def run(parser, args) -> int:
     print("and after 2x2 max pooling (2x2), the 12 values the output units read:")
     print(render_side_by_side(pooled, [f"pool {k + 1}" for k in range(3)]))
 
-    _figures(args.out, run_.costs, conv.weight.data, serif, maps, pooled)
+    if args.save is not None:
+        save(net.state_dict(), args.save)
+        print(f"\nThe trained network is saved in {args.save}.")
+    page = viz.cnn_page(net, snapshots, run_.costs, final, image=serif)
+    _figures(args.out, run_.costs, conv.weight.data, serif, maps, pooled, page)
     return 0
 
 
-def _figures(out, costs, weight, image, maps, pooled):
-    if figures_wanted(out, "the cost curve, filters and feature maps as PNGs"):
-        cost, filters, feature_maps = FIGURES
+def _figures(out, costs, weight, image, maps, pooled, page):
+    if not figures_wanted(out, "the cost curve, filters and feature maps as PNGs, and network.html"):
+        write_page(out, page)
+    else:
+        cost, filters, feature_maps, network_page = FIGURES
         write_figures(out, [
             (cost, lambda path: viz.plot_cost_curve(costs, path)),
             (filters, lambda path: viz.plot_filters(weight, path)),
             (feature_maps, lambda path: viz.plot_feature_maps(image, maps, pooled, path,
                                                               title="a 1 drawn with serifs")),
+            (network_page, lambda path: viz.write_network_page(path, page)),
         ])

@@ -36,3 +36,11 @@ def write_figures(out, figures):
     print(f"\nFigures written to {os.path.abspath(out)}:")
     for p in paths:
         print(f"  {os.path.basename(p)}")
+
+
+def write_page(out, page):
+    """Write the live page `network.html` (viz.network_page) into `out` when it is given: it needs no
+    matplotlib, so it is written where the figures are not."""
+    if out is not None:
+        path = viz.write_network_page(os.path.join(out, "network.html"), page)
+        print(f"The live network page: {os.path.abspath(path)}")

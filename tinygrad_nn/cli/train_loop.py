@@ -23,10 +23,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-import numpy as np
-
 from ..nn import squared_error
 from ..optim import SGD, Adam
+from ..viz import TrainingSnapshots
 from .progress import Progress
 
 
@@ -78,24 +77,14 @@ def train(step, inputs, targets, steps, *, hooks=(), progress=True) -> Run:
     return Run(costs, time.perf_counter() - start)
 
 
-class Snapshots:
+class Snapshots(TrainingSnapshots):
     """A hook that keeps copies of `model.state_dict()` along a run of `steps` steps: before the first step
-    (made when the hook is made), about `count` times along the run, and after the last step. `steps[k]`
-    is the number of steps behind `states[k]`."""
+    (made when the hook is made), every `steps // count` steps along the run, and after the last step.
+    `steps[k]` is the number of steps behind `states[k]`. (viz.TrainingSnapshots, evenly spaced; the
+    commands take theirs closer together early on, for network.html's slider.)"""
 
     def __init__(self, model, steps, count=50):
-        self.model, self.last = model, steps
-        self.every = max(1, steps // max(1, count))
-        self.steps, self.states = [], []
-        self._keep(0)
-
-    def _keep(self, i):
-        self.steps.append(i)
-        self.states.append({k: np.array(v, copy=True) for k, v in self.model.state_dict().items()})
-
-    def __call__(self, i, cost, outputs):
-        if i % self.every == 0 or i == self.last:
-            self._keep(i)
+        super().__init__(model, steps, count, spacing="even")
 
 
 def train_command(args, model, inputs, targets, *, title, hooks=()):

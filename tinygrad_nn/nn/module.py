@@ -225,7 +225,16 @@ class Module:
         return IncompatibleKeys(missing, unexpected)
 
     def __repr__(self):
-        return f"{type(self).__name__}()"
+        # As PyTorch prints a module: its sub-modules one per line, by name (a class of its own may say more).
+        children = [f"  ({name}): " + repr(m).replace("\n", "\n  ") for name, m in self.named_children()]
+        return f"{type(self).__name__}(" + ("\n" + "\n".join(children) + "\n" if children else "") + ")"
+
+    def _repr_html_(self):
+        """What Jupyter shows: the repr, then a table of the modules holding parameters, their shapes and
+        counts, and the total (tinygrad_nn.viz.notebook)."""
+        from ..viz.notebook import module_html
+
+        return module_html(self)
 
 
 class ModuleList(Module):

@@ -20,6 +20,7 @@ Add an op of your own in a few lines (see examples/custom_op.py):
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -121,6 +122,29 @@ def _op_named(name: str) -> Op:
                        f"(with defop) before loading") from None
 
 
+# The ops tinygrad_nn defines itself, fixed when the package has imported (tinygrad_nn/__init__.py calls
+# _seal_builtins): a name of these is never taken over, while a user's own op may be defined again. An op a
+# module of the package registers later (on its own import) is known by where its forward is defined.
+_BUILTIN_OPS: frozenset[str] = frozenset()
+
+
+def _seal_builtins() -> None:
+    global _BUILTIN_OPS
+    _BUILTIN_OPS = frozenset(OPS)
+
+
+def _replacing(caller: str, what: str, name: str, fn) -> None:
+    """Allow registering `name` again, with a warning: a notebook cell that defines an op, run a second time (or
+    two snippets that both define "softplus") replaces the earlier definition. A built-in op is refused; `fn`
+    is the function registered under the name now (its module tells a late built-in op)."""
+    fn = fn.forward if isinstance(fn, Op) else fn  # an Op's __module__ is its class's
+    if name in _BUILTIN_OPS or (getattr(fn, "__module__", None) or "").startswith("tinygrad_nn."):
+        raise ValueError(f"{caller}: {name!r} is a built-in op of tinygrad_nn and cannot be replaced; "
+                         f"pick another name for yours")
+    warnings.warn(f"{caller}: replacing the {what} named {name!r} registered earlier (a cell run again?); Values "
+                  f"computed before keep the old definition", UserWarning, stacklevel=3)
+
+
 def defop(name: str, forward: Callable, vjp, hint: str = "", doc: str | None = None) -> Op:
     """Register a primitive: `forward(*payloads, **params)` and `vjp(g, ans, *inputs, **params)`, which
     returns one gradient per input; or `vjp` as a tuple of such rules, one per input, each returning its
@@ -136,7 +160,7 @@ def defop(name: str, forward: Callable, vjp, hint: str = "", doc: str | None = N
     12.0
     """
     if name in OPS:
-        raise ValueError(f"defop: an op named {name!r} is registered already; pick another name")
+        _replacing("defop", "op", name, OPS[name].forward)
     op = Op(name, forward, vjp, hint, doc)
     OPS[name] = op
     return op
@@ -221,6 +245,6 @@ def register_test(info: OpInfo) -> OpInfo:
     >>> del OPINFOS["tanh_register_doc"]           # (this example leaves the set as it found it)
     """
     if info.name in OPINFOS:
-        raise ValueError(f"register_test: an OpInfo named {info.name!r} exists already; pick another name")
+        _replacing("register_test", "OpInfo", info.name, OPINFOS[info.name].fn)
     OPINFOS[info.name] = info
     return info

@@ -1,10 +1,4 @@
-"""Pictures: the graph as Graphviz DOT text (no dependency), and matplotlib figures (optional extra `plot`).
-
->>> from tinygrad_nn import Value
->>> x = Value(2.0, name="x")
->>> print(to_dot(x * x + 1).splitlines()[0])
-digraph tinygrad_nn {
-"""
+"""matplotlib figures (optional extra `plot`), each written atomically, alone or as a set with `figure_set()`."""
 
 from __future__ import annotations
 
@@ -14,28 +8,9 @@ import threading
 
 import numpy as np
 
-from ._files import temp_file_beside, write_target
+from .._files import temp_file_beside, write_target
 
 PLOT_HINT = 'figures need matplotlib: pip install "tinygrad_nn[plot]"'
-
-
-def _record_text(text) -> str:
-    """`text` as a literal inside a Graphviz record label inside a double-quoted DOT string.
-
-    In a record label { } | < > separate fields and name ports, and a backslash escapes; in the quoted string a
-    double quote ends it. Each of them gets a backslash, so a name such as 'W{1}|"x"' is drawn as written.
-    Line breaks become Graphviz's centred \\n."""
-    out = []
-    for ch in str(text):
-        if ch in '\\{}|<>"':
-            out.append("\\" + ch)
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch in "\r\t" or not ch.isprintable():
-            out.append(" ")
-        else:
-            out.append(ch)
-    return "".join(out)
 
 
 def _numbers(x):
@@ -44,42 +19,6 @@ def _numbers(x):
     if isinstance(x, (list, tuple)):
         return np.asarray([_numbers(e) for e in x])
     return np.asarray(x.data if hasattr(x, "_prev") else x)
-
-
-def _show(x) -> str:
-    """A payload or gradient in a few characters: the number for a scalar, else the shape."""
-    if x is None:  # no gradient yet (zero_grad sets tensor gradients to None)
-        return "-"
-    if hasattr(x, "_prev"):  # a gradient that is a graph itself, after backward(create_graph=True)
-        x = x.data
-    if isinstance(x, float):
-        return f"{x:.4g}"
-    if np.ndim(x) == 0:  # a 0-d array: the gradient of a .sum() loss, for instance
-        return f"{float(np.asarray(x)):.4g}"
-    return f"shape {np.shape(x)}"
-
-
-def to_dot(root) -> str:
-    """The graph that computed `root` in Graphviz DOT: one box per node (name or op, payload, grad).
-
-    Save it and run `dot -Tsvg graph.dot -o graph.svg` to see it."""
-    nodes, edges, stack, seen = [], [], [root], {id(root)}
-    while stack:
-        v = stack.pop()
-        nodes.append(v)
-        for p in v._prev:
-            edges.append((p, v))
-            if id(p) not in seen:
-                seen.add(id(p))
-                stack.append(p)
-
-    lines = ["digraph tinygrad_nn {", "  rankdir=LR; node [shape=record];"]
-    for v in nodes:
-        label = _record_text(v.name if v.name not in (None, "") else (v.op or "leaf"))
-        lines.append(f'  n{id(v)} [label="{{ {label} | data {_show(v.data)} | grad {_show(v.grad)} }}"];')
-    lines += [f"  n{id(a)} -> n{id(b)};" for a, b in edges]
-    lines.append("}")
-    return "\n".join(lines)
 
 
 def have_matplotlib() -> bool:
@@ -231,6 +170,22 @@ def save_figure(fig, path, **savefig_options):
         pyplot().close(fig)
 
 
+def save_text(text, path):
+    """Write `text` (UTF-8) to path as `save_figure` writes a figure: atomically, and inside `figure_set()`
+    as one of the set (an HTML page beside the PNGs, for one).
+
+    >>> import os, tempfile
+    >>> path = save_text("<p>hi</p>", os.path.join(tempfile.mkdtemp(), "page.html"))
+    >>> open(path, encoding="utf-8").read()
+    '<p>hi</p>'
+    """
+    def write(tmp):
+        with open(tmp, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+
+    return save_file(path, write)
+
+
 def plot_cost_curve(costs, path, title="C_T during training"):
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 3.5))
@@ -261,7 +216,7 @@ def plot_weight_maps(weights, path, titles=None, shape=(4, 3)):
 
 
 def plot_step_vs_sigmoid(path):
-    from .ops import sigmoid, step
+    from ..ops import sigmoid, step
 
     plt = pyplot()
     z = np.linspace(-6, 6, 601)
