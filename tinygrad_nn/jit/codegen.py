@@ -1,0 +1,143 @@
+"""From a recording to Python source: one straight line per instruction, no graph, no walk, no dispatch.
+
+Every instruction that nothing needs is dropped first (a forward's inner computations, the gradient of an input
+no rule reads...); effects (an optimizer's step) and deposits always stay. Then `emit.py` may turn a call into
+numpy written with `out=` into a buffer planned once (`plan.py`); any other call stays a call of the very
+function the eager run called, so that its bits cannot differ.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+
+import numpy as np
+
+from .ir import Arg, Const
+
+
+def live_instructions(rec, outputs):
+    """The instructions the results need, in order (dead code removed)."""
+    used = set(s for s in outputs if s is not None)
+    keep = []
+    for ins in reversed(rec.instrs):
+        if ins.kind in ("effect", "deposit") or any(s in used for s in ins.outs if s is not None):
+            keep.append(ins)
+            for a in ins.args:
+                if a.__class__ is int:
+                    used.add(a)
+            for v in ins.kwargs.values():
+                if v.__class__ is int:
+                    used.add(v)
+    keep.reverse()
+    return keep, used
+
+
+def _ident(name: str) -> str:
+    name = re.sub(r"\W", "_", name)
+    if not name or name[0].isdigit() or keyword.iskeyword(name):
+        name = "_" + name
+    return name
+
+
+class Namer:
+    """Names for the generated module's globals: functions by their own names, constants as c0, c1..."""
+
+    def __init__(self):
+        self.globals = {"np": np}
+        self.by_id = {}
+
+    def name(self, obj, hint):
+        key = id(obj)
+        n = self.by_id.get(key)
+        if n is not None:
+            return n
+        base = _ident(hint)
+        n, k = base, 1
+        while n in self.globals:
+            n, k = f"{base}_{k}", k + 1
+        self.globals[n] = obj
+        self.by_id[key] = n
+        return n
+
+    def const(self, value):
+        if value is None or value is True or value is False:
+            return repr(value)
+        if value.__class__ is float and value == value and value not in (float("inf"), float("-inf")):
+            return repr(value)
+        if value.__class__ is int:
+            return repr(value)
+        return self.name(value, "c")
+
+
+def generate(rec, arg_is_value, outputs, emitters=None, tap=False):
+    """Source of `def replay(A0, A1, ...)` returning the output slots' payloads, and its globals."""
+    instrs, used = live_instructions(rec, outputs)
+    namer = Namer()
+    slot_names = {}
+    taken = set()
+    for i, n in enumerate(rec.names):
+        n = _ident(n)
+        base, k = n, 1
+        while n in taken:
+            n, k = f"{base}_{k}", k + 1
+        taken.add(n)
+        slot_names[i] = n
+
+    def ref(a):
+        if a.__class__ is int:
+            return slot_names[a]
+        if a.__class__ is Arg:
+            return f"A{a.index}"
+        return namer.const(a.value)
+
+    lines = []
+    plan = emitters(rec, instrs, used, namer, slot_names) if emitters is not None else {}
+    for k, ins in enumerate(instrs):
+        special = plan.get(id(ins))
+        if special is not None:
+            body = special
+        elif ins.kind == "arg":
+            i = ins.args[0].index
+            body = [f"{slot_names[ins.outs[0]]} = A{i}.data" if arg_is_value[i] else
+                    f"{slot_names[ins.outs[0]]} = A{i}"]
+        elif ins.kind == "read":
+            body = [f"{slot_names[ins.outs[0]]} = {namer.name(ins.args[0].value, 'leaf')}.data"]
+        elif ins.kind == "call":
+            fname = namer.name(ins.fn, getattr(ins.fn, "__name__", "f"))
+            args = [ref(a) for a in ins.args] + [f"{key}={ref(v) if v.__class__ is int else namer.const(v)}"
+                                                  for key, v in ins.kwargs.items()]
+            call = f"{fname}({', '.join(args)})"
+            if ins.unpack:
+                targets = [slot_names[s] if s is not None and s in used else "_" for s in ins.outs]
+                body = [f"{', '.join(targets)}{',' if len(targets) == 1 else ''} = {call}"]
+            else:
+                body = [f"{slot_names[ins.outs[0]]} = {call}"]
+        elif ins.kind == "effect":
+            fname = namer.name(ins.fn.value, ins.what.replace(".", "_"))
+            body = [f"{fname}({', '.join(ref(a) for a in ins.args)})"]
+        elif ins.kind == "deposit":
+            fname = namer.name(ins.fn, "deposit")
+            body = [f"{fname}({', '.join(ref(a) for a in ins.args)})"]
+        else:  # pragma: no cover - the recorder makes no other kind
+            raise AssertionError(ins.kind)
+        comment = f"  # {ins.what}" if ins.what else ""
+        body[-1] += comment
+        lines.extend(body)
+        if tap:
+            for s in ins.outs:
+                if s is not None and s in used:
+                    lines.append(f"TAP({s}, {slot_names[s]})")
+    n_args = len(arg_is_value)
+    result = ", ".join(slot_names[s] if s is not None else "None" for s in outputs)
+    src = [f"def replay({', '.join(f'A{i}' for i in range(n_args))}):"]
+    src += ["    " + line for line in lines]
+    src.append(f"    return ({result}{',' if len(outputs) == 1 else ''})")
+    return "\n".join(src) + "\n", namer.globals
+
+
+def compile_program(src, globs, name):
+    code = compile(src, f"<jit {name}>", "exec")
+    ns = dict(globs)
+    exec(code, ns)  # noqa: S102 - the source is generated here, from the recording
+    return ns["replay"]

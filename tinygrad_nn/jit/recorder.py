@@ -1,0 +1,318 @@
+"""Recording: run the function once, eagerly, and write down every payload computation it makes.
+
+The engine calls the hooks of `HOOKS` (installed as `engine._recorder` while any thread records) from the one
+place ops run (`apply`: each forward, on Values or on bare payloads), from `backward()`/`gradients()` (which hand
+the pass to `backward.py` here), from `Value(...)` (the copy of an array), from the optimizers' `step` and
+`zero_grad`, and from the doors through which a number leaves the graph (`item()`, printing, an in-place update
+written by hand). Each hook is one line there; everything else lives in this package.
+
+The recording is the real run: its results are the eager results, bit for bit. What it cannot describe (a
+number leaving the graph to steer Python, `backward(create_graph=True)`, a hand-written write to `.data` or
+`.grad`) abandons it: the call finishes eagerly and `jit` remembers to run that signature eagerly.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from .. import engine
+from ..engine import Value
+from .ir import Arg, Const, Instr, Like
+
+ndarray = np.ndarray
+_local = threading.local()
+_active = 0
+_active_lock = threading.Lock()
+
+
+class Abandon(Exception):
+    """Raised inside the recorder only, to stop recording at once (never reaches the user)."""
+
+
+def current():
+    """The recording running in this thread (None if none, or while it runs code it does not record)."""
+    rec = getattr(_local, "rec", None)
+    if rec is None or rec.muted or rec.dead is not None:
+        return None
+    return rec
+
+
+def recording_in_this_thread() -> bool:
+    return getattr(_local, "rec", None) is not None
+
+
+class _Hooks:
+    """What engine.py and optim.py call while some thread records: the current thread's recording, or eager."""
+
+    @staticmethod
+    def forward(op, inputs, params, v):
+        rec = current()
+        if rec is not None:
+            rec.forward(op, inputs, params, v)
+
+    @staticmethod
+    def payload(op, inputs, params):
+        rec = current()
+        if rec is None:
+            return op.forward(*inputs, **params)
+        return rec.payload(op, inputs, params)
+
+    @staticmethod
+    def backprop(root, seed, create_graph, floor, finish):
+        rec = current()
+        if rec is None:
+            return engine._backprop(root, seed, create_graph, floor, finish)
+        from .backward import record_backprop
+
+        return record_backprop(rec, root, seed, create_graph, floor, finish)
+
+    @staticmethod
+    def copied(data, payload):
+        rec = current()
+        if rec is not None:
+            rec.copied(data, payload)
+
+    @staticmethod
+    def escapes(value, what):
+        rec = current()
+        if rec is not None:
+            rec.abandon(f"{what} inside the function (a number leaves the graph; jit would freeze it)")
+
+    @staticmethod
+    def effect(bound, *args) -> bool:
+        rec = current()
+        if rec is None:
+            return False
+        rec.effect(bound, args)
+        return True
+
+
+HOOKS = _Hooks()
+
+
+def _copy_payload(data):
+    """What `Value(data)` stores for an array: a float array of its own (engine.Value.__init__)."""
+    payload = engine.to_payload(data)
+    return payload.copy() if payload.__class__ is ndarray else payload
+
+
+class Recording:
+    """One eager run of the function, written down as instructions (ir.py)."""
+
+    def __init__(self, snapshot=False):
+        self.instrs: list[Instr] = []
+        self.values: list = []  # slot -> the payload it held at record time
+        self.names: list[str] = []
+        self.node_slot: dict[int, int] = {}  # id(Value) -> slot of its payload
+        self.arr_slot: dict[int, int] = {}  # id(array or numpy scalar) -> slot
+        self.param_slot: dict[int, int] = {}  # id(leaf) -> slot of its latest read (cleared by effects)
+        self.keep: list = []  # keeps every object whose id is a key above alive
+        self.muted = 0
+        self.dead = None  # why the recording was abandoned
+        self.arg_objs: list = []
+        self.watch: dict[int, tuple] = {}  # id(leaf) -> (leaf, attribute, object, copy): writes jit cannot see
+        self.snapshot = snapshot  # keep a copy of every slot's value (check mode compares them)
+        self.snaps: list = []
+        self.escaped: set[int] = set()  # slots whose arrays leave the program (a leaf's .grad, a result)
+        self.counter = {}
+
+    # -- slots --------------------------------------------------------------------------------------
+    def new_slot(self, value, name) -> int:
+        i = len(self.values)
+        self.values.append(value)
+        k = self.counter.get(name, 0)
+        self.counter[name] = k + 1
+        self.names.append(f"{name}{k}" if k or name in ("v", "t", "δ") else name)
+        if value.__class__ is ndarray or isinstance(value, np.generic) or value.__class__ is float:
+            self.arr_slot[id(value)] = i
+            self.keep.append(value)
+        if self.snapshot:
+            self.snaps.append(value.copy() if value.__class__ is ndarray else value)
+        return i
+
+    def emit(self, instr: Instr):
+        self.instrs.append(instr)
+
+    def abandon(self, reason):
+        if self.dead is None:
+            self.dead = reason
+
+    # -- references to what an op reads -------------------------------------------------------------
+    def ref_value(self, x):
+        """The slot (or constant) of a Value's payload."""
+        s = self.node_slot.get(id(x))
+        if s is not None:
+            return s
+        s = self.param_slot.get(id(x))
+        if s is not None:
+            return s
+        d = x.data
+        if d.__class__ is ndarray:
+            s = self.arr_slot.get(id(d))
+            if s is not None:
+                return s
+        if x._op is None:
+            if x.requires_grad:  # a parameter: read where it is used, as eager reads it
+                return self.read(x)
+            return Const(d)  # a constant made inside the function (or kept outside it)
+        self.abandon(f"an op's input {x.op!r} of shape {x.shape} was computed before the call; pass it as an "
+                     f"argument instead (a graph from outside cannot be replayed)")
+        return Const(d)
+
+    def read(self, leaf):
+        s = self.new_slot(leaf.data, leaf.name or "w")
+        self.emit(Instr("read", args=(Const(leaf),), outs=(s,), what=f"the payload of a leaf ({_describe(leaf)})"))
+        self.param_slot[id(leaf)] = s
+        self.keep.append(leaf)
+        if id(leaf) not in self.watch:
+            self._watch(leaf, "data")
+        return s
+
+    def ref_payload(self, x):
+        if isinstance(x, Value):
+            return self.ref_value(x)
+        if x.__class__ is ndarray or x.__class__ is float or isinstance(x, np.generic):
+            s = self.arr_slot.get(id(x))
+            if s is not None:
+                return s
+        return Const(x)
+
+    # -- what the hooks record ------------------------------------------------------------------------
+    def forward(self, op, inputs, params, v):
+        refs = tuple(self.ref_value(x) for x in inputs)
+        datas = [x.data for x in inputs]
+        fn = op.forward
+        if v.data.__class__ is not ndarray or datas[0].__class__ is float:
+            fn = _normalized(op)
+        s = self.new_slot(v.data, "v")
+        self.node_slot[id(v)] = s
+        self.keep.append(v)
+        self.emit(Instr("call", fn, refs, dict(params), (s,), op.name))
+
+    def payload(self, op, inputs, params):
+        out = op.forward(*inputs, **params)
+        refs = tuple(self.ref_payload(x) for x in inputs)
+        if all(r.__class__ is Const for r in refs) and not params_hold_slots(self, params):
+            return out  # a constant computation: its result is a constant too
+        s = self.new_slot(out, "t")
+        self.emit(Instr("call", op.forward, refs, dict(params), (s,), op.name))
+        return out
+
+    def copied(self, data, payload):
+        ref = self.ref_payload(data)
+        if ref.__class__ is Const:
+            return
+        s = self.new_slot(payload, "v")
+        self.emit(Instr("call", _copy_payload, (ref,), {}, (s,), "Value(...) copies its array"))
+
+    def call(self, fn, vals, refs, kwargs, what, n_out=None, name="t"):
+        """Run fn on the payloads (unrecorded inside) and record it; the result and its slot(s)."""
+        self.muted += 1
+        try:
+            out = fn(*vals, **kwargs)
+        finally:
+            self.muted -= 1
+        return out, self.record_call(fn, out, refs, kwargs, what, n_out, name)
+
+    def record_call(self, fn, out, refs, kwargs, what, n_out=None, name="t"):
+        if n_out is None:
+            s = self.new_slot(out, name)
+            self.emit(Instr("call", fn, tuple(refs), dict(kwargs), (s,), what))
+            return s
+        if not isinstance(out, (tuple, list)) or len(out) != n_out:
+            return None  # the caller raises the engine's error for a rule that returns the wrong count
+        slots = tuple(self.new_slot(o, name) if o is not None else None for o in out)
+        self.emit(Instr("call", fn, tuple(refs), dict(kwargs), slots, what, unpack=True))
+        return slots
+
+    def effect(self, bound, args):
+        self.verify_watched()
+        self.muted += 1
+        try:
+            bound(*args)
+        finally:
+            self.muted -= 1
+        self.emit(Instr("effect", Const(bound), tuple(Const(a) for a in args), what=_qualname(bound)))
+        self.param_slot.clear()  # a parameter read after this reads its new payload
+        self.rewatch()
+
+    # -- writes the recorder cannot see ---------------------------------------------------------------
+    def _watch(self, leaf, attr):
+        obj = getattr(leaf, attr)
+        self.watch[(id(leaf), attr)] = (leaf, attr, obj, obj.copy() if obj.__class__ is ndarray else obj)
+
+    def rewatch(self):
+        for key, (leaf, attr, _, _) in list(self.watch.items()):
+            obj = getattr(leaf, attr)
+            self.watch[key] = (leaf, attr, obj, obj.copy() if obj.__class__ is ndarray else obj)
+
+    def verify_watched(self):
+        for leaf, attr, obj, copy in self.watch.values():
+            now = getattr(leaf, attr)
+            if now is not obj or (obj.__class__ is ndarray and not np.array_equal(obj, copy, equal_nan=True)) or (
+                    obj.__class__ is float and not (obj == copy or obj != obj)):
+                self.abandon(f"the function changed .{attr} of a leaf ({_describe(leaf)}) by hand, which jit "
+                             f"cannot see; use an optimizer (tinygrad_nn.optim) and its zero_grad")
+                return
+
+
+def params_hold_slots(rec, params) -> bool:
+    for v in params.values():
+        if (v.__class__ is ndarray or v.__class__ is float) and id(v) in rec.arr_slot:
+            return True
+    return False
+
+
+def _describe(leaf) -> str:
+    d = leaf.data
+    shape = "a scalar" if d.__class__ is float else f"shape {d.shape}"
+    return shape + (f", name {leaf.name!r}" if leaf.name else "")
+
+
+def _qualname(bound) -> str:
+    owner = getattr(bound, "__self__", None)
+    return f"{type(owner).__name__}.{bound.__name__}" if owner is not None else getattr(bound, "__name__", "?")
+
+
+_normalized_cache: dict = {}
+
+
+def _normalized(op):
+    """op's forward followed by the engine's normalisation of its result (a float from floats, a float array
+    from arrays), as `apply` does when the forward's result is not already an array."""
+    f = _normalized_cache.get(op)
+    if f is None:
+        forward, normalize = op.forward, engine._normalize
+
+        def f(*datas, **params):
+            return normalize(forward(*datas, **params), datas)
+
+        f.__name__ = f"{op.name}_forward"
+        _normalized_cache[op] = f
+    return f
+
+
+def start(rec):
+    global _active
+    if recording_in_this_thread():
+        raise RuntimeError("jit: a recording is running in this thread already")
+    _local.rec = rec
+    with _active_lock:
+        _active += 1
+        engine._recorder = HOOKS
+    engine._open_block(1)  # fastpaths.py steps aside: every op goes through `apply`, where it is recorded
+
+
+def stop():
+    global _active
+    _local.rec = None
+    engine._open_block(-1)
+    with _active_lock:
+        _active -= 1
+        if _active == 0:
+            engine._recorder = None
+
+
+__all__ = ["Abandon", "Arg", "Like", "Recording", "start", "stop", "current", "HOOKS"]
