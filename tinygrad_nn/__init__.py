@@ -13,6 +13,7 @@ tinygrad_nn.nn, the optimizers in tinygrad_nn.optim, the book's data in tinygrad
 """
 
 from .anomaly import AnomalyError, detect_anomaly
+from . import jit  # noqa: F401  (the decorator: tinygrad_nn.jit(step); see docs/jit.md)
 from .engine import Value, enable_grad, gradients, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .ops import *  # noqa: F403  (every op: tinygrad_nn.ops.__all__)
@@ -24,6 +25,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AnomalyError", "GradcheckError", "Value", "detect_anomaly", "elementwise_grad", "enable_grad", "grad",
-    "gradcheck", "gradgradcheck", "gradients", "hessian", "hvp", "is_grad_enabled", "jacobian", "jvp", "load",
+    "gradcheck", "gradgradcheck", "gradients", "hessian", "hvp", "is_grad_enabled", "jacobian", "jit", "jvp", "load",
     "no_grad", "save", "value_and_grad", *_ops,
 ]

@@ -198,6 +198,9 @@ def _instr_difference(x, y):
         return "another function"
     if len(x.args) != len(y.args):
         return "another number of inputs"
+    if x.kind == "deposit" and x.args[3].value != y.args[3].value:
+        return ("the leaf's .grad was None at this backward in one call and held a gradient in the other; zero the "
+                "gradients in the same way before every call (optimizer.zero_grad() inside the function is simplest)")
     for i, (p, q) in enumerate(zip(x.args, y.args)):
         if p.__class__ is not q.__class__:
             return f"input {i} is computed in one call and a constant in the other"
@@ -280,8 +283,8 @@ class Jitted:
             return checked_call(self, entry, desc, leaves)
         return program(leaves)
 
-    def _record(self, entry, desc, leaves, snapshot=False):
-        rec = recorder.Recording(snapshot=snapshot)
+    def _record(self, entry, desc, leaves):
+        rec = recorder.Recording(snapshot=len(entry.recs) == 1)  # the second keeps copies: emit.py checks on them
         recorder.start(rec)
         try:
             call_args = _bind_args(rec, desc, leaves)
@@ -296,8 +299,6 @@ class Jitted:
             self._go_eager(entry, rec.dead)
             return result
         rec.out = (out_desc, out_slots, out_kinds)
-        if snapshot:
-            return rec, result
         entry.recs.append(rec)
         if len(entry.recs) == 2:
             first, second = entry.recs

@@ -15,7 +15,7 @@ from collections import Counter
 import numpy as np
 
 from .. import engine
-from .ir import Const, Instr, Like
+from .ir import Const, Instr, KwSlot, Like
 
 ndarray = np.ndarray
 _NO = engine._NO_PARAMS
@@ -76,6 +76,10 @@ def _rules(rec, order, scr):
         refs = (gref, rec.ref_value(node), *[rec.ref_value(p) for p in inputs])
         vals = (g, node.data, *[p.data for p in inputs])
         P = params or _NO
+        kw = rec.kw(P) if P else P
+        if any(v.__class__ is KwSlot for v in kw.values()):
+            rec.abandon(f"the parameters of {op.name!r} hold an array computed in the function")
+            return
         try:
             if node.data.__class__ is float and all(p.data.__class__ is float for p in inputs):
                 grads = _scalar_rules(rec, op, node, inputs, vals, refs, P)

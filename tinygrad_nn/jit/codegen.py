@@ -13,7 +13,7 @@ import re
 
 import numpy as np
 
-from .ir import Arg, Const
+from .ir import Arg, Const, KwSlot
 
 
 def live_instructions(rec, outputs):
@@ -27,8 +27,8 @@ def live_instructions(rec, outputs):
                 if a.__class__ is int:
                     used.add(a)
             for v in ins.kwargs.values():
-                if v.__class__ is int:
-                    used.add(v)
+                if v.__class__ is KwSlot:
+                    used.add(v.slot)
     keep.reverse()
     return keep, used
 
@@ -70,6 +70,18 @@ class Namer:
         return self.name(value, "c")
 
 
+def _fn_name(ins) -> str:
+    name = getattr(ins.fn, "__name__", "f")
+    if name.startswith("<") or name.startswith("_lambda"):
+        what = ins.what
+        if what.startswith("rule of "):
+            rest = what[len("rule of "):].split(" (input ")
+            name = rest[0] + "_rule" + (rest[1].rstrip(")") if len(rest) > 1 else "")
+        else:
+            name = what + "_forward"
+    return name.lstrip("_") or "f"
+
+
 def generate(rec, arg_is_value, outputs, emitters=None, tap=False):
     """Source of `def replay(A0, A1, ...)` returning the output slots' payloads, and its globals."""
     instrs, used = live_instructions(rec, outputs)
@@ -104,8 +116,8 @@ def generate(rec, arg_is_value, outputs, emitters=None, tap=False):
         elif ins.kind == "read":
             body = [f"{slot_names[ins.outs[0]]} = {namer.name(ins.args[0].value, 'leaf')}.data"]
         elif ins.kind == "call":
-            fname = namer.name(ins.fn, getattr(ins.fn, "__name__", "f"))
-            args = [ref(a) for a in ins.args] + [f"{key}={ref(v) if v.__class__ is int else namer.const(v)}"
+            fname = namer.name(ins.fn, _fn_name(ins))
+            args = [ref(a) for a in ins.args] + [f"{key}={slot_names[v.slot] if v.__class__ is KwSlot else namer.const(v)}"
                                                   for key, v in ins.kwargs.items()]
             call = f"{fname}({', '.join(args)})"
             if ins.unpack:

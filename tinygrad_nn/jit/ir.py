@@ -43,6 +43,15 @@ class Arg:
         self.index = index
 
 
+class KwSlot:
+    """A keyword parameter that is a payload the function computed or was given (an index array, say)."""
+
+    __slots__ = ("slot",)
+
+    def __init__(self, slot):
+        self.slot = slot
+
+
 class Like:
     """Stands for a node when a helper needs only its payload's kind, shape and dtype (`engine._add`, `_fit`):
     a zero-strided array (no memory) or 0.0. Keeps no graph alive."""
@@ -78,6 +87,8 @@ def same_const(a, b) -> bool:
         return True
     if a.__class__ is not b.__class__:
         return False
+    if isinstance(a, KwSlot):
+        return a.slot == b.slot
     if isinstance(a, Like):
         return repr(a) == repr(b)
     if isinstance(a, float):

@@ -13,22 +13,19 @@ number leaving the graph to steer Python, `backward(create_graph=True)`, a hand-
 
 from __future__ import annotations
 
+import functools
 import threading
 
 import numpy as np
 
 from .. import engine
 from ..engine import Value
-from .ir import Arg, Const, Instr, Like
+from .ir import Const, Instr, KwSlot
 
 ndarray = np.ndarray
 _local = threading.local()
 _active = 0
 _active_lock = threading.Lock()
-
-
-class Abandon(Exception):
-    """Raised inside the recorder only, to stop recording at once (never reaches the user)."""
 
 
 def current():
@@ -81,6 +78,13 @@ class _Hooks:
             rec.abandon(f"{what} inside the function (a number leaves the graph; jit would freeze it)")
 
     @staticmethod
+    def pure(fn, args, kwargs):
+        rec = current()
+        if rec is None:
+            return fn(*args, **kwargs)
+        return rec.pure(fn, args, kwargs)
+
+    @staticmethod
     def effect(bound, *args) -> bool:
         rec = current()
         if rec is None:
@@ -90,6 +94,29 @@ class _Hooks:
 
 
 HOOKS = _Hooks()
+
+
+def recorded(fn):
+    """Mark a function of payloads (numpy arrays, numbers) that has no gradient, such as turning labels into
+    one-hot rows, so that jit records it as a call, computed again from the arguments at every replay. Numpy
+    outside ops and outside such functions is invisible to a recording: its result is frozen as a constant.
+
+    >>> import numpy as np
+    >>> @recorded
+    ... def one_hot(labels, classes):
+    ...     return np.eye(classes)[labels]
+    >>> one_hot(np.array([0, 2]), 3)
+    array([[1., 0., 0.],
+           [0., 0., 1.]])
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if engine._recorder is None:
+            return fn(*args, **kwargs)
+        return engine._recorder.pure(fn, args, kwargs)
+
+    return wrapper
 
 
 def _copy_payload(data):
@@ -149,7 +176,7 @@ class Recording:
         if s is not None:
             return s
         d = x.data
-        if d.__class__ is ndarray:
+        if d.__class__ is ndarray or d.__class__ is float:  # a constant node around an argument (or a result)
             s = self.arr_slot.get(id(d))
             if s is not None:
                 return s
@@ -182,22 +209,43 @@ class Recording:
     # -- what the hooks record ------------------------------------------------------------------------
     def forward(self, op, inputs, params, v):
         refs = tuple(self.ref_value(x) for x in inputs)
-        datas = [x.data for x in inputs]
-        fn = op.forward
-        if v.data.__class__ is not ndarray or datas[0].__class__ is float:
-            fn = _normalized(op)
+        fn = _normalized(op)  # apply normalises what the forward gives (a numpy scalar becomes a 0-d array)
         s = self.new_slot(v.data, "v")
         self.node_slot[id(v)] = s
         self.keep.append(v)
-        self.emit(Instr("call", fn, refs, dict(params), (s,), op.name))
+        self.emit(Instr("call", fn, refs, self.kw(params), (s,), op.name))
 
     def payload(self, op, inputs, params):
         out = op.forward(*inputs, **params)
         refs = tuple(self.ref_payload(x) for x in inputs)
-        if all(r.__class__ is Const for r in refs) and not params_hold_slots(self, params):
+        kw = self.kw(params)
+        if all(r.__class__ is Const for r in refs) and not any(v.__class__ is KwSlot for v in kw.values()):
             return out  # a constant computation: its result is a constant too
         s = self.new_slot(out, "t")
         self.emit(Instr("call", op.forward, refs, dict(params), (s,), op.name))
+        return out
+
+    def pure(self, fn, args, kwargs):
+        """A numpy helper on payloads (see `recorded`): a call computed from the arguments, or a constant."""
+        self.muted += 1
+        try:
+            out = fn(*args, **kwargs)
+        finally:
+            self.muted -= 1
+        refs = tuple(self.ref_payload(x) for x in args)
+        if all(r.__class__ is Const for r in refs):
+            return out
+        s = self.new_slot(out, "t")
+        self.emit(Instr("call", fn, refs, self.kw(kwargs), (s,), getattr(fn, "__name__", "numpy helper")))
+        return out
+
+    def kw(self, params):
+        """Keyword parameters as recorded: constants, or a KwSlot for a payload the recording knows."""
+        out = {}
+        for k, v in params.items():
+            if (v.__class__ is ndarray or isinstance(v, np.generic)) and id(v) in self.arr_slot:
+                v = KwSlot(self.arr_slot[id(v)])
+            out[k] = v
         return out
 
     def copied(self, data, payload):
@@ -258,13 +306,6 @@ class Recording:
                 return
 
 
-def params_hold_slots(rec, params) -> bool:
-    for v in params.values():
-        if (v.__class__ is ndarray or v.__class__ is float) and id(v) in rec.arr_slot:
-            return True
-    return False
-
-
 def _describe(leaf) -> str:
     d = leaf.data
     shape = "a scalar" if d.__class__ is float else f"shape {d.shape}"
@@ -290,6 +331,7 @@ def _normalized(op):
             return normalize(forward(*datas, **params), datas)
 
         f.__name__ = f"{op.name}_forward"
+        f.forward_of = forward
         _normalized_cache[op] = f
     return f
 
@@ -315,4 +357,4 @@ def stop():
             engine._recorder = None
 
 
-__all__ = ["Abandon", "Arg", "Like", "Recording", "start", "stop", "current", "HOOKS"]
+__all__ = ["Recording", "start", "stop", "current", "recorded", "HOOKS"]
