@@ -242,3 +242,46 @@ def test_trace_prints_the_books_step_line_by_line():
     src = step.trace(file=out)
     assert out.getvalue() == src
     assert "np.matmul(" in src and "rule of sigmoid" in src and "SGD.step" in src and "δ" in src
+
+
+def test_check_mode_agrees_with_eager_on_the_books_step():
+    net_e, opt_e = _net()
+    net_j, opt_j = _net()
+
+    def make(net, opt):
+        def step(x, t):
+            opt.zero_grad()
+            loss = squared_error(net(x), t)
+            loss.backward()
+            opt.step()
+            return loss
+        return step
+
+    eager, checked = make(net_e, opt_e), jit.jit(make(net_j, opt_j), check=True)
+    for k in range(5):
+        assert same_bits(eager(D.inputs, D.targets), checked(D.inputs, D.targets))
+        assert_same_state(net_e.parameters(), net_j.parameters(), f"step {k}")
+
+
+def test_check_mode_names_the_op_where_a_replay_goes_wrong(monkeypatch):
+    from tinygrad_nn.jit import emit
+
+    net, opt = _net()
+
+    @jit.jit(check=True)
+    def step(x, t):
+        opt.zero_grad()
+        loss = squared_error(net(x), t)
+        loss.backward()
+        opt.step()
+        return loss
+
+    step(D.inputs, D.targets)
+    # A wrong emitter (sigmoid's rule without its last factor) slips past the compile-time check only if the
+    # check is blinded; check=True must still catch it at the first replay.
+    monkeypatch.setitem(emit._EMITTERS, emit._rule("sigmoid"), lambda vals, outs, kw: (
+        ["np.subtract(1.0, {a1}, out={o0})", "np.multiply({a0}, {o0}, out={o0})"], []))
+    monkeypatch.setattr(emit, "_same_bits", lambda a, b: True)
+    step(D.inputs, D.targets)
+    with pytest.raises(JitError, match="rule of sigmoid"):
+        step(D.inputs, D.targets)

@@ -101,7 +101,7 @@ def _result_leaves(tree, out):
 class Program:
     """A compiled recording: the generated `replay` function, its source and how to rebuild the results."""
 
-    def __init__(self, rec, arg_is_value, out_slots, out_kinds, desc, name):
+    def __init__(self, rec, arg_is_value, out_slots, out_kinds, desc, name, keep_recording=False):
         self.arg_is_value = arg_is_value
         self.out_slots = out_slots
         self.out_kinds = out_kinds
@@ -113,6 +113,8 @@ class Program:
         self.replay = compile_program(self.source, globs, name)
         self.lock = threading.Lock()  # buffers planned once are this program's: one replay at a time
         self.n_instructions = len(rec.instrs)
+        self.rec = rec if keep_recording else None  # check=True compares against it
+        self.tapped = None
 
     def __call__(self, leaves):
         with self.lock:
@@ -316,7 +318,7 @@ class Jitted:
                                f"this function eagerly (this signature runs eagerly from now on)")
             arg_is_value = [isinstance(x, Value) for x in leaves]
             entry.program = Program(second, arg_is_value, out_slots, out_kinds, out_desc,
-                                    getattr(self.fn, "__name__", "fn"))
+                                    getattr(self.fn, "__name__", "fn"), keep_recording=self.check)
             self._last = entry.program
         return result
 
