@@ -12,8 +12,8 @@ tinygrad_nn.nn, the optimizers in tinygrad_nn.optim, the book's data in tinygrad
 (-0.029598, -0.039464)
 """
 
-from .anomaly import AnomalyError, detect_anomaly
 from . import jit  # noqa: F401  (the decorator: tinygrad_nn.jit(step); see docs/jit.md)
+from .anomaly import AnomalyError, detect_anomaly
 from .engine import Value, enable_grad, gradients, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .ops import *  # noqa: F403  (every op: tinygrad_nn.ops.__all__)

@@ -11,7 +11,7 @@ planned once), `check.py` (check=True: every replay compared with eager).
 import sys
 import types
 
-from .api import JitError, JitWarning, Jitted, jit
+from .api import JitError, Jitted, JitWarning, jit
 from .recorder import recorded
 
 __all__ = ["jit", "Jitted", "JitError", "JitWarning", "recorded"]

@@ -21,6 +21,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from .. import engine
 from ..engine import Value
 from . import recorder
 from .codegen import compile_program, generate
@@ -81,6 +82,24 @@ def _unflatten(desc, it):
     return desc[2]
 
 
+def _quick_key(args):
+    """A signature for positional arguments that are all arrays, Values or floats (None for anything else);
+    equal keys mean equal `_flatten` descriptions."""
+    key = []
+    for a in args:
+        c = a.__class__
+        if c is ndarray:
+            key.append((a.shape, a.dtype))
+        elif c is Value:
+            d = a.data
+            key.append((d.shape, d.dtype, a.requires_grad, 1) if d.__class__ is ndarray else (a.requires_grad, 2))
+        elif c is float:
+            key.append(3)
+        else:
+            return None
+    return tuple(key)
+
+
 def _result_leaves(tree, out):
     """The result's structure, its leaves (Values, arrays, numbers, other objects) appended to out."""
     cls = tree.__class__
@@ -114,12 +133,15 @@ class Program:
         self.lock = threading.Lock()  # buffers planned once are this program's: one replay at a time
         self.n_instructions = len(rec.instrs)
         self.rec = rec if keep_recording else None  # check=True compares against it
+        self.one_value = desc == ("o",) and out_kinds == [("value", None)]
         self.tapped = None
 
     def __call__(self, leaves):
         with self.lock:
             outs = self.replay(*leaves)
-            return _unflatten(self.desc, iter(_rebuild(outs, self.out_kinds)))
+        if self.one_value:  # a training step's loss: the common case, spelled out
+            return Value._leaf(outs[0])
+        return _unflatten(self.desc, iter(_rebuild(outs, self.out_kinds)))
 
 
 def _rebuild(outs, kinds):
@@ -251,6 +273,7 @@ class Jitted:
         self.strict = strict
         self.max_signatures = max_signatures
         self._cache: OrderedDict = OrderedDict()
+        self._quick: OrderedDict = OrderedDict()  # _quick_key(args) -> a compiled entry
         self._lock = threading.Lock()
         self._warned = set()
         self._last = None
@@ -261,8 +284,15 @@ class Jitted:
         return functools.partial(self.__call__, obj)
 
     def __call__(self, *args, **kwargs):
-        if recorder.recording_in_this_thread():  # inside another jitted function's recording: be part of it
-            return self.fn(*args, **kwargs)
+        if engine._recorder is not None and recorder.recording_in_this_thread():
+            return self.fn(*args, **kwargs)  # inside another jitted function's recording: be part of it
+        if not kwargs:  # arrays, Values and numbers only (a training step's usual arguments): a short key
+            key = _quick_key(args)
+            if key is not None:
+                entry = self._quick.get(key)
+                if entry is not None and entry.program is not None and not self.check:
+                    self._last = entry.program
+                    return entry.program(args)
         leaves, statics = [], []
         desc = _flatten((args, kwargs), leaves, statics)
         with self._lock:
@@ -277,7 +307,15 @@ class Jitted:
             return self.fn(*args, **kwargs)
         program = entry.program
         if program is None:
-            return self._record(entry, desc, leaves)
+            result = self._record(entry, desc, leaves)
+            if entry.program is not None and not kwargs:
+                key = _quick_key(args)
+                if key is not None:
+                    with self._lock:
+                        self._quick[key] = entry
+                        while len(self._quick) > self.max_signatures:
+                            self._quick.popitem(last=False)
+            return result
         self._last = program
         if self.check:
             from .check import checked_call

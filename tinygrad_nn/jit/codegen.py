@@ -13,7 +13,7 @@ import re
 
 import numpy as np
 
-from .ir import Arg, Const, KwSlot
+from .ir import Arg, KwSlot
 
 
 def live_instructions(rec, outputs):
@@ -70,6 +70,11 @@ class Namer:
         return self.name(value, "c")
 
 
+def leaf_hint(leaf) -> str:
+    """The generated code's name for a leaf Value (a parameter): P_ and its name."""
+    return "P_" + (leaf.name or "leaf")
+
+
 def _fn_name(ins) -> str:
     name = getattr(ins.fn, "__name__", "f")
     if name.startswith("<") or name.startswith("_lambda"):
@@ -105,7 +110,7 @@ def generate(rec, arg_is_value, outputs, emitters=None, tap=False):
 
     lines = []
     plan = emitters(rec, instrs, used, namer, slot_names) if emitters is not None else {}
-    for k, ins in enumerate(instrs):
+    for ins in instrs:
         special = plan.get(id(ins))
         if special is not None:
             body = special
@@ -114,11 +119,12 @@ def generate(rec, arg_is_value, outputs, emitters=None, tap=False):
             body = [f"{slot_names[ins.outs[0]]} = A{i}.data" if arg_is_value[i] else
                     f"{slot_names[ins.outs[0]]} = A{i}"]
         elif ins.kind == "read":
-            body = [f"{slot_names[ins.outs[0]]} = {namer.name(ins.args[0].value, 'leaf')}.data"]
+            body = [f"{slot_names[ins.outs[0]]} = {namer.name(ins.args[0].value, leaf_hint(ins.args[0].value))}.data"]
         elif ins.kind == "call":
             fname = namer.name(ins.fn, _fn_name(ins))
-            args = [ref(a) for a in ins.args] + [f"{key}={slot_names[v.slot] if v.__class__ is KwSlot else namer.const(v)}"
-                                                  for key, v in ins.kwargs.items()]
+            args = [ref(a) for a in ins.args]
+            args += [f"{key}={slot_names[v.slot] if v.__class__ is KwSlot else namer.const(v)}"
+                     for key, v in ins.kwargs.items()]
             call = f"{fname}({', '.join(args)})"
             if ins.unpack:
                 targets = [slot_names[s] if s is not None and s in used else "_" for s in ins.outs]

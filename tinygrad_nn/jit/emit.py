@@ -18,6 +18,7 @@ import numpy as np
 from .. import engine
 from ..ops import OPS
 from .backward import _add_floats, _deposit_leaf
+from .codegen import leaf_hint
 from .ir import Const, KwSlot
 
 ndarray = np.ndarray
@@ -279,11 +280,21 @@ def plan_and_emit(rec, instrs, used, namer, slot_names):
     if snaps is None:
         return plan
     escaped = _escaped_closure(rec)
+    fresh = {}  # id(leaf) -> its .grad was just given an array by a deposit, and no effect came since
     for ins in instrs:
         if ins.kind == "deposit":
             lines = _deposit_lines(ins, namer, slot_names)
             if lines:
                 plan[id(ins)] = lines
+            target, g = ins.args[0], ins.args[1]
+            if target.__class__ is Const and g.__class__ is int and rec.snaps[g].__class__ is ndarray:
+                fresh[id(target.value)] = rec.snaps[g]
+            continue
+        if ins.kind == "effect":
+            lines = _sgd_lines(ins, fresh, namer)
+            if lines:
+                plan[id(ins)] = lines
+            fresh = {}
             continue
         if ins.kind != "call":
             continue
@@ -373,8 +384,42 @@ def _deposit_lines(ins, namer, slot_names):
     target, g, adopt, was_none = ins.args
     if not (adopt.value and was_none.value) or g.__class__ is not int:
         return None
-    leaf = f"A{target.index}" if target.__class__ is not Const else namer.name(target.value, "leaf")
+    leaf = f"A{target.index}" if target.__class__ is not Const else namer.name(target.value, leaf_hint(target.value))
     fn = namer.name(_deposit_leaf, "deposit")
     g = slot_names[g]
     return [f"if {leaf}.grad is None:", f"    {leaf}.grad = {g}", "else:",
             f"    {fn}({leaf}, {g}, True, True)"]
+
+
+def _sgd_lines(ins, fresh, namer):
+    """Plain SGD's step (no momentum, no weight decay, every parameter given an array gradient just before) as
+    numpy lines: p.data -= lr * grad, as SGD._step_group computes it; the optimizer's own step when a group's
+    settings have changed since."""
+    from ..optim import SGD
+
+    bound = ins.fn.value
+    opt = getattr(bound, "__self__", None)
+    if type(opt) is not SGD or getattr(bound, "__func__", None) is not SGD.step or ins.args:
+        return None
+    params = [p for g in opt.param_groups for p in g["params"]]
+    if any(id(p) not in fresh or p.data.__class__ is not ndarray or fresh[id(p)].shape != p.data.shape
+           or fresh[id(p)].dtype != p.data.dtype for p in params):
+        return None
+    if any(g["momentum"] or g["weight_decay"] for g in opt.param_groups):
+        return None
+    o = namer.name(opt, "sgd")
+    groups = namer.name(opt.param_groups, "sgd_groups")
+    step = namer.name(bound, "SGD_step")
+    guard = " and ".join(f"not ({groups}[{k}]['momentum'] or {groups}[{k}]['weight_decay'])"
+                         for k in range(len(opt.param_groups)))
+    lines = [f"if {o}.param_groups is {groups} and len({groups}) == {len(opt.param_groups)} and {guard}:"]
+    for k, g in enumerate(opt.param_groups):
+        lines.append(f"    lr = {groups}[{k}]['lr']")
+        for p in g["params"]:
+            w = namer.name(p, leaf_hint(p))
+            buf = namer.name(np.empty_like(p.data), "lr_times_grad")
+            lines.append(f"    {w}.data -= np.multiply({w}.grad, lr, out={buf})")
+    changed = namer.name(tuple(params), "sgd_params")
+    mark = namer.name(engine.mark_changed, "mark_changed")
+    lines += [f"    {mark}({changed}, {namer.const(opt._what_steps)})", "else:", f"    {step}()"]
+    return lines
