@@ -285,3 +285,19 @@ def test_check_mode_names_the_op_where_a_replay_goes_wrong(monkeypatch):
     step(D.inputs, D.targets)
     with pytest.raises(JitError, match="rule of sigmoid"):
         step(D.inputs, D.targets)
+
+
+def test_micrograd_style_zero_grad_by_hand_is_refused_at_replay():
+    w = Value(1.5)
+
+    @jit
+    def step(x):
+        w.grad = 0  # micrograd's Module.zero_grad: invisible to jit
+        y = w * x * w
+        y.backward()
+        return y
+
+    step(2.0)
+    step(2.0)
+    with pytest.raises(JitError, match="zero_grad"):
+        step(2.0)

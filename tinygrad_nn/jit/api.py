@@ -390,12 +390,11 @@ def _bind_args(rec, desc, leaves):
     for i, x in enumerate(leaves):
         rec.arg_objs.append(x)
         if isinstance(x, Value):
-            name = x.name or "x"
-            s = rec.new_slot(x.data, name)
+            s = rec.new_slot(x.data, x.name or "x", track_float=True)
             rec.node_slot[id(x)] = s
             rec.keep.append(x)
         else:
-            s = rec.new_slot(x, "x")
+            s = rec.new_slot(x, "x", track_float=True)
         rec.emit(Instr("arg", args=(Arg(i),), outs=(s,), what=f"argument {i}"))
     return _unflatten(desc, iter(leaves))
 

@@ -48,7 +48,8 @@ def record_backprop(rec, root, seed, create_graph, floor, finish):
             for node in list(run.order) + list(run.leaves):
                 ref = scr.get(id(node))
                 if ref is not None and ref.__class__ is not Const and node._scratch is not None:
-                    rec.arr_slot[id(node._scratch)] = ref
+                    rec.arr_slot[id(node._scratch)] = ref  # gradients() returns them: found again by identity
+                    rec.keep.append(node._scratch)
                     rec.escaped.add(ref)
             return out
         finally:
@@ -151,6 +152,7 @@ def _float_rules_of(op, needs):
         return tuple(grads)
 
     f.__name__ = f"{op.name}_rules"
+    f.rules_of = (op, needs)
     _float_rules_cache[key] = f
     return f
 
@@ -190,14 +192,18 @@ def _deposit(rec, run, scr):
         pending[id(g)] -= 1  # what other leaves, not yet given theirs, still hold
         ref = scr.get(id(leaf))
         was_none = leaf.grad is None
+        was_zero = not was_none and _is_zero(leaf.grad)
         adopt = was_none and _may_adopt(rec, g, leaf, ref, run, pending)
         if adopt:
             leaf.grad = g
         else:
             leaf.grad = engine._accumulate(leaf, g)
+        if rec.fresh(leaf) and not any(leaf is a for a in rec.arg_objs):
+            continue  # a leaf made during the call: its gradient leaves with it (nothing to replay)
         target = _leaf_ref(rec, leaf)
         rec.emit(Instr("deposit", _deposit_leaf, (target, ref if ref is not None else Const(g), Const(adopt),
-                                                  Const(was_none)), what=f"the gradient of {_name(leaf)} to .grad"))
+                                                  Const(was_none), Const(was_zero)),
+                       what=f"the gradient of {_name(leaf)} to .grad"))
         if adopt and ref.__class__ is not Const:
             rec.escaped.add(ref)
         rec._watch(leaf, "grad")
@@ -243,9 +249,25 @@ def _name(leaf) -> str:
     return (repr(leaf.name) if leaf.name else "a leaf") + ("" if d.__class__ is float else f" {list(d.shape)}")
 
 
-def _deposit_leaf(leaf, g, adopt, was_none):
-    """One leaf's share of engine._deposit, replayed; refuses a .grad that is not as it was at record time."""
+def _is_zero(x) -> bool:
+    if isinstance(x, engine.Value):
+        x = x.data
+    if x.__class__ is ndarray:
+        return not x.any()
+    return x == 0
+
+
+def _deposit_leaf(leaf, g, adopt, was_none, was_zero=False):
+    """One leaf's share of engine._deposit, replayed; refuses a .grad that is not as it was at record time
+    (None, zeros, or a gradient to add to)."""
     old = leaf.grad
+    if was_zero and not _is_zero(old):
+        from .api import JitError
+
+        raise JitError(f"jit: when recorded, .grad of {_name(leaf)} was zero at this backward, now it holds a "
+                       f"gradient: it was zeroed in a way jit cannot see (a hand-written p.grad = 0, as micrograd's "
+                       f"zero_grad does). Zero the gradients with optimizer.zero_grad() (inside the function or "
+                       f"outside it)")
     if (old is None) != was_none:
         from .api import JitError
 

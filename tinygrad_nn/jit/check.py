@@ -14,7 +14,7 @@ import numpy as np
 
 from ..engine import Value
 from . import recorder
-from .codegen import compile_program, generate
+from .codegen import compile_program, display_names, generate
 from .ir import Const
 
 ndarray = np.ndarray
@@ -107,7 +107,7 @@ def checked_call(jitted, entry, desc, leaves):
     why = _first_difference(program.rec, rec)
     if why is not None:
         raise JitError(f"jit (check): the eager run took another path than the recording, {why}")
-    names = program.rec.names
+    names = display_names(program.rec)
     by_slot = {s: ins for ins in program.rec.instrs for s in ins.outs if s is not None}
     for slot in sorted(seen):
         if _differ(seen[slot], rec.snaps[slot]):

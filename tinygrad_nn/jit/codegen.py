@@ -9,6 +9,7 @@ function the eager run called, so that its bits cannot differ.
 from __future__ import annotations
 
 import keyword
+import math
 import re
 
 import numpy as np
@@ -44,7 +45,7 @@ class Namer:
     """Names for the generated module's globals: functions by their own names, constants as c0, c1..."""
 
     def __init__(self):
-        self.globals = {"np": np}
+        self.globals = {"np": np, "math": math}
         self.by_id = {}
 
     def name(self, obj, hint):
@@ -70,6 +71,28 @@ class Namer:
         return self.name(value, "c")
 
 
+_NUMBERED = ("v", "t", "δ", "x")
+
+
+def display_names(rec):
+    """A Python name per slot: v0, v1... (forward values), δ0, δ1... (gradients), t0... (other payloads), x0...
+    (arguments), a parameter by its own name."""
+    names, taken, counts = [], set(), {}
+    for n in rec.names:
+        if n in _NUMBERED:
+            k = counts.get(n, 0)
+            counts[n] = k + 1
+            n = f"{n}{k}"
+        else:
+            n = _ident(n)
+        base, k = n, 1
+        while n in taken:
+            n, k = f"{base}_{k}", k + 1
+        taken.add(n)
+        names.append(n)
+    return names
+
+
 def leaf_hint(leaf) -> str:
     """The generated code's name for a leaf Value (a parameter): P_ and its name."""
     return "P_" + (leaf.name or "leaf")
@@ -91,15 +114,7 @@ def generate(rec, arg_is_value, outputs, emitters=None, tap=False):
     """Source of `def replay(A0, A1, ...)` returning the output slots' payloads, and its globals."""
     instrs, used = live_instructions(rec, outputs)
     namer = Namer()
-    slot_names = {}
-    taken = set()
-    for i, n in enumerate(rec.names):
-        n = _ident(n)
-        base, k = n, 1
-        while n in taken:
-            n, k = f"{base}_{k}", k + 1
-        taken.add(n)
-        slot_names[i] = n
+    slot_names = dict(enumerate(display_names(rec)))
 
     def ref(a):
         if a.__class__ is int:

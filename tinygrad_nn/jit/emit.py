@@ -13,6 +13,8 @@ it) or a rule (`op.vjp`, `op.vjps[i]`), or the engine's helpers (`engine._add`).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import engine
@@ -56,18 +58,25 @@ def _rule(name, i=None):
 # Each emitter: (input values, output values, keyword parameters) -> (lines, temps) or None. Lines are templates:
 # {a0}.. inputs, {o0}.. outputs, {t0}.. temporaries (temps: [(shape, dtype)]). "{o0} = {a0}" makes an alias.
 
-def _binary(ufunc):
+def _floats(*xs) -> bool:
+    return all(x.__class__ is float for x in xs)
+
+
+def _binary(ufunc, symbol):
     def emit(vals, outs, kw):
         a, b = vals
-        if kw or not (_operand(a) and _operand(b)) or not (_arrays(a) or _arrays(b)):
+        if kw or not (_operand(a) and _operand(b)):
             return None
+        if _floats(a, b):  # Python floats: Python's own arithmetic, as the scalar forward does it
+            return [f"{{o0}} = {{a0}} {symbol} {{a1}}"], []
         return [f"np.{ufunc}({{a0}}, {{a1}}, out={{o0}})"], []
 
     return emit
 
 
-for _name, _uf in (("add", "add"), ("sub", "subtract"), ("mul", "multiply"), ("div", "true_divide")):
-    emitter(_forward(_name))(_binary(_uf))
+for _name, _uf, _sym in (("add", "add", "+"), ("sub", "subtract", "-"), ("mul", "multiply", "*"),
+                         ("div", "true_divide", "/")):
+    emitter(_forward(_name))(_binary(_uf, _sym))
 
 
 def _unary(*ufuncs):
@@ -84,6 +93,19 @@ for _name, _uf in (("neg", ("negative",)), ("tanh", ("tanh",)), ("exp", ("exp",)
     emitter(_forward(_name))(_unary(*_uf))
 
 
+def _scalar_forward(line, then=None):
+    def emit(vals, outs, kw):
+        if kw or not _floats(*vals):
+            return then(vals, outs, kw) if then is not None else None
+        return [line], []
+
+    return emit
+
+
+emitter(_forward("neg"))(_scalar_forward("{o0} = -{a0}", _unary("negative")))
+emitter(_forward("tanh"))(_scalar_forward("{o0} = math.tanh({a0})", _unary("tanh")))
+
+
 @emitter(_forward("sigmoid"))
 def _sigmoid(vals, outs, kw):
     if kw or not _arrays(vals[0]):
@@ -94,6 +116,8 @@ def _sigmoid(vals, outs, kw):
 
 @emitter(_forward("relu"))
 def _relu(vals, outs, kw):
+    if not kw and _floats(vals[0]):
+        return ["{o0} = 0.0 if {a0} <= 0.0 else {a0}"], []
     if kw or not _arrays(vals[0]):
         return None
     return ["np.maximum({a0}, 0, out={o0})"], []
@@ -102,9 +126,11 @@ def _relu(vals, outs, kw):
 @emitter(_forward("pow"))
 def _pow(vals, outs, kw):
     a, b = vals
-    if kw or not _arrays(a) or b.__class__ is not float or b != 2.0:
+    if kw or b.__class__ is not float or b != 2.0:
         return None
-    return ["np.multiply({a0}, {a0}, out={o0})"], []
+    if _floats(a):
+        return ["{o0} = {a0} * {a0}"], []
+    return (["np.multiply({a0}, {a0}, out={o0})"], []) if _arrays(a) else None
 
 
 @emitter(_forward("matmul"))
@@ -242,8 +268,33 @@ def _engine_add(vals, outs, kw):
 
 
 @emitter(_add_floats)
-def _floats(vals, outs, kw):
+def _added_floats(vals, outs, kw):
     return ["{o0} = {a0} + {a1}"], []
+
+
+# The rules of a node of Python floats (backward._float_rules_of: one call per node), line by line; only where
+# no division can raise (a rule that divides keeps its call, which reruns it in numpy after a ZeroDivisionError).
+# {a0} is g, {a1} ans, {a2}... the inputs; one line per input, used only for the inputs that need a gradient.
+_SCALAR_RULES = {
+    "add": ("{o0} = {a0}", "{o1} = {a0}"),
+    "sub": ("{o0} = {a0}", "{o1} = -{a0}"),
+    "mul": ("{o0} = {a0} * {a3}", "{o1} = {a0} * {a2}"),
+    "neg": ("{o0} = -{a0}",),
+    "relu": ("{o0} = {a0} * (not {a1} <= 0.0)",),
+    "tanh": ("{o0} = {a0} * (1.0 - {a1} * {a1})",),
+    "identity": ("{o0} = {a0}",),
+}
+
+
+def _scalar_rules(op, needs, vals, outs):
+    lines = _SCALAR_RULES.get(op.name)
+    if op.name == "pow" and vals[3].__class__ is float and vals[3] == 2.0 and needs == (True, False):
+        return ["{o0} = {a0} * (2.0 * {a2})", "{o1} = None"], []
+    if lines is None or not _floats(*vals):
+        return None
+    # rules given one per input compute only the needed ones (the others are None); a joint rule computes all
+    keep = needs if op.vjps is not None else (True,) * len(needs)
+    return [line if k else f"{{o{i}}} = None" for i, (line, k) in enumerate(zip(lines, keep))], []
 
 
 # -- planning ------------------------------------------------------------------------------------------
@@ -252,8 +303,8 @@ def _floats(vals, outs, kw):
 def _same_bits(x, y) -> bool:
     if x.__class__ is not y.__class__:
         return False
-    if x.__class__ is float:
-        return np.float64(x).tobytes() == np.float64(y).tobytes()
+    if x.__class__ is float:  # equal, with the same sign (0.0 and -0.0 differ), or both NaN
+        return (x == y and math.copysign(1.0, x) == math.copysign(1.0, y)) or (x != x and y != y)
     if x.__class__ is ndarray:
         return x.shape == y.shape and x.dtype == y.dtype and x.tobytes() == y.tobytes()
     return False
@@ -283,11 +334,11 @@ def plan_and_emit(rec, instrs, used, namer, slot_names):
     fresh = {}  # id(leaf) -> its .grad was just given an array by a deposit, and no effect came since
     for ins in instrs:
         if ins.kind == "deposit":
-            lines = _deposit_lines(ins, namer, slot_names)
+            lines = _deposit_lines(ins, rec, namer, slot_names)
             if lines:
                 plan[id(ins)] = lines
             target, g = ins.args[0], ins.args[1]
-            if target.__class__ is Const and g.__class__ is int and rec.snaps[g].__class__ is ndarray:
+            if target.__class__ is Const and g.__class__ is int and rec.snaps[g].__class__ in (ndarray, float):
                 fresh[id(target.value)] = rec.snaps[g]
             continue
         if ins.kind == "effect":
@@ -299,8 +350,9 @@ def plan_and_emit(rec, instrs, used, namer, slot_names):
         if ins.kind != "call":
             continue
         fn = getattr(ins.fn, "forward_of", ins.fn)
+        rules_of = getattr(ins.fn, "rules_of", None)
         em = _EMITTERS.get(fn)
-        if em is None:
+        if em is None and rules_of is None:
             continue
         vals = [snaps[a] if a.__class__ is int else a.value for a in ins.args]
         outs = [snaps[s] if s is not None else None for s in ins.outs]
@@ -308,7 +360,7 @@ def plan_and_emit(rec, instrs, used, namer, slot_names):
         if any(v.__class__ is KwSlot for v in kw.values()):
             continue
         try:
-            got = em(vals, outs, kw)
+            got = em(vals, outs, kw) if em is not None else _scalar_rules(*rules_of, vals, outs) if not kw else None
         except Exception:  # noqa: BLE001 - an emitter that cannot read these inputs leaves the call as it is
             got = None
         if got is None:
@@ -320,17 +372,31 @@ def plan_and_emit(rec, instrs, used, namer, slot_names):
     return plan
 
 
+_trial_code: dict = {}
+_alias_cache: dict = {}
+
+
+def _aliases(lines, n):
+    """The outputs a template assigns by name ("{o0} = ..."): values of their own, not written into a buffer."""
+    key = (tuple(lines), n)
+    got = _alias_cache.get(key)
+    if got is None:
+        got = _alias_cache[key] = frozenset(j for j in range(n) if any(line.startswith(f"{{o{j}}} =") for line in lines))
+    return got
+
+
 def _instantiate(ins, lines, temps, vals, outs, used, escaped, namer, slot_names, rec):
     """The lines with names filled in, after checking them on the record-time values; None if they differ."""
     # Trial run on copies of the record-time inputs.
-    trial = {"np": np}
+    trial = {"np": np, "math": math}
     names = {}
     for i, v in enumerate(vals):
         names[f"a{i}"] = f"a{i}"
         trial[f"a{i}"] = v.copy() if v.__class__ is ndarray else v
+    aliases = _aliases(lines, len(outs))
     for j, o in enumerate(outs):
         names[f"o{j}"] = f"o{j}"
-        alias = any(line.startswith(f"{{o{j}}} =") for line in lines)
+        alias = j in aliases
         if o is None:
             trial[f"o{j}"] = None
         elif not alias:
@@ -340,8 +406,12 @@ def _instantiate(ins, lines, temps, vals, outs, used, escaped, namer, slot_names
     for k, (shape, dtype) in enumerate(temps):
         names[f"t{k}"] = f"t{k}"
         trial[f"t{k}"] = np.empty(shape, dtype)
+    key = tuple(lines)
+    code = _trial_code.get(key)
+    if code is None:
+        code = _trial_code[key] = compile("\n".join(line.format(**names) for line in lines), "<emit>", "exec")
     try:
-        exec("\n".join(line.format(**names) for line in lines), trial)  # noqa: S102 - lines from this file
+        exec(code, trial)  # noqa: S102 - lines from this file
     except Exception:  # noqa: BLE001 - these inputs do not suit the emitter: keep the call
         return None
     for j, o in enumerate(outs):
@@ -356,7 +426,7 @@ def _instantiate(ins, lines, temps, vals, outs, used, escaped, namer, slot_names
             real[f"a{i}"] = namer.const(a.value)
     pre = []
     for j, (s, o) in enumerate(zip(ins.outs, outs)):
-        alias = any(line.startswith(f"{{o{j}}} =") for line in lines)
+        alias = j in aliases
         if s is None or s not in used:
             if alias:
                 real[f"o{j}"] = "_"
@@ -380,15 +450,15 @@ def _instantiate(ins, lines, temps, vals, outs, used, escaped, namer, slot_names
     return body or ["pass"]
 
 
-def _deposit_lines(ins, namer, slot_names):
-    target, g, adopt, was_none = ins.args
-    if not (adopt.value and was_none.value) or g.__class__ is not int:
+def _deposit_lines(ins, rec, namer, slot_names):
+    target, g, adopt, was_none = ins.args[:4]
+    if g.__class__ is not int or not was_none.value or not (adopt.value or rec.snaps[g].__class__ is float):
         return None
     leaf = f"A{target.index}" if target.__class__ is not Const else namer.name(target.value, leaf_hint(target.value))
     fn = namer.name(_deposit_leaf, "deposit")
     g = slot_names[g]
     return [f"if {leaf}.grad is None:", f"    {leaf}.grad = {g}", "else:",
-            f"    {fn}({leaf}, {g}, True, True)"]
+            f"    {fn}({leaf}, {g}, True, True, False)"]
 
 
 def _sgd_lines(ins, fresh, namer):
@@ -402,9 +472,12 @@ def _sgd_lines(ins, fresh, namer):
     if type(opt) is not SGD or getattr(bound, "__func__", None) is not SGD.step or ins.args:
         return None
     params = [p for g in opt.param_groups for p in g["params"]]
-    if any(id(p) not in fresh or p.data.__class__ is not ndarray or fresh[id(p)].shape != p.data.shape
-           or fresh[id(p)].dtype != p.data.dtype for p in params):
-        return None
+    for p in params:
+        g = fresh.get(id(p))
+        if g is None or g.__class__ is not p.data.__class__:
+            return None
+        if g.__class__ is ndarray and (g.shape != p.data.shape or g.dtype != p.data.dtype):
+            return None
     if any(g["momentum"] or g["weight_decay"] for g in opt.param_groups):
         return None
     o = namer.name(opt, "sgd")
@@ -417,6 +490,9 @@ def _sgd_lines(ins, fresh, namer):
         lines.append(f"    lr = {groups}[{k}]['lr']")
         for p in g["params"]:
             w = namer.name(p, leaf_hint(p))
+            if p.data.__class__ is float:  # SGD._apply: p.data = p.data - float(lr * g)
+                lines.append(f"    {w}.data = {w}.data - lr * {w}.grad")
+                continue
             buf = namer.name(np.empty_like(p.data), "lr_times_grad")
             lines.append(f"    {w}.data -= np.multiply({w}.grad, lr, out={buf})")
     changed = namer.name(tuple(params), "sgd_params")

@@ -14,6 +14,7 @@ number leaving the graph to steer Python, `backward(create_graph=True)`, a hand-
 from __future__ import annotations
 
 import functools
+import gc
 import threading
 
 import numpy as np
@@ -143,20 +144,23 @@ class Recording:
         self.snapshot = snapshot  # keep a copy of every slot's value (check mode compares them)
         self.snaps: list = []
         self.escaped: set[int] = set()  # slots whose arrays leave the program (a leaf's .grad, a result)
-        self.counter = {}
+        self.start_id = engine._next_id()  # leaves numbered above were made during this call
+        self.ever_read: set[int] = set()
 
     # -- slots --------------------------------------------------------------------------------------
-    def new_slot(self, value, name) -> int:
+    def new_slot(self, value, name, track_float=False) -> int:
+        """A new slot holding `value`. Arrays (and numpy scalars) are found again by identity when an op meets
+        them; a float only when asked (`track_float`: an argument, the result of a payload call), since equal
+        floats from different computations may be one object (a constant 0.0 returned by two relus)."""
         i = len(self.values)
         self.values.append(value)
-        k = self.counter.get(name, 0)
-        self.counter[name] = k + 1
-        self.names.append(f"{name}{k}" if k or name in ("v", "t", "δ") else name)
-        if value.__class__ is ndarray or isinstance(value, np.generic) or value.__class__ is float:
+        self.names.append(name)
+        c = value.__class__
+        if c is ndarray or (track_float and c is float) or (c is not float and isinstance(value, np.generic)):
             self.arr_slot[id(value)] = i
             self.keep.append(value)
         if self.snapshot:
-            self.snaps.append(value.copy() if value.__class__ is ndarray else value)
+            self.snaps.append(value.copy() if c is ndarray else value)
         return i
 
     def emit(self, instr: Instr):
@@ -181,14 +185,20 @@ class Recording:
             if s is not None:
                 return s
         if x._op is None:
-            if x.requires_grad:  # a parameter: read where it is used, as eager reads it
+            if x.requires_grad and not self.fresh(x):  # a parameter: read where it is used, as eager reads it
                 return self.read(x)
             return Const(d)  # a constant made inside the function (or kept outside it)
         self.abandon(f"an op's input {x.op!r} of shape {x.shape} was computed before the call; pass it as an "
                      f"argument instead (a graph from outside cannot be replayed)")
         return Const(d)
 
+    def fresh(self, leaf) -> bool:
+        """Whether a leaf was made during this call (micrograd's Value(x) of each input, say): its payload is a
+        constant, and the gradient it receives is lost with it when the call returns."""
+        return leaf._id > self.start_id and id(leaf) not in self.ever_read
+
     def read(self, leaf):
+        self.ever_read.add(id(leaf))
         s = self.new_slot(leaf.data, leaf.name or "w")
         self.emit(Instr("read", args=(Const(leaf),), outs=(s,), what=f"the payload of a leaf ({_describe(leaf)})"))
         self.param_slot[id(leaf)] = s
@@ -221,7 +231,7 @@ class Recording:
         kw = self.kw(params)
         if all(r.__class__ is Const for r in refs) and not any(v.__class__ is KwSlot for v in kw.values()):
             return out  # a constant computation: its result is a constant too
-        s = self.new_slot(out, "t")
+        s = self.new_slot(out, "t", track_float=True)
         self.emit(Instr("call", op.forward, refs, dict(params), (s,), op.name))
         return out
 
@@ -235,7 +245,7 @@ class Recording:
         refs = tuple(self.ref_payload(x) for x in args)
         if all(r.__class__ is Const for r in refs):
             return out
-        s = self.new_slot(out, "t")
+        s = self.new_slot(out, "t", track_float=True)
         self.emit(Instr("call", fn, refs, self.kw(kwargs), (s,), getattr(fn, "__name__", "numpy helper")))
         return out
 
@@ -336,14 +346,22 @@ def _normalized(op):
     return f
 
 
+_gc_was_enabled = False
+
+
 def start(rec):
-    global _active
+    global _active, _gc_was_enabled
     if recording_in_this_thread():
         raise RuntimeError("jit: a recording is running in this thread already")
     _local.rec = rec
     with _active_lock:
         _active += 1
         engine._recorder = HOOKS
+        if _active == 1:
+            # The recording keeps every node and payload alive until it is compiled, so the cyclic collector
+            # would walk an ever larger heap for nothing (on a scalar graph, most of the recording's time).
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
     engine._open_block(1)  # fastpaths.py steps aside: every op goes through `apply`, where it is recorded
 
 
@@ -355,6 +373,8 @@ def stop():
         _active -= 1
         if _active == 0:
             engine._recorder = None
+            if _gc_was_enabled:
+                gc.enable()
 
 
 __all__ = ["Recording", "start", "stop", "current", "recorded", "HOOKS"]
