@@ -381,7 +381,8 @@ def _aliases(lines, n):
     key = (tuple(lines), n)
     got = _alias_cache.get(key)
     if got is None:
-        got = _alias_cache[key] = frozenset(j for j in range(n) if any(line.startswith(f"{{o{j}}} =") for line in lines))
+        got = frozenset(j for j in range(n) if any(line.startswith(f"{{o{j}}} =") for line in lines))
+        _alias_cache[key] = got
     return got
 
 
