@@ -301,3 +301,20 @@ def test_micrograd_style_zero_grad_by_hand_is_refused_at_replay():
     step(2.0)
     with pytest.raises(JitError, match="zero_grad"):
         step(2.0)
+
+
+def test_gradients_accumulating_from_fresh_zeros_over_calls_replay():
+    w_e, w_j = Value(np.array([0.9, 1.1])), Value(np.array([0.9, 1.1]))  # .grad starts as zeros
+
+    def make(w):
+        def step(x):
+            (w * x).tanh().sum().backward()  # no zero_grad: gradients accumulate, as in benchmark W4
+            return w.grad
+        return step
+
+    eager, jitted = make(w_e), jit(make(w_j))
+    for k in range(5):
+        x = np.array([0.5, -0.25]) * (k + 1)
+        eager(x)
+        jitted(x)
+        assert same_bits(w_e.grad, w_j.grad)

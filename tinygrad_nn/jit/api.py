@@ -226,6 +226,8 @@ def _instr_difference(x, y):
         return ("the leaf's .grad was None at this backward in one call and held a gradient in the other; zero the "
                 "gradients in the same way before every call (optimizer.zero_grad() inside the function is simplest)")
     for i, (p, q) in enumerate(zip(x.args, y.args)):
+        if x.kind == "deposit" and i == 4:
+            continue  # zero in one call and not the other: gradients accumulate over calls (see _merge)
         if p.__class__ is not q.__class__:
             return f"input {i} is computed in one call and a constant in the other"
         if p.__class__ is int and p != q:
@@ -245,6 +247,15 @@ def _instr_difference(x, y):
     if x.kwargs.keys() != y.kwargs.keys() or not all(same_const(x.kwargs[k], y.kwargs[k]) for k in x.kwargs):
         return "other parameters"
     return None
+
+
+def _merge(first, second):
+    """What the compiled recording (the second) keeps of the first: a deposit guards that .grad is zero at
+    replay only if it was zero in both calls (zeroed every call, by a hand jit cannot see); zero in the first
+    call only means gradients accumulate from call to call."""
+    for x, y in zip(first.instrs, second.instrs):
+        if y.kind == "deposit":
+            y.args = y.args[:4] + (Const(bool(x.args[4].value and y.args[4].value)),)
 
 
 def _same_bound(a, b) -> bool:
@@ -354,6 +365,7 @@ class Jitted:
                                f"plain numpy on the arguments, or Python control flow that depends on values "
                                f"cannot be frozen. Pass such arrays as arguments, compute them with ops, or run "
                                f"this function eagerly (this signature runs eagerly from now on)")
+            _merge(first, second)
             arg_is_value = [isinstance(x, Value) for x in leaves]
             entry.program = Program(second, arg_is_value, out_slots, out_kinds, out_desc,
                                     getattr(self.fn, "__name__", "fn"), keep_recording=self.check)
