@@ -174,6 +174,10 @@ def _accumulate_scratch(rec, p, pg, pref, scr):
                             "gradient summed to its input's shape and added", name="δ")
     p._scratch = new
     scr[id(p)] = ref
+    if ref.__class__ is int:  # the trace names it after the value it is the gradient of: δv3, δ_0_weight
+        of = rec.node_slot.get(id(p), rec.param_slot.get(id(p)))
+        if of is not None:
+            rec.grad_of[ref] = of
 
 
 def _add_floats(a, b):

@@ -78,18 +78,29 @@ def display_names(rec):
     """A Python name per slot: v0, v1... (forward values), δ0, δ1... (gradients), t0... (other payloads), x0...
     (arguments), a parameter by its own name."""
     names, taken, counts = [], set(), {}
-    for n in rec.names:
+    grad_of = getattr(rec, "grad_of", {})
+
+    def unique(n):
+        base, k = n, 1
+        while n in taken:
+            n, k = f"{base}_{k}", k + 1
+        taken.add(n)
+        return n
+
+    for i, n in enumerate(rec.names):
+        if i in grad_of:
+            names.append(None)  # named below, after the value it is the gradient of
+            continue
         if n in _NUMBERED:
             k = counts.get(n, 0)
             counts[n] = k + 1
             n = f"{n}{k}"
         else:
             n = _ident(n)
-        base, k = n, 1
-        while n in taken:
-            n, k = f"{base}_{k}", k + 1
-        taken.add(n)
-        names.append(n)
+        names.append(unique(n))
+    for i, of in grad_of.items():
+        names[i] = unique("δ" + (names[of] or "") if names[of] and not names[of].startswith("_") else
+                          "δ" + (names[of] or "_"))
     return names
 
 

@@ -144,6 +144,7 @@ class Recording:
         self.snapshot = snapshot  # keep a copy of every slot's value (check mode compares them)
         self.snaps: list = []
         self.escaped: set[int] = set()  # slots whose arrays leave the program (a leaf's .grad, a result)
+        self.grad_of: dict[int, int] = {}  # slot of a gradient -> slot of the value it is the gradient of
         self.start_id = engine._next_id()  # leaves numbered above were made during this call
         self.ever_read: set[int] = set()
 
