@@ -177,6 +177,8 @@ def _mul_rule(vals, outs, kw):
     g, _, a, b = vals
     if not (_operand(g) and _operand(a) and _operand(b)):
         return None
+    if not any(o.__class__ is ndarray for o in outs):  # 0-d operands: numpy scalars, as `g * b` gives them
+        return ["{o0} = {a0} * {a3}", "{o1} = {a0} * {a2}"], []
     return ["np.multiply({a0}, {a3}, out={o0})", "np.multiply({a0}, {a2}, out={o1})"], []
 
 
@@ -256,7 +258,11 @@ def _sum_rule(vals, outs, kw):
 def _engine_add(vals, outs, kw):
     old, g, like = vals
     pd = like.data
-    if g.__class__ is not ndarray or pd.__class__ is not ndarray:
+    if pd.__class__ is not ndarray:
+        return None
+    if old is None and isinstance(g, np.generic) and pd.ndim == 0:  # engine._fit: a numpy scalar for a 0-d input
+        return ["{o0} = np.array({a1}, dtype={a2}.data.dtype)"], []
+    if g.__class__ is not ndarray:
         return None
     if old is None:
         if g.ndim == pd.ndim + 1 and g.shape[1:] == pd.shape:  # a batch summed into a bias
@@ -305,7 +311,7 @@ def _same_bits(x, y) -> bool:
         return False
     if x.__class__ is float:  # equal, with the same sign (0.0 and -0.0 differ), or both NaN
         return (x == y and math.copysign(1.0, x) == math.copysign(1.0, y)) or (x != x and y != y)
-    if x.__class__ is ndarray:
+    if x.__class__ is ndarray or isinstance(x, np.generic):
         return x.shape == y.shape and x.dtype == y.dtype and x.tobytes() == y.tobytes()
     return False
 
