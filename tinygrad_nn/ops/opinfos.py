@@ -20,6 +20,7 @@ import builtins
 
 import numpy as np
 
+from . import special as _special
 from .elementwise import (
     abs,
     add_n,
@@ -984,6 +985,81 @@ register_test(OpInfo("avg_pool2d", avg_pool2d, _np_pool(np.mean), scalar=False,
                      sample=lambda rng: _pool_sample(rng, distinct=False)))
 register_test(OpInfo("flatten_dims", flatten, _np_flatten, params=_flatten_params, scalar=False))
 EXACT.add("flatten_dims")
+
+
+# -- special functions (tinygrad_nn/ops/special.py; references from scipy.special) ------------------------
+
+def _scipy(name, *fixed):
+    def ref(*xs):
+        import scipy.special
+
+        return getattr(scipy.special, name)(*fixed, *xs)
+    return ref
+
+
+def _xlogy_sample(rng):
+    """x with exact zeros among its values (where xlogy is 0 whatever y is), y kept positive."""
+    shape = _rand_shape(rng)
+    x = rng.uniform(-2.0, 2.0, shape) * (rng.random(shape) < 0.8)
+    return [x, rng.uniform(0.2, 3.0, _rand_shape(rng, max_ndim=0) if rng.random() < 0.3 else shape)], {}
+
+
+register_test(OpInfo("erf", _special.erf, _scipy("erf")))
+register_test(OpInfo("erfc", _special.erfc, _scipy("erfc")))
+register_test(OpInfo("ndtr", _special.ndtr, _scipy("ndtr"), domain=(-3.0, 3.0)))
+register_test(OpInfo("log_ndtr", _special.log_ndtr, _scipy("log_ndtr"), domain=(-6.0, 3.0)))
+register_test(OpInfo("gammaln", _special.gammaln, _scipy("gammaln"), domain=(0.3, 5.0)))
+register_test(OpInfo("digamma", _special.digamma, _scipy("digamma"), domain=(0.3, 5.0)))
+register_test(OpInfo("polygamma", lambda x, n: _special.polygamma(n, x), lambda x, n: _scipy("polygamma", n)(x),
+                     domain=(0.5, 4.0), params=lambda shape: [{"n": 0}, {"n": 1}, {"n": 2}]))
+register_test(OpInfo("logit", _special.logit, _scipy("logit"), domain=(0.05, 0.95)))
+register_test(OpInfo("xlogy", _special.xlogy, _scipy("xlogy"), nargs=2, sample=_xlogy_sample))
+
+
+# -- rotations, depth splits, linspace, cross products, the pseudo-inverse, partition ---------------------
+
+from . import linalg as _la  # noqa: E402
+from . import shape as _sh  # noqa: E402
+
+
+def _rot90_params(shape):
+    return [{"k": 1}, {"k": 2}, {"k": -1, "axes": (1, 0)}, {"k": 3, "axes": (0, -1)}, {"k": 4}]
+
+
+def _linspace_sample(rng):
+    lead = [(), (2,), (3, 1)][rng.integers(3)]
+    params = [{"num": 5}, {"num": 4, "endpoint": False}, {"num": 3, "axis": -1}, {"num": 1}, {"num": 2}]
+    return [rng.uniform(-2, 2, lead), rng.uniform(-2, 2, lead[-1:])], params[rng.integers(len(params))]
+
+
+def _cross_sample(rng):
+    lead = [(), (2,), (2, 1)][rng.integers(3)]
+    n = 3 if rng.random() < 0.8 else 2
+    return [rng.uniform(-2, 2, lead + (n,)), rng.uniform(-2, 2, lead[1:] + (n,))], {}
+
+
+def _pinv_sample(rng):
+    """Matrices of full rank, tall, wide or square (the pseudo-inverse is smooth there), and stacks."""
+    return _svd_sample(rng)[0], {}
+
+
+def _partition_sample(rng):
+    shape = _rand_shape(rng, min_ndim=1)
+    axis = int(rng.integers(-len(shape), len(shape)))
+    n = shape[axis]
+    kth = int(rng.integers(0, n)) if rng.random() < 0.7 else [0, n - 1]
+    return [_distinct(rng, shape)], {"kth": kth, "axis": axis}
+
+
+register_test(OpInfo("rot90", _sh.rot90, np.rot90, min_ndim=2, params=_rot90_params, scalar=False))
+register_test(OpInfo("dsplit", lambda x, **p: _use_pieces(_sh.dsplit(x, **p)),
+                     lambda x, **p: _use_pieces(np.dsplit(x, **p)), min_ndim=3, params=_sections_params,
+                     scalar=False))
+register_test(OpInfo("linspace", _sh.linspace, np.linspace, nargs=2, sample=_linspace_sample, scalar=False))
+register_test(OpInfo("cross", _la.cross, np.cross, nargs=2, sample=_cross_sample, scalar=False))
+register_test(OpInfo("pinv", _la.pinv, np.linalg.pinv, sample=_pinv_sample, scalar=False))
+register_test(OpInfo("partition", _red.partition, np.partition, sample=_partition_sample, scalar=False))
+EXACT.update({"rot90", "dsplit", "partition"})
 
 
 # isort: split
