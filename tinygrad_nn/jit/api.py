@@ -350,6 +350,8 @@ class Jitted:
             self._go_eager(entry, rec.dead)
             return result
         rec.out = (out_desc, out_slots, out_kinds)
+        if not entry.recs:  # the first recording is compared, not compiled: its graph and payloads can go now
+            rec.release()
         entry.recs.append(rec)
         if len(entry.recs) == 2:
             first, second = entry.recs
@@ -369,6 +371,8 @@ class Jitted:
             arg_is_value = [isinstance(x, Value) for x in leaves]
             entry.program = Program(second, arg_is_value, out_slots, out_kinds, out_desc,
                                     getattr(self.fn, "__name__", "fn"), keep_recording=self.check)
+            if not self.check:
+                second.release()
             self._last = entry.program
         return result
 

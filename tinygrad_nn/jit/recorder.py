@@ -164,6 +164,14 @@ class Recording:
             self.snaps.append(value.copy() if c is ndarray else value)
         return i
 
+    def release(self):
+        """Drop the graph and payloads kept while recording (what a comparison or the program needs stays)."""
+        self.keep = []
+        self.node_slot, self.arr_slot, self.param_slot = {}, {}, {}
+        self.values = [None] * len(self.values)
+        self.snaps = []
+        self.watch = {}
+
     def emit(self, instr: Instr):
         self.instrs.append(instr)
 
