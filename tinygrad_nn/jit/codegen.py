@@ -174,10 +174,36 @@ def generate(rec, arg_is_value, outputs, emitters=None, tap=False):
                     lines.append(f"TAP({s}, {slot_names[s]})")
     n_args = len(arg_is_value)
     result = ", ".join(slot_names[s] if s is not None else "None" for s in outputs)
+    lines, result = _propagate_aliases(lines, result)
     src = [f"def replay({', '.join(f'A{i}' for i in range(n_args))}):"]
     src += ["    " + line for line in lines]
     src.append(f"    return ({result}{',' if len(outputs) == 1 else ''})")
     return "\n".join(src) + "\n", namer.globals
+
+
+_ALIAS = re.compile(r"^([^\W\d]\w*) = ([^\W\d]\w*)(?:  #.*)?$")
+_NAME = re.compile(r"[^\W\d]\w*")
+
+
+def _propagate_aliases(lines, result):
+    """Drop the lines that only give a value a second name (`δ5 = δv4`: a rule that passes its gradient on) and
+    use the first name where the second was: one line less per add, sub or linear in a scalar graph."""
+    alias = {}
+
+    def rename(code):
+        return _NAME.sub(lambda m: alias.get(m.group(), m.group()), code)
+
+    out = []
+    for line in lines:
+        m = _ALIAS.match(line)
+        if m is not None and m.group(1) != "_":
+            alias[m.group(1)] = alias.get(m.group(2), m.group(2))
+            continue
+        if alias:
+            code, sep, comment = line.partition("  # ")
+            line = rename(code) + sep + comment
+        out.append(line)
+    return out, rename(result) if alias else result
 
 
 def compile_program(src, globs, name):
