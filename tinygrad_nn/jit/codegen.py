@@ -175,6 +175,7 @@ def generate(rec, arg_is_value, outputs, emitters=None, tap=False):
     n_args = len(arg_is_value)
     result = ", ".join(slot_names[s] if s is not None else "None" for s in outputs)
     lines, result = _propagate_aliases(lines, result)
+    lines = _inline_scalars(lines, result)
     src = [f"def replay({', '.join(f'A{i}' for i in range(n_args))}):"]
     src += ["    " + line for line in lines]
     src.append(f"    return ({result}{',' if len(outputs) == 1 else ''})")
@@ -204,6 +205,58 @@ def _propagate_aliases(lines, result):
             line = rename(code) + sep + comment
         out.append(line)
     return out, rename(result) if alias else result
+
+
+# A line of arithmetic on Python floats: names, numbers, + - * /, comparisons, not, a conditional expression,
+# math.tanh, parentheses. Nothing it reads can change while the function runs (locals and constants).
+_DEF = re.compile(r"^([^\W\d]\w*) = (.+)$")
+_TOKEN = re.compile(r"\s*(math\.tanh|[^\W\d]\w*|\d+\.\d*(?:e[-+]?\d+)?|\d+|<=|>=|==|[-+*/()<>])")
+_WORDS = frozenset({"if", "else", "not"})
+
+
+def _is_arithmetic(expr) -> bool:
+    pos = 0
+    for m in _TOKEN.finditer(expr):
+        if m.start() != pos:
+            return False
+        pos = m.end()
+        tok = m.group(1)
+        if tok[0].isalpha() and "." not in tok and keyword.iskeyword(tok) and tok not in _WORDS:
+            return False
+    return pos == len(expr.rstrip())
+
+
+def _inline_scalars(lines, result):
+    """Fold a value used once into the line that uses it, when both lines are arithmetic on floats
+    (`t = g * b` and `d = 0.0 + t` become `d = 0.0 + (g * b)`): the same operations in the same order, one line
+    of Python less. Values named in the result, and long expressions, stay where they are."""
+    uses = {}
+    parsed = []
+    for line in lines:
+        code, sep, comment = line.partition("  # ")
+        for name in _NAME.findall(code):
+            uses[name] = uses.get(name, 0) + 1
+        m = _DEF.match(code) if " = " in code and not code.startswith(" ") else None
+        ok = m is not None and _is_arithmetic(m.group(2))
+        parsed.append((code, sep, comment, m.group(1) if ok else None, m.group(2) if ok else None))
+    for name in _NAME.findall(result):
+        uses[name] = uses.get(name, 0) + 2
+    pending = {}
+    out = []
+    for code, sep, comment, target, expr in parsed:
+        if target is None:
+            for name in _NAME.findall(code):  # a use outside arithmetic: define it here, just before
+                if name in pending:
+                    out.append(f"{name} = {pending.pop(name)}")
+            out.append(code + sep + comment)
+            continue
+        expr = _NAME.sub(lambda m: f"({pending.pop(m.group())})" if m.group() in pending else m.group(), expr)
+        if uses.get(target) == 2 and len(expr) < 160:  # its definition and one use: carry it to the use
+            pending[target] = expr
+            continue
+        out.append(f"{target} = {expr}{sep}{comment}")
+    assert not pending, "a value folded into nothing"
+    return out
 
 
 def compile_program(src, globs, name):
