@@ -62,9 +62,7 @@ class _Hooks:
         rec = current()
         if rec is None:
             return engine._backprop(root, seed, create_graph, floor, finish)
-        from .backward import record_backprop
-
-        return record_backprop(rec, root, seed, create_graph, floor, finish)
+        return _backward.record_backprop(rec, root, seed, create_graph, floor, finish)
 
     @staticmethod
     def copied(data, payload):
@@ -385,5 +383,7 @@ def stop():
             if _gc_was_enabled:
                 gc.enable()
 
+
+from . import backward as _backward  # noqa: E402  (backward.py reads this module's Recording only)
 
 __all__ = ["Recording", "start", "stop", "current", "recorded", "HOOKS"]
