@@ -48,6 +48,20 @@ def optimizer_step(opt, loss_fn):
     return step, lambda v: float(v.item())
 
 
+def training_step(opt, loss_fn):
+    """step(*data): zero the gradients, loss_fn(*data), back-propagate, update; returns the loss (for jit, which
+    takes the data as arguments)."""
+
+    def step(*data):
+        opt.zero_grad()
+        loss = loss_fn(*data)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step
+
+
 def jax_sgd_step(loss_fn, params, lr, *data):
     """One plain-SGD step of `loss_fn(params, *data)` under jax.jit, the whole update compiled.
     Returns (step, loss_of) for a Case."""

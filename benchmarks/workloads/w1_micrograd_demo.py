@@ -79,6 +79,18 @@ def micrograd_style_mlp(Value):
     return MLP
 
 
+def demo_loss(Value, model, X, y):
+    """micrograd's demo.ipynb's loss(), with batch_size=None: (total loss, accuracy)."""
+    inputs = [list(map(Value, xrow)) for xrow in X]
+    scores = list(map(model, inputs))
+    losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(y, scores)]
+    data_loss = sum(losses) * (1.0 / len(losses))
+    reg_loss = ALPHA * sum(p * p for p in model.parameters())
+    total_loss = data_loss + reg_loss
+    accuracy = [(yi > 0) == (scorei.data > 0) for yi, scorei in zip(y, scores)]
+    return total_loss, sum(accuracy) / len(accuracy)
+
+
 def build(impl, cfg):
     if impl == "micrograd":
         from micrograd.engine import Value
@@ -96,18 +108,8 @@ def build(impl, cfg):
     X, y = cfg["data"]["X"], cfg["data"]["y"]
     k = [0]
 
-    def loss():  # micrograd's demo.ipynb, with batch_size=None
-        inputs = [list(map(Value, xrow)) for xrow in X]
-        scores = list(map(model, inputs))
-        losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(y, scores)]
-        data_loss = sum(losses) * (1.0 / len(losses))
-        reg_loss = ALPHA * sum(p * p for p in model.parameters())
-        total_loss = data_loss + reg_loss
-        accuracy = [(yi > 0) == (scorei.data > 0) for yi, scorei in zip(y, scores)]
-        return total_loss, sum(accuracy) / len(accuracy)
-
     def step():
-        total_loss, acc = loss()
+        total_loss, acc = demo_loss(Value, model, X, y)
         model.zero_grad()
         total_loss.backward()
         learning_rate = 1.0 - 0.9 * (k[0] % 100) / 100
@@ -139,12 +141,7 @@ def _jit_case(cfg):
         opt = holder["opt"] = SGD(model.parameters(), lr=1.0)
 
         def step():
-            inputs = [list(map(Value, xrow)) for xrow in X]
-            scores = list(map(model, inputs))
-            losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(y, scores)]
-            data_loss = sum(losses) * (1.0 / len(losses))
-            reg_loss = ALPHA * sum(p * p for p in model.parameters())
-            total_loss = data_loss + reg_loss
+            total_loss, _ = demo_loss(Value, model, X, y)  # its accuracy, read from .data, is not used here
             opt.zero_grad()
             total_loss.backward()
             opt.step()

@@ -53,23 +53,14 @@ def _tinygrad(X, T, params):
 
 
 def _tinygrad_jit(X, T, params):
-    from benchmarks.workloads import jit_case
+    from benchmarks.workloads import jit_case, training_step
     from tinygrad_nn.nn import MLP, squared_error
     from tinygrad_nn.optim import SGD
 
     def make():
         net = MLP(12, [3, 2], activation="sigmoid", seed=0)
         load_tinygrad_mlp(net, params)
-        opt = SGD(net.parameters(), lr=LR)
-
-        def step(x, t):
-            opt.zero_grad()
-            loss = squared_error(net(x), t)
-            loss.backward()
-            opt.step()
-            return loss
-
-        return step
+        return training_step(SGD(net.parameters(), lr=LR), lambda x, t: squared_error(net(x), t))
 
     jitted, info = jit_case(make, X, T)
     return (lambda: jitted(X, T)), info

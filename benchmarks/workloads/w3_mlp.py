@@ -59,23 +59,14 @@ def _tinygrad(X, y, params, sizes):
 def _tinygrad_jit(X, y, params, sizes):
     import numpy as np
 
-    from benchmarks.workloads import jit_case
+    from benchmarks.workloads import jit_case, training_step
     from tinygrad_nn.nn import MLP, cross_entropy
     from tinygrad_nn.optim import SGD
 
     def make():
         net = MLP(sizes[0], list(sizes[1:]), activation="relu", output_activation=None, seed=0, dtype=np.float32)
         load_tinygrad_mlp(net, params)
-        opt = SGD(net.parameters(), lr=LR)
-
-        def step(x, labels):
-            opt.zero_grad()
-            loss = cross_entropy(net(x), labels)
-            loss.backward()
-            opt.step()
-            return loss
-
-        return step
+        return training_step(SGD(net.parameters(), lr=LR), lambda x, labels: cross_entropy(net(x), labels))
 
     jitted, info = jit_case(make, X, y)
     return (lambda: jitted(X, y)), info

@@ -42,3 +42,19 @@ def train_twins(make, data, steps, jit_options=None):
         assert same_bits(out_e, out_j), f"step {k}: results differ: {out_e} vs {out_j}"
         assert_same_state(params_e, params_j, f"step {k}")
     return jitted
+
+
+def training_step(net, opt, loss=None):
+    """step(x, t): zero the gradients, loss(net(x), t) (the book's squared error by default), back-propagate,
+    update; returns the loss."""
+    if loss is None:
+        from tinygrad_nn.nn import squared_error as loss
+
+    def step(x, t):
+        opt.zero_grad()
+        value = loss(net(x), t)
+        value.backward()
+        opt.step()
+        return value
+
+    return step

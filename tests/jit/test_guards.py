@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 import pytest
 
-from tests.jit.helpers import assert_same_state, same_bits
+from tests.jit.helpers import assert_same_state, same_bits, training_step
 from tinygrad_nn import Value, jit, no_grad
 from tinygrad_nn.data import load_digits_4x3
 from tinygrad_nn.jit import JitError, JitWarning
@@ -179,15 +179,7 @@ def test_two_threads_two_models_both_land():
 
     def train(seed, key):
         net, opt = _net(seed)
-
-        @jit
-        def step(x, t):
-            opt.zero_grad()
-            loss = squared_error(net(x), t)
-            loss.backward()
-            opt.step()
-            return loss
-
+        step = jit(training_step(net, opt))
         for _ in range(30):
             step(D.inputs, D.targets)
         results[key] = [p.data.copy() for p in net.parameters()]
@@ -225,15 +217,7 @@ def test_a_jitted_function_called_inside_another_becomes_part_of_it():
 
 def test_trace_prints_the_books_step_line_by_line():
     net, opt = _net()
-
-    @jit
-    def step(x, t):
-        opt.zero_grad()
-        loss = squared_error(net(x), t)
-        loss.backward()
-        opt.step()
-        return loss
-
+    step = jit(training_step(net, opt))
     with pytest.raises(JitError, match="no recording yet"):
         step.trace()
     for _ in range(3):
@@ -248,16 +232,7 @@ def test_check_mode_agrees_with_eager_on_the_books_step():
     net_e, opt_e = _net()
     net_j, opt_j = _net()
 
-    def make(net, opt):
-        def step(x, t):
-            opt.zero_grad()
-            loss = squared_error(net(x), t)
-            loss.backward()
-            opt.step()
-            return loss
-        return step
-
-    eager, checked = make(net_e, opt_e), jit.jit(make(net_j, opt_j), check=True)
+    eager, checked = training_step(net_e, opt_e), jit.jit(training_step(net_j, opt_j), check=True)
     for k in range(5):
         assert same_bits(eager(D.inputs, D.targets), checked(D.inputs, D.targets))
         assert_same_state(net_e.parameters(), net_j.parameters(), f"step {k}")
@@ -267,15 +242,7 @@ def test_check_mode_names_the_op_where_a_replay_goes_wrong(monkeypatch):
     from tinygrad_nn.jit import emit
 
     net, opt = _net()
-
-    @jit.jit(check=True)
-    def step(x, t):
-        opt.zero_grad()
-        loss = squared_error(net(x), t)
-        loss.backward()
-        opt.step()
-        return loss
-
+    step = jit.jit(training_step(net, opt), check=True)
     step(D.inputs, D.targets)
     # A wrong emitter (sigmoid's rule without its last factor) slips past the compile-time check only if the
     # check is blinded; check=True must still catch it at the first replay.

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.jit.helpers import assert_same_state, same_bits, train_twins
+from tests.jit.helpers import assert_same_state, same_bits, train_twins, training_step
 from tinygrad_nn import Value, jit, load, save
 from tinygrad_nn.data import load_digits_4x3, load_digits_6x6
 from tinygrad_nn.nn import (
@@ -19,23 +19,13 @@ from tinygrad_nn.nn import (
     Sigmoid,
     cross_entropy,
     mse,
-    squared_error,
 )
 from tinygrad_nn.optim import SGD, Adam
 
 
 def _book():
     net = MLP(12, [3, 2], activation="sigmoid", seed=0)
-    opt = SGD(net.parameters(), lr=0.2)
-
-    def step(x, t):
-        opt.zero_grad()
-        loss = squared_error(net(x), t)
-        loss.backward()
-        opt.step()
-        return loss
-
-    return net.parameters(), step
+    return net.parameters(), training_step(net, SGD(net.parameters(), lr=0.2))
 
 
 def test_the_books_network_trains_to_the_same_bits():
@@ -61,16 +51,7 @@ def test_an_mlp_with_each_optimizer_trains_to_the_same_bits(optimizer):
 
     def make():
         net = MLP(64, [32, 16, 10], activation="relu", output_activation=None, seed=1, dtype=np.float32)
-        opt = optimizer(net.parameters())
-
-        def step(x, labels):
-            opt.zero_grad()
-            loss = cross_entropy(net(x), labels)
-            loss.backward()
-            opt.step()
-            return loss
-
-        return net.parameters(), step
+        return net.parameters(), training_step(net, optimizer(net.parameters()), cross_entropy)
 
     # minibatches: a different slice (and different labels) every call
     train_twins(make, lambda k: (X[(k % 4) * 5:(k % 4) * 5 + 5], y[(k % 4) * 5:(k % 4) * 5 + 5]), steps=9)
@@ -84,16 +65,7 @@ def test_the_chapter_5_cnn_trains_to_the_same_bits():
         rng = np.random.default_rng(0)
         net = Sequential(Conv2d(1, 3, 3, seed=rng), Sigmoid(), MaxPool2d(2), Flatten(),
                          Layer(12, 3, activation="sigmoid", seed=rng))
-        opt = SGD(net.parameters(), lr=0.2)
-
-        def step(x, t):
-            opt.zero_grad()
-            loss = squared_error(net(x), t)
-            loss.backward()
-            opt.step()
-            return loss
-
-        return net.parameters(), step
+        return net.parameters(), training_step(net, SGD(net.parameters(), lr=0.2))
 
     train_twins(make, lambda k: (images, d.targets), steps=6)
 
