@@ -127,11 +127,17 @@ def generate(rec, arg_is_value, outputs, emitters=None, tap=False):
     namer = Namer()
     slot_names = dict(enumerate(display_names(rec)))
 
+    # The function's parameters: an array or number argument under its slot's name (x0, x1...), a Value as A0...
+    params = [f"A{i}" for i in range(len(arg_is_value))]
+    for ins in instrs:
+        if ins.kind == "arg" and not arg_is_value[ins.args[0].index]:
+            params[ins.args[0].index] = slot_names[ins.outs[0]]
+
     def ref(a):
         if a.__class__ is int:
             return slot_names[a]
         if a.__class__ is Arg:
-            return f"A{a.index}"
+            return params[a.index]
         return namer.const(a.value)
 
     lines = []
@@ -142,8 +148,9 @@ def generate(rec, arg_is_value, outputs, emitters=None, tap=False):
             body = special
         elif ins.kind == "arg":
             i = ins.args[0].index
-            body = [f"{slot_names[ins.outs[0]]} = A{i}.data" if arg_is_value[i] else
-                    f"{slot_names[ins.outs[0]]} = A{i}"]
+            if not arg_is_value[i]:
+                continue  # the parameter itself
+            body = [f"{slot_names[ins.outs[0]]} = A{i}.data"]
         elif ins.kind == "read":
             body = [f"{slot_names[ins.outs[0]]} = {namer.name(ins.args[0].value, leaf_hint(ins.args[0].value))}.data"]
         elif ins.kind == "call":
@@ -172,11 +179,10 @@ def generate(rec, arg_is_value, outputs, emitters=None, tap=False):
             for s in ins.outs:
                 if s is not None and s in used:
                     lines.append(f"TAP({s}, {slot_names[s]})")
-    n_args = len(arg_is_value)
     result = ", ".join(slot_names[s] if s is not None else "None" for s in outputs)
     lines, result = _propagate_aliases(lines, result)
     lines = _inline_scalars(lines, result)
-    src = [f"def replay({', '.join(f'A{i}' for i in range(n_args))}):"]
+    src = [f"def replay({', '.join(params)}):"]
     src += ["    " + line for line in lines]
     src.append(f"    return ({result}{',' if len(outputs) == 1 else ''})")
     return "\n".join(src) + "\n", namer.globals
