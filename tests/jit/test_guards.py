@@ -285,3 +285,28 @@ def test_gradients_accumulating_from_fresh_zeros_over_calls_replay():
         eager(x)
         jitted(x)
         assert same_bits(w_e.grad, w_j.grad)
+
+
+def test_a_recording_leaves_the_engine_as_it_found_it_even_when_the_function_raises():
+    import gc
+
+    from tinygrad_nn import engine, fastpaths
+
+    w = Value(np.array([1.0, 2.0]))
+    calls = [0]
+
+    @jit
+    def f(x):
+        calls[0] += 1
+        y = (w * x).sum()
+        if calls[0] == 1:
+            raise KeyError("boom")
+        return y
+
+    with pytest.raises(KeyError, match="boom"):
+        f(np.ones(2))
+    assert engine._recorder is None and engine._special == 0 and gc.isenabled()
+    assert Value.__add__ is fastpaths._scalar_add  # the scalar fast paths are back
+    for _ in range(3):
+        assert same_bits(f(np.ones(2)), (w * np.ones(2)).sum())
+    assert engine._recorder is None and engine._special == 0 and gc.isenabled()
