@@ -141,6 +141,9 @@ class Program:
             outs = self.replay(*leaves)
         if self.one_value:  # a training step's loss: the common case, spelled out
             return Value._leaf(outs[0])
+        return self.rebuild(outs)
+
+    def rebuild(self, outs):
         return _unflatten(self.desc, iter(_rebuild(outs, self.out_kinds)))
 
 
@@ -300,10 +303,12 @@ class Jitted:
         if not kwargs:  # arrays, Values and numbers only (a training step's usual arguments): a short key
             key = _quick_key(args)
             if key is not None:
-                entry = self._quick.get(key)
-                if entry is not None and entry.program is not None and not self.check:
-                    self._last = entry.program
-                    return entry.program(args)
+                program = self._quick.get(key)
+                if program is not None:
+                    self._last = program
+                    with program.lock:
+                        outs = program.replay(*args)
+                    return Value._leaf(outs[0]) if program.one_value else program.rebuild(outs)
         leaves, statics = [], []
         desc = _flatten((args, kwargs), leaves, statics)
         with self._lock:
@@ -319,11 +324,11 @@ class Jitted:
         program = entry.program
         if program is None:
             result = self._record(entry, desc, leaves)
-            if entry.program is not None and not kwargs:
+            if entry.program is not None and not kwargs and not self.check:
                 key = _quick_key(args)
                 if key is not None:
                     with self._lock:
-                        self._quick[key] = entry
+                        self._quick[key] = entry.program
                         while len(self._quick) > self.max_signatures:
                             self._quick.popitem(last=False)
             return result
