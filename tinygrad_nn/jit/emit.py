@@ -372,7 +372,14 @@ def plan_and_emit(rec, instrs, used, namer, slot_names):
         if got is None:
             continue
         lines, temps = got
-        emitted = _instantiate(ins, lines, temps, vals, outs, used, escaped, namer, slot_names, rec)
+        emitted = None
+        if (len(ins.outs) == 1 and ins.outs[0] in escaped and lines[0].startswith("np.")
+                and lines[0].endswith(", out={o0})") and getattr(outs[0], "ndim", 0) > 0):
+            # a value that leaves the program is a fresh array anyway: let the ufunc allocate it
+            fresh_lines = ["{o0} = " + lines[0][:-len(", out={o0})")] + ")"] + list(lines[1:])
+            emitted = _instantiate(ins, fresh_lines, temps, vals, outs, used, escaped, namer, slot_names, rec)
+        if emitted is None:
+            emitted = _instantiate(ins, lines, temps, vals, outs, used, escaped, namer, slot_names, rec)
         if emitted is not None:
             plan[id(ins)] = emitted
     return plan
