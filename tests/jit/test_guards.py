@@ -310,3 +310,14 @@ def test_a_recording_leaves_the_engine_as_it_found_it_even_when_the_function_rai
     for _ in range(3):
         assert same_bits(f(np.ones(2)), (w * np.ones(2)).sum())
     assert engine._recorder is None and engine._special == 0 and gc.isenabled()
+
+
+def test_detect_anomaly_runs_the_function_eagerly():
+    from tinygrad_nn import detect_anomaly
+
+    net_j, opt_j = _net()
+    jitted = jit(training_step(net_j, opt_j))
+    with detect_anomaly(), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", JitWarning)
+        jitted(D.inputs, D.targets)
+    assert any("detect_anomaly" in str(w.message) for w in caught)

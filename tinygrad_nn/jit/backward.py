@@ -25,6 +25,9 @@ def record_backprop(rec, root, seed, create_graph, floor, finish):
     if create_graph:
         rec.abandon("backward(create_graph=True) (a loss that contains a gradient: higher order is run eagerly)")
         return engine._backprop(root, seed, create_graph, floor, finish)
+    if engine._anomaly_mode is not None:
+        rec.abandon("detect_anomaly() is on (its checks run node by node, eagerly)")
+        return engine._backprop(root, seed, create_graph, floor, finish)
     if isinstance(seed, engine.Value):
         rec.abandon("backward(grad=<a Value>)")
         return engine._backprop(root, seed, create_graph, floor, finish)
