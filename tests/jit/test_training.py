@@ -141,3 +141,18 @@ def test_argument_values_receive_their_gradients():
         w.grad = None
         f(x_e)
         assert same_bits(x.grad, x_e.grad)
+
+
+def test_a_schedule_and_changed_settings_between_calls_are_followed():
+    d = load_digits_4x3()
+    net_e = MLP(12, [3, 2], activation="sigmoid", seed=0)
+    net_j = MLP(12, [3, 2], activation="sigmoid", seed=0)
+    opt_e, opt_j = SGD(net_e.parameters(), lr=0.2), SGD(net_j.parameters(), lr=0.2)
+    eager, jitted = training_step(net_e, opt_e), jit(training_step(net_j, opt_j))
+    for k in range(10):
+        for opt in (opt_e, opt_j):
+            opt.lr = 0.2 / (1 + k)  # a schedule, set outside the step
+            if k == 6:  # momentum switched on after the recording: the optimizer's own step runs
+                opt.param_groups[0]["momentum"] = 0.9
+        assert same_bits(eager(d.inputs, d.targets), jitted(d.inputs, d.targets))
+        assert_same_state(net_e.parameters(), net_j.parameters(), f"step {k}")
