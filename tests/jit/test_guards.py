@@ -321,3 +321,14 @@ def test_detect_anomaly_runs_the_function_eagerly():
         warnings.simplefilter("always", JitWarning)
         jitted(D.inputs, D.targets)
     assert any("detect_anomaly" in str(w.message) for w in caught)
+
+
+def test_dropout_inside_is_refused_not_replayed():
+    from tinygrad_nn.nn import Dropout, Sequential
+
+    base, opt = _net()
+    net = Sequential(Dropout(0.5, seed=0), base)
+    step = jit(training_step(net, opt))
+    step(D.inputs, D.targets)
+    with pytest.raises(JitError, match="randomness"):
+        step(D.inputs, D.targets)

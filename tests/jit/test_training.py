@@ -20,7 +20,7 @@ from tinygrad_nn.nn import (
     cross_entropy,
     mse,
 )
-from tinygrad_nn.optim import SGD, Adam
+from tinygrad_nn.optim import SGD, Adam, AdamW, RMSprop
 
 
 def _book():
@@ -43,7 +43,10 @@ def test_the_books_network_trains_to_the_same_bits():
     lambda ps: Adam(ps, lr=0.01, weight_decay=1e-2),
     lambda ps: Adam([{"params": ps[:2], "lr": 0.02}, {"params": ps[2:]}], lr=0.005, betas=(0.8, 0.99)),
     lambda ps: SGD([{"params": ps[:2], "momentum": 0.9}, {"params": ps[2:], "lr": 0.1}], lr=0.05),
-], ids=["sgd", "momentum", "nesterov-wd", "dampening", "adam", "adam-wd", "adam-groups", "sgd-groups"])
+    lambda ps: AdamW(ps, lr=0.01, weight_decay=0.1),
+    lambda ps: RMSprop(ps, lr=0.01, momentum=0.5),
+], ids=["sgd", "momentum", "nesterov-wd", "dampening", "adam", "adam-wd", "adam-groups", "sgd-groups", "adamw",
+        "rmsprop"])
 def test_an_mlp_with_each_optimizer_trains_to_the_same_bits(optimizer):
     rng = np.random.default_rng(0)
     X = rng.standard_normal((20, 16 * 4)).astype(np.float32)

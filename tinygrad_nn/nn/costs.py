@@ -15,6 +15,7 @@ import numpy as np
 from ..engine import Value, data_of, shape_of
 from ..jit.recorder import recorded
 from ..ops import log, log_softmax, mean, sum, where
+from .module import Module
 
 
 def _same_shape(who, a, t):
@@ -31,7 +32,18 @@ def _target(t, like):
 
 
 def squared_error(a, t):
-    """The book's cost: 1/2 * sum (t - a)^2 over every output unit and every sample (C, or C_T for a batch)."""
+    """The book's cost: 1/2 * sum (t - a)^2 over every output unit and every sample (C, or C_T for a batch).
+
+    >>> import numpy as np
+    >>> from tinygrad_nn import Value
+    >>> a = Value(np.array([[0.8, 0.3], [0.4, 0.9]]))      # two samples' outputs
+    >>> C_T = squared_error(a, np.array([[1.0, 0.0], [0.0, 1.0]]))
+    >>> round(C_T.item(), 6)                              # 1/2 (0.04 + 0.09 + 0.16 + 0.01)
+    0.15
+    >>> C_T.backward(); a.grad                            # a - t
+    array([[-0.2,  0.3],
+           [ 0.4, -0.1]])
+    """
     t = _target(t, a)
     _same_shape("squared_error", a, t)
     # (a - t)^2 is (t - a)^2 to the last bit, and with the Value on the left no numpy dispatch is involved
@@ -39,11 +51,49 @@ def squared_error(a, t):
     return sum((a - t) ** 2) * 0.5
 
 
-def mse(a, t):
-    """Mean squared error over all elements (PyTorch's MSELoss)."""
+def _reduced(who, x, reduction):
+    if reduction == "mean":
+        return mean(x)
+    if reduction == "sum":
+        return sum(x)
+    if reduction == "none":
+        return x
+    raise ValueError(f"{who}: reduction must be 'mean', 'sum' or 'none' (PyTorch's choices), got {reduction!r}")
+
+
+def mse(a, t, reduction: str = "mean"):
+    """Mean squared error over all elements (PyTorch's mse_loss); reduction="sum" adds the squares up instead,
+    "none" returns them one by one.
+
+    >>> from tinygrad_nn import Value
+    >>> mse(Value([1.0, 3.0]), [0.0, 0.0]), mse(Value([1.0, 3.0]), [0.0, 0.0], reduction="sum")
+    (Value(array(5.)), Value(array(10.)))
+    """
     t = _target(t, a)
     _same_shape("mse", a, t)
-    return mean((a - t) ** 2)
+    return _reduced("mse", (a - t) ** 2, reduction)
+
+
+class MSELoss(Module):
+    """PyTorch's nn.MSELoss(reduction="mean"): loss_fn(output, target)."""
+
+    def __init__(self, reduction: str = "mean"):
+        _reduced("MSELoss", 0.0, reduction)  # checks the name now rather than at the first call
+        self.reduction = reduction
+
+    def forward(self, a, t):
+        return mse(a, t, self.reduction)
+
+    def __repr__(self):
+        return f"MSELoss(reduction={self.reduction!r})"
+
+
+class CrossEntropyLoss(Module):
+    """PyTorch's nn.CrossEntropyLoss() with its default mean reduction: loss_fn(logits, labels), labels as
+    class indices or probability rows (see cross_entropy)."""
+
+    def forward(self, logits, labels):
+        return cross_entropy(logits, labels)
 
 
 def _log_floor(dtype) -> float:

@@ -7,7 +7,7 @@ from collections import Counter
 
 import numpy as np
 
-from .._files import fsync_folder, temp_file_beside
+from .._files import replacing
 from ..engine import Value, enable_grad
 
 OPSET = 18  # ReduceMax and ReduceLogSumExp take their axes as an input from 18 on, as ReduceSum does from 13
@@ -15,7 +15,16 @@ IR_VERSION = 10  # what onnxruntime 1.17 and later read
 
 
 class UnsupportedOpError(RuntimeError):
-    """An op of the traced graph has no ONNX counterpart in the exporter's table (tinygrad_nn/onnx/ops.py)."""
+    """An op of the traced graph has no ONNX counterpart in the exporter's table (tinygrad_nn/onnx/ops.py).
+
+    >>> import numpy as np
+    >>> import tinygrad_nn
+    >>> try:
+    ...     export(lambda x: tinygrad_nn.cumprod(x, axis=0), np.ones((2, 2)))
+    ... except UnsupportedOpError as e:
+    ...     print(str(e)[:60])
+    onnx.export: the op 'cumprod' (output shape (2, 2)) has no O
+    """
 
 
 def _require_onnx():
@@ -117,7 +126,12 @@ def export(model_or_function, example_inputs, path=None, *, input_names=None, ou
     `example_inputs` is one input or a tuple of them: float arrays (or Values, or numbers) become graph
     inputs of that shape and dtype; an integer array stays an input where the model indexes with it (an
     embedding's token ids). A Module's parameters keep their `state_dict` names. An op with no ONNX form
-    raises `UnsupportedOpError` naming it. See the module docstring for an example.
+    raises `UnsupportedOpError` naming it.
+
+    >>> import numpy as np
+    >>> model = export(lambda x: (x * 2.0).tanh().sum(axis=1), np.zeros((4, 3)))
+    >>> [node.op_type for node in model.graph.node]
+    ['Mul', 'Tanh', 'ReduceSum']
     """
     onnx = _require_onnx()
     from .ops import SUPPORTED, emit
@@ -213,20 +227,8 @@ def _drop_output_identities(model):
 
 
 def _write(model, path):
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
+    folder = os.path.dirname(os.path.abspath(os.fspath(path)))
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"onnx.export: the folder {folder} does not exist; create it first")
-    data = model.SerializeToString()
-    tmp = temp_file_beside(path)
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        tmp = None
-        fsync_folder(folder)
-    finally:
-        if tmp is not None and os.path.exists(tmp):
-            os.remove(tmp)
+    with replacing(path) as f:
+        f.write(model.SerializeToString())

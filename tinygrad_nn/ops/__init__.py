@@ -8,7 +8,10 @@ arity, differentiable order and scalar support (the table in the README).
 
 from __future__ import annotations
 
-from ..engine import Value
+import functools
+import types
+
+from ..engine import Value, _holds_values, _stacked
 from . import (
     numpy_api,
     registry,
@@ -156,6 +159,35 @@ from .shape import (
 )
 
 
+def _family(fn) -> str:
+    """The family file a function (or an op's forward) is defined in."""
+    return getattr(fn.forward if isinstance(fn, Op) else fn, "__module__", "").rpartition(".")[2]
+
+
+def _stacking(fn):
+    """fn with every positional argument that is a list or tuple holding Values stacked first (the engine's
+    `_stacked`, which the ops' `apply` uses too), so that a composed function keeps the gradients of
+    `mean([a, b])` as an op keeps those of `sum([a, b])`, where numpy would turn the Values into numbers."""
+
+    @functools.wraps(fn)
+    def with_lists_stacked(*args, **params):
+        for i, x in enumerate(args):
+            if (x.__class__ is list or x.__class__ is tuple) and _holds_values(x):
+                args = args[:i] + (_stacked(x),) + args[i + 1:]
+        return fn(*args, **params)
+
+    return with_lists_stacked
+
+
+# Functions whose positional arguments are sequences on purpose (of inputs to join, or an index) are left as
+# they are; every other public function that is not an Op (an Op stacks in `apply`) gets `_stacking`.
+_SEQUENCES = {"concatenate", "stack", "hstack", "vstack", "getitem"}
+for _name, _fn in list(globals().items()):
+    if (not _name.startswith("_") and _name not in _SEQUENCES and isinstance(_fn, types.FunctionType)
+            and _family(_fn) in ("conv", "elementwise", "linalg", "reductions", "shape")):
+        globals()[_name] = _stacking(_fn)
+
+
 def _shape_args(args):
     # x.reshape(3, 4) and x.reshape((3, 4)) both work, as in numpy and PyTorch.
     return tuple(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else tuple(args)
@@ -180,6 +212,16 @@ def _flip_method(self, *axis, **kw):
 
 def _tile_method(self, *reps):
     return tile(self, _shape_args(reps))
+
+
+def _view_method(self, *shape):
+    """PyTorch's view: the same numbers in another shape (reshape; nothing here is ever non-contiguous)."""
+    return reshape(self, shape=_shape_args(shape))
+
+
+def _unsqueeze_method(self, dim):
+    """PyTorch's unsqueeze: a new axis of size 1 at `dim` (numpy's expand_dims)."""
+    return expand_dims(self, dim)
 
 
 def _as_method(fn):
@@ -218,6 +260,7 @@ METHODS = {
     "diagonal": diagonal, "trace": trace, "ravel": ravel, "swapaxes": swapaxes, "moveaxis": moveaxis,
     "astype": astype, "dot": dot, "inner": inner, "outer": outer, "kron": kron, "det": det,
     "slogdet": slogdet, "inverse": inv, "cholesky": cholesky,
+    "pow": pow, "matmul": matmul, "view": _view_method, "unsqueeze": _unsqueeze_method,
 }
 for _name, _fn in METHODS.items():
     setattr(Value, _name, _as_method(_fn))
@@ -242,11 +285,6 @@ def __getattr__(name):
         return registry.OPINFOS
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-
-
-def _family(fn) -> str:
-    """The family file a function (or an op's forward) is defined in."""
-    return getattr(fn.forward if isinstance(fn, Op) else fn, "__module__", "").rpartition(".")[2]
 
 
 # The registry (OPINFOS too, through __getattr__, but not in a star import), then every function imported

@@ -32,6 +32,12 @@ class Op(str):
 
     An Op is also the string of its name, so that code written for micrograd, which reads a node's `_op`
     as a label (its graph-drawing code, for one), keeps working.
+
+    >>> from tinygrad_nn import Value, exp
+    >>> exp, exp(0.0)                       # on a plain number it just computes
+    (<op exp>, 1.0)
+    >>> y = exp(Value(0.0)); y._op is exp, y._op == "exp"
+    (True, True)
     """
 
     def __new__(cls, name: str, forward: Callable, vjp, hint: str = "", doc: str | None = None):
@@ -52,7 +58,14 @@ class Op(str):
     def name(self) -> str:
         return str.__str__(self)
 
+    # PyTorch's names for the inputs (torch.matmul(input, other), torch.exp(input)), so that code written for it
+    # runs: matmul(input=a, other=b), x.matmul(other=y). An op whose inputs PyTorch names otherwise gets its own
+    # names (linear: input, weight, bias).
+    input_names: tuple = ("input", "other")
+
     def __call__(self, *inputs, **params):
+        if params and not params.keys().isdisjoint(self.input_names):
+            inputs = _named_inputs(self, inputs, params)
         return apply(self, inputs, params)
 
     def __repr__(self):
@@ -73,7 +86,31 @@ class Op(str):
     __hash__ = object.__hash__
 
 
+def _named_inputs(op, inputs, params):
+    """The inputs given by position, then those given by name (taken out of params), in the op's order."""
+    inputs = list(inputs)
+    names = op.input_names
+    for name in names[:len(inputs)]:
+        if name in params:
+            raise TypeError(f"{op.name}: got two values for its input {name!r} (one by position, one by name)")
+    for name in names[len(inputs):]:
+        if name not in params:
+            break
+        inputs.append(params.pop(name))
+    stray = [n for n in names if n in params]
+    if stray:
+        raise TypeError(f"{op.name}: input {stray[0]!r} given by name, but an input before it is missing; its inputs "
+                        f"are {list(names)}")
+    return inputs
+
+
 OPS: dict[str, Op] = {}
+"""Every registered op by name, the built-in ones and those made with `defop`.
+
+>>> from tinygrad_nn import OPS, exp
+>>> OPS["exp"] is exp
+True
+"""
 
 
 def _op_named(name: str) -> Op:
@@ -91,6 +128,12 @@ def defop(name: str, forward: Callable, vjp, hint: str = "", doc: str | None = N
 
     Inputs are positional (Values, numbers or arrays; they may receive gradients); static parameters
     such as an axis or a shape are keywords. `hint` is appended to error messages raised by the forward.
+
+    >>> from tinygrad_nn import Value
+    >>> cube = defop("cube_defop_doc", forward=lambda x: x ** 3, vjp=lambda g, ans, x: (3 * g * x ** 2,),
+    ...              doc="x cubed")
+    >>> x = Value(2.0); cube(x).backward(); x.grad
+    12.0
     """
     if name in OPS:
         raise ValueError(f"defop: an op named {name!r} is registered already; pick another name")
@@ -109,7 +152,14 @@ def defop(name: str, forward: Callable, vjp, hint: str = "", doc: str | None = N
 @dataclass
 class ErrorCase:
     """A bad input an op must refuse: calling ``fn(*inputs, **params)`` raises `error` with a message that
-    matches the regular expression `match` (which should name the op and the fix)."""
+    matches the regular expression `match` (which should name the op and the fix).
+
+    >>> import numpy as np
+    >>> from tinygrad_nn import matmul
+    >>> from tinygrad_nn.testing import check_errors
+    >>> case = ErrorCase((np.ones((2, 3)), np.ones((2, 3))), error=ValueError, match="matmul: inner sizes differ")
+    >>> check_errors(OpInfo("matmul_errorcase_doc", matmul, np.matmul, nargs=2, errors=[case]))
+    """
 
     inputs: tuple
     params: dict = field(default_factory=dict)
@@ -127,14 +177,19 @@ class OpInfo:
     nargs:     number of tensor inputs
     domain:    (low, high) for the inputs' values
     away_from: points the inputs keep a distance from (kinks and poles), e.g. (0.0,) for abs
-    shapes:    "broadcast" (elementwise, inputs may broadcast), "same" (equal shapes), or
-               "matmul" (compatible matrix shapes)
+    shapes:    "broadcast" (elementwise, inputs may broadcast), "same" (equal shapes), "matmul" (matrices)
     min_ndim:  smallest rank to draw (e.g. 1 for ops that need an axis)
     params:    ``params(shape) -> list of keyword dicts`` to try (axes and the like)
     scalar:    the function accepts Python-float payloads (checked against a 0-d tensor)
     gradgrad:  the gradient is itself differentiable (checked with gradgradcheck)
     sample:    optional ``sample(rng) -> (list of arrays, params)`` replacing the shape logic
-    errors:    bad inputs the function must refuse (`ErrorCase`s: wrong shapes, axes, dtypes, domains)
+    errors:    bad inputs the function must refuse (a list of `ErrorCase`: wrong shapes, axes, dtypes, domains)
+
+    >>> import numpy as np
+    >>> from tinygrad_nn import log
+    >>> from tinygrad_nn.testing import check_op
+    >>> check_op(OpInfo("log_opinfo_doc", log, np.log, domain=(0.5, 3.0)))
+    ['forward', 'grad', 'float32', 'scalar', 'gradgrad', 'errors']
     """
 
     name: str
@@ -156,7 +211,15 @@ OPINFOS: dict[str, OpInfo] = {}
 
 
 def register_test(info: OpInfo) -> OpInfo:
-    """Add a function to the property-tested set; returns the OpInfo."""
+    """Add a function to the property-tested set; returns the OpInfo.
+
+    >>> import numpy as np
+    >>> from tinygrad_nn import tanh
+    >>> info = register_test(OpInfo("tanh_register_doc", tanh, np.tanh))
+    >>> OPINFOS["tanh_register_doc"] is info       # the property tests in tests/ops now check it too
+    True
+    >>> del OPINFOS["tanh_register_doc"]           # (this example leaves the set as it found it)
+    """
     if info.name in OPINFOS:
         raise ValueError(f"register_test: an OpInfo named {info.name!r} exists already; pick another name")
     OPINFOS[info.name] = info
