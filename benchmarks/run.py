@@ -127,7 +127,7 @@ def plan(args, available: list[str]) -> list[list[Job]]:
         # hence the long warm-up; 20 steps at most keep micrograd's uncollected garbage (gc off) under ~1.5 GB.
         jobs = mk(1, row, "w1_micrograd_demo", w1.IMPLS, cfg, Timing(6, 5, 20, 2.0), gc_modes=(False, True),
                   amortized=True)
-        # jit turns the demo's graph into ~300,000 lines of Python, compiled in every process: one round, default GC
+        # jit turns the demo's graph into ~78,000 lines of Python, compiled in every process: one round, default GC
         for j in jobs:
             if j.impl == "tinygrad_nn_jit":
                 j.rounds = 1
