@@ -31,11 +31,34 @@ ndarray = np.ndarray
 
 
 class JitError(RuntimeError):
-    """What jit refuses: a function it cannot replay faithfully, or a replay that found the world changed."""
+    """What jit refuses: a function it cannot replay faithfully, or a replay that found the world changed.
+
+    >>> import numpy as np
+    >>> from tinygrad_nn import Value, jit
+    >>> rng = np.random.default_rng(0)
+    >>> f = jit(lambda x: (x * rng.random(2)).sum())   # new random numbers every call
+    >>> _ = f(Value(np.ones(2)))
+    >>> try:
+    ...     f(Value(np.ones(2)))
+    ... except JitError as e:
+    ...     print("randomness" in str(e))
+    True
+    """
 
 
 class JitWarning(UserWarning):
-    """A function (or one signature of it) runs eagerly from now on; the message says why."""
+    """A function (or one signature of it) runs eagerly from now on; the message says why.
+
+    >>> import warnings
+    >>> from tinygrad_nn import Value, jit
+    >>> f = jit(lambda x: x * 2 if (x * 2).item() > 0 else x)   # .item() steers Python
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     f(Value(1.5)).item()
+    3.0
+    >>> caught[0].category.__name__
+    'JitWarning'
+    """
 
 
 # -- arguments and results as flat lists ---------------------------------------------------------------
@@ -278,7 +301,17 @@ def _show(x) -> str:
 
 
 class Jitted:
-    """A function run through jit; see `jit`."""
+    """A function run through jit (see `jit`): call it as the function; `trace()` prints its program.
+
+    >>> import numpy as np
+    >>> from tinygrad_nn import Value, jit
+    >>> w = Value(np.array([2.0]))
+    >>> f = jit(lambda x: (w * x).sum())
+    >>> [f(np.array([3.0])).item() for _ in range(3)], f.signatures
+    ([6.0, 6.0, 6.0], 1)
+    >>> "np.multiply" in f.trace(file=open("/dev/null", "w"))
+    True
+    """
 
     def __init__(self, fn, check=False, strict=False, max_signatures=8):
         functools.update_wrapper(self, fn)
@@ -431,6 +464,21 @@ def jit(fn=None, *, check=False, strict=False, max_signatures=8):
     raises JitError naming the op. strict=True: raise instead of falling back to eager (with a JitWarning) when
     the function does something a recording cannot hold (an .item() that steers Python, printing a Value,
     backward(create_graph=True), a hand-written write to .data or .grad).
+
+    >>> import numpy as np
+    >>> from tinygrad_nn import Value, jit
+    >>> from tinygrad_nn.optim import SGD
+    >>> w = Value(np.array([1.0, -1.0]))
+    >>> opt = SGD([w], lr=0.05)
+    >>> @jit
+    ... def step(x):
+    ...     opt.zero_grad()
+    ...     loss = ((w * x).sum() - 1.0) ** 2
+    ...     loss.backward()
+    ...     opt.step()
+    ...     return loss
+    >>> [round(step(np.array([1.0, 2.0])).item(), 4) for _ in range(4)]   # calls 1-2 record, 3-4 replay
+    [4.0, 1.0, 0.25, 0.0625]
     """
     if fn is None:
         return lambda f: Jitted(f, check=check, strict=strict, max_signatures=max_signatures)
