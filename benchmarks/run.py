@@ -31,8 +31,8 @@ from benchmarks.common import median, quantile  # noqa: E402
 from benchmarks.machine import describe, format_machine, loadavg  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-ALL_IMPLS = ("tinygrad_nn", "numpy", "micrograd", "torch", "jax")
-NUMPY_BASED = ("tinygrad_nn", "numpy")
+ALL_IMPLS = ("tinygrad_nn", "tinygrad_nn_jit", "numpy", "micrograd", "torch", "jax")
+NUMPY_BASED = ("tinygrad_nn", "tinygrad_nn_jit", "numpy")
 PEER_MODULES = {"micrograd": ("micrograd",), "torch": ("torch",), "jax": ("jax", "jaxlib")}
 BLAS_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
@@ -125,8 +125,13 @@ def plan(args, available: list[str]) -> list[list[Job]]:
         row = f"1 micrograd demo, 2-16-16-1, {cfg['points']} pts"
         # micrograd's cost under the default GC climbs for its first ~6 steps (collections over a growing heap),
         # hence the long warm-up; 20 steps at most keep micrograd's uncollected garbage (gc off) under ~1.5 GB.
-        groups.append(mk(1, row, "w1_micrograd_demo", w1.IMPLS, cfg, Timing(6, 5, 20, 2.0),
-                         gc_modes=(False, True), amortized=True))
+        jobs = mk(1, row, "w1_micrograd_demo", w1.IMPLS, cfg, Timing(6, 5, 20, 2.0), gc_modes=(False, True),
+                  amortized=True)
+        # jit turns the demo's graph into ~78,000 lines of Python, compiled in every process: one round, default GC
+        for j in jobs:
+            if j.impl == "tinygrad_nn_jit":
+                j.rounds = 1
+        groups.append([j for j in jobs if not (j.impl == "tinygrad_nn_jit" and j.gc_off)])
     if 2 in wanted:
         from benchmarks.workloads import w2_book_net as w2
 
@@ -341,8 +346,16 @@ def targets(rows: dict, groups: list[list[Job]]) -> list[Target]:
                           ratio(rows, r, "micrograd (gc off)", tgo), 2, ">=", where=(r, "micrograd (gc off)")))
         out.append(Target("W1 micrograd with GC paused vs tinygrad_nn with default GC", "micrograd ÷ tinygrad_nn",
                           ratio(rows, r, "micrograd (gc off)", tg), 0, "report"))
+    tj = "tinygrad_nn_jit"
+    if 1 in by_wid:
+        r = by_wid[1]
+        out.append(Target("W1 jitted vs micrograd, default GC", "micrograd ÷ jit", ratio(rows, r, "micrograd", tj),
+                          30, ">=", where=(r, tj)))
     if 2 in by_wid:
         r = by_wid[2]
+        out.append(Target("W2 jitted vs numpy floor", "jit ÷ numpy", ratio(rows, r, tj, "numpy"), 1.3, "<=",
+                          where=(r, tj)))
+        out.append(Target("W2 jitted vs JAX's jitted step", "jit ÷ jax", ratio(rows, r, tj, "jax (jit)"), 1.0, "<"))
         out.append(Target("W2 vs PyTorch", "tinygrad_nn ÷ torch", ratio(rows, r, tg, "torch"), 0.5, "<=",
                           where=(r, "torch")))
         out.append(Target("W2 vs numpy floor", "tinygrad_nn ÷ numpy", ratio(rows, r, tg, "numpy"), 3, "<=",
@@ -359,8 +372,17 @@ def targets(rows: dict, groups: list[list[Job]]) -> list[Target]:
         mem = median(a.peaks) / median(b.peaks) if (a and b and a.peaks and b.peaks) else None
         out.append(Target("W3 peak memory vs PyTorch's process", "peak RSS ÷ torch's", mem, 0.5, "<=",
                           where=(r, "torch")))
+    if 3 in by_wid:
+        r = by_wid[3]
+        out.append(Target("W3 jitted vs numpy floor", "jit ÷ numpy", ratio(rows, r, tj, "numpy"), 1.05, "<=",
+                          where=(r, tj)))
+        a, b = rows.get((r, tj)), rows.get((r, tg))
+        mem = median(a.deltas) / median(b.deltas) if (a and b and a.deltas and b.deltas) else None
+        out.append(Target("W3 jitted memory vs eager", "Δ RSS ÷ eager's", mem, 1.0, "<="))
     if 4 in by_wid:
         r = by_wid[4]
+        out.append(Target("W4 jitted vs numpy floor", "jit ÷ numpy", ratio(rows, r, tj, "numpy"), 1.2, "<=",
+                          where=(r, tj)))
         out.append(Target("W4 per-op cost vs PyTorch", "tinygrad_nn ÷ torch", ratio(rows, r, tg, "torch"), 1.0, "<",
                           where=(r, "torch")))
     if 5 in by_wid:
@@ -376,6 +398,8 @@ def targets(rows: dict, groups: list[list[Job]]) -> list[Target]:
                               "<=", where=last))
     for r in sorted({j.row for g in groups for j in g if j.wid == 7}):
         kind = r.rsplit(", ", 1)[1]
+        out.append(Target(f"W7 jitted vs eager, {kind}", "jit ÷ eager", ratio(rows, r, tj, tg), 1.0, "<=",
+                          where=(r, tj)))
         out.append(Target(f"W7 conv2d vs PyTorch, {kind}", "tinygrad_nn ÷ torch", ratio(rows, r, tg, "torch"), 2.0,
                           "<=", where=(r, "torch")))
     if 6 in by_wid:
@@ -392,6 +416,11 @@ def note(row: Row) -> str:
         return ""
     if j.amortized:
         return "mean step per process (GC amortized), median over processes"
+    if j.impl == "tinygrad_nn_jit" and row.extra and row.extra[0].get("eager_step_s"):
+        e = row.extra[0]
+        return (f"records in {fmt_time(e['record_first_s'])} + {fmt_time(e['record_second_s'])} "
+                f"({e['record_first_s'] / e['eager_step_s']:.3g}x + {e['record_second_s'] / e['eager_step_s']:.3g}x "
+                f"an eager step)")
     if j.wid == 4 and row.med is not None:
         return f"{fmt_time(row.med / row.extra[0]['ops'])}/op"
     if j.wid == 5 and row.med is not None:

@@ -18,6 +18,7 @@ import time
 
 FRAMEWORK_IMPORTS = {
     "tinygrad_nn": ("numpy", "tinygrad_nn", "tinygrad_nn.nn", "tinygrad_nn.optim"),
+    "tinygrad_nn_jit": ("numpy", "tinygrad_nn", "tinygrad_nn.nn", "tinygrad_nn.optim"),
     "numpy": ("numpy",),
     "micrograd": ("micrograd.engine", "micrograd.nn"),
     "torch": ("numpy", "torch"),

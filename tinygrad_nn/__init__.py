@@ -13,6 +13,7 @@ tinygrad_nn.nn, the optimizers in tinygrad_nn.optim, the book's data in tinygrad
 (-0.029598, -0.039464)
 """
 
+from . import jit  # noqa: F401  (the decorator: tinygrad_nn.jit(step); see docs/jit.md)
 from .anomaly import AnomalyError, detect_anomaly
 from .creation import *  # noqa: F403  (tensor, zeros, ones, full, arange, linspace, rand, randn, ...)
 from .creation import __all__ as _creation
@@ -32,5 +33,5 @@ __version__ = "0.1.0"
 __all__ = [
     "AnomalyError", "GradcheckError", "Value", "detect_anomaly", "elementwise_grad", "enable_grad", "grad",
     "get_num_threads", "gradcheck", "gradgradcheck", "gradients", "hessian", "hvp", "is_grad_enabled", "jacobian",
-    "jvp", "load", "no_grad", "save", "set_num_threads", "value_and_grad", *_creation, *_ops,
+    "jit", "jvp", "load", "no_grad", "save", "set_num_threads", "value_and_grad", *_creation, *_ops,
 ]

@@ -246,6 +246,8 @@ class Value:
         payload = to_payload(data)
         if payload.__class__ is ndarray and (payload is data or isinstance(data, ndarray)):
             payload = payload.copy()  # the caller's array stays the caller's (lists were copied already)
+            if _recorder is not None:  # jit: the copy of an argument is computed from it
+                _recorder.copied(data, payload)
         self.data = payload
         self.grad = 0.0 if payload.__class__ is float else np.zeros_like(payload)
         self.requires_grad = bool(requires_grad)
@@ -295,6 +297,8 @@ class Value:
 
     def item(self) -> float:
         d = self.data
+        if _recorder is not None:  # jit: a number leaving the graph would be frozen at record time
+            _recorder.escapes(self, "item()/float()")
         if d.__class__ is float:
             return d
         if d.size != 1:
@@ -320,9 +324,13 @@ class Value:
         return v
 
     def zero_grad(self):
+        if _recorder is not None and _recorder.effect(self.zero_grad):
+            return  # recorded by tinygrad_nn.jit, which ran it
         self.grad = 0.0 if self.data.__class__ is float else np.zeros_like(self.data)
 
     def __repr__(self):
+        if _recorder is not None:  # jit: printing happens only while recording
+            _recorder.escapes(self, "printing a Value (repr/str)")
         label = f", name={self.name!r}" if self.name else ""
         d = self.data
         if d.__class__ is float:
@@ -491,6 +499,8 @@ class Value:
                 f"in PyTorch): Python would rebind the name to a new node, so the parameter would become part of a "
                 f"graph that grows at every step; update it inside `with no_grad():` (as optimizers do), or write "
                 f"v = v {symbol[0]} ... if a new node is what you mean")
+        if _recorder is not None:  # jit: a hand-written update that no recorded op describes
+            _recorder.escapes(self, f"an in-place {symbol} of a Value under no_grad")
         new = ufunc(self.data, data_of(other))
         if self.data.__class__ is float:
             self.data = float(new)
@@ -548,7 +558,7 @@ class Value:
             raise ValueError("backward: this Value does not require a gradient (it is a constant, or was made "
                              "under no_grad, or from constants only); make its inputs with requires_grad=True")
         seed = _seed(self, grad, create_graph)
-        _backprop(self, seed, create_graph, 0, _deposit)
+        (_backprop if _recorder is None else _recorder.backprop)(self, seed, create_graph, 0, _deposit)
 
 
 def _rebuilt_leaf(data, grad, requires_grad, name):
@@ -630,14 +640,15 @@ def apply(op, inputs, params):
         if n == 1:  # one and two inputs are spelled out: this runs for every tensor op
             a = inputs[0]
             if not isinstance(a, Value):
-                return op.forward(a, **params)
+                return op.forward(a, **params) if _recorder is None else _recorder.payload(op, inputs, params)
             datas = (a.data,)
             rg = a.requires_grad
         elif n == 2:
             a, b = inputs
             if not isinstance(a, Value):
                 if not isinstance(b, Value):
-                    return op.forward(a, b, **params)
+                    return (op.forward(a, b, **params) if _recorder is None
+                            else _recorder.payload(op, inputs, params))
                 a = _as_input(a, op, b)
             elif not isinstance(b, Value):
                 b = _as_input(b, op, a)
@@ -651,7 +662,7 @@ def apply(op, inputs, params):
                         like = x
                     rg = rg or x.requires_grad
             if like is None:
-                return op.forward(*inputs, **params)
+                return op.forward(*inputs, **params) if _recorder is None else _recorder.payload(op, inputs, params)
             more = tuple([x if isinstance(x, Value) else _as_input(x, op, like) for x in inputs])
             datas = [x.data for x in more]
         out = op.forward(*datas, **params)
@@ -666,12 +677,15 @@ def apply(op, inputs, params):
     if out.__class__ is not ndarray or datas[0].__class__ is float:  # skip the check in the common case
         out = _normalize(out, datas)
     if rg and (_special == 0 or _grad_mode.enabled):
-        if more is not None:
-            return _node(out, op, None, None, more, params or None)
-        return _node(out, op, a, b, None, params or None)
-    if _anomaly_mode is not None:  # a constant result (under no_grad, or of constants) is checked too
-        _anomaly_mode.made_constant(op, out, datas)
-    return _node(out, None, None, None, None, None)
+        v = _node(out, op, None, None, more, params or None) if more is not None else \
+            _node(out, op, a, b, None, params or None)
+    else:
+        if _anomaly_mode is not None:  # a constant result (under no_grad, or of constants) is checked too
+            _anomaly_mode.made_constant(op, out, datas)
+        v = _node(out, None, None, None, None, None)
+    if _recorder is not None:  # jit (tinygrad_nn/jit): this op's forward, for replay
+        _recorder.forward(op, (a,) if n == 1 else (a, b) if n == 2 else more, params, v)
+    return v
 
 
 def _has_value_list(inputs) -> bool:
@@ -1123,8 +1137,8 @@ def gradients(output, inputs, grad=None, create_graph=False):
     # No op node older than every input can depend on one. (A leaf's number may have moved on, by an in-place
     # change: then nothing is skipped, so that a stale graph is still found.)
     floor = 0 if any(x._op is None for x in inputs) else min(x._id for x in inputs)
-    return _backprop(output, seed, create_graph, floor,
-                     lambda run: [x._scratch if x._pass is run else None for x in inputs])
+    return (_backprop if _recorder is None else _recorder.backprop)(
+        output, seed, create_graph, floor, lambda run: [x._scratch if x._pass is run else None for x in inputs])
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1211,6 +1225,8 @@ def _check_stale(order):
 # Anomaly detection (anomaly.py): the checks while a detect_anomaly() block is open, else None, so that the
 # test in `_node` is one comparison.
 _anomaly_mode = None
+# The recorder of tinygrad_nn.jit while any thread records a function, else None (one comparison per hook).
+_recorder = None
 
 
 from . import ops as _ops  # noqa: E402  (the op table needs Value, defined above)

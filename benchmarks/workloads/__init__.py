@@ -48,6 +48,20 @@ def optimizer_step(opt, loss_fn):
     return step, lambda v: float(v.item())
 
 
+def training_step(opt, loss_fn):
+    """step(*data): zero the gradients, loss_fn(*data), back-propagate, update; returns the loss (for jit, which
+    takes the data as arguments)."""
+
+    def step(*data):
+        opt.zero_grad()
+        loss = loss_fn(*data)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step
+
+
 def jax_sgd_step(loss_fn, params, lr, *data):
     """One plain-SGD step of `loss_fn(params, *data)` under jax.jit, the whole update compiled.
     Returns (step, loss_of) for a Case."""
@@ -67,3 +81,30 @@ def jax_sgd_step(loss_fn, params, lr, *data):
         return loss
 
     return step, lambda v: float(v)
+
+
+def jit_case(make_step, *args):
+    """tinygrad_nn.jit of a step: `make_step()` builds a fresh model and returns its step function (called with
+    `args`). Returns (jitted step, info): info times, on a twin model of its own, one eager step (the best of 3)
+    and the two calls that record (the second also compiles), so that the benchmark's own run starts from the
+    same weights as every other implementation's."""
+    import time
+
+    from tinygrad_nn import jit
+
+    eager = make_step()
+    times = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        eager(*args)
+        times.append(time.perf_counter() - t0)
+    twin = jit(make_step())
+    rec = []
+    for _ in range(2):
+        t0 = time.perf_counter()
+        twin(*args)
+        rec.append(time.perf_counter() - t0)
+    info = {"eager_step_s": min(times), "record_first_s": rec[0], "record_second_s": rec[1],
+            "program_lines": len(twin._last.source.splitlines()) if twin._last is not None else None}
+    del eager, twin
+    return jit(make_step()), info

@@ -17,7 +17,7 @@ import random
 
 from benchmarks.common import Case
 
-IMPLS = ("tinygrad_nn", "micrograd")
+IMPLS = ("tinygrad_nn", "tinygrad_nn_jit", "micrograd")
 ALPHA = 1e-4
 
 
@@ -79,6 +79,18 @@ def micrograd_style_mlp(Value):
     return MLP
 
 
+def demo_loss(Value, model, X, y):
+    """micrograd's demo.ipynb's loss(), with batch_size=None: (total loss, accuracy)."""
+    inputs = [list(map(Value, xrow)) for xrow in X]
+    scores = list(map(model, inputs))
+    losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(y, scores)]
+    data_loss = sum(losses) * (1.0 / len(losses))
+    reg_loss = ALPHA * sum(p * p for p in model.parameters())
+    total_loss = data_loss + reg_loss
+    accuracy = [(yi > 0) == (scorei.data > 0) for yi, scorei in zip(y, scores)]
+    return total_loss, sum(accuracy) / len(accuracy)
+
+
 def build(impl, cfg):
     if impl == "micrograd":
         from micrograd.engine import Value
@@ -87,6 +99,8 @@ def build(impl, cfg):
         from tinygrad_nn import Value
 
         MLP = micrograd_style_mlp(Value)
+    elif impl == "tinygrad_nn_jit":
+        return _jit_case(cfg)
     else:
         raise ValueError(impl)
     random.seed(1337)
@@ -94,18 +108,8 @@ def build(impl, cfg):
     X, y = cfg["data"]["X"], cfg["data"]["y"]
     k = [0]
 
-    def loss():  # micrograd's demo.ipynb, with batch_size=None
-        inputs = [list(map(Value, xrow)) for xrow in X]
-        scores = list(map(model, inputs))
-        losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(y, scores)]
-        data_loss = sum(losses) * (1.0 / len(losses))
-        reg_loss = ALPHA * sum(p * p for p in model.parameters())
-        total_loss = data_loss + reg_loss
-        accuracy = [(yi > 0) == (scorei.data > 0) for yi, scorei in zip(y, scores)]
-        return total_loss, sum(accuracy) / len(accuracy)
-
     def step():
-        total_loss, acc = loss()
+        total_loss, acc = demo_loss(Value, model, X, y)
         model.zero_grad()
         total_loss.backward()
         learning_rate = 1.0 - 0.9 * (k[0] % 100) / 100
@@ -116,3 +120,42 @@ def build(impl, cfg):
 
     return Case(step, loss_of=lambda v: float(v.data),
                 info={"points": len(X), "params": len(model.parameters())})
+
+
+def _jit_case(cfg):
+    """The same demo through tinygrad_nn.jit: one straight-line Python program over floats per step. The
+    parameters are stepped by optim.SGD (its zero_grad and step are recorded; micrograd's `p.grad = 0` and
+    `p.data -= ...` by hand are invisible to a recording), with the demo's learning-rate schedule set on it
+    outside the jitted function."""
+    from benchmarks.workloads import jit_case
+    from tinygrad_nn import Value
+    from tinygrad_nn.optim import SGD
+
+    MLP = micrograd_style_mlp(Value)
+    X, y = cfg["data"]["X"], cfg["data"]["y"]
+    holder = {}
+
+    def make():
+        random.seed(1337)
+        model = MLP(2, [16, 16, 1])
+        opt = holder["opt"] = SGD(model.parameters(), lr=1.0)
+
+        def step():
+            total_loss, _ = demo_loss(Value, model, X, y)  # its accuracy, read from .data, is not used here
+            opt.zero_grad()
+            total_loss.backward()
+            opt.step()
+            return total_loss
+
+        return step
+
+    jitted, info = jit_case(make)
+    opt = holder["opt"]
+    k = [0]
+
+    def step():
+        opt.lr = 1.0 - 0.9 * (k[0] % 100) / 100
+        k[0] += 1
+        return jitted()
+
+    return Case(step, loss_of=lambda v: float(v.data), info={"points": len(X), **info})

@@ -16,7 +16,7 @@ from benchmarks.workloads import (
     optimizer_step,
 )
 
-IMPLS = ("tinygrad_nn", "numpy", "torch", "jax")
+IMPLS = ("tinygrad_nn", "tinygrad_nn_jit", "numpy", "torch", "jax")
 SIZES = (12, 3, 2)
 LR = 0.2
 
@@ -35,6 +35,9 @@ def build(impl, cfg):
     T = np.array(cfg["data"]["T"], dtype=np.float64)
     params = init_params(SIZES, seed=0, dtype="float64")
     info = {"batch": len(X), "sizes": list(SIZES), "dtype": "float64"}
+    if impl == "tinygrad_nn_jit":
+        step, more = _tinygrad_jit(X, T, params)
+        return Case(step, lambda v: float(v.item()), info={**info, **more})
     return Case(*_BUILDERS[impl](X, T, params), info=info)
 
 
@@ -47,6 +50,20 @@ def _tinygrad(X, T, params):
     opt = SGD(net.parameters(), lr=LR)
 
     return optimizer_step(opt, lambda: squared_error(net(X), T))
+
+
+def _tinygrad_jit(X, T, params):
+    from benchmarks.workloads import jit_case, training_step
+    from tinygrad_nn.nn import MLP, squared_error
+    from tinygrad_nn.optim import SGD
+
+    def make():
+        net = MLP(12, [3, 2], activation="sigmoid", seed=0)
+        load_tinygrad_mlp(net, params)
+        return training_step(SGD(net.parameters(), lr=LR), lambda x, t: squared_error(net(x), t))
+
+    jitted, info = jit_case(make, X, T)
+    return (lambda: jitted(X, T)), info
 
 
 def _numpy(X, T, params):

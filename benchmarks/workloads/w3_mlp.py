@@ -16,7 +16,7 @@ from benchmarks.workloads import (
     optimizer_step,
 )
 
-IMPLS = ("tinygrad_nn", "numpy", "torch", "jax")
+IMPLS = ("tinygrad_nn", "tinygrad_nn_jit", "numpy", "torch", "jax")
 LR = 0.01
 
 
@@ -37,6 +37,9 @@ def build(impl, cfg):
     y = rng.integers(0, sizes[-1], size=n).astype(np.int64)
     params = init_params(sizes, seed=1, dtype="float32")
     info = {"batch": n, "sizes": list(sizes), "dtype": "float32"}
+    if impl == "tinygrad_nn_jit":
+        step, more = _tinygrad_jit(X, y, params, sizes)
+        return Case(step, lambda v: float(v.item()), info={**info, **more})
     return Case(*_BUILDERS[impl](X, y, params, sizes), info=info)
 
 
@@ -51,6 +54,22 @@ def _tinygrad(X, y, params, sizes):
     opt = SGD(net.parameters(), lr=LR)
 
     return optimizer_step(opt, lambda: cross_entropy(net(X), y))
+
+
+def _tinygrad_jit(X, y, params, sizes):
+    import numpy as np
+
+    from benchmarks.workloads import jit_case, training_step
+    from tinygrad_nn.nn import MLP, cross_entropy
+    from tinygrad_nn.optim import SGD
+
+    def make():
+        net = MLP(sizes[0], list(sizes[1:]), activation="relu", output_activation=None, seed=0, dtype=np.float32)
+        load_tinygrad_mlp(net, params)
+        return training_step(SGD(net.parameters(), lr=LR), lambda x, labels: cross_entropy(net(x), labels))
+
+    jitted, info = jit_case(make, X, y)
+    return (lambda: jitted(X, y)), info
 
 
 def _numpy(X, y, params, sizes):

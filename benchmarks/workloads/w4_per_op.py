@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from benchmarks.common import Case
 
-IMPLS = ("tinygrad_nn", "numpy", "torch", "jax")
+IMPLS = ("tinygrad_nn", "tinygrad_nn_jit", "numpy", "torch", "jax")
 N_OPS = 100
 N_ELEM = 4
 
@@ -24,7 +24,13 @@ def build(impl, cfg):
     w = np.full(N_ELEM, 0.9)
     b = np.full(N_ELEM, 0.1)
     g = np.ones(N_ELEM)
-    return Case(*_BUILDERS[impl](x, w, b, g), info={"ops": N_OPS, "elements": N_ELEM, "dtype": "float64"})
+    info = {"ops": N_OPS, "elements": N_ELEM, "dtype": "float64"}
+    if impl == "tinygrad_nn_jit":
+        from benchmarks.workloads import jit_case
+
+        jitted, more = jit_case(lambda: _tinygrad(x, w, b, g)[0])
+        return Case(jitted, lambda v: float(v.data.sum()), info={**info, **more})
+    return Case(*_BUILDERS[impl](x, w, b, g), info=info)
 
 
 def _tinygrad(x, w, b, g):

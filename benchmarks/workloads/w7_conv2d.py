@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from benchmarks.common import Case
 
-IMPLS = ("tinygrad_nn", "torch")
+IMPLS = ("tinygrad_nn", "tinygrad_nn_jit", "torch")
 
 
 def sizes_of(cfg):
@@ -81,4 +81,36 @@ def _torch(x, w, b, g, pad, input_grad):
     return step, lambda y: y.detach().numpy()
 
 
-_BUILDERS = {"tinygrad_nn": _tinygrad, "torch": _torch}
+def _tinygrad_jit(x, w, b, g, pad, input_grad):
+    import numpy as np
+
+    from benchmarks.workloads import jit_case
+    from tinygrad_nn import Value
+    from tinygrad_nn.nn import Conv2d
+
+    def make():
+        conv = Conv2d(w.shape[1], w.shape[0], w.shape[2], padding=pad, dtype=np.float32)
+        conv.weight.data[...] = w
+        conv.bias.data[...] = b
+
+        def step(inp):
+            conv.zero_grad()
+            y = conv(inp)
+            y.backward(g)
+            return y
+
+        return step
+
+    # the image as an argument: a Value that gets its gradient (input_grad), or the plain array (a data batch)
+    xv = Value(x) if input_grad else x
+    jitted, _ = jit_case(make, xv)
+
+    def step():
+        if input_grad:
+            xv.grad = None  # as the eager step's fresh Value(x) starts
+        return jitted(xv)
+
+    return step, lambda y: y.data
+
+
+_BUILDERS = {"tinygrad_nn": _tinygrad, "tinygrad_nn_jit": _tinygrad_jit, "torch": _torch}

@@ -81,6 +81,10 @@ def add_training_options(parser, default_steps):
                         help="also write the trained network as an ONNX model to FILE (needs the onnx extra)")
     parser.add_argument("--out", default=None, metavar="DIR",
                         help="folder for the PNG figures (the cost curve, what the units learned); needs matplotlib")
+    parser.add_argument("--eager", action="store_true",
+                        help="run every step eagerly, building its graph, instead of through tinygrad_nn.jit (the "
+                             "default: the step is recorded twice, then replayed as straight-line numpy; the same "
+                             "numbers, bit for bit)")
     parser.add_argument("--no-progress", action="store_true",
                         help="no progress bar (it is drawn on stderr, and only when stderr is a terminal)")
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from ..jit import jit
 from ..nn import squared_error
 from ..optim import SGD, Adam
 from ..viz import TrainingSnapshots
@@ -93,7 +94,12 @@ def train_command(args, model, inputs, targets, *, title, hooks=()):
     opt, lr = make_optimizer(model.parameters(), args.optimizer, args.lr)
     print(f"{title} {model!r}: {sum(p.size for p in model.parameters())} weights and biases")
     print(f"Training on {len(inputs)} images for {args.steps} steps ({args.optimizer}, lr {lr}, seed {args.seed})")
+    print("Eagerly: each iteration builds its graph anew" if args.eager else
+          "Through tinygrad_nn.jit: recorded in the first two steps, then replayed as straight-line numpy (--eager "
+          "to compare)")
     step = full_batch_step(model, opt)
+    if not args.eager:
+        step = jit(step)  # recorded at the first two steps, then replayed as straight-line numpy (docs/jit.md)
     run = train(step, inputs, targets, args.steps, hooks=hooks, progress=not args.no_progress)
     if args.onnx is not None:
         from ..onnx import export  # the onnx package is imported only when asked for

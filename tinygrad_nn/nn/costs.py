@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from ..engine import Value, data_of, shape_of
+from ..jit.recorder import recorded
 from ..ops import log, log_softmax, mean, sum, where
 from .module import Module
 
@@ -146,6 +147,14 @@ def _floored_log(p, lo):
     return where(keep, log(where(keep, p, 1.0)), math.log(lo))
 
 
+@recorded  # computed from the labels: a jitted step recomputes it from each call's labels
+def _one_hot(labels, classes, dtype):
+    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+        raise ValueError(f"cross_entropy: labels must lie in [0, {classes}), got values from {labels.min()} "
+                         f"to {labels.max()}")
+    return np.eye(classes, dtype=dtype)[labels]
+
+
 def cross_entropy(logits, labels):
     """Softmax cross-entropy, averaged over the batch (PyTorch's CrossEntropyLoss), stable via log_softmax.
 
@@ -162,10 +171,7 @@ def cross_entropy(logits, labels):
     labels = labels.data if isinstance(labels, Value) else np.asarray(labels)
     classes = shape[-1]
     if labels.dtype.kind in "iu" and labels.shape == shape[:-1]:
-        if labels.size and (labels.min() < 0 or labels.max() >= classes):
-            raise ValueError(f"cross_entropy: labels must lie in [0, {classes}), got values from {labels.min()} "
-                             f"to {labels.max()}")
-        onehot = np.eye(classes, dtype=logits.dtype)[labels]
+        onehot = _one_hot(labels, classes, logits.dtype)
     elif labels.shape == shape:
         onehot = labels.astype(logits.dtype)
     else:

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from .. import engine as _engine
 from ..engine import Value, mark_changed
 
 
@@ -168,6 +169,8 @@ class Optimizer:
     def zero_grad(self, set_to_none=True):
         """Forget the gradients. As in PyTorch, .grad becomes None (the next backward then stores its
         gradient without adding it to zeros); set_to_none=False fills the arrays with zeros instead."""
+        if _engine._recorder is not None and _engine._recorder.effect(self.zero_grad, set_to_none):
+            return  # recorded by tinygrad_nn.jit, which ran it
         for group in self.param_groups:
             for p in group["params"]:
                 if set_to_none:
@@ -178,6 +181,8 @@ class Optimizer:
                     p.zero_grad()
 
     def step(self):
+        if _engine._recorder is not None and _engine._recorder.effect(self.step):
+            return  # recorded by tinygrad_nn.jit, which ran it
         changed = []
         for group in self.param_groups:
             self._step_group(group, changed)

@@ -1,0 +1,485 @@
+"""`jit`: record a function once, replay it as straight-line numpy; a recording per argument signature.
+
+>>> import numpy as np
+>>> from tinygrad_nn import Value, jit
+>>> w = Value(np.array([1.0, 2.0]))
+>>> @jit
+... def f(x):
+...     return (w * x).sum()
+>>> [float(f(np.array([3.0, 4.0])).data) for _ in range(3)]   # records (twice), then replays
+[11.0, 11.0, 11.0]
+>>> float(f(np.array([1.0, 1.0])).data)                        # same signature, new numbers
+3.0
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import warnings
+from collections import OrderedDict
+
+import numpy as np
+
+from .. import engine
+from ..engine import Value
+from . import recorder
+from .codegen import compile_program, generate
+from .ir import Arg, Const, Instr, same_const
+
+ndarray = np.ndarray
+
+
+class JitError(RuntimeError):
+    """What jit refuses: a function it cannot replay faithfully, or a replay that found the world changed.
+
+    >>> import numpy as np
+    >>> from tinygrad_nn import Value, jit
+    >>> rng = np.random.default_rng(0)
+    >>> f = jit(lambda x: (x * rng.random(2)).sum())   # new random numbers every call
+    >>> _ = f(Value(np.ones(2)))
+    >>> try:
+    ...     f(Value(np.ones(2)))
+    ... except JitError as e:
+    ...     print("randomness" in str(e))
+    True
+    """
+
+
+class JitWarning(UserWarning):
+    """A function (or one signature of it) runs eagerly from now on; the message says why.
+
+    >>> import warnings
+    >>> from tinygrad_nn import Value, jit
+    >>> f = jit(lambda x: x * 2 if (x * 2).item() > 0 else x)   # .item() steers Python
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     f(Value(1.5)).item()
+    3.0
+    >>> caught[0].category.__name__
+    'JitWarning'
+    """
+
+
+# -- arguments and results as flat lists ---------------------------------------------------------------
+
+
+def _flatten(tree, leaves, statics):
+    """The structure of tree as a hashable description; its dynamic leaves appended to `leaves`."""
+    cls = tree.__class__
+    if cls is Value or isinstance(tree, Value):
+        leaves.append(tree)
+        d = tree.data
+        return ("V", d.__class__ is float, d.shape if d.__class__ is ndarray else (), d.dtype.str
+                if d.__class__ is ndarray else "f", bool(tree.requires_grad))
+    if cls is ndarray:
+        leaves.append(tree)
+        return ("A", tree.shape, tree.dtype.str)
+    if cls is float or isinstance(tree, np.floating):
+        leaves.append(float(tree))
+        return ("f",)
+    if cls is tuple or cls is list:
+        return (cls.__name__, tuple(_flatten(x, leaves, statics) for x in tree))
+    if cls is dict:
+        keys = sorted(tree, key=repr)
+        return ("dict", tuple(keys), tuple(_flatten(tree[k], leaves, statics) for k in keys))
+    try:
+        hash(tree)
+    except TypeError:
+        raise JitError(f"jit: cannot use an argument of type {type(tree).__name__} ({tree!r:.60}); arguments are "
+                       f"Values, numpy arrays, numbers, and tuples, lists and dicts of them") from None
+    statics.append(tree)
+    return ("s", cls.__name__, tree)  # ints, bools, strings, None: part of the signature (as jax's static args)
+
+
+def _unflatten(desc, it):
+    tag = desc[0]
+    if tag in ("V", "A", "f", "o"):
+        return next(it)
+    if tag == "tuple":
+        return tuple(_unflatten(d, it) for d in desc[1])
+    if tag == "list":
+        return [_unflatten(d, it) for d in desc[1]]
+    if tag == "dict":
+        return {k: _unflatten(d, it) for k, d in zip(desc[1], desc[2])}
+    return desc[2]
+
+
+def _quick_key(args):
+    """A signature for positional arguments that are all arrays, Values or floats (None for anything else);
+    equal keys mean equal `_flatten` descriptions."""
+    key = []
+    for a in args:
+        c = a.__class__
+        if c is ndarray:
+            key.append((a.shape, a.dtype))
+        elif c is Value:
+            d = a.data
+            key.append((d.shape, d.dtype, a.requires_grad, 1) if d.__class__ is ndarray else (a.requires_grad, 2))
+        elif c is float:
+            key.append(3)
+        else:
+            return None
+    return tuple(key)
+
+
+def _result_leaves(tree, out):
+    """The result's structure, its leaves (Values, arrays, numbers, other objects) appended to out."""
+    cls = tree.__class__
+    if isinstance(tree, Value) or cls is ndarray or cls is float or isinstance(tree, np.generic):
+        out.append(tree)
+        return ("o",)
+    if cls is tuple or cls is list:
+        return (cls.__name__, tuple(_result_leaves(x, out) for x in tree))
+    if cls is dict:
+        return ("dict", tuple(tree), tuple(_result_leaves(v, out) for v in tree.values()))
+    out.append(tree)
+    return ("o",)
+
+
+# -- one recording of one signature -------------------------------------------------------------------
+
+
+class Program:
+    """A compiled recording: the generated `replay` function, its source and how to rebuild the results."""
+
+    def __init__(self, rec, arg_is_value, out_slots, out_kinds, desc, name, keep_recording=False):
+        self.arg_is_value = arg_is_value
+        self.out_slots = out_slots
+        self.out_kinds = out_kinds
+        self.desc = desc
+        from .emit import plan_and_emit
+
+        self.source, globs = generate(rec, arg_is_value, out_slots, emitters=plan_and_emit)
+        self.globals = globs
+        self.replay = compile_program(self.source, globs, name)
+        self.lock = threading.Lock()  # buffers planned once are this program's: one replay at a time
+        self.n_instructions = len(rec.instrs)
+        self.rec = rec if keep_recording else None  # check=True compares against it
+        self.one_value = desc == ("o",) and out_kinds == [("value", None)]
+        self.tapped = None
+
+    def __call__(self, leaves):
+        with self.lock:
+            outs = self.replay(*leaves)
+        if self.one_value:  # a training step's loss: the common case, spelled out
+            return Value._leaf(outs[0])
+        return self.rebuild(outs)
+
+    def rebuild(self, outs):
+        return _unflatten(self.desc, iter(_rebuild(outs, self.out_kinds)))
+
+
+def _rebuild(outs, kinds):
+    res = []
+    for x, (kind, obj) in zip(outs, kinds):
+        if kind == "const":
+            res.append(obj)
+        elif kind == "value":
+            res.append(Value._leaf(x))
+        elif kind == "float":
+            res.append(float(x))
+        else:
+            res.append(x)
+    return res
+
+
+class _Entry:
+    __slots__ = ("recs", "program", "eager", "reason")
+
+    def __init__(self):
+        self.recs = []
+        self.program = None
+        self.eager = False
+        self.reason = None
+
+
+def _outputs(rec, result):
+    """The slots of the result's leaves and how to rebuild each (a fresh Value, an array, a number, or a
+    constant returned as it is)."""
+    out = []
+    desc = _result_leaves(result, out)
+    slots, kinds = [], []
+    for x in out:
+        if isinstance(x, Value):
+            if x._op is None and (x.requires_grad or any(x is a for a in rec.arg_objs)):
+                slots.append(None)
+                kinds.append(("const", x))  # a parameter or an argument: the object itself, as eager returns it
+                continue
+            s = rec.node_slot.get(id(x))
+            if s is None and x.data.__class__ is ndarray:
+                s = rec.arr_slot.get(id(x.data))
+            if s is None:
+                slots.append(None)
+                kinds.append(("const", x))
+            else:
+                slots.append(s)
+                kinds.append(("value", None))
+        elif x.__class__ is ndarray or isinstance(x, np.generic):
+            s = rec.arr_slot.get(id(x))
+            slots.append(s)
+            kinds.append(("array", None) if s is not None else ("const", x))
+        else:
+            slots.append(None)
+            kinds.append(("const", x))
+    for s in slots:
+        if s is not None:
+            rec.escaped.add(s)
+    return desc, slots, kinds
+
+
+def _first_difference(a, b):
+    """Where two recordings of one signature part ways (None if they agree)."""
+    for k, (x, y) in enumerate(zip(a.instrs, b.instrs)):
+        why = _instr_difference(x, y)
+        if why:
+            return f"at instruction {k} ({x.what}): {why}"
+    if len(a.instrs) != len(b.instrs):
+        k = min(len(a.instrs), len(b.instrs))
+        more = (a if len(a.instrs) > k else b).instrs[k]
+        return f"one call ran {len(a.instrs)} instructions and the other {len(b.instrs)} (from {more.what!r} on)"
+    return None
+
+
+def _instr_difference(x, y):
+    if x.kind != y.kind or x.what != y.what or x.outs != y.outs or x.unpack != y.unpack:
+        return f"the other call ran {y.what!r} here"
+    if x.kind == "call" and x.fn is not y.fn:
+        return "another function"
+    if len(x.args) != len(y.args):
+        return "another number of inputs"
+    if x.kind == "deposit" and x.args[3].value != y.args[3].value:
+        return ("the leaf's .grad was None at this backward in one call and held a gradient in the other; zero the "
+                "gradients in the same way before every call (optimizer.zero_grad() inside the function is simplest)")
+    for i, (p, q) in enumerate(zip(x.args, y.args)):
+        if x.kind == "deposit" and i == 4:
+            continue  # zero in one call and not the other: gradients accumulate over calls (see _merge)
+        if p.__class__ is not q.__class__:
+            return f"input {i} is computed in one call and a constant in the other"
+        if p.__class__ is int and p != q:
+            return f"input {i} comes from another computation"
+        if p.__class__ is Arg and p.index != q.index:
+            return f"input {i} is another argument"
+        if p.__class__ is Const:
+            if x.kind == "effect" and not _same_bound(p.value, q.value):
+                return "another object"
+            if not (x.kind == "effect" or same_const(p.value, q.value) or _same_bound(p.value, q.value)):
+                return (f"input {i} is a constant made inside the function that differs between calls "
+                        f"({_show(p.value)} vs {_show(q.value)})")
+    if x.kind == "effect" and not _same_bound(x.fn.value, y.fn.value):
+        return "another object's method"
+    if x.kind == "read" and x.args[0].value is not y.args[0].value:
+        return "another leaf"
+    if x.kwargs.keys() != y.kwargs.keys() or not all(same_const(x.kwargs[k], y.kwargs[k]) for k in x.kwargs):
+        return "other parameters"
+    return None
+
+
+def _merge(first, second):
+    """What the compiled recording (the second) keeps of the first: a deposit guards that .grad is zero at
+    replay only if it was zero in both calls (zeroed every call, by a hand jit cannot see); zero in the first
+    call only means gradients accumulate from call to call."""
+    for x, y in zip(first.instrs, second.instrs):
+        if y.kind == "deposit":
+            y.args = y.args[:4] + (Const(bool(x.args[4].value and y.args[4].value)),)
+
+
+def _same_bound(a, b) -> bool:
+    if a is b:
+        return True
+    return (getattr(a, "__func__", None) is not None and getattr(a, "__func__", None) is getattr(b, "__func__", 0)
+            and getattr(a, "__self__", None) is getattr(b, "__self__", 0))
+
+
+def _show(x) -> str:
+    if isinstance(x, ndarray):
+        return f"an array of shape {x.shape}"
+    return f"{x!r:.40}"
+
+
+# -- the decorator --------------------------------------------------------------------------------------
+
+
+class Jitted:
+    """A function run through jit (see `jit`): call it as the function; `trace()` prints its program.
+
+    >>> import numpy as np
+    >>> from tinygrad_nn import Value, jit
+    >>> w = Value(np.array([2.0]))
+    >>> f = jit(lambda x: (w * x).sum())
+    >>> [f(np.array([3.0])).item() for _ in range(3)], f.signatures
+    ([6.0, 6.0, 6.0], 1)
+    >>> "np.multiply" in f.trace(file=open("/dev/null", "w"))
+    True
+    """
+
+    def __init__(self, fn, check=False, strict=False, max_signatures=8):
+        functools.update_wrapper(self, fn)
+        self.fn = fn
+        self.check = check
+        self.strict = strict
+        self.max_signatures = max_signatures
+        self._cache: OrderedDict = OrderedDict()
+        self._quick: OrderedDict = OrderedDict()  # _quick_key(args) -> a compiled entry
+        self._lock = threading.Lock()
+        self._warned = set()
+        self._last = None
+
+    def __get__(self, obj, objtype=None):  # as a method: bind like a function
+        if obj is None:
+            return self
+        return functools.partial(self.__call__, obj)
+
+    def __call__(self, *args, **kwargs):
+        if engine._recorder is not None and recorder.recording_in_this_thread():
+            return self.fn(*args, **kwargs)  # inside another jitted function's recording: be part of it
+        if not kwargs:  # arrays, Values and numbers only (a training step's usual arguments): a short key
+            key = _quick_key(args)
+            if key is not None:
+                program = self._quick.get(key)
+                if program is not None:
+                    self._last = program
+                    with program.lock:
+                        outs = program.replay(*args)
+                    return Value._leaf(outs[0]) if program.one_value else program.rebuild(outs)
+        leaves, statics = [], []
+        desc = _flatten((args, kwargs), leaves, statics)
+        with self._lock:
+            entry = self._cache.get(desc)
+            if entry is None:
+                entry = self._cache[desc] = _Entry()
+                while len(self._cache) > self.max_signatures:
+                    self._cache.popitem(last=False)
+            else:
+                self._cache.move_to_end(desc)
+        if entry.eager:
+            return self.fn(*args, **kwargs)
+        program = entry.program
+        if program is None:
+            result = self._record(entry, desc, leaves)
+            if entry.program is not None and not kwargs and not self.check:
+                key = _quick_key(args)
+                if key is not None:
+                    with self._lock:
+                        self._quick[key] = entry.program
+                        while len(self._quick) > self.max_signatures:
+                            self._quick.popitem(last=False)
+            return result
+        self._last = program
+        if self.check:
+            from .check import checked_call
+
+            return checked_call(self, entry, desc, leaves)
+        return program(leaves)
+
+    def _record(self, entry, desc, leaves):
+        rec = recorder.Recording(snapshot=len(entry.recs) == 1)  # the second keeps copies: emit.py checks on them
+        recorder.start(rec)
+        try:
+            call_args = _bind_args(rec, desc, leaves)
+            args, kwargs = call_args
+            result = self.fn(*args, **kwargs)
+            if rec.dead is None:
+                rec.verify_watched()
+            out_desc, out_slots, out_kinds = _outputs(rec, result) if rec.dead is None else (None, None, None)
+        finally:
+            recorder.stop()
+        if rec.dead is not None:
+            self._go_eager(entry, rec.dead)
+            return result
+        rec.out = (out_desc, out_slots, out_kinds)
+        if not entry.recs:  # the first recording is compared, not compiled: its graph and payloads can go now
+            rec.release()
+        entry.recs.append(rec)
+        if len(entry.recs) == 2:
+            first, second = entry.recs
+            entry.recs = []
+            why = _first_difference(first, second) or (None if first.out[0] == second.out[0] and all(
+                a == b or same_const(a[1], b[1]) for a, b in zip(first.out[2], second.out[2])) else
+                "the results differ in structure or in a constant")
+            if why is not None:
+                entry.recs = []
+                entry.eager = True
+                raise JitError(f"jit: two calls of {self.__name__} with the same signature did different things, "
+                               f"{why}. A recording replays one fixed program: randomness (dropout, shuffling), "
+                               f"plain numpy on the arguments, or Python control flow that depends on values "
+                               f"cannot be frozen. Pass such arrays as arguments, compute them with ops, or run "
+                               f"this function eagerly (this signature runs eagerly from now on)")
+            _merge(first, second)
+            arg_is_value = [isinstance(x, Value) for x in leaves]
+            entry.program = Program(second, arg_is_value, out_slots, out_kinds, out_desc,
+                                    getattr(self.fn, "__name__", "fn"), keep_recording=self.check)
+            if not self.check:
+                second.release()
+            self._last = entry.program
+        return result
+
+    def _go_eager(self, entry, reason):
+        entry.eager = True
+        entry.reason = reason
+        msg = f"jit: {self.__name__} runs eagerly for these arguments: {reason}"
+        if self.strict:
+            raise JitError(msg)
+        if reason not in self._warned:
+            self._warned.add(reason)
+            warnings.warn(msg, JitWarning, stacklevel=4)
+
+    # -- reading what was made -----------------------------------------------------------------------
+    def trace(self, file=None):
+        """Print the straight-line program of the latest signature replayed (or recorded), and return it."""
+        program = self._last
+        if program is None:
+            raise JitError(f"jit: {self.__name__} has no recording yet; call it (twice: the first two calls record) "
+                           f"before asking for its trace")
+        print(program.source, end="", file=file)
+        return program.source
+
+    @property
+    def signatures(self) -> int:
+        return len(self._cache)
+
+
+def _bind_args(rec, desc, leaves):
+    """Register the flat arguments with the recording; the (args, kwargs) to call the function with."""
+    for i, x in enumerate(leaves):
+        rec.arg_objs.append(x)
+        if isinstance(x, Value):
+            s = rec.new_slot(x.data, x.name or "x", track_float=True)
+            rec.node_slot[id(x)] = s
+            rec.keep.append(x)
+        else:
+            s = rec.new_slot(x, "x", track_float=True)
+        rec.emit(Instr("arg", args=(Arg(i),), outs=(s,), what=f"argument {i}"))
+    return _unflatten(desc, iter(leaves))
+
+
+def jit(fn=None, *, check=False, strict=False, max_signatures=8):
+    """Record `fn` (forward, backward, zero_grad, an optimizer's step) and replay it as straight-line numpy.
+
+    The first two calls with a given signature (the shapes and dtypes of the array arguments, the structure of
+    the arguments, the values of int/str/bool arguments) run eagerly while recording; when both did the same,
+    later calls replay the recording. Parameters' `.data` and `.grad` end as eager leaves them.
+
+    check=True: every replay is followed by an eager run from the same state, and the first value that differs
+    raises JitError naming the op. strict=True: raise instead of falling back to eager (with a JitWarning) when
+    the function does something a recording cannot hold (an .item() that steers Python, printing a Value,
+    backward(create_graph=True), a hand-written write to .data or .grad).
+
+    >>> import numpy as np
+    >>> from tinygrad_nn import Value, jit
+    >>> from tinygrad_nn.optim import SGD
+    >>> w = Value(np.array([1.0, -1.0]))
+    >>> opt = SGD([w], lr=0.05)
+    >>> @jit
+    ... def step(x):
+    ...     opt.zero_grad()
+    ...     loss = ((w * x).sum() - 1.0) ** 2
+    ...     loss.backward()
+    ...     opt.step()
+    ...     return loss
+    >>> [round(step(np.array([1.0, 2.0])).item(), 4) for _ in range(4)]   # calls 1-2 record, 3-4 replay
+    [4.0, 1.0, 0.25, 0.0625]
+    """
+    if fn is None:
+        return lambda f: Jitted(f, check=check, strict=strict, max_signatures=max_signatures)
+    return Jitted(fn, check=check, strict=strict, max_signatures=max_signatures)

@@ -1,0 +1,289 @@
+"""A backward pass, recorded: the engine's rule contract (engine._run_rules and _deposit), run on the real
+payloads while writing down each rule call, each gradient summed to its input's shape and each addition.
+
+This file follows the contract of `engine._run_rules` step for step (which rules run, per-input rules only for
+inputs that need a gradient, the float shortcut, the numpy rerun of a scalar rule that divided by zero, and the
+leaves' deposit with `_adopt` and `_accumulate`), because a replay must add the same numbers in the same order.
+A change to the contract there is a change here too; tests/jit/test_ops_table.py holds every registered op to
+eager bit for bit, so a difference shows.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+
+from .. import engine
+from .ir import Const, Instr, KwSlot, Like
+
+ndarray = np.ndarray
+_NO = engine._NO_PARAMS
+
+
+def record_backprop(rec, root, seed, create_graph, floor, finish):
+    if create_graph:
+        rec.abandon("backward(create_graph=True) (a loss that contains a gradient: higher order is run eagerly)")
+        return engine._backprop(root, seed, create_graph, floor, finish)
+    if engine._anomaly_mode is not None:
+        rec.abandon("detect_anomaly() is on (its checks run node by node, eagerly)")
+        return engine._backprop(root, seed, create_graph, floor, finish)
+    if isinstance(seed, engine.Value):
+        rec.abandon("backward(grad=<a Value>)")
+        return engine._backprop(root, seed, create_graph, floor, finish)
+    seed_ref = rec.ref_payload(seed)
+    if seed_ref.__class__ is Const:
+        seed_ref = Const(seed, by_value=True)  # made by engine._seed: ones of the output's shape
+    with engine._pass_lock:
+        run = engine._Pass()
+        run.claimed = [] if engine._passes else None
+        engine._passes.append(run)
+        try:
+            engine._walk(root, floor, run)
+            if run.order and engine._last_change > run.order[-1]._id:
+                engine._check_stale(run.order)
+            root._scratch = seed
+            scr = {id(root): seed_ref}  # id(node) -> the slot (or constant) of its scratch gradient
+            _rules(rec, run.order, scr)
+            if finish is engine._deposit:
+                return _deposit(rec, run, scr)
+            out = finish(run)  # gradients(): the scratch of the inputs asked for
+            for node in list(run.order) + list(run.leaves):
+                ref = scr.get(id(node))
+                if ref is not None and ref.__class__ is not Const and node._scratch is not None:
+                    rec.arr_slot[id(node._scratch)] = ref  # gradients() returns them: found again by identity
+                    rec.keep.append(node._scratch)
+                    rec.escaped.add(ref)
+            return out
+        finally:
+            engine._passes.pop()
+            engine._release(run)
+
+
+def _initial(node):
+    return 0.0 if node.data.__class__ is float else None
+
+
+def _rules(rec, order, scr):
+    for node in order:
+        g = node._scratch
+        if g is None or rec.dead is not None:
+            continue
+        if node._n is not None:
+            rec.abandon("a running sum built before the recording")
+            return
+        op, a, params = node._op, node._a, node._params
+        inputs = engine._many(node) if a is None else (a,) if node._b is None else (a, node._b)
+        gref = scr.get(id(node))
+        if gref is None:
+            gref = Const(g)
+        refs = (gref, rec.ref_value(node), *[rec.ref_value(p) for p in inputs])
+        vals = (g, node.data, *[p.data for p in inputs])
+        P = params or _NO
+        kw = rec.kw(P) if P else P
+        if any(v.__class__ is KwSlot for v in kw.values()):
+            rec.abandon(f"the parameters of {op.name!r} hold an array computed in the function")
+            return
+        try:
+            if node.data.__class__ is float and all(p.data.__class__ is float for p in inputs):
+                grads = _scalar_rules(rec, op, node, inputs, vals, refs, P)
+            else:
+                grads = _tensor_rules(rec, op, node, inputs, vals, refs, P)
+        except Exception as e:
+            raise engine._rule_error(node, e) from e
+        for p, (pg, pref) in zip(inputs, grads):
+            if pg is not None and p.requires_grad:
+                _accumulate_scratch(rec, p, pg, pref, scr)
+
+
+def _tensor_rules(rec, op, node, inputs, vals, refs, P):
+    """The rules of one node, as engine._run_rules runs them: [(gradient, its slot)] per input."""
+    n = len(inputs)
+    if op.vjps is None:
+        grads, slots = rec.call(op.vjp, vals, refs, P, f"rule of {op.name}", n_out=n, name="δ")
+        if n > 2 or len(inputs) == 0:
+            engine._check_count(op, grads, n)
+        elif slots is None:  # the wrong count: the engine's own error
+            engine._check_count(op, grads, n)
+        return list(zip(grads, slots))
+    out = []
+    for i, (rule, p) in enumerate(zip(op.vjps, inputs)):
+        if p.requires_grad:
+            out.append(rec.call(rule, vals, refs, P, f"rule of {op.name} (input {i})", name="δ"))
+        else:
+            out.append((None, None))
+    return out
+
+
+def _scalar_rules(rec, op, node, inputs, vals, refs, P):
+    """A node of floats: all its rules in one call, which reruns them in numpy if one divides by zero."""
+    needs = tuple(p.requires_grad for p in inputs)
+    fn = _float_rules_of(op, needs)
+    grads, slots = rec.call(fn, vals, refs, P, f"rule of {op.name}", n_out=len(inputs), name="δ")
+    if slots is None:
+        engine._check_count(op, grads, len(inputs))
+    return list(zip(grads, slots))
+
+
+_float_rules_cache: dict = {}
+
+
+def _float_rules_of(op, needs):
+    """One node's rules on floats, as engine._run_rules (and, after a ZeroDivisionError, engine._rule_in_numpy)
+    computes them: a tuple with one gradient (or None) per input."""
+    key = (op, needs)
+    f = _float_rules_cache.get(key)
+    if f is not None:
+        return f
+    vjp, vjps = op.vjp, op.vjps
+
+    def f(g, ans, *datas, **params):
+        try:
+            if vjps is None:
+                grads = vjp(g, ans, *datas, **params)
+            else:
+                grads = tuple(r(g, ans, *datas, **params) if need else None for r, need in zip(vjps, needs))
+        except ZeroDivisionError:  # as engine._rule_in_numpy: numpy float64 gives inf or nan
+            as_np = (lambda x: np.float64(x) if x.__class__ is float else x)
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                g, ans, datas = as_np(g), as_np(ans), [as_np(d) for d in datas]
+                if vjps is None:
+                    grads = vjp(g, ans, *datas, **params)
+                else:
+                    grads = tuple(r(g, ans, *datas, **params) if need else None for r, need in zip(vjps, needs))
+            grads = tuple(None if x is None else float(x) if np.ndim(x) == 0 else float(np.sum(x)) for x in grads)
+        return tuple(grads)
+
+    f.__name__ = f"{op.name}_rules"
+    f.rules_of = (op, needs)
+    _float_rules_cache[key] = f
+    return f
+
+
+def _accumulate_scratch(rec, p, pg, pref, scr):
+    """p's scratch += pg, as engine._run_rules adds it (the float shortcut, else engine._add)."""
+    old = p._scratch
+    oref = scr.get(id(p))
+    if oref is None:
+        oref = Const(_initial(p))
+    pd = p.data
+    if pg.__class__ is float and old.__class__ is float:
+        new, ref = rec.call(_add_floats, (old, pg), (oref, pref), _NO, "gradients added", name="δ")
+    elif old is None and pg.__class__ is ndarray and pd.__class__ is ndarray and pg.shape == pd.shape:
+        new, ref = pg, pref  # engine._add returns the gradient itself
+    else:
+        like = Like(pd)
+        new, ref = rec.call(engine._add, (old, pg, like), (oref, pref, Const(like)), _NO,
+                            "gradient summed to its input's shape and added", name="δ")
+    p._scratch = new
+    scr[id(p)] = ref
+    if ref.__class__ is int:  # the trace names it after the value it is the gradient of: δv3, δ_0_weight
+        of = rec.node_slot.get(id(p), rec.param_slot.get(id(p)))
+        if of is not None:
+            rec.grad_of[ref] = of
+
+
+def _add_floats(a, b):
+    return a + b
+
+
+def _deposit(rec, run, scr):
+    """engine._deposit, recorded: each leaf's gradient goes to its .grad."""
+    for node in run.order:
+        node.grad, node._scratch = node._scratch, None
+    pending = Counter(id(leaf._scratch) for leaf in run.leaves if leaf._scratch is not None)
+    for leaf in run.leaves:
+        g, leaf._scratch = leaf._scratch, None
+        if g is None:
+            continue
+        pending[id(g)] -= 1  # what other leaves, not yet given theirs, still hold
+        ref = scr.get(id(leaf))
+        was_none = leaf.grad is None
+        was_zero = not was_none and _is_zero(leaf.grad)
+        adopt = was_none and _may_adopt(rec, g, leaf, ref, run, pending)
+        if adopt:
+            leaf.grad = g
+        else:
+            leaf.grad = engine._accumulate(leaf, g)
+        if rec.fresh(leaf) and not any(leaf is a for a in rec.arg_objs):
+            continue  # a leaf made during the call: its gradient leaves with it (nothing to replay)
+        target = _leaf_ref(rec, leaf)
+        rec.emit(Instr("deposit", _deposit_leaf, (target, ref if ref is not None else Const(g), Const(adopt),
+                                                  Const(was_none), Const(was_zero)),
+                       what=f"the gradient of {_name(leaf)} to .grad"))
+        if adopt and ref.__class__ is not Const:
+            rec.escaped.add(ref)
+        rec._watch(leaf, "grad")
+    run.order = run.leaves = ()
+
+
+def _may_adopt(rec, g, leaf, ref, run, pending) -> bool:
+    """Whether eager would hand the array g to leaf.grad as it is: a fresh array of the leaf's dtype that no other
+    node's gradient, and nothing from outside the program, shares (engine._adopt decides by reference counts,
+    which the recording's own references would spoil)."""
+    if g.__class__ is not ndarray or g.base is not None or not g.flags.writeable or g.dtype != leaf.data.dtype:
+        return False
+    if ref is None or ref.__class__ is Const or not _adoption_on() or pending[id(g)]:
+        return False
+    for node in run.order:
+        if node.grad is g:
+            return False
+    return id(g) not in _outside_ids(rec)
+
+
+def _adoption_on() -> bool:
+    from .. import fastpaths
+
+    return engine._adopt is fastpaths._owned
+
+
+def _outside_ids(rec):
+    return {id(c.value) for i in rec.instrs for c in i.args if c.__class__ is Const}
+
+
+def _leaf_ref(rec, leaf):
+    for i, obj in enumerate(rec.arg_objs):
+        if obj is leaf:
+            from .ir import Arg
+
+            return Arg(i)
+    rec.keep.append(leaf)
+    return Const(leaf)
+
+
+def _name(leaf) -> str:
+    d = leaf.data
+    return (repr(leaf.name) if leaf.name else "a leaf") + ("" if d.__class__ is float else f" {list(d.shape)}")
+
+
+def _is_zero(x) -> bool:
+    if isinstance(x, engine.Value):
+        x = x.data
+    if x.__class__ is ndarray:
+        return not x.any()
+    return x == 0
+
+
+def _deposit_leaf(leaf, g, adopt, was_none, was_zero=False):
+    """One leaf's share of engine._deposit, replayed; refuses a .grad that is not as it was at record time
+    (None, zeros, or a gradient to add to)."""
+    old = leaf.grad
+    if was_zero and not _is_zero(old):
+        from .api import JitError
+
+        raise JitError(f"jit: when recorded, .grad of {_name(leaf)} was zero at this backward, now it holds a "
+                       f"gradient: it was zeroed in a way jit cannot see (a hand-written p.grad = 0, as micrograd's "
+                       f"zero_grad does). Zero the gradients with optimizer.zero_grad() (inside the function or "
+                       f"outside it)")
+    if (old is None) != was_none:
+        from .api import JitError
+
+        state = "None" if was_none else "a gradient"
+        raise JitError(f"jit: when recorded, .grad of {_name(leaf)} was {state} at this backward, now it is "
+                       f"{'None' if old is None else 'a gradient'}: something outside the recorded ops set or "
+                       f"cleared it (a hand-written p.grad = ..., or zero_grad outside the function). Zero the "
+                       f"gradients inside the jitted function with optimizer.zero_grad(), or outside it always")
+    if old is None and adopt:
+        leaf.grad = g
+    else:
+        leaf.grad = engine._accumulate(leaf, g)

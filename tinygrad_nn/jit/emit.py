@@ -1,0 +1,515 @@
+"""Calls that become numpy written with `out=` into buffers planned once.
+
+An emitter turns one recorded call into numpy lines that compute the same bits: the same ufuncs, on the same
+operands, in the same order and association as the op's forward or rule does. Each one is checked when the
+program is made: its lines run on the record-time inputs, and unless they give the recorded output bit for bit
+(values, dtype, shape, and array-or-not), the call stays a call. The output goes into a buffer allocated once
+for the program (a module global of the generated code), unless the value leaves the program (a leaf's `.grad`
+takes it, the caller gets it): then a fresh array is allocated each replay, as eager does.
+
+Keyed by the function the eager run called: a forward (`op.forward`, or the recorder's normalising wrapper of
+it) or a rule (`op.vjp`, `op.vjps[i]`), or the engine's helpers (`engine._add`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import engine
+from ..ops import OPS
+from .backward import _add_floats, _deposit_leaf
+from .codegen import leaf_hint
+from .ir import Const, KwSlot
+
+ndarray = np.ndarray
+_EMITTERS: dict = {}
+
+
+def _arrays(*xs) -> bool:
+    return all(x.__class__ is ndarray for x in xs)
+
+
+def _operand(x) -> bool:
+    return x.__class__ is ndarray or x.__class__ is float
+
+
+def emitter(fn):
+    def register(f):
+        if fn is not None:
+            _EMITTERS[fn] = f
+        return f
+
+    return register
+
+
+def _forward(name):
+    return OPS[name].forward if name in OPS else None
+
+
+def _rule(name, i=None):
+    op = OPS.get(name)
+    if op is None:
+        return None
+    return op.vjp if i is None else (op.vjps[i] if op.vjps is not None else None)
+
+
+# Each emitter: (input values, output values, keyword parameters) -> (lines, temps) or None. Lines are templates:
+# {a0}.. inputs, {o0}.. outputs, {t0}.. temporaries (temps: [(shape, dtype)]). "{o0} = {a0}" makes an alias.
+
+def _floats(*xs) -> bool:
+    return all(x.__class__ is float for x in xs)
+
+
+def _binary(ufunc, symbol):
+    def emit(vals, outs, kw):
+        a, b = vals
+        if kw or not (_operand(a) and _operand(b)):
+            return None
+        if _floats(a, b):  # Python floats: Python's own arithmetic, as the scalar forward does it
+            return [f"{{o0}} = {{a0}} {symbol} {{a1}}"], []
+        return [f"np.{ufunc}({{a0}}, {{a1}}, out={{o0}})"], []
+
+    return emit
+
+
+for _name, _uf, _sym in (("add", "add", "+"), ("sub", "subtract", "-"), ("mul", "multiply", "*"),
+                         ("div", "true_divide", "/")):
+    emitter(_forward(_name))(_binary(_uf, _sym))
+
+
+def _unary(*ufuncs):
+    def emit(vals, outs, kw):
+        if kw or not _arrays(vals[0]):
+            return None
+        lines = [f"np.{ufuncs[0]}({{a0}}, out={{o0}})"] + [f"np.{u}({{o0}}, out={{o0}})" for u in ufuncs[1:]]
+        return lines, []
+
+    return emit
+
+
+for _name, _uf in (("neg", ("negative",)), ("tanh", ("tanh",)), ("exp", ("exp",))):
+    emitter(_forward(_name))(_unary(*_uf))
+
+
+def _scalar_forward(line, then=None):
+    def emit(vals, outs, kw):
+        if kw or not _floats(*vals):
+            return then(vals, outs, kw) if then is not None else None
+        return [line], []
+
+    return emit
+
+
+emitter(_forward("neg"))(_scalar_forward("{o0} = -{a0}", _unary("negative")))
+emitter(_forward("tanh"))(_scalar_forward("{o0} = math.tanh({a0})", _unary("tanh")))
+
+
+@emitter(_forward("sigmoid"))
+def _sigmoid(vals, outs, kw):
+    if kw or not _arrays(vals[0]):
+        return None
+    return ["np.negative({a0}, out={o0})", "np.exp({o0}, out={o0})", "np.add({o0}, 1.0, out={o0})",
+            "np.reciprocal({o0}, out={o0})"], []
+
+
+@emitter(_forward("relu"))
+def _relu(vals, outs, kw):
+    if not kw and _floats(vals[0]):
+        return ["{o0} = 0.0 if {a0} <= 0.0 else {a0}"], []
+    if kw or not _arrays(vals[0]):
+        return None
+    return ["np.maximum({a0}, 0, out={o0})"], []
+
+
+@emitter(_forward("pow"))
+def _pow(vals, outs, kw):
+    a, b = vals
+    if kw or b.__class__ is not float or b != 2.0:
+        return None
+    if _floats(a):
+        return ["{o0} = {a0} * {a0}"], []
+    return (["np.multiply({a0}, {a0}, out={o0})"], []) if _arrays(a) else None
+
+
+@emitter(_forward("matmul"))
+def _matmul(vals, outs, kw):
+    if kw or not _arrays(*vals):
+        return None
+    return ["np.matmul({a0}, {a1}, out={o0})"], []
+
+
+@emitter(_forward("linear"))
+def _linear(vals, outs, kw):
+    if kw or not _arrays(*vals):
+        return None
+    return ["np.matmul({a0}, {a1}.T, out={o0})", "np.add({o0}, {a2}, out={o0})"], []
+
+
+@emitter(_forward("sum"))
+def _sum(vals, outs, kw):
+    if not _arrays(vals[0]) or set(kw) - {"axis", "keepdims"}:
+        return None
+    return [f"np.add.reduce({{a0}}, axis={kw.get('axis')!r}, keepdims={kw.get('keepdims', False)!r}, "
+            f"out={{o0}})"], []
+
+
+# -- rules: (g, ans, *inputs) ------------------------------------------------------------------------------
+
+@emitter(_rule("add"))
+def _add_rule(vals, outs, kw):
+    return ["{o0} = {a0}", "{o1} = {a0}"], []
+
+
+@emitter(_rule("sub", 0))
+def _sub_rule0(vals, outs, kw):
+    return ["{o0} = {a0}"], []
+
+
+@emitter(_rule("sub", 1))
+def _sub_rule1(vals, outs, kw):
+    return (["np.negative({a0}, out={o0})"], []) if _arrays(vals[0]) else None
+
+
+@emitter(_rule("mul"))
+def _mul_rule(vals, outs, kw):
+    g, _, a, b = vals
+    if not (_operand(g) and _operand(a) and _operand(b)):
+        return None
+    if not any(o.__class__ is ndarray for o in outs):  # 0-d operands: numpy scalars, as `g * b` gives them
+        return ["{o0} = {a0} * {a3}", "{o1} = {a0} * {a2}"], []
+    return ["np.multiply({a0}, {a3}, out={o0})", "np.multiply({a0}, {a2}, out={o1})"], []
+
+
+@emitter(_rule("sigmoid"))
+def _sigmoid_rule(vals, outs, kw):
+    g, ans, _ = vals
+    if not _arrays(g, ans):
+        return None
+    return ["np.subtract(1.0, {a1}, out={t0})", "np.multiply({a0}, {t0}, out={t0})",
+            "np.multiply({t0}, {a1}, out={o0})"], [(np.broadcast_shapes(g.shape, ans.shape), outs[0].dtype)]
+
+
+@emitter(_rule("tanh"))
+def _tanh_rule(vals, outs, kw):
+    g, ans, _ = vals
+    if not _arrays(g, ans):
+        return None
+    return ["np.multiply({a1}, {a1}, out={t0})", "np.subtract(1.0, {t0}, out={t0})",
+            "np.multiply({a0}, {t0}, out={o0})"], [(ans.shape, ans.dtype)]
+
+
+@emitter(_rule("exp"))
+def _exp_rule(vals, outs, kw):
+    return (["np.multiply({a0}, {a1}, out={o0})"], []) if _arrays(vals[0], vals[1]) else None
+
+
+@emitter(_rule("relu"))
+def _relu_rule(vals, outs, kw):
+    g, ans, _ = vals
+    if not _arrays(g, ans):
+        return None
+    return ["np.less_equal({a1}, 0, out={t0})", "np.logical_not({t0}, out={t0})",
+            "np.multiply({a0}, {t0}, out={o0})"], [(ans.shape, np.dtype(bool))]
+
+
+@emitter(_rule("pow", 0))
+def _pow_rule(vals, outs, kw):
+    g, _, a, b = vals
+    if not _arrays(g, a) or b.__class__ is not float or b != 2.0:
+        return None
+    return ["np.multiply(2.0, {a2}, out={t0})", "np.multiply({a0}, {t0}, out={o0})"], [(a.shape, outs[0].dtype)]
+
+
+@emitter(_rule("matmul"))
+def _matmul_rule(vals, outs, kw):
+    g, _, a, b = vals
+    if not _arrays(g, a, b) or a.ndim != 2 or b.ndim != 2:
+        return None
+    return ["np.matmul({a0}, {a3}.T, out={o0})", "np.matmul({a2}.T, {a0}, out={o1})"], []
+
+
+@emitter(_rule("linear", 0))
+def _linear_rule0(vals, outs, kw):
+    return (["np.matmul({a0}, {a3}, out={o0})"], []) if _arrays(vals[0], vals[3]) else None
+
+
+@emitter(_rule("linear", 1))
+def _linear_rule1(vals, outs, kw):
+    g, _, x, _, _ = vals
+    return (["np.matmul({a0}.T, {a2}, out={o0})"], []) if _arrays(g, x) and x.ndim == 2 else None
+
+
+@emitter(_rule("linear", 2))
+def _linear_rule2(vals, outs, kw):
+    return ["{o0} = {a0}"], []
+
+
+@emitter(_rule("sum"))
+def _sum_rule(vals, outs, kw):
+    g = vals[0]
+    if kw.get("axis") is not None or not (g.__class__ is ndarray or isinstance(g, np.generic)):
+        return None
+    return ["{o0}[...] = {a0}"], []
+
+
+@emitter(engine._add)
+def _engine_add(vals, outs, kw):
+    old, g, like = vals
+    pd = like.data
+    if pd.__class__ is not ndarray:
+        return None
+    if old is None and isinstance(g, np.generic) and pd.ndim == 0:  # engine._fit: a numpy scalar for a 0-d input
+        return ["{o0} = np.array({a1}, dtype={a2}.data.dtype)"], []
+    if g.__class__ is not ndarray:
+        return None
+    if old is None:
+        if g.ndim == pd.ndim + 1 and g.shape[1:] == pd.shape:  # a batch summed into a bias
+            return ["np.add.reduce({a1}, axis=0, out={o0})"], []
+        return None
+    if old.__class__ is ndarray and g.shape == pd.shape == old.shape:
+        return ["np.add({a0}, {a1}, out={o0})"], []
+    return None
+
+
+@emitter(_add_floats)
+def _added_floats(vals, outs, kw):
+    return ["{o0} = {a0} + {a1}"], []
+
+
+# The rules of a node of Python floats (backward._float_rules_of: one call per node), line by line; only where
+# no division can raise (a rule that divides keeps its call, which reruns it in numpy after a ZeroDivisionError).
+# {a0} is g, {a1} ans, {a2}... the inputs; one line per input, used only for the inputs that need a gradient.
+_SCALAR_RULES = {
+    "add": ("{o0} = {a0}", "{o1} = {a0}"),
+    "sub": ("{o0} = {a0}", "{o1} = -{a0}"),
+    "mul": ("{o0} = {a0} * {a3}", "{o1} = {a0} * {a2}"),
+    "neg": ("{o0} = -{a0}",),
+    "relu": ("{o0} = {a0} * (not {a1} <= 0.0)",),
+    "tanh": ("{o0} = {a0} * (1.0 - {a1} * {a1})",),
+    "identity": ("{o0} = {a0}",),
+}
+
+
+def _scalar_rules(op, needs, vals, outs):
+    lines = _SCALAR_RULES.get(op.name)
+    if op.name == "pow" and vals[3].__class__ is float and vals[3] == 2.0 and needs == (True, False):
+        return ["{o0} = {a0} * (2.0 * {a2})", "{o1} = None"], []
+    if lines is None or not _floats(*vals):
+        return None
+    # rules given one per input compute only the needed ones (the others are None); a joint rule computes all
+    keep = needs if op.vjps is not None else (True,) * len(needs)
+    return [line if k else f"{{o{i}}} = None" for i, (line, k) in enumerate(zip(lines, keep))], []
+
+
+# -- planning ------------------------------------------------------------------------------------------
+
+
+def _same_bits(x, y) -> bool:
+    if x.__class__ is not y.__class__:
+        return False
+    if x.__class__ is float:  # equal, with the same sign (0.0 and -0.0 differ), or both NaN
+        return (x == y and math.copysign(1.0, x) == math.copysign(1.0, y)) or (x != x and y != y)
+    if x.__class__ is ndarray or isinstance(x, np.generic):
+        return x.shape == y.shape and x.dtype == y.dtype and x.tobytes() == y.tobytes()
+    return False
+
+
+def _escaped_closure(rec):
+    """Slots whose arrays leave the program, and every slot sharing memory with one of them."""
+    out = set(rec.escaped)
+    arrays = [(i, v) for i, v in enumerate(rec.values) if v.__class__ is ndarray]
+    for e in list(out):
+        ve = rec.values[e]
+        if ve.__class__ is not ndarray:
+            continue
+        for i, v in arrays:
+            if i not in out and (v is ve or np.may_share_memory(v, ve)):
+                out.add(i)
+    return out
+
+
+def plan_and_emit(rec, instrs, used, namer, slot_names):
+    """{id(instruction): its lines} for the calls that become numpy with out=, and the buffers they write."""
+    plan = {}
+    snaps = rec.snaps if rec.snapshot else None
+    if snaps is None:
+        return plan
+    escaped = _escaped_closure(rec)
+    fresh = {}  # id(leaf) -> its .grad was just given an array by a deposit, and no effect came since
+    for ins in instrs:
+        if ins.kind == "deposit":
+            lines = _deposit_lines(ins, rec, namer, slot_names)
+            if lines:
+                plan[id(ins)] = lines
+            target, g = ins.args[0], ins.args[1]
+            if target.__class__ is Const and g.__class__ is int and rec.snaps[g].__class__ in (ndarray, float):
+                fresh[id(target.value)] = rec.snaps[g]
+            continue
+        if ins.kind == "effect":
+            lines = _sgd_lines(ins, fresh, namer)
+            if lines:
+                plan[id(ins)] = lines
+            fresh = {}
+            continue
+        if ins.kind != "call":
+            continue
+        fn = getattr(ins.fn, "forward_of", ins.fn)
+        rules_of = getattr(ins.fn, "rules_of", None)
+        em = _EMITTERS.get(fn)
+        if em is None and rules_of is None:
+            continue
+        vals = [snaps[a] if a.__class__ is int else a.value for a in ins.args]
+        outs = [snaps[s] if s is not None else None for s in ins.outs]
+        kw = dict(ins.kwargs)
+        if any(v.__class__ is KwSlot for v in kw.values()):
+            continue
+        try:
+            got = em(vals, outs, kw) if em is not None else _scalar_rules(*rules_of, vals, outs) if not kw else None
+        except Exception:  # noqa: BLE001 - an emitter that cannot read these inputs leaves the call as it is
+            got = None
+        if got is None:
+            continue
+        lines, temps = got
+        emitted = None
+        if (len(ins.outs) == 1 and ins.outs[0] in escaped and lines[0].startswith("np.")
+                and lines[0].endswith(", out={o0})") and getattr(outs[0], "ndim", 0) > 0):
+            # a value that leaves the program is a fresh array anyway: let the ufunc allocate it
+            fresh_lines = ["{o0} = " + lines[0][:-len(", out={o0})")] + ")"] + list(lines[1:])
+            emitted = _instantiate(ins, fresh_lines, temps, vals, outs, used, escaped, namer, slot_names, rec)
+        if emitted is None:
+            emitted = _instantiate(ins, lines, temps, vals, outs, used, escaped, namer, slot_names, rec)
+        if emitted is not None:
+            plan[id(ins)] = emitted
+    return plan
+
+
+_trial_code: dict = {}
+_alias_cache: dict = {}
+
+
+def _aliases(lines, n):
+    """The outputs a template assigns by name ("{o0} = ..."): values of their own, not written into a buffer."""
+    key = (tuple(lines), n)
+    got = _alias_cache.get(key)
+    if got is None:
+        got = frozenset(j for j in range(n) if any(line.startswith(f"{{o{j}}} =") for line in lines))
+        _alias_cache[key] = got
+    return got
+
+
+def _instantiate(ins, lines, temps, vals, outs, used, escaped, namer, slot_names, rec):
+    """The lines with names filled in, after checking them on the record-time values; None if they differ."""
+    # Trial run on copies of the record-time inputs.
+    trial = {"np": np, "math": math}
+    names = {}
+    for i, v in enumerate(vals):
+        names[f"a{i}"] = f"a{i}"
+        trial[f"a{i}"] = v.copy() if v.__class__ is ndarray else v
+    aliases = _aliases(lines, len(outs))
+    for j, o in enumerate(outs):
+        names[f"o{j}"] = f"o{j}"
+        alias = j in aliases
+        if o is None:
+            trial[f"o{j}"] = None
+        elif not alias:
+            if o.__class__ is not ndarray:
+                return None
+            trial[f"o{j}"] = np.empty(o.shape, o.dtype)
+    for k, (shape, dtype) in enumerate(temps):
+        names[f"t{k}"] = f"t{k}"
+        trial[f"t{k}"] = np.empty(shape, dtype)
+    key = tuple(lines)
+    code = _trial_code.get(key)
+    if code is None:
+        code = _trial_code[key] = compile("\n".join(line.format(**names) for line in lines), "<emit>", "exec")
+    try:
+        exec(code, trial)  # noqa: S102 - lines from this file
+    except Exception:  # noqa: BLE001 - these inputs do not suit the emitter: keep the call
+        return None
+    for j, o in enumerate(outs):
+        if o is not None and not _same_bits(trial[f"o{j}"], o):
+            return None
+    # The real names: inputs by reference, outputs into planned buffers (or fresh arrays when they escape).
+    real = {}
+    for i, a in enumerate(ins.args):
+        if a.__class__ is int:
+            real[f"a{i}"] = slot_names[a]
+        else:
+            real[f"a{i}"] = namer.const(a.value)
+    pre = []
+    for j, (s, o) in enumerate(zip(ins.outs, outs)):
+        alias = j in aliases
+        if s is None or s not in used:
+            if alias:
+                real[f"o{j}"] = "_"
+                continue
+            buf = namer.name(np.empty(o.shape, o.dtype), "scrap")  # a result nobody reads: still written
+            real[f"o{j}"] = buf
+            continue
+        if alias:
+            real[f"o{j}"] = slot_names[s]
+        elif s in escaped:
+            real[f"o{j}"] = slot_names[s]
+            pre.append(f"{slot_names[s]} = np.empty({o.shape!r}, {namer.name(o.dtype, 'dtype')})")
+        else:
+            buf = namer.name(np.empty(o.shape, o.dtype), "buf_" + slot_names[s])
+            real[f"o{j}"] = buf
+            slot_names[s] = buf
+    for k, (shape, dtype) in enumerate(temps):
+        real[f"t{k}"] = namer.name(np.empty(shape, dtype), "tmp")
+    body = pre + [line.format(**real) for line in lines]
+    body = [b for b in body if not b.startswith("_ = ")]
+    return body or ["pass"]
+
+
+def _deposit_lines(ins, rec, namer, slot_names):
+    target, g, adopt, was_none = ins.args[:4]
+    if g.__class__ is not int or not was_none.value or not (adopt.value or rec.snaps[g].__class__ is float):
+        return None
+    leaf = f"A{target.index}" if target.__class__ is not Const else namer.name(target.value, leaf_hint(target.value))
+    fn = namer.name(_deposit_leaf, "deposit")
+    g = slot_names[g]
+    return [f"if {leaf}.grad is None:", f"    {leaf}.grad = {g}", "else:",
+            f"    {fn}({leaf}, {g}, True, True, False)"]
+
+
+def _sgd_lines(ins, fresh, namer):
+    """Plain SGD's step (no momentum, no weight decay, every parameter given an array gradient just before) as
+    numpy lines: p.data -= lr * grad, as SGD._step_group computes it; the optimizer's own step when a group's
+    settings have changed since."""
+    from ..optim import SGD
+
+    bound = ins.fn.value
+    opt = getattr(bound, "__self__", None)
+    if type(opt) is not SGD or getattr(bound, "__func__", None) is not SGD.step or ins.args:
+        return None
+    params = [p for g in opt.param_groups for p in g["params"]]
+    for p in params:
+        g = fresh.get(id(p))
+        if g is None or g.__class__ is not p.data.__class__:
+            return None
+        if g.__class__ is ndarray and (g.shape != p.data.shape or g.dtype != p.data.dtype):
+            return None
+    if any(g["momentum"] or g["weight_decay"] for g in opt.param_groups):
+        return None
+    o = namer.name(opt, "sgd")
+    groups = namer.name(opt.param_groups, "sgd_groups")
+    step = namer.name(bound, "SGD_step")
+    guard = " and ".join(f"not ({groups}[{k}]['momentum'] or {groups}[{k}]['weight_decay'])"
+                         for k in range(len(opt.param_groups)))
+    lines = [f"if {o}.param_groups is {groups} and len({groups}) == {len(opt.param_groups)} and {guard}:"]
+    for k, g in enumerate(opt.param_groups):
+        lines.append(f"    lr = {groups}[{k}]['lr']")
+        for p in g["params"]:
+            w = namer.name(p, leaf_hint(p))
+            if p.data.__class__ is float:  # SGD._apply: p.data = p.data - float(lr * g)
+                lines.append(f"    {w}.data = {w}.data - lr * {w}.grad")
+                continue
+            buf = namer.name(np.empty_like(p.data), "lr_times_grad")
+            lines.append(f"    {w}.data -= np.multiply({w}.grad, lr, out={buf})")
+    changed = namer.name(tuple(params), "sgd_params")
+    mark = namer.name(engine.mark_changed, "mark_changed")
+    lines += [f"    {mark}({changed}, {namer.const(opt._what_steps)})", "else:", f"    {step}()"]
+    return lines

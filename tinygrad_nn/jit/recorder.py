@@ -1,0 +1,389 @@
+"""Recording: run the function once, eagerly, and write down every payload computation it makes.
+
+The engine calls the hooks of `HOOKS` (installed as `engine._recorder` while any thread records) from the one
+place ops run (`apply`: each forward, on Values or on bare payloads), from `backward()`/`gradients()` (which hand
+the pass to `backward.py` here), from `Value(...)` (the copy of an array), from the optimizers' `step` and
+`zero_grad`, and from the doors through which a number leaves the graph (`item()`, printing, an in-place update
+written by hand). Each hook is one line there; everything else lives in this package.
+
+The recording is the real run: its results are the eager results, bit for bit. What it cannot describe (a
+number leaving the graph to steer Python, `backward(create_graph=True)`, a hand-written write to `.data` or
+`.grad`) abandons it: the call finishes eagerly and `jit` remembers to run that signature eagerly.
+"""
+
+from __future__ import annotations
+
+import functools
+import gc
+import threading
+
+import numpy as np
+
+from .. import engine
+from ..engine import Value
+from .ir import Const, Instr, KwSlot
+
+ndarray = np.ndarray
+_local = threading.local()
+_active = 0
+_active_lock = threading.Lock()
+
+
+def current():
+    """The recording running in this thread (None if none, or while it runs code it does not record)."""
+    rec = getattr(_local, "rec", None)
+    if rec is None or rec.muted or rec.dead is not None:
+        return None
+    return rec
+
+
+def recording_in_this_thread() -> bool:
+    return getattr(_local, "rec", None) is not None
+
+
+class _Hooks:
+    """What engine.py and optim.py call while some thread records: the current thread's recording, or eager."""
+
+    @staticmethod
+    def forward(op, inputs, params, v):
+        rec = current()
+        if rec is not None:
+            rec.forward(op, inputs, params, v)
+
+    @staticmethod
+    def payload(op, inputs, params):
+        rec = current()
+        if rec is None:
+            return op.forward(*inputs, **params)
+        return rec.payload(op, inputs, params)
+
+    @staticmethod
+    def backprop(root, seed, create_graph, floor, finish):
+        rec = current()
+        if rec is None:
+            return engine._backprop(root, seed, create_graph, floor, finish)
+        return _backward.record_backprop(rec, root, seed, create_graph, floor, finish)
+
+    @staticmethod
+    def copied(data, payload):
+        rec = current()
+        if rec is not None:
+            rec.copied(data, payload)
+
+    @staticmethod
+    def escapes(value, what):
+        rec = current()
+        if rec is not None:
+            rec.abandon(f"{what} inside the function (a number leaves the graph; jit would freeze it)")
+
+    @staticmethod
+    def pure(fn, args, kwargs):
+        rec = current()
+        if rec is None:
+            return fn(*args, **kwargs)
+        return rec.pure(fn, args, kwargs)
+
+    @staticmethod
+    def effect(bound, *args) -> bool:
+        rec = current()
+        if rec is None:
+            return False
+        rec.effect(bound, args)
+        return True
+
+
+HOOKS = _Hooks()
+
+
+def recorded(fn):
+    """Mark a function of payloads (numpy arrays, numbers) that has no gradient, such as turning labels into
+    one-hot rows, so that jit records it as a call, computed again from the arguments at every replay. Numpy
+    outside ops and outside such functions is invisible to a recording: its result is frozen as a constant.
+
+    >>> import numpy as np
+    >>> @recorded
+    ... def one_hot(labels, classes):
+    ...     return np.eye(classes)[labels]
+    >>> one_hot(np.array([0, 2]), 3)
+    array([[1., 0., 0.],
+           [0., 0., 1.]])
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if engine._recorder is None:
+            return fn(*args, **kwargs)
+        return engine._recorder.pure(fn, args, kwargs)
+
+    return wrapper
+
+
+def _copy_payload(data):
+    """What `Value(data)` stores for an array: a float array of its own (engine.Value.__init__)."""
+    payload = engine.to_payload(data)
+    return payload.copy() if payload.__class__ is ndarray else payload
+
+
+class Recording:
+    """One eager run of the function, written down as instructions (ir.py)."""
+
+    def __init__(self, snapshot=False):
+        self.instrs: list[Instr] = []
+        self.values: list = []  # slot -> the payload it held at record time
+        self.names: list[str] = []
+        self.node_slot: dict[int, int] = {}  # id(Value) -> slot of its payload
+        self.arr_slot: dict[int, int] = {}  # id(array or numpy scalar) -> slot
+        self.param_slot: dict[int, int] = {}  # id(leaf) -> slot of its latest read (cleared by effects)
+        self.keep: list = []  # keeps every object whose id is a key above alive
+        self.muted = 0
+        self.dead = None  # why the recording was abandoned
+        self.arg_objs: list = []
+        self.watch: dict[int, tuple] = {}  # id(leaf) -> (leaf, attribute, object, copy): writes jit cannot see
+        self.snapshot = snapshot  # keep a copy of every slot's value (check mode compares them)
+        self.snaps: list = []
+        self.escaped: set[int] = set()  # slots whose arrays leave the program (a leaf's .grad, a result)
+        self.grad_of: dict[int, int] = {}  # slot of a gradient -> slot of the value it is the gradient of
+        self.start_id = engine._next_id()  # leaves numbered above were made during this call
+        self.ever_read: set[int] = set()
+
+    # -- slots --------------------------------------------------------------------------------------
+    def new_slot(self, value, name, track_float=False) -> int:
+        """A new slot holding `value`. Arrays (and numpy scalars) are found again by identity when an op meets
+        them; a float only when asked (`track_float`: an argument, the result of a payload call), since equal
+        floats from different computations may be one object (a constant 0.0 returned by two relus)."""
+        i = len(self.values)
+        self.values.append(value)
+        self.names.append(name)
+        c = value.__class__
+        if c is ndarray or (track_float and c is float) or (c is not float and isinstance(value, np.generic)):
+            self.arr_slot[id(value)] = i
+            self.keep.append(value)
+        if self.snapshot:
+            self.snaps.append(value.copy() if c is ndarray else value)
+        return i
+
+    def release(self):
+        """Drop the graph and payloads kept while recording (what a comparison or the program needs stays)."""
+        self.keep = []
+        self.node_slot, self.arr_slot, self.param_slot = {}, {}, {}
+        self.values = [None] * len(self.values)
+        self.snaps = []
+        self.watch = {}
+
+    def emit(self, instr: Instr):
+        self.instrs.append(instr)
+
+    def abandon(self, reason):
+        if self.dead is None:
+            self.dead = reason
+
+    # -- references to what an op reads -------------------------------------------------------------
+    def ref_value(self, x):
+        """The slot (or constant) of a Value's payload."""
+        s = self.node_slot.get(id(x))
+        if s is not None:
+            return s
+        s = self.param_slot.get(id(x))
+        if s is not None:
+            return s
+        d = x.data
+        if d.__class__ is ndarray or d.__class__ is float:  # a constant node around an argument (or a result)
+            s = self.arr_slot.get(id(d))
+            if s is not None:
+                return s
+        if x._op is None:
+            if x.requires_grad and not self.fresh(x):  # a parameter: read where it is used, as eager reads it
+                return self.read(x)
+            return Const(d)  # a constant made inside the function (or kept outside it)
+        self.abandon(f"an op's input {x.op!r} of shape {x.shape} was computed before the call; pass it as an "
+                     f"argument instead (a graph from outside cannot be replayed)")
+        return Const(d)
+
+    def fresh(self, leaf) -> bool:
+        """Whether a leaf was made during this call (micrograd's Value(x) of each input, say): its payload is a
+        constant, and the gradient it receives is lost with it when the call returns."""
+        return leaf._id > self.start_id and id(leaf) not in self.ever_read
+
+    def read(self, leaf):
+        self.ever_read.add(id(leaf))
+        s = self.new_slot(leaf.data, leaf.name or "w")
+        self.emit(Instr("read", args=(Const(leaf),), outs=(s,), what=f"the payload of a leaf ({_describe(leaf)})"))
+        self.param_slot[id(leaf)] = s
+        self.keep.append(leaf)
+        if id(leaf) not in self.watch:
+            self._watch(leaf, "data")
+        return s
+
+    def ref_payload(self, x):
+        if isinstance(x, Value):
+            return self.ref_value(x)
+        if x.__class__ is ndarray or x.__class__ is float or isinstance(x, np.generic):
+            s = self.arr_slot.get(id(x))
+            if s is not None:
+                return s
+        return Const(x)
+
+    # -- what the hooks record ------------------------------------------------------------------------
+    def forward(self, op, inputs, params, v):
+        refs = tuple(self.ref_value(x) for x in inputs)
+        fn = _normalized(op)  # apply normalises what the forward gives (a numpy scalar becomes a 0-d array)
+        s = self.new_slot(v.data, "v")
+        self.node_slot[id(v)] = s
+        self.keep.append(v)
+        self.emit(Instr("call", fn, refs, self.kw(params), (s,), op.name))
+
+    def payload(self, op, inputs, params):
+        out = op.forward(*inputs, **params)
+        refs = tuple(self.ref_payload(x) for x in inputs)
+        kw = self.kw(params)
+        if all(r.__class__ is Const for r in refs) and not any(v.__class__ is KwSlot for v in kw.values()):
+            return out  # a constant computation: its result is a constant too
+        s = self.new_slot(out, "t", track_float=True)
+        self.emit(Instr("call", op.forward, refs, dict(params), (s,), op.name))
+        return out
+
+    def pure(self, fn, args, kwargs):
+        """A numpy helper on payloads (see `recorded`): a call computed from the arguments, or a constant."""
+        self.muted += 1
+        try:
+            out = fn(*args, **kwargs)
+        finally:
+            self.muted -= 1
+        refs = tuple(self.ref_payload(x) for x in args)
+        if all(r.__class__ is Const for r in refs):
+            return out
+        s = self.new_slot(out, "t", track_float=True)
+        self.emit(Instr("call", fn, refs, self.kw(kwargs), (s,), getattr(fn, "__name__", "numpy helper")))
+        return out
+
+    def kw(self, params):
+        """Keyword parameters as recorded: constants, or a KwSlot for a payload the recording knows."""
+        out = {}
+        for k, v in params.items():
+            if (v.__class__ is ndarray or isinstance(v, np.generic)) and id(v) in self.arr_slot:
+                v = KwSlot(self.arr_slot[id(v)])
+            out[k] = v
+        return out
+
+    def copied(self, data, payload):
+        ref = self.ref_payload(data)
+        if ref.__class__ is Const:
+            return
+        s = self.new_slot(payload, "v")
+        self.emit(Instr("call", _copy_payload, (ref,), {}, (s,), "Value(...) copies its array"))
+
+    def call(self, fn, vals, refs, kwargs, what, n_out=None, name="t"):
+        """Run fn on the payloads (unrecorded inside) and record it; the result and its slot(s)."""
+        self.muted += 1
+        try:
+            out = fn(*vals, **kwargs)
+        finally:
+            self.muted -= 1
+        return out, self.record_call(fn, out, refs, kwargs, what, n_out, name)
+
+    def record_call(self, fn, out, refs, kwargs, what, n_out=None, name="t"):
+        if n_out is None:
+            s = self.new_slot(out, name)
+            self.emit(Instr("call", fn, tuple(refs), dict(kwargs), (s,), what))
+            return s
+        if not isinstance(out, (tuple, list)) or len(out) != n_out:
+            return None  # the caller raises the engine's error for a rule that returns the wrong count
+        slots = tuple(self.new_slot(o, name) if o is not None else None for o in out)
+        self.emit(Instr("call", fn, tuple(refs), dict(kwargs), slots, what, unpack=True))
+        return slots
+
+    def effect(self, bound, args):
+        self.verify_watched()
+        self.muted += 1
+        try:
+            bound(*args)
+        finally:
+            self.muted -= 1
+        self.emit(Instr("effect", Const(bound), tuple(Const(a) for a in args), what=_qualname(bound)))
+        self.param_slot.clear()  # a parameter read after this reads its new payload
+        self.rewatch()
+
+    # -- writes the recorder cannot see ---------------------------------------------------------------
+    def _watch(self, leaf, attr):
+        obj = getattr(leaf, attr)
+        self.watch[(id(leaf), attr)] = (leaf, attr, obj, obj.copy() if obj.__class__ is ndarray else obj)
+
+    def rewatch(self):
+        for key, (leaf, attr, _, _) in list(self.watch.items()):
+            obj = getattr(leaf, attr)
+            self.watch[key] = (leaf, attr, obj, obj.copy() if obj.__class__ is ndarray else obj)
+
+    def verify_watched(self):
+        for leaf, attr, obj, copy in self.watch.values():
+            now = getattr(leaf, attr)
+            if now is not obj or (obj.__class__ is ndarray and not np.array_equal(obj, copy, equal_nan=True)) or (
+                    obj.__class__ is float and not (obj == copy or obj != obj)):
+                self.abandon(f"the function changed .{attr} of a leaf ({_describe(leaf)}) by hand, which jit "
+                             f"cannot see; use an optimizer (tinygrad_nn.optim) and its zero_grad")
+                return
+
+
+def _describe(leaf) -> str:
+    d = leaf.data
+    shape = "a scalar" if d.__class__ is float else f"shape {d.shape}"
+    return shape + (f", name {leaf.name!r}" if leaf.name else "")
+
+
+def _qualname(bound) -> str:
+    owner = getattr(bound, "__self__", None)
+    return f"{type(owner).__name__}.{bound.__name__}" if owner is not None else getattr(bound, "__name__", "?")
+
+
+_normalized_cache: dict = {}
+
+
+def _normalized(op):
+    """op's forward followed by the engine's normalisation of its result (a float from floats, a float array
+    from arrays), as `apply` does when the forward's result is not already an array."""
+    f = _normalized_cache.get(op)
+    if f is None:
+        forward, normalize = op.forward, engine._normalize
+
+        def f(*datas, **params):
+            return normalize(forward(*datas, **params), datas)
+
+        f.__name__ = f"{op.name}_forward"
+        f.forward_of = forward
+        _normalized_cache[op] = f
+    return f
+
+
+_gc_was_enabled = False
+
+
+def start(rec):
+    global _active, _gc_was_enabled
+    if recording_in_this_thread():
+        raise RuntimeError("jit: a recording is running in this thread already")
+    _local.rec = rec
+    with _active_lock:
+        _active += 1
+        engine._recorder = HOOKS
+        if _active == 1:
+            # The recording keeps every node and payload alive until it is compiled, so the cyclic collector
+            # would walk an ever larger heap for nothing (on a scalar graph, most of the recording's time).
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+    engine._open_block(1)  # fastpaths.py steps aside: every op goes through `apply`, where it is recorded
+
+
+def stop():
+    global _active
+    _local.rec = None
+    engine._open_block(-1)
+    with _active_lock:
+        _active -= 1
+        if _active == 0:
+            engine._recorder = None
+            if _gc_was_enabled:
+                gc.enable()
+
+
+from . import backward as _backward  # noqa: E402  (backward.py reads this module's Recording only)
+
+__all__ = ["Recording", "start", "stop", "current", "recorded", "HOOKS"]
