@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import opinfos  # noqa: F401  (the entries these cases attach to, when this module is imported first)
 from .registry import OPINFOS, ErrorCase
 
 # Functions with no bad real input, and why; the test checks that each exists and declares no ErrorCase.
