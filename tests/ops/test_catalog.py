@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from tinygrad_nn.ops import OPINFOS, catalog
+from tinygrad_nn.ops import catalog
+from tinygrad_nn.testing import OPINFOS
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

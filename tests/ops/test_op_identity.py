@@ -11,7 +11,8 @@ import pytest
 
 import tinygrad_nn
 from tinygrad_nn import Value, gradcheck, gradgradcheck
-from tinygrad_nn.ops import OPINFOS, OPS, Op, catalog, clip, concatenate, reshape
+from tinygrad_nn.ops import OPS, Op, catalog, clip, concatenate, reshape
+from tinygrad_nn.testing import OPINFOS
 
 PUBLIC = sorted(set(tinygrad_nn.ops.__all__) - catalog._REGISTRY)
 

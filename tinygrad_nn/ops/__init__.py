@@ -9,7 +9,7 @@ arity, differentiable order and scalar support (the table in the README).
 from __future__ import annotations
 
 from ..engine import Value
-from . import numpy_api, registry
+from . import numpy_api
 from .conv import (
     avg_pool2d,
     conv2d,
@@ -110,7 +110,7 @@ from .reductions import (
     sum,
     var,
 )
-from .registry import OPS, ErrorCase, Facts, Op, OpInfo, composite, defop, register_test
+from .registry import OPS, Facts, Op, composite, defop
 from .shape import (
     array_split,
     astype,
@@ -216,26 +216,13 @@ Value.__array__ = numpy_api.array
 
 
 
-def __getattr__(name):
-    # The built-in OpInfos (opinfos.py, error_cases.py) are for the tests, `check_op` and the catalog, not for
-    # running ops: they are registered when OPINFOS is first asked for, which keeps `import tinygrad_nn`
-    # quick (benchmark W6).
-    if name == "OPINFOS":
-        from . import opinfos  # noqa: F401
-
-        return registry.OPINFOS
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-
 def _family(fn) -> str:
     """The family file a function (or an op's forward) is defined in."""
     return getattr(fn.forward if isinstance(fn, Op) else fn, "__module__", "").rpartition(".")[2]
 
 
-# The registry (OPINFOS too, through __getattr__, but not in a star import), then every function imported
-# above from the family files.
-__all__ = ["OPS", "ErrorCase", "Facts", "Op", "OpInfo", "composite", "defop", "register_test"] + sorted(
+# The registry, then every function imported above from the family files.
+__all__ = ["OPS", "Facts", "Op", "composite", "defop"] + sorted(
     name for name, fn in list(globals().items())
     if not name.startswith("_") and callable(fn) and _family(fn) in ("conv", "elementwise", "linalg", "reductions",
                                                                          "shape"))

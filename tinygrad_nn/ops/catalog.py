@@ -17,7 +17,7 @@ from . import Op
 from . import __all__ as PUBLIC
 
 BEGIN, END = "<!-- op table: begin (python -m tinygrad_nn.ops.catalog --write README.md) -->", "<!-- op table: end -->"
-_REGISTRY = {"ErrorCase", "Facts", "OPS", "Op", "OpInfo", "composite", "defop", "register_test"}
+_REGISTRY = {"Facts", "OPS", "Op", "composite", "defop"}
 
 
 def _order(facts) -> str:
@@ -35,7 +35,7 @@ def rows():
         facts = getattr(fn, "facts", None)
         if facts is None:
             raise LookupError(f"catalog: {name} declares no facts; define it with defop, or decorate it with "
-                              f"@composite(...) (tinygrad_nn/ops/registry.py)")
+                              f"@composite(...) (see tinygrad_nn/ops/registry.py)")
         family = (fn.prepare or fn.forward if isinstance(fn, Op) else fn).__module__.rpartition(".")[2]
         out.append((name, family, str(facts.inputs), _order(facts), "yes" if facts.scalars else "no"))
     return out

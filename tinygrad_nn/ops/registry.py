@@ -23,8 +23,7 @@ from __future__ import annotations
 import inspect
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from ..engine import apply
 
@@ -240,67 +239,3 @@ def doctests(module_name: str) -> dict:
     classes by itself, but an Op is neither)."""
     return {op.name: op.__doc__ for op in OPS.values()
             if getattr(op.prepare or op.forward, "__module__", None) == module_name and ">>>" in (op.__doc__ or "")}
-
-
-# ----------------------------------------------------------------------------------------------
-# What the property tests need to know about a function: the OpInfo registry (as PyTorch's OpInfo and
-# minitorch's MathTest). Every entry is checked by tests/ops/test_op_properties.py: forward against
-# the numpy reference, gradient against finite differences, scalar payload against a 0-d tensor, and
-# gradient of gradient.
-
-
-@dataclass
-class ErrorCase:
-    """A bad input an op must refuse: calling ``fn(*inputs, **params)`` raises `error` with a message that
-    matches the regular expression `match` (which should name the op and the fix)."""
-
-    inputs: tuple
-    params: dict = field(default_factory=dict)
-    error: type = ValueError
-    match: str = ""
-
-
-@dataclass
-class OpInfo:
-    """How to test one differentiable function.
-
-    name:      unique label (the tests are named after it)
-    fn:        the function on Values: ``fn(*inputs, **params)``
-    ref:       numpy reference for the forward: ``ref(*arrays, **params)``
-    nargs:     number of tensor inputs
-    domain:    (low, high) for the inputs' values
-    away_from: points the inputs keep a distance from (kinks and poles), e.g. (0.0,) for abs
-    shapes:    "broadcast" (elementwise, inputs may broadcast), "same" (equal shapes), or
-               "matmul" (compatible matrix shapes)
-    min_ndim:  smallest rank to draw (e.g. 1 for ops that need an axis)
-    params:    ``params(shape) -> list of keyword dicts`` to try (axes and the like)
-    scalar:    the function accepts Python-float payloads (checked against a 0-d tensor)
-    gradgrad:  the gradient is itself differentiable (checked with gradgradcheck)
-    sample:    optional ``sample(rng) -> (list of arrays, params)`` replacing the shape logic
-    errors:    bad inputs the function must refuse (`ErrorCase`s: wrong shapes, axes, dtypes, domains)
-    """
-
-    name: str
-    fn: Callable
-    ref: Callable
-    nargs: int = 1
-    domain: tuple = (-2.0, 2.0)
-    away_from: tuple = ()
-    shapes: str = "broadcast"
-    min_ndim: int = 0
-    params: Callable[[tuple], list] = field(default=lambda shape: [{}])
-    scalar: bool = True
-    gradgrad: bool = True
-    sample: Callable[[Any], tuple] | None = None
-    errors: list = field(default_factory=list)
-
-
-OPINFOS: dict[str, OpInfo] = {}
-
-
-def register_test(info: OpInfo) -> OpInfo:
-    """Add a function to the property-tested set; returns the OpInfo."""
-    if info.name in OPINFOS:
-        raise ValueError(f"register_test: an OpInfo named {info.name!r} exists already; pick another name")
-    OPINFOS[info.name] = info
-    return info
