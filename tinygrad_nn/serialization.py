@@ -2,7 +2,8 @@
 
 The file is a numpy .npz archive (a zip of .npy arrays) read with pickling switched off, so loading a file can
 never run code hidden in it; it is written to a temporary file beside the target and renamed over it, so a
-crash or a full disk never leaves a half-written model where a good one was.
+crash or a full disk never leaves a half-written model where a good one was. A name ending in `.safetensors`
+picks that format instead, with the same promises (safetensors_file.py).
 
 A model's state_dict (names to arrays) is stored as it is: `np.load(path)` shows the same names. Anything
 else made of dicts, lists and tuples of arrays, numbers, strings and None (an optimizer's state_dict, or
@@ -32,6 +33,8 @@ import zlib
 import numpy as np
 
 from ._files import fsync_folder, temp_file_beside
+from .safetensors_file import SUFFIX as SAFETENSORS
+from .safetensors_file import load_safetensors, save_safetensors
 
 # The member that describes a structured object (absent for a plain name -> array dict).
 STRUCTURE = "__tinygrad_nn_structure__"
@@ -109,7 +112,8 @@ def _decode(node, arrays):
 
 
 def save(obj, path) -> None:
-    """Write `obj` (a state_dict, or dicts, lists and tuples of arrays and plain values) to `path` as .npz.
+    """Write `obj` (a state_dict, or dicts, lists and tuples of arrays and plain values) to `path` as .npz,
+    or, for a name ending in .safetensors, a state_dict in the safetensors format (safetensors_file.py).
 
     Atomic: the data goes to a temporary file in the same folder, which replaces `path` only once it is
     complete and flushed to disk."""
@@ -119,6 +123,8 @@ def save(obj, path) -> None:
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"save: the folder {folder} does not exist; create it first")
+    if path.endswith(SAFETENSORS):
+        return save_safetensors(obj, path)
     # Everything is converted and checked before the first byte is written.
     if _is_state_dict(obj):
         if STRUCTURE in obj:
@@ -162,6 +168,8 @@ def load(path):
         raise IsADirectoryError(f"load: {path} is a folder; give the file that tinygrad_nn.save wrote")
     if not os.path.isfile(path):  # a FIFO or a device would block or never end
         raise ValueError(f"load: {path} is not a regular file")
+    if path.endswith(SAFETENSORS):
+        return load_safetensors(path)
     with open(path, "rb") as f:  # a PermissionError here says what it should
         head = f.read(4)
     if head not in (b"PK\x03\x04", b"PK\x05\x06"):

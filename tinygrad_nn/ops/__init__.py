@@ -9,7 +9,10 @@ arity, differentiable order and scalar support (the table in the README).
 from __future__ import annotations
 
 from ..engine import Value
-from . import numpy_api
+from . import (
+    numpy_api,
+    special,  # noqa: I001  (registers scipy.special's ops; users reach them as tinygrad_nn.special)
+)
 from .conv import (
     avg_pool2d,
     conv2d,
@@ -75,6 +78,7 @@ from .elementwise import (
 )
 from .linalg import (
     cholesky,
+    cross,
     det,
     dot,
     eigh,
@@ -85,6 +89,7 @@ from .linalg import (
     linear,
     matmul,
     outer,
+    pinv,
     slogdet,
     solve,
     svd,
@@ -103,6 +108,7 @@ from .reductions import (
     mean,
     min,
     norm,
+    partition,
     prod,
     softmax,
     sort,
@@ -118,18 +124,21 @@ from .shape import (
     concatenate,
     diag,
     diagonal,
+    dsplit,
     expand_dims,
     flatten,
     flip,
     getitem,
     hsplit,
     hstack,
+    linspace,
     moveaxis,
     pad,
     ravel,
     repeat,
     reshape,
     roll,
+    rot90,
     scatter_add,
     split,
     squeeze,

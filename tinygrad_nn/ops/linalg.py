@@ -565,9 +565,9 @@ def _basis_free(who, asym, ties, scale, dtype):
                          f"(e.g. V Vᵀ), or perturb the input to separate the values")
 
 
-def _eigh_forward(a):
+def _eigh_forward(a, UPLO):
     _square("eigh", a)
-    w, v = _linalg_call("eigh", np.linalg.eigh, _sym(a), hint="the matrix must hold finite numbers")
+    w, v = _linalg_call("eigh", np.linalg.eigh, a, UPLO, hint="the matrix must hold finite numbers")
     return np.concatenate([w, v.reshape(v.shape[:-2] + (-1,))], axis=-1)
 
 
@@ -578,9 +578,9 @@ def _eigh_parts(packed, n):
     return w, v
 
 
-def _eigh_vjp(g, ans, a):
+def _eigh_vjp(g, ans, a, UPLO):
     # a = V diag(w) Vᵀ: the gradient is V (diag(gw) + F * (Vᵀ gV)) Vᵀ with F_ij = 1 / (w_j - w_i) off the
-    # diagonal, made symmetric (the forward reads the symmetric part of a).
+    # diagonal, made symmetric, then moved onto the triangle the forward reads (below).
     n = shape_of(a)[-1]
     gw, gv = _eigh_parts(g, n)
     w, v = _eigh_parts(ans, n)
@@ -597,12 +597,23 @@ def _eigh_vjp(g, ans, a):
                + (1 - use))
     inner = f * x + reshape(gw, shape=shape_of(gw) + (1,)) * _eye(n, g)
     ga = v @ inner @ _mT(v)
-    return ((ga + _mT(ga)) * 0.5,)
+    return ((ga + _mT(ga)) * _read_triangle(n, UPLO, g),)
 
 
-def _eigh_args(a):
+def _read_triangle(n, UPLO, like):
+    """The forward reads one triangle of a (numpy's UPLO), so only that triangle has a gradient: the
+    symmetric gradient's off-diagonal pair lands on the element read (twice its half), as HIPS autograd's.
+    Here applied to ga + gaᵀ, twice the symmetric gradient: 1/2 on the diagonal, 1 on the read triangle."""
+    read = np.tril(np.ones((n, n)), -1) if UPLO == "L" else np.triu(np.ones((n, n)), 1)
+    return (read + 0.5 * np.eye(n)).astype(_dtype_of(like))
+
+
+def _eigh_args(a, UPLO="L"):
     """numpy's linalg.eigh: (w, V), the eigenvalues in ascending order and the eigenvectors (the columns
-    of V) of a symmetric matrix a (or of each of a stack). As JAX does, a is read as (a + aᵀ) / 2.
+    of V) of a symmetric matrix a (or of each of a stack). As numpy, only one triangle of a is read: the
+    lower one (UPLO="L") or the upper one ("U"); the other is taken as its mirror. The gradient is that of
+    this reading, so it lands on the triangle read, as in HIPS autograd (PyTorch, which reads the same
+    triangle, reports the symmetric gradient instead: (g + gᵀ) / 2 of this one).
 
     Each eigenvector's sign is LAPACK's choice. With repeated eigenvalues, a loss that depends on the
     choice of eigenvectors within their space has no gradient: that raises a ValueError (see above).
@@ -613,16 +624,18 @@ def _eigh_args(a):
     >>> w, v = eigh(a)
     >>> w.data
     array([1., 3.])
-    >>> w[1].backward(); a.grad.round(6)
-    array([[0.5, 0.5],
-           [0.5, 0.5]])
+    >>> w[1].backward(); a.grad.round(6)                  # the lower triangle is what was read
+    array([[0.5, 0. ],
+           [1. , 0.5]])
     """
+    if not isinstance(UPLO, str) or UPLO.upper() not in ("L", "U"):
+        raise ValueError(f"eigh: UPLO must be 'L' or 'U' (the triangle to read), got {UPLO!r}")
     n = shape_of(a)[-1] if shape_of(a) else 0
-    return (a,), {}, lambda packed: _eigh_parts(packed, n)
+    return (a,), {"UPLO": UPLO.upper()}, lambda packed: _eigh_parts(packed, n)
 
 
 # The op's output packs w and V in one last axis; _eigh_args's finish unpacks them (getitem and reshape).
-eigh = defop("eigh", _eigh_forward, _eigh_vjp, prepare=_eigh_args, scalars=False)
+eigh = defop("eigh", _eigh_forward, _eigh_vjp, prepare=_eigh_args, inputs=1, scalars=False)
 
 
 def _no_zero_vector(side, p, zero, big, dtype):
@@ -744,6 +757,91 @@ def _svd_args(a, full_matrices=True, compute_uv=True):
 
 # The op's output packs U, S and Vh in one last axis; _svd_args's finish unpacks them (getitem and reshape).
 svd = defop("svd", _svd_forward, _svd_vjp, prepare=_svd_args, inputs=1, scalars=False)
+
+
+# -- cross products and the pseudo-inverse ------------------------------------------------------------------
+
+
+@composite(inputs=2, scalars=False)
+def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    """numpy's cross product of 3-vectors (or the z component for 2-vectors) along the given axes,
+    broadcasting the others: products and differences of slices, so every order of gradient follows.
+
+    >>> from tinygrad_nn import Value, cross
+    >>> cross(Value([1.0, 0.0, 0.0]), Value([0.0, 1.0, 0.0])).data
+    array([0., 0., 1.])
+    """
+    from .shape import moveaxis
+
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    sa, sb = shape_of(a), shape_of(b)
+    if not sa or not sb:
+        raise ValueError(f"cross: needs vectors, got shapes {sa} and {sb}")
+    a = moveaxis(a, _axis("cross", axisa, len(sa)), -1)
+    b = moveaxis(b, _axis("cross", axisb, len(sb)), -1)
+    na, nb = shape_of(a)[-1], shape_of(b)[-1]
+    if na not in (2, 3) or nb not in (2, 3) or na != nb:
+        raise ValueError(f"cross: the vectors must both have 3 components (or both 2), got {na} and {nb} "
+                         f"(shapes {sa} and {sb} along axes {axisa} and {axisb})")
+
+    def part(v, i):
+        return getitem.raw(v, index=(Ellipsis, i))
+
+    if na == 2:
+        return part(a, 0) * part(b, 1) - part(a, 1) * part(b, 0)
+    c = [part(a, (i + 1) % 3) * part(b, (i + 2) % 3) - part(a, (i + 2) % 3) * part(b, (i + 1) % 3)
+         for i in range(3)]
+    from .shape import stack
+
+    out = stack(c, axis=-1)
+    return moveaxis(out, -1, _axis("cross", axisc, len(shape_of(out))))
+
+
+def _pinv_forward(a, rtol, hermitian):
+    _square_or_matrix("pinv", a)
+    return _linalg_call("pinv", np.linalg.pinv, a, rtol, hermitian, hint="the matrix must hold finite numbers")
+
+
+def _square_or_matrix(who, a):
+    if a.__class__ is float or a.ndim < 2:
+        raise ValueError(f"{who}: needs a matrix or a stack of them (shape (..., m, n)), got shape {np.shape(a)}")
+
+
+def _pinv_vjp(g, ans, a, rtol, hermitian):
+    # Golub and Pereyra's derivative of the pseudo-inverse P of A (valid where the rank does not change):
+    # dP = -P dA P + P Pᵀ dAᵀ (I - A P) + (I - P A) dAᵀ Pᵀ P. Its adjoint, written with the ops:
+    p, pt, gt = ans, _mT(ans), _mT(g)
+    m, n = shape_of(a)[-2:]
+    left = _eye(m, g) - a @ p  # the part of R^m the columns of A do not reach
+    right = _eye(n, g) - p @ a
+    return (-(pt @ g @ pt) + left @ gt @ p @ pt + pt @ p @ gt @ right,)
+
+
+def _pinv_args(a, rcond=None, hermitian=False, *, rtol=None):
+    """numpy's linalg.pinv: the Moore-Penrose pseudo-inverse of a matrix (or each of a stack), from its SVD
+    with singular values below rtol * the largest treated as zero.
+
+    The gradient is Golub and Pereyra's, exact wherever a small change of a keeps its rank (every matrix of
+    full rank, and a rank-deficient one moved within its rank); across a change of rank the pseudo-inverse
+    itself jumps. It is written with matmul, so it can be differentiated again.
+
+    >>> import numpy as np
+    >>> from tinygrad_nn import Value, pinv
+    >>> a = Value([[1.0, 0.0], [0.0, 2.0], [0.0, 0.0]])
+    >>> pinv(a).data
+    array([[1. , 0. , 0. ],
+           [0. , 0.5, 0. ]])
+    """
+    if rcond is not None and rtol is not None:
+        raise ValueError("pinv: give rcond or rtol, not both (numpy's rtol is the newer name of rcond)")
+    tol = rtol if rtol is not None else (1e-15 if rcond is None else rcond)
+    if isinstance(tol, Value):
+        raise TypeError("pinv: rtol must be a number or an array, not a Value (no gradient flows through it)")
+    return (a,), {"rtol": tol, "hermitian": bool(hermitian)}
+
+
+pinv = defop("pinv", _pinv_forward, _pinv_vjp, prepare=_pinv_args, inputs=1, scalars=False)
 
 
 # The docstrings of the ops above run as doctests too (doctest finds functions by itself, not ops).

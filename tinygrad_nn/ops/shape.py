@@ -754,5 +754,97 @@ astype = defop("astype", _astype_forward, _astype_vjp, "dtype must be a float ty
                prepare=_astype_args, inputs=1, scalars=False, method="astype")
 
 
+# -- rotations, depth splits and evenly spaced values, composed from the ops above -----------------------
+
+
+@composite(scalars=False)
+def rot90(x, k=1, axes=(0, 1)):
+    """Rotate by 90 degrees k times in the plane of `axes`, from the first axis towards the second (numpy's
+    rot90): a flip and a transpose, so the gradient rotates back.
+
+    >>> from tinygrad_nn import Value, rot90
+    >>> rot90(Value([[1.0, 2.0], [3.0, 4.0]])).data
+    array([[2., 4.],
+           [1., 3.]])
+    """
+    nd = len(shape_of(x))
+    if len(axes) != 2:
+        raise ValueError(f"rot90: axes must name two axes, got {axes!r}")
+    a0, a1 = (_axis("rot90", a, nd) for a in axes)
+    if a0 == a1:
+        raise ValueError(f"rot90: axes must be two different axes, got {axes!r}")
+    k = _int("rot90", "k", k) % 4
+    if k == 0:
+        return flip(x, axis=())
+    if k == 2:
+        return flip(x, axis=(a0, a1))
+    order = list(range(nd))
+    order[a0], order[a1] = a1, a0
+    if k == 1:
+        return transpose(flip(x, axis=a1), axes=tuple(order))
+    return flip(transpose(x, axes=tuple(order)), axis=a1)
+
+
+@composite(inputs=1, scalars=False)
+def dsplit(x, indices_or_sections):
+    """split along axis 2 (depth) of an input of 3 or more axes (numpy's dsplit).
+
+    >>> import numpy as np
+    >>> from tinygrad_nn import Value, dsplit
+    >>> [p.shape for p in dsplit(Value(np.zeros((1, 2, 4))), 2)]
+    [(1, 2, 2), (1, 2, 2)]
+    """
+    if len(shape_of(x)) < 3:
+        raise ValueError(f"dsplit: needs an input of at least 3 axes, got shape {shape_of(x)}; use split")
+    return _split("dsplit", x, indices_or_sections, 2, equal=True)
+
+
+@composite(scalars=False)
+def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
+    """num evenly spaced values from start to stop (numpy's linspace, the same bits), differentiable in the
+    endpoints when they are Values: each value is start + i * step with step = (stop - start) / div, and
+    the last one is stop itself when `endpoint`.
+
+    >>> from tinygrad_nn import Value, linspace
+    >>> a, b = Value(0.0), Value(1.0)
+    >>> y = linspace(a, b, 5); y.data
+    array([0.  , 0.25, 0.5 , 0.75, 1.  ])
+    >>> y.sum().backward(); a.grad, b.grad                 # sum of (1 - t) and of t over t = 0, 1/4 ... 1
+    (2.5, 2.5)
+    """
+    num = _int("linspace", "num", num)
+    if num < 0:
+        raise ValueError(f"linspace: num must be >= 0, got {num}")
+    if dtype is not None and np.dtype(dtype).kind != "f":
+        raise TypeError(f"linspace: dtype must be a float type, got {np.dtype(dtype)}; round the result "
+                        f"(no gradient flows through integers)")
+    if not isinstance(start, Value) and not isinstance(stop, Value):
+        return np.linspace(start, stop, num, endpoint=endpoint, retstep=retstep, dtype=dtype, axis=axis)
+    # (a number stays a number: it then takes the other end's float width, as numpy's own linspace does)
+    start, stop = (v if isinstance(v, (Value, int, float)) else np.asarray(v) for v in (start, stop))
+    div = (num - 1) if endpoint else num
+    try:
+        lead = np.broadcast_shapes(shape_of(start), shape_of(stop))
+    except ValueError:
+        raise ValueError(f"linspace: start and stop of shapes {shape_of(start)} and {shape_of(stop)} do not "
+                         f"broadcast") from None
+    delta = stop - start
+    kind = np.result_type(data_of(start), data_of(stop), float(num))  # numpy's: float32 ends stay float32
+    steps = np.arange(num, dtype=kind).reshape((-1,) + (1,) * len(lead))
+    step = delta / div if div > 0 else delta * np.nan  # numpy's step for num <= 1 is NaN too
+    if div > 0:
+        y = steps * step + start
+        if endpoint and num > 1:
+            last = reshape(broadcast_to(stop, shape=lead), shape=(1,) + lead)
+            y = concatenate([y[:-1], last], axis=0)
+    else:
+        y = steps * delta + start
+    if axis != 0:
+        y = moveaxis(y, 0, axis)
+    if dtype is not None:
+        y = astype(y, dtype)
+    return (y, step) if retstep else y
+
+
 # The docstrings of the ops above run as doctests too (doctest finds functions by itself, not ops).
 __test__ = doctests(__name__)

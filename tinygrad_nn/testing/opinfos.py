@@ -32,6 +32,7 @@ import builtins
 
 import numpy as np
 
+from ..ops import special as _special
 from ..ops.elementwise import (
     abs,
     add_n,
@@ -237,6 +238,9 @@ NO_BAD_INPUT = {
                "round's bad decimals are declared under `round`",
     **{name: "a product with a constant (pi / 180 or its inverse), defined for every real number"
        for name in ("deg2rad", "rad2deg")},
+    **{name: "defined for every real number (scipy.special's convention: NaN outside the domain, +-inf at a pole; "
+             "inf and NaN pass through)"
+       for name in ("erf", "erfc", "ndtr", "log_ndtr", "gammaln", "digamma", "logit", "xlogy")},
     "mod_number": "x % 1.5: the divisor is a nonzero constant, so every real x has a remainder (inf % 1.5 is NaN, "
                   "as in numpy and Python)",
 }
@@ -1537,3 +1541,99 @@ register_test(OpInfo("flatten_dims", flatten, _np_flatten, params=_flatten_param
                              E((_a(2, 3, 4),), {"start_dim": 2, "end_dim": 1},
                                match=r"^flatten: start_dim 2 comes after end_dim 1")]))
 EXACT.add("flatten_dims")
+
+
+# -- special functions (tinygrad_nn/ops/special.py; references from scipy.special) ------------------------
+
+def _scipy(name, *fixed):
+    def ref(*xs):
+        import scipy.special
+
+        return getattr(scipy.special, name)(*fixed, *xs)
+    return ref
+
+
+def _xlogy_sample(rng):
+    """x with exact zeros among its values (where xlogy is 0 whatever y is), y kept positive."""
+    shape = _rand_shape(rng)
+    x = rng.uniform(-2.0, 2.0, shape) * (rng.random(shape) < 0.8)
+    return [x, rng.uniform(0.2, 3.0, _rand_shape(rng, max_ndim=0) if rng.random() < 0.3 else shape)], {}
+
+
+register_test(OpInfo("erf", _special.erf, _scipy("erf")))
+register_test(OpInfo("erfc", _special.erfc, _scipy("erfc")))
+register_test(OpInfo("ndtr", _special.ndtr, _scipy("ndtr"), domain=(-3.0, 3.0)))
+register_test(OpInfo("log_ndtr", _special.log_ndtr, _scipy("log_ndtr"), domain=(-6.0, 3.0)))
+register_test(OpInfo("gammaln", _special.gammaln, _scipy("gammaln"), domain=(0.3, 5.0)))
+register_test(OpInfo("digamma", _special.digamma, _scipy("digamma"), domain=(0.3, 5.0)))
+register_test(OpInfo("polygamma", lambda x, n: _special.polygamma(n, x), lambda x, n: _scipy("polygamma", n)(x),
+                     domain=(0.5, 4.0), params=lambda shape: [{"n": 0}, {"n": 1}, {"n": 2}],
+                     errors=[E((_a(3),), {"n": -1}, match=r"^polygamma: n must be a whole number >= 0, got -1"),
+                             E((_a(3),), {"n": 1.5}, match=r"^polygamma: n must be a whole number >= 0, got 1\.5")]))
+register_test(OpInfo("logit", _special.logit, _scipy("logit"), domain=(0.05, 0.95)))
+register_test(OpInfo("xlogy", _special.xlogy, _scipy("xlogy"), nargs=2, sample=_xlogy_sample))
+
+
+# -- rotations, depth splits, linspace, cross products, the pseudo-inverse, partition ---------------------
+
+from ..ops import linalg as _la  # noqa: E402
+from ..ops import shape as _sh  # noqa: E402
+
+
+def _rot90_params(shape):
+    return [{"k": 1}, {"k": 2}, {"k": -1, "axes": (1, 0)}, {"k": 3, "axes": (0, -1)}, {"k": 4}]
+
+
+def _linspace_sample(rng):
+    lead = [(), (2,), (3, 1)][rng.integers(3)]
+    params = [{"num": 5}, {"num": 4, "endpoint": False}, {"num": 3, "axis": -1}, {"num": 1}, {"num": 2}]
+    return [rng.uniform(-2, 2, lead), rng.uniform(-2, 2, lead[-1:])], params[rng.integers(len(params))]
+
+
+def _cross_sample(rng):
+    lead = [(), (2,), (2, 1)][rng.integers(3)]
+    n = 3 if rng.random() < 0.8 else 2
+    return [rng.uniform(-2, 2, lead + (n,)), rng.uniform(-2, 2, lead[1:] + (n,))], {}
+
+
+def _pinv_sample(rng):
+    """Matrices of full rank, tall, wide or square (the pseudo-inverse is smooth there), and stacks."""
+    return _svd_sample(rng)[0], {}
+
+
+def _partition_sample(rng):
+    shape = _rand_shape(rng, min_ndim=1)
+    axis = int(rng.integers(-len(shape), len(shape)))
+    n = shape[axis]
+    kth = int(rng.integers(0, n)) if rng.random() < 0.7 else [0, n - 1]
+    return [_distinct(rng, shape)], {"kth": kth, "axis": axis}
+
+
+register_test(OpInfo("rot90", _sh.rot90, np.rot90, min_ndim=2, params=_rot90_params, scalar=False,
+                     errors=[E((_a(2, 3),), {"axes": (0, 0)},
+                               match=r"^rot90: axes must be two different axes, got \(0, 0\)"),
+                             E((_a(2, 3),), {"axes": (0, 2)}, match=r"^rot90: axis 2 is out of range"),
+                             E((_a(2, 3),), {"axes": (0,)}, match=r"^rot90: axes must name two axes")]))
+register_test(OpInfo("dsplit", lambda x, **p: _use_pieces(_sh.dsplit(x, **p)),
+                     lambda x, **p: _use_pieces(np.dsplit(x, **p)), min_ndim=3, params=_sections_params,
+                     scalar=False,
+                     errors=[E((_a(2, 3),), {"indices_or_sections": 1},
+                               match=r"^dsplit: needs an input of at least 3 axes"),
+                             E((_a(1, 2, 3),), {"indices_or_sections": 2},
+                               match=r"^dsplit: 3 elements along axis 2 do not split")]))
+register_test(OpInfo("linspace", _sh.linspace, np.linspace, nargs=2, sample=_linspace_sample, scalar=False,
+                     errors=[E((0.0, 1.0), {"num": -1}, match=r"^linspace: num must be >= 0, got -1"),
+                             E((_a(2), _a(3)), {"num": 4},
+                               match=r"^linspace: start and stop of shapes \(2,\) and \(3,\) do not broadcast")]))
+register_test(OpInfo("cross", _la.cross, np.cross, nargs=2, sample=_cross_sample, scalar=False,
+                     errors=[E((_a(4), _a(4)),
+                               match=r"^cross: the vectors must both have 3 components \(or both 2\), got 4 and 4"),
+                             E((_a(3), _a(2)),
+                               match=r"^cross: the vectors must both have 3 components \(or both 2\), got 3 and 2")]))
+register_test(OpInfo("pinv", _la.pinv, np.linalg.pinv, sample=_pinv_sample, scalar=False,
+                     errors=[E((_a(3),), match=r"^pinv: needs a matrix or a stack of them")]))
+register_test(OpInfo("partition", _red.partition, np.partition, sample=_partition_sample, scalar=False,
+                     errors=[E((_a(3),), {"kth": 5}, match=r"^partition: kth=5 along axis 0 of shape \(3,\)"),
+                             E((2.0,), {"kth": 0}, match=r"^partition: a scalar has no axis to partition along")]))
+EXACT.update({"rot90", "dsplit", "partition"})
+
