@@ -18,11 +18,17 @@ PUBLIC = sorted(set(tinygrad_nn.ops.__all__) - catalog._REGISTRY)
 
 
 def test_every_public_op_is_the_registered_op_of_its_name():
+    from tinygrad_nn import special
+
     public_ops = [name for name in OPS if hasattr(tinygrad_nn, name)]
     assert {"pow", "where", "clip", "round", "getitem", "concatenate", "conv2d", "svd", "eigh"} <= set(public_ops)
     for name in public_ops:
         assert getattr(tinygrad_nn, name) is OPS[name], name
         assert getattr(tinygrad_nn.ops, name) is OPS[name], name
+    special_ops = [name for name in OPS if name in special.__all__]
+    assert "polygamma" in special_ops
+    for name in special_ops:
+        assert getattr(special, name) is OPS[name], name
 
 
 def test_every_public_function_declares_its_facts():

@@ -117,8 +117,11 @@ class Op(str):
         return inspect.signature(self.prepare if self.prepare is not None else self.forward)
 
     def __call__(self, *args, **params):
-        if self.prepare is not None:
-            return self._call_prepared(args, params)
+        prepare = self.prepare
+        if prepare is not None:  # (inline, not a method: x ** 2 comes this way)
+            call = prepare(*args, **params)
+            out = apply(self, call[0], call[1])
+            return out if len(call) == 2 or call[2] is None else call[2](out)
         if len(args) > self.nin:
             args, params = self._bind(args, params)
         return apply(self, args, params)
@@ -127,11 +130,6 @@ class Op(str):
         """The op on its inputs and parameters exactly as its forward takes them, without `prepare`: what
         gradient rules call, whose arguments are already in that form."""
         return apply(self, inputs, params)
-
-    def _call_prepared(self, args, params):
-        inputs, params, *finish = self.prepare(*args, **params)
-        out = apply(self, tuple(inputs), params)
-        return finish[0](out) if finish and finish[0] is not None else out
 
     def _bind(self, args, params):
         """Extra positional arguments, named by the forward's parameters after the inputs (x.sum(0, True))."""
