@@ -184,6 +184,17 @@ def test_concatenate_axis_none_flattens_first_as_numpy_and_differentiates():
     assert gradgradcheck(lambda p, q: concatenate([p, q], axis=None) ** 3, va, vb)
 
 
+def test_numpys_concatenate_and_clip_take_the_same_routes():
+    a, b = Value(np.ones((2, 2))), Value(np.ones(3))
+    np.concatenate([a, b], axis=None).sum().backward()
+    np.testing.assert_array_equal(a.grad, np.ones((2, 2)))
+    np.testing.assert_array_equal(b.grad, np.ones(3))
+    x, lo, hi = Value(np.array([-2.0, 0.5, 3.0])), Value(0.0), Value(1.0)
+    np.clip(x, lo, hi).sum().backward()
+    assert (lo.grad, hi.grad) == (1.0, 1.0)
+    np.testing.assert_array_equal(x.grad, [0.0, 1.0, 0.0])
+
+
 def test_concatenate_refuses_a_single_value_by_name():
     with pytest.raises(TypeError, match=r"^concatenate: takes a list"):
         concatenate(Value(np.ones(3)))

@@ -241,6 +241,7 @@ NO_BAD_INPUT = {
     **{name: "defined for every real number (scipy.special's convention: NaN outside the domain, +-inf at a pole; "
              "inf and NaN pass through)"
        for name in ("erf", "erfc", "ndtr", "log_ndtr", "gammaln", "digamma", "logit", "xlogy")},
+    "concatenate_flat": "with axis=None every input, a scalar included, flattens, and flat inputs always join",
     "mod_number": "x % 1.5: the divisor is a nonzero constant, so every real x has a remainder (inf % 1.5 is NaN, "
                   "as in numpy and Python)",
 }
@@ -456,6 +457,24 @@ register_test(OpInfo("clip", lambda x, lo, hi: clip(x, lo=lo, hi=hi), lambda x, 
                      params=lambda s: [{"lo": -0.5, "hi": 0.8}, {"lo": -0.5, "hi": None}, {"lo": None, "hi": 0.8}],
                      errors=[E((_a(3),), {"lo": 1.0, "hi": 0.0},
                                match=r"^clip: lower bound 1\.0 is above upper bound 0\.0")]))
+
+
+def _clip_bounds_sample(rng):
+    """x, and Value bounds lo < hi of shapes that broadcast with it, x kept off both bounds (the kinks)."""
+    shape = _rand_shape(rng)
+    lo = rng.uniform(-1.5, -0.5, shape[-1:] if shape and rng.random() < 0.5 else ())
+    hi = rng.uniform(0.5, 1.5, shape if rng.random() < 0.5 else ())
+    x = rng.uniform(-2.0, 2.0, shape)
+    for b in (lo, hi):  # at least KINK_MARGIN from each bound
+        near = np.abs(x - b) < KINK_MARGIN
+        x = np.where(near, b + np.where(x >= b, 1.0, -1.0) * 2 * KINK_MARGIN, x)
+    return [x, lo, hi], {}
+
+
+# Value bounds are inputs: their gradients are checked too (PyTorch's clamp with tensor bounds).
+register_test(OpInfo("clip_value_bounds", lambda x, lo, hi: clip(x, lo, hi), np.clip, nargs=3,
+                     sample=_clip_bounds_sample,
+                     errors=[E((_a(3), 1.0, _a(3)), match=r"^clip: lower bound 1\.0 is above upper bound")]))
 # Ties of two inputs are kinks: the sample keeps the inputs apart wherever they broadcast against each other.
 register_test(OpInfo("maximum", maximum, np.maximum, nargs=2, sample=_separated_pair,
                      errors=_binary("maximum")))
@@ -550,6 +569,9 @@ register_test(OpInfo("concatenate", lambda *xs, axis: concatenate(xs, axis=axis)
                                match=r"^concatenate: .*same number of dimensions"),
                              E((_a(2), _a(2), _a(2)), {"axis": 1}, match=r"^concatenate: .*axis 1 is out of bounds"),
                              E((1.0, 2.0, 3.0), {"axis": 0}, match=r"^concatenate: scalars cannot be joined")]))
+# axis=None: numpy's flatten-then-join (scalars included), through reshape's gradient.
+register_test(OpInfo("concatenate_flat", lambda *xs: concatenate(xs, axis=None),
+                     lambda *xs: np.concatenate(xs, axis=None), nargs=3, shapes="same", scalar=False))
 register_test(OpInfo("stack", lambda *xs, axis: stack(xs, axis=axis), lambda *xs, axis: np.stack(xs, axis=axis),
                      nargs=3, shapes="same", params=_new_axis_params, scalar=False,
                      errors=[E((_a(2), _a(3), _a(2)), {"axis": 0},
