@@ -30,7 +30,9 @@ is the same engine for scalars in micrograd's shape, for reading first.
 from __future__ import annotations
 
 import itertools
+import os
 import threading
+import weakref
 from operator import attrgetter
 
 import numpy as np
@@ -142,7 +144,10 @@ def to_payload(x, where="Value"):
     if cls is ndarray and x.dtype.kind == "f":
         return x
     if cls is int or cls is bool:
-        return float(x)
+        try:
+            return float(x)
+        except OverflowError:
+            raise _too_large(x, where) from None
     if isinstance(x, Value):
         raise TypeError(f"{where}: got a Value where a number or array was expected; pass it as is to an op, "
                         f"or use .detach() / .data")
@@ -168,6 +173,12 @@ def to_payload(x, where="Value"):
     raise TypeError(f"{where}: payload must be real numbers, got an array of dtype {arr.dtype} "
                     f"(shape {arr.shape}); convert it to floats first (complex, strings, None and "
                     f"objects are not supported)")
+
+
+def _too_large(x: int, where: str) -> OverflowError:
+    return OverflowError(f"{where}: the int {'-' if x < 0 else ''}2**{abs(x).bit_length() - 1}... is too large for a "
+                         f"float64 (at most about 1.8e308, 2**1024); pass a float (float('inf') if that is meant), "
+                         f"or scale it down")
 
 
 def _holds_values(items) -> bool:
@@ -288,8 +299,16 @@ class Value:
         return np.array(d) if d.__class__ is float else d
 
     def detach(self) -> Value:
-        """The same payload as a constant: no gradient flows through the result."""
-        return Value._leaf(self.data)
+        """The same payload as a constant: no gradient flows through the result.
+
+        A tensor's payload is shared, not copied (as PyTorch's detach), and so is its record of in-place changes:
+        a graph built from the detached Value is stale once the original is changed in place, and the other way
+        round.
+        """
+        v = Value._leaf(self.data)
+        if self.data.__class__ is ndarray:
+            _share_changes(self, v)
+        return v
 
     def zero_grad(self):
         self.grad = 0.0 if self.data.__class__ is float else np.zeros_like(self.data)
@@ -325,6 +344,15 @@ class Value:
 
     def __float__(self):
         return self.item()
+
+    def __format__(self, spec):
+        """f"{v:.3f}": a scalar (or one-element) Value formats its number; an empty spec is repr's."""
+        if not spec:
+            return repr(self)
+        if self.data.__class__ is float or self.data.size == 1:
+            return format(self.item(), spec)
+        raise TypeError(f"format: the spec {spec!r} is for one number, and this Value has shape {self.shape}; format "
+                        f"v.item() of a one-element Value, or np.array2string(v.data) / the elements")
 
     # Copies and pickles hold a leaf's payload, gradient, flag and name, as PyTorch's do; a node made by
     # an op refuses, as in PyTorch: its graph would come along, or silently not.
@@ -379,6 +407,9 @@ class Value:
     def __neg__(self):
         return _ops.neg(self)
 
+    def __pos__(self):  # +v is v itself, as numpy's and PyTorch's unary plus (no node)
+        return self
+
     def __matmul__(self, other):
         return _ops.matmul(self, other)
 
@@ -388,9 +419,38 @@ class Value:
     def __getitem__(self, index):
         return _ops.getitem(self, index)
 
+    def __setitem__(self, index, value):
+        # A node is the value of an op: writing into it would change that value behind the graph's back, and
+        # the gradients would belong to neither the old numbers nor the new ones.
+        raise TypeError(
+            f"Value does not support item assignment (v[{index!r}] = ...): it would cut the graph. Build the new "
+            f"Value instead, differentiably: where(mask, new, v) (mask: a boolean array, True where new goes), "
+            f"v + scatter_add(new - v[i], index=i, shape=v.shape), or concatenate([v[:i], new, v[i + 1:]]). "
+            f"To change a parameter's numbers without a gradient, write into v.data[...] (or use v -= ... under "
+            f"no_grad())")
+
+    def requires_grad_(self, requires_grad: bool = True) -> Value:
+        """Set requires_grad on a leaf, in place, and return it (PyTorch's spelling): Value(x).requires_grad_(False)
+        makes a constant; constants made by tensor(), zeros()... become parameters with requires_grad_().
+
+        >>> from tinygrad_nn import zeros
+        >>> w = zeros(3).requires_grad_(); w.requires_grad
+        True
+        """
+        if not isinstance(requires_grad, (bool, np.bool_)):
+            raise TypeError(f"requires_grad_: expected True or False, got {type(requires_grad).__name__}")
+        if self._op is not None and not requires_grad:
+            raise RuntimeError(f"requires_grad_: this Value was made by {self.op!r}, so it takes part in a graph; "
+                               f"use .detach() for a copy without gradient")
+        if self._op is None:
+            self.requires_grad = bool(requires_grad)
+        return self
+
     # In-place updates. Inside no_grad, `w -= lr * w.grad` changes the leaf w itself (as in PyTorch), so a
-    # hand-written optimizer keeps its parameters. Everywhere else they give NotImplemented and Python falls
-    # back to `w = w - ...`: a new node, as micrograd's `c += c + 1` expects.
+    # hand-written optimizer keeps its parameters. On a node made by an op, or a constant, they give
+    # NotImplemented and Python falls back to `c = c + ...`: a new node, as micrograd's `c += c + 1` expects. On a
+    # leaf that requires a gradient outside no_grad they are refused, as in PyTorch: the fallback would silently
+    # turn the parameter into a node of a graph that grows at every step.
     def __iadd__(self, other):
         return self._update(other, np.add, "+=")
 
@@ -404,8 +464,17 @@ class Value:
         return self._update(other, np.true_divide, "/=")
 
     def _update(self, other, ufunc, symbol):
-        if self._op is not None or _grad_mode.enabled:
+        if self._op is not None:
             return NotImplemented
+        if _grad_mode.enabled:
+            if not self.requires_grad:
+                return NotImplemented
+            what = f"{self.name!r}" if self.name else f"a leaf of shape {self.shape}"
+            raise RuntimeError(
+                f"{symbol}: {what} requires a gradient, and an in-place update of it outside no_grad() is refused (as "
+                f"in PyTorch): Python would rebind the name to a new node, so the parameter would become part of a "
+                f"graph that grows at every step; update it inside `with no_grad():` (as optimizers do), or write "
+                f"v = v {symbol[0]} ... if a new node is what you mean")
         new = ufunc(self.data, data_of(other))
         if self.data.__class__ is float:
             self.data = float(new)
@@ -417,8 +486,16 @@ class Value:
         mark_changed((self,), f"an in-place {symbol} under no_grad")
         return self
 
-    # Comparisons give plain booleans (no gradient); == and hash stay identity-based so that nodes
-    # can be kept in sets and dicts, as micrograd's topological sort needs.
+    # Comparisons give plain booleans (no gradient), elementwise as numpy's and PyTorch's: == and != too, so that
+    # np.sum(x == y) counts equal elements. A scalar Value compares its number (a Python bool), as a 0-d tensor
+    # does in PyTorch. The hash stays the identity (as PyTorch's), so that nodes can be kept in sets and dicts as
+    # micrograd's topological sort does: a set finds a node by identity before it would ever compare values.
+    def __eq__(self, other):
+        return self.data == data_of(other)
+
+    def __ne__(self, other):
+        return self.data != data_of(other)
+
     def __lt__(self, other):
         return self.data < data_of(other)
 
@@ -436,6 +513,11 @@ class Value:
     @property
     def T(self) -> Value:
         return _ops.transpose(self)
+
+    @property
+    def mT(self) -> Value:
+        """The last two axes swapped (PyTorch's .mT: a batch of matrices, each transposed)."""
+        return _ops.swapaxes(self, -1, -2)
 
     # -- backward -----------------------------------------------------------------------------------
     def backward(self, grad=None, create_graph=False):
@@ -494,14 +576,19 @@ def _node(data, op, a, b, more, params):
 def _as_input(x, op, like=None):
     """A Value (a subclass too) as it is; a number or array as a constant node. A boolean or integer array (a
     mask) takes the float width of the Value `like` it meets, so that it promotes nothing: float32 stays float32
-    (as in PyTorch; numpy would promote int64 to float64)."""
+    (as in PyTorch; numpy would promote int64 to float64). A list or tuple holding Values is stacked."""
     if isinstance(x, Value):
         return x
     cls = x.__class__
+    if (cls is list or cls is tuple) and _holds_values(x):
+        return _stacked(x)
     if cls is float:  # a number, as in x * 0.5: already a payload
         return _node(x, None, None, None, None, None)
     if cls is int:  # as in x ** 2
-        return _node(float(x), None, None, None, None, None)
+        try:
+            return _node(float(x), None, None, None, None, None)
+        except OverflowError:
+            raise _too_large(x, op.name) from None
     if cls is ndarray:
         kind = x.dtype.kind
         if kind == "f":  # a data batch or a target: already a payload
@@ -527,21 +614,29 @@ def apply(op, inputs, params):
         if n == 1:  # one and two inputs are spelled out: this runs for every tensor op
             a = inputs[0]
             if not isinstance(a, Value):
-                return op.forward(a, **params)
+                cls = a.__class__
+                if (cls is not list and cls is not tuple) or not _holds_values(a):
+                    return op.forward(a, **params)
+                a = _stacked(a)
             datas = (a.data,)
             rg = a.requires_grad
         elif n == 2:
             a, b = inputs
             if not isinstance(a, Value):
                 if not isinstance(b, Value):
-                    return op.forward(a, b, **params)
+                    ca, cb = a.__class__, b.__class__
+                    if (ca is not list and ca is not tuple and cb is not list and cb is not tuple
+                            or not _has_value_list(inputs)):
+                        return op.forward(a, b, **params)
                 a = _as_input(a, op, b)
-            elif not isinstance(b, Value):
+            if not isinstance(b, Value):
                 b = _as_input(b, op, a)
             datas = (a.data, b.data)
             rg = a.requires_grad or b.requires_grad
         else:
             like, rg = None, False
+            if _has_value_list(inputs):
+                inputs = [_stacked(x) if x.__class__ is list or x.__class__ is tuple else x for x in inputs]
             for x in inputs:
                 if isinstance(x, Value):
                     if like is None:
@@ -560,7 +655,23 @@ def apply(op, inputs, params):
         if more is not None:
             return _node(out, op, None, None, more, params or None)
         return _node(out, op, a, b, None, params or None)
+    if _anomaly_mode is not None:  # a constant result (under no_grad, or of constants) is checked too
+        _anomaly_mode.made_constant(op, out, datas)
     return _node(out, None, None, None, None, None)
+
+
+def _has_value_list(inputs) -> bool:
+    for x in inputs:
+        cls = x.__class__
+        if (cls is list or cls is tuple) and _holds_values(x):
+            return True
+    return False
+
+
+def _stacked(items):
+    """A (nested) list or tuple of Values and numbers given as one input: stacked into one Value, keeping every
+    gradient, as HIPS autograd and JAX read `np.sum([a, b])` (a plain list would turn the Values into constants)."""
+    return _ops.stack([_stacked(x) if x.__class__ is list or x.__class__ is tuple else x for x in items])
 
 
 def _normalize(out, datas):
@@ -589,7 +700,7 @@ def _explain(op, datas, params, e):
         return ZeroDivisionError(f"{op.name}: division by zero on the scalars {values} ({msg}); as in Python, a "
                                  f"float divided by 0.0 raises: guard the divisor (or use tensors, which give inf)")
     if msg.startswith(op.name + ":"):  # the op's forward (or _as_input) explained itself already
-        kept = (ValueError, TypeError, IndexError, np.linalg.LinAlgError)
+        kept = (ValueError, TypeError, IndexError, OverflowError, np.linalg.LinAlgError)
         return type(e)(msg) if type(e) in kept else ValueError(msg)
     shapes = ", ".join(str(shape_of(d)) for d in datas)
     extra = "".join(f", {k}={v!r}" for k, v in params.items()) if params else ""
@@ -915,6 +1026,8 @@ def _run_rules_on_values(order):
         if not isinstance(g, Value):  # 0.0 or None: no path reached this node
             continue
         op, inputs, params = node._op, node._prev, node._params or _NO_PARAMS
+        # A rule written outside the package runs with the payloads it must not compute with watched (rulecheck.py)
+        watched = _rulecheck.watch((g, node, *inputs), op.name) if _rulecheck.is_users(op) else None
         try:
             if op.vjps is None:
                 grads = op.vjp(g, node, *inputs, **params)
@@ -923,10 +1036,20 @@ def _run_rules_on_values(order):
             _check_count(op, grads, len(inputs))
         except Exception as e:
             raise _rule_error(node, e) from e
+        finally:
+            if watched:
+                _rulecheck.unwatch(watched)
         for p, pg in zip(inputs, grads):
             if pg is None or not p.requires_grad:
                 continue
             if not isinstance(pg, Value):
+                if np.any(pg):  # numbers, not a node: made without g (or from its payload), so the graph is cut
+                    raise _RuleContractError(
+                        f"{op.name}: its gradient rule returned {type(pg).__name__} for input {inputs.index(p)} "
+                        f"under backward(create_graph=True), where the gradient g is a Value: a gradient computed "
+                        f"from numbers (g.data, x.data, numpy) cuts the graph; write it with the ops on g and the "
+                        f"inputs (g * ans, ...), or return None for an input that gets no gradient (see "
+                        f"docs/engine.md, 'Adding an op')")
                 pg = Value._leaf(to_payload(pg))
             pg = _fit(pg, p)
             old = p._scratch
@@ -995,7 +1118,23 @@ def gradients(output, inputs, grad=None, create_graph=False):
 
 _last_change = 0  # the creation number current at the latest in-place change of any leaf
 _changed_by = {}  # number taken by an in-place change -> what made it (an optimizer's step...): the latest 64
-_changes_lock = threading.Lock()
+_changes_lock = threading.RLock()  # re-entrant: a detach alias freed mid-change drops out under it
+
+
+def _renew_locks_after_fork():
+    """In a forked child only the forking thread lives on, so a lock another thread held at the fork would
+    stay held: the child's first backward(), mode block or optimizer step would wait forever. The child gets
+    fresh locks, and forgets the passes of threads that are gone. A pass the forking thread itself is inside
+    (a fork from a gradient rule) keeps its lock. Mode blocks left open by vanished threads stay counted:
+    the fast paths then stay aside in the child, which is slower but right."""
+    global _special_lock, _pass_lock, _passes, _changes_lock
+    _special_lock, _changes_lock = threading.Lock(), threading.Lock()
+    if not _pass_lock._is_owned():
+        _pass_lock, _passes = threading.RLock(), []
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_renew_locks_after_fork)
 
 
 def mark_changed(leaves, by):
@@ -1007,10 +1146,39 @@ def mark_changed(leaves, by):
         stamp = _next_id()
         for leaf in leaves:
             leaf._id = stamp  # as if made now: a node built from it earlier now looks older than its input
+            if _detached:
+                for ref in tuple(_detached.get(id(leaf.data), ())):
+                    alias = ref()
+                    if alias is not None and alias.data is leaf.data:
+                        alias._id = stamp
         _last_change = stamp
         _changed_by[stamp] = by
         if len(_changed_by) > 64:
             del _changed_by[next(iter(_changed_by))]  # the oldest
+
+
+# Values that hold one payload array through detach(), by the array's id: an in-place change of one is a change
+# of all (PyTorch shares the version counter through detach). Each holds a weak reference, so the group follows
+# its members; a member whose payload was replaced since (`v.data = ...`) is no longer stamped.
+_detached = {}
+
+
+def _share_changes(base, alias):
+    key = id(base.data)
+
+    def forget(ref):
+        with _changes_lock:
+            group = _detached.get(key)
+            if group is not None:
+                group[:] = [r for r in group if r is not ref and r() is not None]
+                if len(group) < 2:
+                    del _detached[key]
+
+    with _changes_lock:
+        group = _detached.setdefault(key, [])
+        if not any(r() is base for r in group):
+            group.append(weakref.ref(base, forget))
+        group.append(weakref.ref(alias, forget))
 
 
 def _check_stale(order):
@@ -1032,6 +1200,7 @@ _anomaly_mode = None
 
 
 from . import ops as _ops  # noqa: E402  (the op table needs Value, defined above)
+from . import rulecheck as _rulecheck  # noqa: E402
 
 # isort: split
 from . import fastpaths  # noqa: E402,F401  (installs the benchmarks' speed paths; needs the op table)

@@ -40,7 +40,10 @@ def _scalar_add(self, other):  # 1 and 2
     if cls is Value:
         o = other
     elif cls is float or cls is int:
-        o = Value._leaf(float(other))
+        try:
+            o = Value._leaf(float(other))
+        except OverflowError:  # an int past float64's range
+            raise engine._too_large(other, "add") from None
     else:
         return engine.apply(_ADD, (self, other), engine._NO_PARAMS)
     e = o.data
@@ -67,7 +70,11 @@ def _scalar_add(self, other):  # 1 and 2
             v._more, v._n = [self, o], 2
         else:  # a running sum already: its terms are the first _n of a list it may share
             terms, n = self._more, self._n
-            if len(terms) != n:  # another sum grew from self already: a copy of our own
+            # A copy of our own when another sum grew from self already, or when the new term is a sum that shares
+            # the list (an earlier partial sum of self, held only by a numpy object array, whose loops do not count
+            # their references): appended to its own list, it would refer to itself, a cycle that only the
+            # cyclic collector frees.
+            if len(terms) != n or o._more is terms:
                 terms = terms[:n]
             terms.append(o)
             v._more, v._n = terms, n + 1
@@ -88,7 +95,10 @@ def _scalar_mul(self, other):  # 1
     if cls is Value:
         o = other
     elif cls is float or cls is int:
-        o = Value._leaf(float(other))
+        try:
+            o = Value._leaf(float(other))
+        except OverflowError:  # an int past float64's range
+            raise engine._too_large(other, "mul") from None
     else:
         return engine.apply(_MUL, (self, other), engine._NO_PARAMS)
     e = o.data
@@ -111,14 +121,20 @@ def _scalar_mul(self, other):  # 1
 def _scalar_radd(self, other):  # 1: `0 + v` in sum(), `1 + v`
     cls = other.__class__
     if cls is float or cls is int:
-        return _scalar_add(Value._leaf(float(other)), self)
+        try:
+            return _scalar_add(Value._leaf(float(other)), self)
+        except OverflowError:  # an int past float64's range
+            raise engine._too_large(other, "add") from None
     return engine.apply(_ADD, (other, self), engine._NO_PARAMS)
 
 
 def _scalar_rmul(self, other):
     cls = other.__class__
     if cls is float or cls is int:
-        return _scalar_mul(Value._leaf(float(other)), self)
+        try:
+            return _scalar_mul(Value._leaf(float(other)), self)
+        except OverflowError:  # an int past float64's range
+            raise engine._too_large(other, "mul") from None
     return engine.apply(_MUL, (other, self), engine._NO_PARAMS)
 
 

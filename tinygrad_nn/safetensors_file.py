@@ -19,11 +19,9 @@ state, {"model": ..., "step": 5}) goes to `.npz`, which stores structure.
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
-from ._files import fsync_folder, temp_file_beside
+from ._files import replacing
 from .engine import Value
 
 SUFFIX = ".safetensors"
@@ -67,19 +65,8 @@ def save_safetensors(obj, path: str) -> None:
             raise ValueError("save: the name '__metadata__' is reserved by the safetensors format; rename it")
     tensors = {key: _tensor(key, value) for key, value in obj.items()}  # all checked before a byte is written
     data = st.save(tensors)
-    folder = os.path.dirname(os.path.abspath(path))
-    tmp = temp_file_beside(path)
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        tmp = None
-        fsync_folder(folder)
-    finally:
-        if tmp is not None and os.path.exists(tmp):
-            os.remove(tmp)
+    with replacing(path) as f:
+        f.write(data)
 
 
 def load_safetensors(path: str) -> dict:

@@ -59,3 +59,20 @@ def test_log_ndtr_gradient_is_finite_far_in_the_tail():
 def test_polygamma_refuses_a_bad_order():
     with pytest.raises(ValueError, match=r"^polygamma: n must be a whole number >= 0, got 2\.5"):
         sp.polygamma(2.5, Value(1.0))
+
+
+def test_erf_erfc_ndtr_gammaln_need_no_scipy(monkeypatch):
+    """Without scipy (the exact GELU needs ndtr), these four run on Python's math, to scipy's accuracy."""
+    import sys
+
+    x = np.array([-3.0, -0.5, 0.0, 0.7, 2.5], dtype=np.float32)
+    want = {name: getattr(sp, name)(x) for name in ("erf", "erfc", "ndtr", "gammaln")}
+    monkeypatch.setitem(sys.modules, "scipy", None)  # import scipy now raises ImportError
+    monkeypatch.setitem(sys.modules, "scipy.special", None)
+    for name, expected in want.items():
+        got = getattr(sp, name)(x)
+        assert got.dtype == np.float32
+        np.testing.assert_allclose(got, expected, rtol=2e-7, err_msg=name)
+        assert getattr(sp, name)(0.7) == pytest.approx(float(getattr(sp, name)(np.float64(0.7))), rel=1e-15)
+    with pytest.raises(ImportError, match="needs scipy"):
+        sp.digamma(x)

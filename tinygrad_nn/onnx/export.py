@@ -7,7 +7,7 @@ from collections import Counter
 
 import numpy as np
 
-from .._files import fsync_folder, temp_file_beside
+from .._files import replacing
 from ..engine import Value, enable_grad
 
 OPSET = 18  # ReduceMax and ReduceLogSumExp take their axes as an input from 18 on, as ReduceSum does from 13
@@ -213,20 +213,8 @@ def _drop_output_identities(model):
 
 
 def _write(model, path):
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
+    folder = os.path.dirname(os.path.abspath(os.fspath(path)))
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"onnx.export: the folder {folder} does not exist; create it first")
-    data = model.SerializeToString()
-    tmp = temp_file_beside(path)
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        tmp = None
-        fsync_folder(folder)
-    finally:
-        if tmp is not None and os.path.exists(tmp):
-            os.remove(tmp)
+    with replacing(path) as f:
+        f.write(model.SerializeToString())

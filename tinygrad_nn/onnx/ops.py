@@ -293,6 +293,10 @@ TABLE = {
     "cosh": _elementwise("Cosh"), "arcsinh": _elementwise("Asinh"), "arccosh": _elementwise("Acosh"),
     "arctanh": _elementwise("Atanh"), "floor": _elementwise("Floor"), "ceil": _elementwise("Ceil"),
     "sign": _elementwise("Sign"), "identity": _elementwise("Identity"),
+    "erf": _elementwise("Erf"),
+    "erfc": _composed(lambda g, v, x: g.node("Sub", [_scalar(g, v, 1.0), g.node("Erf", [x])])),
+    "ndtr": _composed(lambda g, v, x: g.node("Mul", [_scalar(g, v, 0.5), g.node(
+        "Add", [_scalar(g, v, 1.0), g.node("Erf", [g.node("Mul", [x, _scalar(g, v, math.sqrt(0.5))])])])])),
     "expm1": _composed(lambda g, v, x: g.node("Sub", [g.node("Exp", [x]), _scalar(g, v, 1.0)])),
     "log1p": _composed(lambda g, v, x: g.node("Log", [g.node("Add", [x, _scalar(g, v, 1.0)])])),
     "log2": _composed(lambda g, v, x: g.node("Div", [g.node("Log", [x]), _scalar(g, v, math.log(2.0))])),

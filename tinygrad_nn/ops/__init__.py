@@ -8,7 +8,10 @@ arity, differentiable order and scalar support (the table in the README).
 
 from __future__ import annotations
 
-from ..engine import Value
+import functools
+import types
+
+from ..engine import Value, _holds_values, _stacked
 from . import (
     numpy_api,
     special,  # noqa: I001  (registers scipy.special's ops; users reach them as tinygrad_nn.special)
@@ -155,6 +158,35 @@ from .shape import (
 )
 
 
+def _family(fn) -> str:
+    """The family file a function (or an op's forward) is defined in."""
+    return getattr(fn.forward if isinstance(fn, Op) else fn, "__module__", "").rpartition(".")[2]
+
+
+def _stacking(fn):
+    """fn with every positional argument that is a list or tuple holding Values stacked first (the engine's
+    `_stacked`, which the ops' `apply` uses too), so that a composed function keeps the gradients of
+    `mean([a, b])` as an op keeps those of `sum([a, b])`, where numpy would turn the Values into numbers."""
+
+    @functools.wraps(fn)
+    def with_lists_stacked(*args, **params):
+        for i, x in enumerate(args):
+            if (x.__class__ is list or x.__class__ is tuple) and _holds_values(x):
+                args = args[:i] + (_stacked(x),) + args[i + 1:]
+        return fn(*args, **params)
+
+    return with_lists_stacked
+
+
+# Functions whose positional arguments are sequences on purpose (of inputs to join, or an index) are left as
+# they are; every other public function that is not an Op (an Op stacks in `apply`) gets `_stacking`.
+_SEQUENCES = {"concatenate", "stack", "hstack", "vstack", "getitem"}
+for _name, _fn in list(globals().items()):
+    if (not _name.startswith("_") and _name not in _SEQUENCES and isinstance(_fn, types.FunctionType)
+            and _family(_fn) in ("conv", "elementwise", "linalg", "reductions", "shape")):
+        globals()[_name] = _stacking(_fn)
+
+
 def _shape_args(args):
     # x.reshape(3, 4) and x.reshape((3, 4)) both work, as in numpy and PyTorch; so does x.reshape(shape=(3, 4)).
     if not args:
@@ -183,9 +215,21 @@ def _tile_method(self, *reps, **kw):
     return tile(self, *_shape_args(reps), **kw)
 
 
-# The methods whose arguments differ from the function's: a shape (or axes) may come as separate numbers.
+def _view_method(self, *shape, **kw):
+    """PyTorch's view: the same numbers in another shape (reshape; nothing here is ever non-contiguous)."""
+    return reshape(self, *_shape_args(shape), **kw)
+
+
+def _unsqueeze_method(self, dim):
+    """PyTorch's unsqueeze: a new axis of size 1 at `dim` (numpy's expand_dims)."""
+    return expand_dims(self, dim)
+
+
+# The methods whose arguments differ from the function's: a shape (or axes) may come as separate numbers, or
+# under PyTorch's name for the argument.
 _SPREAD_ARGUMENTS = {"reshape": _reshape_method, "transpose": _transpose_method,
-                     "broadcast_to": _broadcast_to_method, "flip": _flip_method, "tile": _tile_method}
+                     "broadcast_to": _broadcast_to_method, "flip": _flip_method, "tile": _tile_method,
+                     "view": _view_method, "unsqueeze": _unsqueeze_method}
 
 
 def _as_method(fn):
@@ -223,11 +267,6 @@ Value.__array_ufunc__ = numpy_api.array_ufunc
 Value.__array_function__ = numpy_api.array_function
 Value.__array__ = numpy_api.array
 
-
-
-def _family(fn) -> str:
-    """The family file a function (or an op's forward) is defined in."""
-    return getattr(fn.forward if isinstance(fn, Op) else fn, "__module__", "").rpartition(".")[2]
 
 
 # The registry, then every function imported above from the family files.

@@ -71,6 +71,16 @@ def _signature_counts(fn):
     return required, names, any(p.kind is p.VAR_POSITIONAL for p in params)
 
 
+class NoNode:
+    """What an op's `prepare` returns for a call that makes no node: its result as it is (astype to integers
+    gives plain numpy numbers, which carry no gradient)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+
 class Op(str):
     """A primitive of the graph. Call it with Values (it records a node) or plain payloads (it does not).
 
@@ -116,14 +126,23 @@ class Op(str):
         """The signature users call it by: the `prepare`'s if it has one, else the forward's."""
         return inspect.signature(self.prepare if self.prepare is not None else self.forward)
 
+    # PyTorch's names for the inputs (torch.matmul(input, other), torch.exp(input)), so that code written for it
+    # runs: matmul(input=a, other=b), x.matmul(other=y). An op whose inputs PyTorch names otherwise declares its
+    # own names in defop (linear: input, weight, bias).
+    input_names: tuple = ("input", "other")
+
     def __call__(self, *args, **params):
         prepare = self.prepare
         if prepare is not None:  # (inline, not a method: x ** 2 comes this way)
             call = prepare(*args, **params)
+            if call.__class__ is NoNode:
+                return call.value
             out = apply(self, call[0], call[1])
             return out if len(call) == 2 or call[2] is None else call[2](out)
         if len(args) > self.nin:
             args, params = self._bind(args, params)
+        elif params and not params.keys().isdisjoint(self.input_names):
+            args = _named_inputs(self, args, params)
         return apply(self, args, params)
 
     def raw(self, *inputs, **params):
@@ -164,6 +183,24 @@ class Op(str):
     __hash__ = object.__hash__
 
 
+def _named_inputs(op, inputs, params):
+    """The inputs given by position, then those given by name (taken out of params), in the op's order."""
+    inputs = list(inputs)
+    names = op.input_names
+    for name in names[:len(inputs)]:
+        if name in params:
+            raise TypeError(f"{op.name}: got two values for its input {name!r} (one by position, one by name)")
+    for name in names[len(inputs):]:
+        if name not in params:
+            break
+        inputs.append(params.pop(name))
+    stray = [n for n in names if n in params]
+    if stray:
+        raise TypeError(f"{op.name}: input {stray[0]!r} given by name, but an input before it is missing; its inputs "
+                        f"are {list(names)}")
+    return inputs
+
+
 OPS: dict[str, Op] = {}
 
 
@@ -177,7 +214,7 @@ def _op_named(name: str) -> Op:
 
 def defop(name: str, forward: Callable, vjp, hint: str = "", doc: str | None = None, *, prepare: Callable | None = None,
           inputs: int | str | None = None, scalars: bool = True, order: int | str = "any", method=(),
-          note: str = "") -> Op:
+          note: str = "", input_names: tuple | None = None) -> Op:
     """Register a primitive: `forward(*payloads, **params)` and `vjp(g, ans, *inputs, **params)`, which
     returns one gradient per input; or `vjp` as a tuple of such rules, one per input, each returning its
     input's gradient (then only the rules of inputs that need a gradient run).
@@ -188,12 +225,14 @@ def defop(name: str, forward: Callable, vjp, hint: str = "", doc: str | None = N
 
     The op's facts (see `Facts`): `inputs` (counted from the forward's parameters without a default unless
     given: give it when a parameter without a default is static, as reshape's shape), `scalars`, `order`,
-    `method` (a name or names of `Value` methods that call it) and `note`.
+    `method` (a name or names of `Value` methods that call it) and `note`. `input_names` are the inputs' names
+    when given by keyword (PyTorch's, "input" and "other", by default).
 
     `prepare(*args, **kwargs)`, when the op's public arguments are not its inputs and parameters as the
     forward takes them, returns `(inputs, params)` or `(inputs, params, finish)`, where `finish(out)` makes
-    what the caller gets of the op's output (a tuple of pieces, say). Its signature and docstring are the
-    op's. Gradient rules call `op.raw(*inputs, **params)`, which skips it.
+    what the caller gets of the op's output (a tuple of pieces, say), or `NoNode(result)` for a call that
+    makes no node at all. Its signature and docstring are the op's. Gradient rules call
+    `op.raw(*inputs, **params)`, which skips it.
     """
     if name in OPS:
         raise ValueError(f"defop: an op named {name!r} is registered already; pick another name")
@@ -202,6 +241,8 @@ def defop(name: str, forward: Callable, vjp, hint: str = "", doc: str | None = N
         inputs = "n" if variadic or required is None else required
     op = Op(name, forward, vjp, hint, doc, prepare=prepare,
             facts=Facts(inputs, scalars, order, _methods(method), note))
+    if input_names is not None:
+        op.input_names = tuple(input_names)
     OPS[name] = op
     return op
 

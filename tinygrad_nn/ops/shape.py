@@ -8,12 +8,12 @@ import math
 import numpy as np
 
 from ..engine import Value, data_of, shape_of
-from .registry import composite, defop, doctests
+from .registry import NoNode, composite, defop, doctests
 
 reshape = defop("reshape", lambda x, shape: np.reshape(x, shape),
                 lambda g, ans, x, shape: (reshape(g, shape=shape_of(x)),),
                 "the new shape must hold the same number of elements (one size may be -1)",
-                inputs=1, scalars=False, method="reshape")
+                inputs=1, scalars=False, method=("reshape", "view"))
 
 
 def _transpose_forward(x, axes=None):
@@ -186,7 +186,7 @@ def _new_axis(who, axis, shape):
     return axis % (nd + 1)
 
 
-@composite(inputs=1, scalars=False, method="expand_dims")
+@composite(inputs=1, scalars=False, method=("expand_dims", "unsqueeze"))
 def expand_dims(x, axis):
     """A new axis of size 1 at `axis` (a reshape)."""
     shape = shape_of(x)
@@ -335,6 +335,14 @@ def pad(x, pad_width, mode="constant", constant_values=0):
     new_shape = tuple(int(s + b + a) for s, (b, a) in zip(shape, widths))
     inner = tuple(slice(int(b), int(b) + s) for s, (b, _) in zip(shape, widths))
     out = scatter_add(x, index=inner, shape=new_shape)
+    if isinstance(constant_values, Value):  # a Value frame gets its gradient: the sum of g over the frame
+        if constant_values.shape != ():
+            raise TypeError(f"pad: constant_values as a Value must be one number, got shape {constant_values.shape}; "
+                            f"pass a scalar Value, or numbers (per-axis pairs) without a gradient")
+        d = data_of(x)
+        mask = np.pad(np.zeros(shape, d.dtype if isinstance(d, np.ndarray) else np.float64), widths,
+                      constant_values=1.0)
+        return out + constant_values * mask
     if np.any(np.asarray(constant_values) != 0):
         d = data_of(x)
         # numpy's own pad of zeros gives the frame exactly as numpy lays it out (corners included).
@@ -743,15 +751,33 @@ def _astype_args(x, dtype):
         dt = np.dtype(dtype)
     except TypeError as e:
         raise TypeError(f"astype: {dtype!r} is no dtype ({e})") from None
+    if dt.kind in "iub":
+        return NoNode(_as_integers(x, dt))
     if dt.kind != "f":
         raise TypeError(f"astype: Values hold real floats, so dtype must be a float type (float16, float32, "
-                        f"float64), got {dt}; for integers take np.asarray(x.data).astype({dt}) (no gradient), "
-                        f"after round or floor if need be")
+                        f"float64) or an integer type (then plain numpy integers come back), got {dt}")
     return (x,), {"dtype": dt}
 
 
 astype = defop("astype", _astype_forward, _astype_vjp, "dtype must be a float type",
                prepare=_astype_args, inputs=1, scalars=False, method="astype")
+
+
+def _as_integers(x, dt):
+    """astype to an integer (or bool) dtype: plain numpy numbers, truncated toward zero as numpy and PyTorch do, and
+    no gradient (integers have no slope), like argmax's indices. Indices computed from values (a cell of a grid
+    from a position) are the use."""
+    d = np.asarray(data_of(x))
+    if dt.kind != "b":
+        if not np.all(np.isfinite(d)):
+            raise ValueError(f"astype: cannot convert NaN or inf to {dt} (the Value holds "
+                             f"{d[~np.isfinite(d)].flat[0]!r}); clean it first, e.g. nan_to_num")
+        info = np.iinfo(dt)
+        if d.size and (d.min() <= info.min - 1.0 or d.max() >= info.max + 1.0):
+            raise ValueError(f"astype: values from {d.min()!r} to {d.max()!r} do not fit in {dt} "
+                             f"[{info.min}, {info.max}]")
+    out = d.astype(dt)
+    return out[()] if out.ndim == 0 else out
 
 
 # -- rotations, depth splits and evenly spaced values, composed from the ops above -----------------------

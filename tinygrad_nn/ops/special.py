@@ -2,7 +2,9 @@
 ndtr and log_ndtr, differentiable to any order (each rule is written with these same ops).
 
 The forwards are scipy's (`pip install scipy`; imported on first use, so `import tinygrad_nn` never needs it),
-as HIPS autograd's `autograd.scipy.special` wraps them. `expit` is the sigmoid op itself.
+as HIPS autograd's `autograd.scipy.special` wraps them. Without scipy, erf, erfc, ndtr and gammaln (which the
+exact GELU needs) run on Python's `math` module element by element, slower but to the same accuracy; the
+others then ask for scipy. `expit` is the sigmoid op itself.
 
 >>> from tinygrad_nn import Value
 >>> from tinygrad_nn.special import erf, gammaln
@@ -26,10 +28,12 @@ _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _ONE_OVER_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
-def _scipy_special():
+def _scipy_special(required=True):
     try:
         import scipy.special
     except ImportError:
+        if not required:
+            return None
         raise ImportError("tinygrad_nn.special needs scipy for its forwards: pip install scipy") from None
     return scipy.special
 
@@ -42,18 +46,39 @@ def _like(y, x):
     return y.astype(x.dtype) if y.dtype != x.dtype and x.dtype.kind == "f" else y
 
 
-def _elementwise(fn_name):
+def _elementwise(fn_name, fallback=None):
+    """scipy's function; where scipy is missing, `fallback` (a function of one float) element by element."""
+    by_element = np.frompyfunc(fallback, 1, 1) if fallback is not None else None
+
     def forward(x):
-        return _like(getattr(_scipy_special(), fn_name)(x), x)
+        sc = _scipy_special(required=fallback is None)
+        if sc is not None:
+            return _like(getattr(sc, fn_name)(x), x)
+        if x.__class__ is float:
+            return fallback(x)
+        out = np.asarray(by_element(x), dtype=np.float64)  # (frompyfunc gives objects)
+        return out.astype(x.dtype) if x.dtype.kind == "f" else out
     forward.__name__ = fn_name
     return forward
 
 
-erf = defop("erf", _elementwise("erf"), lambda g, ans, x: (g * (_TWO_OVER_SQRT_PI * exp(-(x * x))),),
+def _lgamma_float(x):
+    try:
+        return math.lgamma(x)
+    except ValueError:  # at a pole (0, -1, -2, ...): +inf, as scipy's gammaln
+        return math.inf
+
+
+def _ndtr_float(x):
+    return 0.5 * math.erfc(-x / math.sqrt(2.0))
+
+
+erf = defop("erf", _elementwise("erf", math.erf), lambda g, ans, x: (g * (_TWO_OVER_SQRT_PI * exp(-(x * x))),),
             doc="The error function, 2/sqrt(pi) times the integral of exp(-t^2) from 0 to x.")
-erfc = defop("erfc", _elementwise("erfc"), lambda g, ans, x: (g * (-_TWO_OVER_SQRT_PI * exp(-(x * x))),),
+erfc = defop("erfc", _elementwise("erfc", math.erfc), lambda g, ans, x: (g * (-_TWO_OVER_SQRT_PI * exp(-(x * x))),),
              doc="1 - erf(x), accurate where erf(x) is near 1.")
-ndtr = defop("ndtr", _elementwise("ndtr"), lambda g, ans, x: (g * (_ONE_OVER_SQRT_2PI * exp(-0.5 * (x * x))),),
+ndtr = defop("ndtr", _elementwise("ndtr", _ndtr_float),
+             lambda g, ans, x: (g * (_ONE_OVER_SQRT_2PI * exp(-0.5 * (x * x))),),
              doc="The standard normal distribution function: the probability that N(0, 1) is below x.")
 # d/dx log ndtr(x) = phi(x) / ndtr(x) = exp(-x^2/2 - log ndtr(x)) / sqrt(2 pi): finite where ndtr underflows.
 log_ndtr = defop("log_ndtr", _elementwise("log_ndtr"),
@@ -86,7 +111,7 @@ polygamma = defop("polygamma", _polygamma_forward, _polygamma_vjp, "n must be a 
                   prepare=_polygamma_args, inputs=1)
 digamma = defop("digamma", _elementwise("digamma"), lambda g, ans, x: (g * polygamma.raw(x, n=1),),
                 doc="psi(x) = d/dx log Gamma(x).")
-gammaln = defop("gammaln", _elementwise("gammaln"), lambda g, ans, x: (g * digamma(x),),
+gammaln = defop("gammaln", _elementwise("gammaln", _lgamma_float), lambda g, ans, x: (g * digamma(x),),
                 doc="log |Gamma(x)|.")
 
 
