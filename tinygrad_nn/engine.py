@@ -72,6 +72,15 @@ def _on_special_change(count):
 
 
 def is_grad_enabled() -> bool:
+    """Whether ops record a graph here and now (False inside `no_grad()`, in this thread).
+
+    >>> from tinygrad_nn import is_grad_enabled, no_grad
+    >>> with no_grad():
+    ...     print(is_grad_enabled())
+    False
+    >>> is_grad_enabled()
+    True
+    """
     return _grad_mode.enabled
 
 

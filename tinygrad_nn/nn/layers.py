@@ -24,7 +24,12 @@ ACTIVATIONS: dict[str, Callable | None] = {
 
 
 def activation_fn(activation):
-    """An activation given by name ("sigmoid", "relu", "tanh", "step", "identity"), None, or a callable."""
+    """An activation given by name ("sigmoid", "relu", "tanh", "step", "identity"), None, or a callable.
+
+    >>> from tinygrad_nn import Value
+    >>> activation_fn("relu")(Value(-2.0)), activation_fn(None)
+    (Value(0.0, grad=0.0), None)
+    """
     if activation is None or callable(activation):
         return activation
     try:

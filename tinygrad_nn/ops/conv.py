@@ -344,6 +344,7 @@ def _conv2d_args(x, weight, bias=None, stride=1, padding=0):
     Ho = (H + 2 * padding - kh) // stride + 1.
 
     >>> import numpy as np
+    >>> from tinygrad_nn import conv2d
     >>> image = np.zeros((1, 1, 3, 3)); image[0, 0, :, 1] = 1.0              # a vertical bar
     >>> bar = np.array([[[[-1.0, 2.0, -1.0]] * 3]])                           # a vertical-bar detector
     >>> conv2d(image, bar, padding=(0, 1)).tolist()
@@ -375,6 +376,7 @@ def _conv_transpose2d_args(x, weight, bias=None, stride=1, padding=0, output_pad
     Ho = (H - 1) * stride - 2 * padding + kh + output_padding.
 
     >>> import numpy as np
+    >>> from tinygrad_nn import conv_transpose2d
     >>> conv_transpose2d(np.ones((1, 1, 2, 2)), np.ones((1, 1, 2, 2)), stride=2).shape
     (1, 1, 4, 4)
     """
@@ -409,6 +411,7 @@ def _conv2d_weight_args(x, grad_output, kernel_size, stride=1, padding=0):
     `grad_output` (N, C_out, Ho, Wo).
 
     >>> import numpy as np
+    >>> from tinygrad_nn import conv2d_weight
     >>> conv2d_weight(np.ones((2, 3, 5, 5)), np.ones((2, 4, 3, 3)), 3).shape
     (4, 3, 3, 3)
     """
@@ -504,7 +507,7 @@ def _max_pool2d_args(x, kernel_size, stride=None):
     tie, to the first one, row by row, as PyTorch).
 
     >>> import numpy as np
-    >>> from tinygrad_nn import Value
+    >>> from tinygrad_nn import Value, max_pool2d
     >>> x = Value(np.array([[[[1.0, 3.0], [3.0, 2.0]]]]))
     >>> y = max_pool2d(x, 2); y.backward(np.ones(y.shape))
     >>> y.item(), x.grad.tolist()                       # the tie at 3.0: the first one gets it

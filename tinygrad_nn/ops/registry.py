@@ -40,6 +40,10 @@ class Facts:
     order:   to which order it is differentiable: "any", a number, or 0 (no gradient)
     methods: the `Value` methods that call it (`x.exp()`), if any
     note:    why, when order is 0 ("integer result"); "internal" for a primitive that users seldom call
+
+    >>> from tinygrad_nn import sum
+    >>> sum.facts.inputs, sum.facts.scalars, sum.facts.order, sum.facts.methods
+    (1, True, 'any', ('sum',))
     """
 
     inputs: int | str = 1
@@ -91,6 +95,12 @@ class Op(str):
 
     An Op is also the string of its name, so that code written for micrograd, which reads a node's `_op`
     as a label (its graph-drawing code, for one), keeps working.
+
+    >>> from tinygrad_nn import Value, exp
+    >>> exp, exp(0.0)                       # on a plain number it just computes
+    (<op exp>, 1.0)
+    >>> y = exp(Value(0.0)); y._op is exp, y._op == "exp"
+    (True, True)
     """
 
     def __new__(cls, name: str, forward: Callable, vjp, hint: str = "", doc: str | None = None, *,
@@ -202,6 +212,12 @@ def _named_inputs(op, inputs, params):
 
 
 OPS: dict[str, Op] = {}
+"""Every registered op by name, the built-in ones and those made with `defop`.
+
+>>> from tinygrad_nn import OPS, exp
+>>> OPS["exp"] is exp
+True
+"""
 
 
 def _op_named(name: str) -> Op:
@@ -233,6 +249,12 @@ def defop(name: str, forward: Callable, vjp, hint: str = "", doc: str | None = N
     what the caller gets of the op's output (a tuple of pieces, say), or `NoNode(result)` for a call that
     makes no node at all. Its signature and docstring are the op's. Gradient rules call
     `op.raw(*inputs, **params)`, which skips it.
+
+    >>> from tinygrad_nn import Value
+    >>> cube = defop("cube_defop_doc", forward=lambda x: x ** 3, vjp=lambda g, ans, x: (3 * g * x ** 2,),
+    ...              doc="x cubed")
+    >>> x = Value(2.0); cube(x).backward(); x.grad
+    12.0
     """
     if name in OPS:
         raise ValueError(f"defop: an op named {name!r} is registered already; pick another name")
@@ -258,7 +280,7 @@ def composite(fn: Callable | None = None, *, inputs: int | str | None = None, sc
     >>> softplus.facts.inputs, softplus.facts.order
     (1, 'any')
 
-    `inputs` defaults to "n" for a function of *args or of a list named `values` or `operands`, else to the
+    `inputs` defaults to "n" for a function of `*args` or of a list named `values` or `operands`, else to the
     number of its positional parameters without a default.
     """
 
