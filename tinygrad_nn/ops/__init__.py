@@ -14,7 +14,6 @@ import types
 from ..engine import Value, _holds_values, _stacked
 from . import (
     numpy_api,
-    registry,
     special,  # noqa: I001  (registers scipy.special's ops; users reach them as tinygrad_nn.special)
 )
 from .conv import (
@@ -120,7 +119,7 @@ from .reductions import (
     sum,
     var,
 )
-from .registry import OPS, ErrorCase, Op, OpInfo, defop, register_test
+from .registry import OPS, Facts, Op, composite, defop
 from .shape import (
     array_split,
     astype,
@@ -189,34 +188,36 @@ for _name, _fn in list(globals().items()):
 
 
 def _shape_args(args):
-    # x.reshape(3, 4) and x.reshape((3, 4)) both work, as in numpy and PyTorch.
-    return tuple(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else tuple(args)
+    # x.reshape(3, 4) and x.reshape((3, 4)) both work, as in numpy and PyTorch; so does x.reshape(shape=(3, 4)).
+    if not args:
+        return ()
+    return (tuple(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else tuple(args),)
 
 
-def _reshape_method(self, *shape):
-    return reshape(self, shape=_shape_args(shape))
+def _reshape_method(self, *shape, **kw):
+    return reshape(self, *_shape_args(shape), **kw)
 
 
-def _transpose_method(self, *axes):
-    return transpose(self, axes=_shape_args(axes) or None)
+def _transpose_method(self, *axes, **kw):
+    return transpose(self, *(_shape_args(axes) if axes != (None,) else ()), **kw)
 
 
-def _broadcast_to_method(self, *shape):
-    return broadcast_to(self, shape=_shape_args(shape))
+def _broadcast_to_method(self, *shape, **kw):
+    return broadcast_to(self, *_shape_args(shape), **kw)
 
 
 def _flip_method(self, *axis, **kw):
     # x.flip(), x.flip(0), x.flip(0, 1), x.flip((0, 1)) and x.flip(axis=0), as numpy's and PyTorch's spellings
-    return flip(self, kw.pop("axis", _shape_args(axis) or None), **kw)
+    return flip(self, *_shape_args(axis), **kw)
 
 
-def _tile_method(self, *reps):
-    return tile(self, _shape_args(reps))
+def _tile_method(self, *reps, **kw):
+    return tile(self, *_shape_args(reps), **kw)
 
 
-def _view_method(self, *shape):
+def _view_method(self, *shape, **kw):
     """PyTorch's view: the same numbers in another shape (reshape; nothing here is ever non-contiguous)."""
-    return reshape(self, shape=_shape_args(shape))
+    return reshape(self, *_shape_args(shape), **kw)
 
 
 def _unsqueeze_method(self, dim):
@@ -224,46 +225,39 @@ def _unsqueeze_method(self, dim):
     return expand_dims(self, dim)
 
 
-def _as_method(fn):
-    if not isinstance(fn, Op):
-        return fn
+# The methods whose arguments differ from the function's: a shape (or axes) may come as separate numbers, or
+# under PyTorch's name for the argument.
+_SPREAD_ARGUMENTS = {"reshape": _reshape_method, "transpose": _transpose_method,
+                     "broadcast_to": _broadcast_to_method, "flip": _flip_method, "tile": _tile_method,
+                     "view": _view_method, "unsqueeze": _unsqueeze_method}
 
+
+def _as_method(fn):
     def method(self, *args, **params):  # an Op is not a function, so it would not bind to self
         return fn(self, *args, **params)
 
-    method.__name__, method.__doc__ = fn.name, fn.__doc__
+    method.__name__, method.__doc__ = fn.name if isinstance(fn, Op) else fn.__name__, fn.__doc__
     return method
 
 
-# Methods where PyTorch's Tensor or numpy's ndarray has them with the same meaning (PyTorch's spellings asin,
-# atan2... as well as numpy's). Left out on purpose, as either reading would be wrong for somebody: `repeat`
-# (numpy's ndarray.repeat is our repeat, PyTorch's Tensor.repeat is our tile), `split` (PyTorch's takes piece
-# sizes, numpy's a count), `svd` (PyTorch's Tensor.svd returns V) and `sort` (PyTorch's returns (values,
-# indices), numpy's sorts in place): call the functions for those.
-METHODS = {
-    "exp": exp, "log": log, "sqrt": sqrt, "abs": abs, "tanh": tanh, "sigmoid": sigmoid, "relu": relu,
-    "step": step, "maximum": maximum, "minimum": minimum, "clip": clip,
-    "sin": sin, "cos": cos, "tan": tan, "arcsin": arcsin, "arccos": arccos, "arctan": arctan, "arctan2": arctan2,
-    "asin": arcsin, "acos": arccos, "atan": arctan, "atan2": arctan2,
-    "sinh": sinh, "cosh": cosh, "arcsinh": arcsinh, "arccosh": arccosh, "arctanh": arctanh,
-    "asinh": arcsinh, "acosh": arccosh, "atanh": arctanh,
-    "log1p": log1p, "expm1": expm1, "log2": log2, "log10": log10, "exp2": exp2, "square": square,
-    "hypot": hypot, "logaddexp": logaddexp, "logaddexp2": logaddexp2, "sinc": sinc,
-    "sign": sign, "floor": floor, "ceil": ceil, "round": round, "fmax": fmax, "fmin": fmin, "remainder": remainder,
-    "deg2rad": deg2rad, "rad2deg": rad2deg, "nan_to_num": nan_to_num,
-    "sum": sum, "mean": mean, "max": max, "min": min, "logsumexp": logsumexp, "softmax": softmax,
-    "log_softmax": log_softmax, "prod": prod, "var": var, "std": std, "cumsum": cumsum, "cumprod": cumprod,
-    "norm": norm, "argmax": argmax, "argmin": argmin, "argsort": argsort, "diff": diff,
-    "reshape": _reshape_method, "transpose": _transpose_method, "broadcast_to": _broadcast_to_method,
-    "flatten": flatten, "squeeze": squeeze, "expand_dims": expand_dims,
-    "flip": _flip_method, "roll": roll, "tile": _tile_method, "tril": tril, "triu": triu, "diag": diag,
-    "diagonal": diagonal, "trace": trace, "ravel": ravel, "swapaxes": swapaxes, "moveaxis": moveaxis,
-    "astype": astype, "dot": dot, "inner": inner, "outer": outer, "kron": kron, "det": det,
-    "slogdet": slogdet, "inverse": inv, "cholesky": cholesky,
-    "pow": pow, "matmul": matmul, "view": _view_method, "unsqueeze": _unsqueeze_method,
-}
+def _methods():
+    """Method name -> function, for every public function that declares methods (`method=` in defop or
+    composite). Where PyTorch's Tensor or numpy's ndarray has a method of the same meaning, so do we (PyTorch's
+    spellings asin, atan2... as well as numpy's). None on purpose for `repeat` (numpy's ndarray.repeat is our
+    repeat, PyTorch's Tensor.repeat is our tile), `split` (PyTorch's takes piece sizes, numpy's a count),
+    `svd` (PyTorch's Tensor.svd returns V) and `sort` (PyTorch's returns (values, indices), numpy's sorts in
+    place): either reading would be wrong for somebody, so call the functions for those."""
+    out = {}
+    for name, fn in list(globals().items()):
+        for m in getattr(getattr(fn, "facts", None), "methods", ()):
+            if not name.startswith("_") and m not in out:
+                out[m] = fn
+    return out
+
+
+METHODS = _methods()
 for _name, _fn in METHODS.items():
-    setattr(Value, _name, _as_method(_fn))
+    setattr(Value, _name, _SPREAD_ARGUMENTS.get(_name) or _as_method(_fn))
 Value.__abs__ = _as_method(abs)
 # a % b with numpy's and PyTorch's gradients (d/da = 1, d/db = -floor(a / b)).
 Value.__mod__ = _as_method(remainder)
@@ -275,21 +269,8 @@ Value.__array__ = numpy_api.array
 
 
 
-def __getattr__(name):
-    # The built-in OpInfos (opinfos.py, error_cases.py) are for the tests, `check_op` and the catalog, not for
-    # running ops: they are registered when OPINFOS is first asked for, which keeps `import tinygrad_nn`
-    # quick (benchmark W6).
-    if name == "OPINFOS":
-        from . import opinfos  # noqa: F401
-
-        return registry.OPINFOS
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-
-# The registry (OPINFOS too, through __getattr__, but not in a star import), then every function imported
-# above from the family files.
-__all__ = ["OPS", "ErrorCase", "Op", "OpInfo", "defop", "register_test"] + sorted(
+# The registry, then every function imported above from the family files.
+__all__ = ["OPS", "Facts", "Op", "composite", "defop"] + sorted(
     name for name, fn in list(globals().items())
     if not name.startswith("_") and callable(fn) and _family(fn) in ("conv", "elementwise", "linalg", "reductions",
                                                                          "shape"))
