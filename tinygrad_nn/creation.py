@@ -60,27 +60,51 @@ def tensor(data, dtype=None, requires_grad: bool = False) -> Value:
 
 
 def zeros(*size, dtype=None, requires_grad: bool = False) -> Value:
-    """zeros(2, 3) or zeros((2, 3)): a Value of zeros."""
+    """zeros(2, 3) or zeros((2, 3)): a Value of zeros.
+
+    >>> zeros(2, 3).shape, zeros((2, 3), dtype="float32").dtype, zeros(2).requires_grad
+    ((2, 3), dtype('float32'), False)
+    >>> w = zeros(3, requires_grad=True)        # a parameter: gradients are kept
+    >>> (w * 2.0).sum().backward(); w.grad
+    array([2., 2., 2.])
+    """
     return _value(np.zeros(_size("zeros", size), _float("zeros", dtype)), requires_grad)
 
 
 def ones(*size, dtype=None, requires_grad: bool = False) -> Value:
-    """ones(2, 3) or ones((2, 3)): a Value of ones."""
+    """ones(2, 3) or ones((2, 3)): a Value of ones.
+
+    >>> ones(2, 2)
+    Value([[1., 1.],
+           [1., 1.]], requires_grad=False)
+    """
     return _value(np.ones(_size("ones", size), _float("ones", dtype)), requires_grad)
 
 
 def full(size, fill_value: float, dtype=None, requires_grad: bool = False) -> Value:
-    """A Value of shape `size` filled with `fill_value`."""
+    """A Value of shape `size` filled with `fill_value`.
+
+    >>> full((2, 3), 7.0).data.tolist(), full(2, -1.5).data.tolist()
+    ([[7.0, 7.0, 7.0], [7.0, 7.0, 7.0]], [-1.5, -1.5])
+    """
     return _value(np.full(_size("full", (size,)), fill_value, _float("full", dtype)), requires_grad)
 
 
 def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False) -> Value:
-    """The n x m identity matrix (m = n by default)."""
+    """The n x m identity matrix (m = n by default).
+
+    >>> eye(2).data.tolist(), eye(2, 3).shape
+    ([[1.0, 0.0], [0.0, 1.0]], (2, 3))
+    """
     return _value(np.eye(n, m, dtype=_float("eye", dtype)), requires_grad)
 
 
 def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> Value:
-    """start, start + step, ... below end (arange(5) is 0.0 ... 4.0), as PyTorch's arange, in floats."""
+    """start, start + step, ... below end (arange(5) is 0.0 ... 4.0), as PyTorch's arange, in floats.
+
+    >>> arange(5).data.tolist(), arange(1, 2, 0.25).data.tolist()
+    ([0.0, 1.0, 2.0, 3.0, 4.0], [1.0, 1.25, 1.5, 1.75])
+    """
     start, end = (0, start) if end is None else (start, end)
     return _value(np.arange(start, end, step, dtype=_float("arange", dtype)), requires_grad)
 
@@ -91,7 +115,13 @@ _default = np.random.default_rng()
 
 def manual_seed(seed: int) -> np.random.Generator:
     """Reseed the generator that rand, randn and their _like forms use when given no seed or generator (PyTorch's
-    torch.manual_seed); returns it."""
+    torch.manual_seed); returns it.
+
+    >>> _ = manual_seed(0); a = randn(3)
+    >>> _ = manual_seed(0); b = randn(3)
+    >>> bool((a.data == b.data).all())          # reseeded: the same numbers again
+    True
+    """
     global _default
     _default = np.random.default_rng(seed)
     return _default
@@ -109,13 +139,29 @@ def _rng(who, seed, generator):
 
 
 def rand(*size, seed=None, generator=None, dtype=None, requires_grad: bool = False) -> Value:
-    """Uniform numbers in [0, 1) of the given shape, from `seed`, from `generator`, or from manual_seed's."""
+    """Uniform numbers in [0, 1) of the given shape, from `seed`, from `generator`, or from manual_seed's.
+
+    >>> import numpy as np
+    >>> u = rand(1000, seed=0)
+    >>> bool(((u.data >= 0) & (u.data < 1)).all()), round(float(u.data.mean()), 1)
+    (True, 0.5)
+    >>> g = np.random.default_rng(3)
+    >>> rand(2, generator=g).data.tolist() != rand(2, generator=g).data.tolist()   # a generator moves on
+    True
+    """
     return _value(_rng("rand", seed, generator).random(_size("rand", size)).astype(_float("rand", dtype)),
                   requires_grad)
 
 
 def randn(*size, seed=None, generator=None, dtype=None, requires_grad: bool = False) -> Value:
-    """Standard normal numbers of the given shape, from `seed`, from `generator`, or from manual_seed's."""
+    """Standard normal numbers of the given shape, from `seed`, from `generator`, or from manual_seed's.
+
+    >>> z = randn(100_000, seed=0)
+    >>> abs(float(z.data.mean())) < 0.01, round(float(z.data.std()), 2)
+    (True, 1.0)
+    >>> randn(2, 3, seed=0, dtype="float32", requires_grad=True).dtype
+    dtype('float32')
+    """
     return _value(_rng("randn", seed, generator).standard_normal(_size("randn", size)).astype(_float("randn", dtype)),
                   requires_grad)
 
@@ -127,28 +173,54 @@ def _like(x, dtype):
 
 
 def zeros_like(x, dtype=None, requires_grad: bool = False) -> Value:
-    """Zeros of x's shape (and dtype)."""
+    """Zeros of x's shape (and dtype).
+
+    >>> import numpy as np
+    >>> z = zeros_like(np.ones((2, 3), np.float32))
+    >>> z.shape, z.dtype
+    ((2, 3), dtype('float32'))
+    """
     shape, dt = _like(x, dtype)
     return zeros(shape, dtype=dt, requires_grad=requires_grad)
 
 
 def ones_like(x, dtype=None, requires_grad: bool = False) -> Value:
-    """Ones of x's shape (and dtype)."""
+    """Ones of x's shape (and dtype).
+
+    >>> ones_like(zeros(2, 2)).data.tolist()
+    [[1.0, 1.0], [1.0, 1.0]]
+    """
     shape, dt = _like(x, dtype)
     return ones(shape, dtype=dt, requires_grad=requires_grad)
 
 
 def full_like(x, fill_value: float, dtype=None, requires_grad: bool = False) -> Value:
-    """`fill_value` in x's shape (and dtype)."""
+    """`fill_value` in x's shape (and dtype).
+
+    >>> full_like([[1, 2, 3]], 0.5).data.tolist()        # integers in, floats out
+    [[0.5, 0.5, 0.5]]
+    """
     shape, dt = _like(x, dtype)
     return full(shape, fill_value, dtype=dt, requires_grad=requires_grad)
 
 
 def rand_like(x, seed=None, generator=None, dtype=None, requires_grad: bool = False) -> Value:
+    """Uniform numbers in [0, 1) of x's shape (and dtype), drawn as rand draws them.
+
+    >>> r = rand_like(zeros(2, 3, dtype="float32"), seed=0)
+    >>> r.shape, r.dtype, bool((r.data < 1).all())
+    ((2, 3), dtype('float32'), True)
+    """
     shape, dt = _like(x, dtype)
     return rand(shape, seed=seed, generator=generator, dtype=dt, requires_grad=requires_grad)
 
 
 def randn_like(x, seed=None, generator=None, dtype=None, requires_grad: bool = False) -> Value:
+    """Standard normal numbers of x's shape (and dtype), drawn as randn draws them.
+
+    >>> import numpy as np
+    >>> randn_like(np.zeros((2, 2)), seed=0).data.tolist() == randn(2, 2, seed=0).data.tolist()
+    True
+    """
     shape, dt = _like(x, dtype)
     return randn(shape, seed=seed, generator=generator, dtype=dt, requires_grad=requires_grad)

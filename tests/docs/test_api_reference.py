@@ -31,15 +31,8 @@ WITHOUT_EXAMPLE_YET = {
         "minimum", "mod", "mul", "neg", "rad2deg", "ravel", "reciprocal", "relu", "remainder", "reshape",
         "scatter_add", "sigmoid", "sign", "sin", "sinc", "sinh", "softmax", "solve", "sqrt", "squeeze", "step",
         "sub", "sum", "sum_to", "swapaxes", "tan", "tanh", "transpose", "triu", "vsplit",
-        "arange", "eye", "full", "full_like", "get_num_threads", "manual_seed", "ones", "ones_like", "rand",
-        "rand_like", "randn", "randn_like", "zeros", "zeros_like",
     },
-    # Merged from the blocks branch (constructors, modules, data loading) and the ONNX exporter's names.
-    "tinygrad_nn.nn": {
-        "CrossEntropyLoss", "Dropout", "Embedding", "GELU", "GRU", "GRUCell", "LSTM", "LSTMCell", "LayerNorm",
-        "LogSoftmax", "MSELoss", "MultiheadAttention", "RNN", "RNNCell",
-    },
-    "tinygrad_nn.data": {"DataLoader", "Dataset", "default_collate", "load_names"},
+    # The ONNX exporter's names.
     "tinygrad_nn.onnx": {"SUPPORTED"},
     "tinygrad_nn.special": {"expit"},
     "tinygrad_nn.testing": {

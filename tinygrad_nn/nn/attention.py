@@ -33,6 +33,15 @@ class MultiheadAttention(Module):
     (N, heads, L, S)), None when need_weights=False. As in PyTorch, a boolean `attn_mask` or `key_padding_mask`
     marks with True what may NOT be attended to (the opposite of scaled_dot_product_attention's boolean mask);
     a float mask is added to the scores. `is_causal=True` alone builds the causal mask.
+
+    >>> import numpy as np
+    >>> mha = MultiheadAttention(4, 2, seed=0)
+    >>> x = np.random.default_rng(1).normal(size=(3, 4))          # unbatched: 3 positions, 4 features
+    >>> out, w = mha(x, x, x, is_causal=True)
+    >>> out.shape, w.data.round(3)[0].tolist()                    # position 0 sees only itself
+    ((3, 4), [1.0, 0.0, 0.0])
+    >>> w.data.sum(axis=-1).round(12).tolist()                    # each row of weights sums to 1
+    [1.0, 1.0, 1.0]
     """
 
     def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,

@@ -74,7 +74,14 @@ def mse(a, t, reduction: str = "mean"):
 
 
 class MSELoss(Module):
-    """PyTorch's nn.MSELoss(reduction="mean"): loss_fn(output, target)."""
+    """PyTorch's nn.MSELoss(reduction="mean"): loss_fn(output, target).
+
+    >>> from tinygrad_nn import Value
+    >>> loss_fn = MSELoss()
+    >>> loss = loss_fn(Value([1.0, 3.0]), [0.0, 0.0])       # (1 + 9) / 2
+    >>> loss, MSELoss(reduction="sum")(Value([1.0, 3.0]), [0.0, 0.0])
+    (Value(array(5.)), Value(array(10.)))
+    """
 
     def __init__(self, reduction: str = "mean"):
         _reduced("MSELoss", 0.0, reduction)  # checks the name now rather than at the first call
@@ -89,7 +96,18 @@ class MSELoss(Module):
 
 class CrossEntropyLoss(Module):
     """PyTorch's nn.CrossEntropyLoss() with its default mean reduction: loss_fn(logits, labels), labels as
-    class indices or probability rows (see cross_entropy)."""
+    class indices or probability rows (see cross_entropy).
+
+    >>> import numpy as np
+    >>> from tinygrad_nn import Value
+    >>> logits = Value([[0.0, 0.0], [3.0, 0.0]])
+    >>> loss = CrossEntropyLoss()(logits, np.array([1, 0]))     # (log 2 + log(1 + e^-3)) / 2
+    >>> round(loss.item(), 6)
+    0.370867
+    >>> loss.backward(); logits.grad.round(4)                   # (softmax - one-hot) / N
+    array([[ 0.25  , -0.25  ],
+           [-0.0237,  0.0237]])
+    """
 
     def forward(self, logits, labels):
         return cross_entropy(logits, labels)

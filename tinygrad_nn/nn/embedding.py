@@ -19,7 +19,16 @@ from .module import Module
 
 class Embedding(Module):
     """`weight` (num_embeddings, embedding_dim), drawn from N(0, 1) as PyTorch draws it; `padding_idx`'s row
-    starts at zero and gets no gradient. The input is integer ids of any shape."""
+    starts at zero and gets no gradient. The input is integer ids of any shape.
+
+    >>> import numpy as np
+    >>> emb = Embedding(10, 3, padding_idx=0, seed=0)
+    >>> out = emb(np.array([[0, 4], [4, 4]]))        # (2, 2) ids -> (2, 2, 3) vectors
+    >>> out.shape, out.data[0, 0].tolist()          # padding_idx's row is zero
+    ((2, 2, 3), [0.0, 0.0, 0.0])
+    >>> out.sum().backward(); emb.weight.grad[[0, 4]].tolist()   # row 4 was used three times
+    [[0.0, 0.0, 0.0], [3.0, 3.0, 3.0]]
+    """
 
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None, *, seed=None,
                  dtype=np.float64):

@@ -333,7 +333,13 @@ class Identity(_Activation):
 
 class GELU(Module):
     """x Φ(x), PyTorch's nn.GELU (Φ is tinygrad_nn.special.ndtr: scipy's where installed, else Python's math,
-    element by element); approximate="tanh" for GPT-2's tanh formula. Both export to ONNX."""
+    element by element); approximate="tanh" for GPT-2's tanh formula. Both export to ONNX.
+
+    >>> from tinygrad_nn import Value
+    >>> x = Value([-1.0, 0.0, 1.0])
+    >>> GELU()(x).data.round(4), GELU(approximate="tanh")(x).data.round(4)
+    (array([-0.1587,  0.    ,  0.8413]), array([-0.1588,  0.    ,  0.8412]))
+    """
 
     def __init__(self, approximate: str = "none"):
         if approximate not in ("none", "tanh"):
@@ -366,7 +372,17 @@ class Softmax(Module):
 
 
 class LogSoftmax(Softmax):
-    """log(softmax) along `dim`, PyTorch's nn.LogSoftmax."""
+    """log(softmax) along `dim`, PyTorch's nn.LogSoftmax: log-probabilities, computed without overflow.
+
+    >>> import numpy as np
+    >>> from tinygrad_nn import Value
+    >>> logp = LogSoftmax(dim=-1)(Value([[0.0, 0.0], [1000.0, 0.0]]))
+    >>> logp.data.round(4)                                   # log(1/2), and no overflow at 1000
+    array([[-6.931e-01, -6.931e-01],
+           [ 0.000e+00, -1.000e+03]])
+    >>> np.exp(logp.data).sum(axis=-1)
+    array([1., 1.])
+    """
 
     def forward(self, x):
         return functional.log_softmax(x, self.dim)

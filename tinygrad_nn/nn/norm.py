@@ -35,7 +35,16 @@ def _eps(who, eps):
 class LayerNorm(Module):
     """Normalise over the last axes `normalized_shape` to mean 0 and variance 1, then scale by `weight` (ones)
     and shift by `bias` (zeros): PyTorch's nn.LayerNorm(normalized_shape, eps=1e-5, elementwise_affine=True,
-    bias=True)."""
+    bias=True).
+
+    >>> import numpy as np
+    >>> ln = LayerNorm(3)
+    >>> y = ln(np.array([[1.0, 2.0, 6.0], [0.0, 0.0, 3.0]])).data      # each row on its own
+    >>> y.mean(axis=-1).round(12).tolist(), y.var(axis=-1).round(4).tolist()
+    ([0.0, 0.0], [1.0, 1.0])
+    >>> LayerNorm((2, 3), elementwise_affine=False)(np.ones((4, 2, 3))).shape   # over the last two axes
+    (4, 2, 3)
+    """
 
     def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True, bias: bool = True, *,
                  dtype=np.float64):

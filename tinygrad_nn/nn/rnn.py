@@ -94,7 +94,18 @@ class _Cell(_Recurrent):
 
 
 class RNNCell(_Cell):
-    """h' = tanh(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh) (or relu): forward(x, h=None) returns h'."""
+    """h' = tanh(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh) (or relu): forward(x, h=None) returns h'.
+
+    >>> import numpy as np
+    >>> cell = RNNCell(3, 5, seed=0)
+    >>> h = None
+    >>> for x in np.ones((4, 2, 3)):            # 4 steps of a batch of 2, one at a time
+    ...     h = cell(x, h)
+    >>> h.shape, cell(np.ones(3)).shape         # a single sample (3,) gives (5,)
+    ((2, 5), (5,))
+    >>> bool((abs(h.data) < 1).all())           # tanh keeps the state in (-1, 1)
+    True
+    """
 
     def forward(self, x, h=None):
         h = self._zeros(self._check(x)) if h is None else h
@@ -103,7 +114,15 @@ class RNNCell(_Cell):
 
 
 class LSTMCell(_Cell):
-    """PyTorch's LSTMCell: forward(x, (h, c)=None) returns (h', c'); gates i, f, g, o in the weights' rows."""
+    """PyTorch's LSTMCell: forward(x, (h, c)=None) returns (h', c'); gates i, f, g, o in the weights' rows.
+
+    >>> import numpy as np
+    >>> cell = LSTMCell(3, 5, seed=0)
+    >>> h, c = cell(np.ones((2, 3)))            # the state starts at zeros
+    >>> h, c = cell(np.ones((2, 3)), (h, c))    # and is passed back in
+    >>> h.shape, c.shape, cell.weight_ih.shape  # four gates stacked: 4 * 5 rows
+    ((2, 5), (2, 5), (20, 3))
+    """
 
     mode = "LSTM"
 
@@ -114,7 +133,14 @@ class LSTMCell(_Cell):
 
 
 class GRUCell(_Cell):
-    """PyTorch's GRUCell: forward(x, h=None) returns h'; gates r, z, n in the weights' rows."""
+    """PyTorch's GRUCell: forward(x, h=None) returns h'; gates r, z, n in the weights' rows.
+
+    >>> import numpy as np
+    >>> cell = GRUCell(3, 5, seed=0)
+    >>> h = cell(np.ones((2, 3)))
+    >>> cell(np.ones((2, 3)), h).shape, cell.weight_hh.shape     # three gates stacked: 3 * 5 rows
+    ((2, 5), (15, 5))
+    """
 
     mode = "GRU"
 
@@ -202,7 +228,16 @@ class _Layers(_Recurrent):
 
 class RNN(_Layers):
     """Elman RNN layers, PyTorch's nn.RNN(input_size, hidden_size, num_layers=1, nonlinearity='tanh',
-    bias=True, batch_first=False, dropout=0.0): forward(x, h_0=None) returns (output, h_n)."""
+    bias=True, batch_first=False, dropout=0.0): forward(x, h_0=None) returns (output, h_n).
+
+    >>> import numpy as np
+    >>> rnn = RNN(3, 5, num_layers=2, batch_first=True, seed=0)
+    >>> out, h_n = rnn(np.ones((4, 7, 3)))      # a batch of 4 sequences of 7 steps
+    >>> out.shape, h_n.shape                    # every step of the top layer; the last step of each layer
+    ((4, 7, 5), (2, 4, 5))
+    >>> bool((out.data[:, -1] == h_n.data[-1]).all())
+    True
+    """
 
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
                  dropout=0.0, bidirectional=False, *, seed=None, dtype=np.float64):
@@ -216,7 +251,19 @@ class RNN(_Layers):
 
 class LSTM(_Layers):
     """LSTM layers, PyTorch's nn.LSTM(input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-    dropout=0.0): forward(x, (h_0, c_0)=None) returns (output, (h_n, c_n))."""
+    dropout=0.0): forward(x, (h_0, c_0)=None) returns (output, (h_n, c_n)).
+
+    >>> import numpy as np
+    >>> lstm = LSTM(3, 5, seed=0)
+    >>> x = np.random.default_rng(0).normal(size=(6, 3))       # unbatched: 6 steps of 3 features
+    >>> out, (h, c) = lstm(x)
+    >>> out.shape, h.shape, c.shape
+    ((6, 5), (1, 5), (1, 5))
+    >>> _, state = lstm(x[:3])                                 # the first 3 steps, then carry the state on
+    >>> out2, _ = lstm(x[3:], state)
+    >>> bool(np.allclose(out2.data, out.data[3:]))
+    True
+    """
 
     mode = "LSTM"
 
@@ -228,7 +275,16 @@ class LSTM(_Layers):
 
 class GRU(_Layers):
     """GRU layers, PyTorch's nn.GRU(input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-    dropout=0.0): forward(x, h_0=None) returns (output, h_n)."""
+    dropout=0.0): forward(x, h_0=None) returns (output, h_n).
+
+    >>> import numpy as np
+    >>> gru = GRU(3, 5, seed=0)
+    >>> out, h_n = gru(np.ones((7, 4, 3)))      # (T, N, C): 7 steps of a batch of 4
+    >>> out.shape, h_n.shape
+    ((7, 4, 5), (1, 4, 5))
+    >>> [name for name, _ in gru.named_parameters()]
+    ['weight_ih_l0', 'weight_hh_l0', 'bias_ih_l0', 'bias_hh_l0']
+    """
 
     mode = "GRU"
 
