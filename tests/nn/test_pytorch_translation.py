@@ -1,0 +1,86 @@
+"""PyTorch code translated as a user would write it: the arguments PyTorch names, its defaults, its shapes
+(unbatched, (N, C, d1, ...)), and clear errors naming the module where it would fail on a shape. Each is checked
+against torch in float64 where torch is installed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tinygrad_nn import Value
+from tinygrad_nn.gradcheck import gradcheck
+from tinygrad_nn.nn import CrossEntropyLoss, cross_entropy
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+
+
+def _close(ours, theirs, tol=1e-12):
+    np.testing.assert_allclose(np.asarray(ours.data if isinstance(ours, Value) else ours),
+                               theirs.detach().numpy(), rtol=tol, atol=tol)
+
+
+CE_CASES = [
+    dict(),
+    dict(reduction="sum"),
+    dict(reduction="none"),
+    dict(ignore_index=1),
+    dict(ignore_index=-100, label_smoothing=0.2),
+    dict(weight=np.array([0.5, 2.0, 1.0, 3.0])),
+    dict(weight=np.array([0.5, 2.0, 1.0, 3.0]), ignore_index=2, label_smoothing=0.1),
+    dict(weight=np.array([0.5, 2.0, 1.0, 3.0]), ignore_index=2, label_smoothing=0.1, reduction="none"),
+    dict(weight=np.array([0.5, 2.0, 1.0, 3.0]), reduction="sum", label_smoothing=0.3),
+]
+
+
+@pytest.mark.parametrize("shape", [(5, 4), (4,), (3, 4, 6), (2, 4, 3, 2)], ids=["NC", "C", "NCT", "NCHW"])
+@pytest.mark.parametrize("kwargs", CE_CASES, ids=[str(sorted(k)) + str(k.get("reduction", "")) for k in CE_CASES])
+def test_cross_entropy_matches_torch_with_its_arguments_and_shapes(shape, kwargs):
+    rng = np.random.default_rng(len(shape))
+    logits = rng.normal(size=shape)
+    sample = shape[:1] + shape[2:] if len(shape) > 1 else ()
+    labels = rng.integers(0, 4, size=sample)
+    if sample:
+        labels.reshape(-1)[0] = kwargs.get("ignore_index", -100)  # one ignored label
+        labels.reshape(-1)[-1] = 1 if kwargs.get("ignore_index") != 1 else 3
+    t_kwargs = {k: torch.tensor(v) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
+    z, tz = Value(logits), torch.tensor(logits, requires_grad=True)
+    ours, theirs = cross_entropy(z, labels, **kwargs), F.cross_entropy(tz, torch.tensor(labels), **t_kwargs)
+    _close(ours, theirs)
+    ours.sum().backward()
+    theirs.sum().backward()
+    _close(z.grad, tz.grad)
+    module = CrossEntropyLoss(**kwargs)(Value(logits), labels)
+    _close(module, theirs)
+
+
+@pytest.mark.parametrize("kwargs", [dict(), dict(label_smoothing=0.25), dict(weight=np.array([1.0, 2.0, 0.5])),
+                                    dict(reduction="none", label_smoothing=0.1)])
+def test_cross_entropy_with_probability_targets_matches_torch(kwargs):
+    rng = np.random.default_rng(3)
+    logits, probs = rng.normal(size=(4, 3, 5)), rng.dirichlet(np.ones(3), size=(4, 5)).transpose(0, 2, 1)
+    t_kwargs = {k: torch.tensor(v) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
+    _close(cross_entropy(Value(logits), probs, **kwargs),
+           F.cross_entropy(torch.tensor(logits), torch.tensor(probs), **t_kwargs))
+
+
+def test_cross_entropy_gradient_with_smoothing_weights_and_ignored_labels():
+    labels = np.array([[2, 0], [-100, 1]])
+    assert gradcheck(lambda z: cross_entropy(z, labels, weight=np.array([1.0, 2.0, 3.0]), label_smoothing=0.1),
+                     np.random.default_rng(1).normal(size=(2, 3, 2)))
+
+
+def test_cross_entropy_arguments_are_checked_by_name():
+    z = Value(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="cross_entropy: reduction must be 'mean', 'sum' or 'none'"):
+        cross_entropy(z, np.array([0, 1]), reduction="avg")
+    with pytest.raises(ValueError, match="CrossEntropyLoss: reduction must be"):
+        CrossEntropyLoss(reduction="avg")
+    with pytest.raises(ValueError, match=r"cross_entropy: weight must have one entry per class, shape \(3,\)"):
+        cross_entropy(z, np.array([0, 1]), weight=np.ones(2))
+    with pytest.raises(ValueError, match=r"cross_entropy: label_smoothing must be a number in \[0, 1\]"):
+        cross_entropy(z, np.array([0, 1]), label_smoothing=1.5)
+    with pytest.raises(ValueError, match=r"labels must lie in \[0, 3\) \(or be ignore_index=-100\)"):
+        cross_entropy(z, np.array([0, -1]))
+    with pytest.raises(ValueError, match=r"integers of shape \(2, 4\) \(class indices\)"):
+        cross_entropy(Value(np.zeros((2, 3, 4))), np.zeros((2, 3), int))
