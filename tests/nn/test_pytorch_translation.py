@@ -84,3 +84,60 @@ def test_cross_entropy_arguments_are_checked_by_name():
         cross_entropy(z, np.array([0, -1]))
     with pytest.raises(ValueError, match=r"integers of shape \(2, 4\) \(class indices\)"):
         cross_entropy(Value(np.zeros((2, 3, 4))), np.zeros((2, 3), int))
+
+
+def test_embedding_refuses_negative_ids_as_pytorch_does():
+    """numpy would read -1 as the last row: a padding marker silently turned into a real token."""
+    from tinygrad_nn.nn import Embedding
+
+    emb = Embedding(5, 2, seed=0)
+    with pytest.raises(IndexError, match=r"embedding: indices must lie in \[0, 5\) for 5 embeddings, got values "
+                                         r"from -1 to 3"):
+        emb(np.array([3, -1]))
+    with pytest.raises(IndexError):
+        torch.nn.Embedding(5, 2)(torch.tensor([3, -1]))
+
+
+def test_multihead_attention_names_itself_and_the_shapes_on_mismatched_inputs():
+    from tinygrad_nn.nn import MultiheadAttention
+
+    mha = MultiheadAttention(8, 2, seed=0)
+    q = np.ones((5, 3, 8))
+    with pytest.raises(ValueError, match=r"MultiheadAttention: key and value must be \(S, N, E\) with the query's "
+                                         r"batch.*got query \(5, 3, 8\), key \(4, 2, 8\), value \(4, 2, 8\)"):
+        mha(q, np.ones((4, 2, 8)), np.ones((4, 2, 8)))
+    with pytest.raises(ValueError, match=r"key \(4, 3, 8\), value \(6, 3, 8\)"):
+        mha(q, np.ones((4, 3, 8)), np.ones((6, 3, 8)))
+    with pytest.raises(ValueError, match=r"MultiheadAttention: attn_mask must have shape \(5, 5\) or \(6, 5, 5\)"):
+        mha(q, q, q, attn_mask=np.ones((4, 4), bool))
+    out, w = mha(q, q, q, attn_mask=np.zeros((6, 5, 5)))  # the (N * heads, L, S) form is taken
+    assert out.shape == (5, 3, 8) and w.shape == (3, 5, 5)
+
+
+@pytest.mark.parametrize("name", ["RNNCell", "LSTMCell", "GRUCell"])
+def test_cells_check_the_state_they_are_given(name):
+    import tinygrad_nn.nn as nn
+
+    cell = getattr(nn, name)(3, 4, seed=0)
+    wrong = np.ones((2, 5))
+    state = (wrong, np.ones((2, 4))) if name == "LSTMCell" else wrong
+    with pytest.raises(ValueError, match=rf"{name}: h must have shape \(2, 4\) \(the input's batch, hidden_size 4\) "
+                                         rf"for an input of shape \(2, 3\), got \(2, 5\)"):
+        cell(np.ones((2, 3)), state)
+    if name == "LSTMCell":
+        with pytest.raises(ValueError, match=r"LSTMCell: c must have shape \(2, 4\)"):
+            cell(np.ones((2, 3)), (np.ones((2, 4)), np.ones((3, 4))))
+        with pytest.raises(TypeError, match="LSTMCell: the state must be a pair"):
+            cell(np.ones((2, 3)), np.ones((2, 4)))
+
+
+@pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
+def test_recurrent_layers_refuse_an_empty_sequence_by_name_and_take_an_empty_batch(name):
+    import tinygrad_nn.nn as nn
+
+    layer = getattr(nn, name)(3, 4, seed=0, batch_first=True)
+    with pytest.raises(ValueError, match=rf"{name}: the sequence is empty \(input shape \(2, 0, 3\)\)"):
+        layer(np.ones((2, 0, 3)))
+    with pytest.raises(RuntimeError, match="sequence length to be larger than 0"):
+        getattr(torch.nn, name)(3, 4, batch_first=True)(torch.ones(2, 0, 3))
+    assert layer(np.ones((0, 5, 3)))[0].shape == (0, 5, 4)  # as torch: an empty batch is fine

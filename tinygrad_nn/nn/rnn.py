@@ -89,6 +89,18 @@ class _Cell(_Recurrent):
                              f"got shape {s}")
         return s[:-1] + (self.hidden_size,)
 
+    def _state(self, x, states, names):
+        """The given states (h, or h and c), checked against the input's batch, or zeros when None."""
+        shape = self._check(x)
+        if states is None:
+            return [self._zeros(shape) for _ in names]
+        for v, name in zip(states, names):
+            if shape_of(v) != shape:
+                raise ValueError(f"{type(self).__name__}: {name} must have shape {shape} (the input's batch, "
+                                 f"hidden_size {self.hidden_size}) for an input of shape {shape_of(x)}, got "
+                                 f"{shape_of(v)}")
+        return list(states)
+
     def __repr__(self):
         return f"{type(self).__name__}({self.input_size}, {self.hidden_size})"
 
@@ -108,7 +120,7 @@ class RNNCell(_Cell):
     """
 
     def forward(self, x, h=None):
-        h = self._zeros(self._check(x)) if h is None else h
+        (h,) = self._state(x, None if h is None else (h,), ("h",))
         return _step("RNN", self.nonlinearity, _affine(x, self.weight_ih, self.bias_ih), h, None, self.weight_hh,
                      self.bias_hh)[0]
 
@@ -127,8 +139,9 @@ class LSTMCell(_Cell):
     mode = "LSTM"
 
     def forward(self, x, hc=None):
-        shape = self._check(x)
-        h, c = (self._zeros(shape), self._zeros(shape)) if hc is None else hc
+        if hc is not None and (not isinstance(hc, (tuple, list)) or len(hc) != 2):
+            raise TypeError(f"LSTMCell: the state must be a pair (h, c), got {type(hc).__name__}")
+        h, c = self._state(x, hc, ("h", "c"))
         return _step("LSTM", None, _affine(x, self.weight_ih, self.bias_ih), h, c, self.weight_hh, self.bias_hh)
 
 
@@ -145,7 +158,7 @@ class GRUCell(_Cell):
     mode = "GRU"
 
     def forward(self, x, h=None):
-        h = self._zeros(self._check(x)) if h is None else h
+        (h,) = self._state(x, None if h is None else (h,), ("h",))
         return _step("GRU", None, _affine(x, self.weight_ih, self.bias_ih), h, None, self.weight_hh,
                      self.bias_hh)[0]
 
@@ -181,6 +194,9 @@ class _Layers(_Recurrent):
             order = "(N, T, C)" if self.batch_first else "(T, N, C)"
             raise ValueError(f"{who}: input must be {order} or (T, C) with C = {self.input_size}, got shape {s}")
         batched = len(s) == 3
+        if s[1 if batched and self.batch_first else 0] == 0:
+            raise ValueError(f"{who}: the sequence is empty (input shape {s}); give at least one time step, as "
+                             f"PyTorch requires")
         if not isinstance(x, Value):
             x = Value(np.asarray(x, self._dtype), requires_grad=False)
         if not batched:
