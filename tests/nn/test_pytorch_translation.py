@@ -141,3 +141,45 @@ def test_recurrent_layers_refuse_an_empty_sequence_by_name_and_take_an_empty_bat
     with pytest.raises(RuntimeError, match="sequence length to be larger than 0"):
         getattr(torch.nn, name)(3, 4, batch_first=True)(torch.ones(2, 0, 3))
     assert layer(np.ones((0, 5, 3)))[0].shape == (0, 5, 4)  # as torch: an empty batch is fine
+
+
+def test_constructors_take_pytorchs_keywords_and_dtypes():
+    import tinygrad_nn as tn
+
+    for make in (tn.zeros, tn.ones, tn.rand, tn.randn):
+        assert make(size=(2, 3)).shape == tuple(getattr(torch, make.__name__)(size=(2, 3)).shape)
+        assert make(2, dtype=torch.float32).dtype == np.float32
+    with pytest.raises(TypeError, match="zeros: give the sizes as arguments or as size=, not both"):
+        tn.zeros(2, size=(2,))
+    assert tn.arange(end=4).data.tolist() == torch.arange(end=4).tolist()
+    assert tn.arange(start=1, end=4).data.tolist() == [1.0, 2.0, 3.0]
+    assert tn.full((2,), 1.5, dtype=torch.float32).dtype == np.float32
+    assert tn.eye(2, 3, dtype=torch.float64).shape == (2, 3)
+    with pytest.raises(TypeError, match=r"zeros: dtype must be a float type .*got 'not a dtype'"):
+        tn.zeros(2, dtype="not a dtype")
+
+
+def test_modules_take_torch_dtypes_and_refuse_integer_ones():
+    import tinygrad_nn.nn as nn
+
+    for module in (nn.Linear(2, 3, dtype=torch.float32), nn.LayerNorm(3, dtype=torch.float32),
+                   nn.RMSNorm(3, dtype=torch.float32), nn.LSTM(2, 3, dtype=torch.float32)):
+        assert {p.dtype for p in module.parameters()} == {np.dtype(np.float32)}
+    for norm in (nn.LayerNorm, nn.RMSNorm):  # integer parameters would round every update away
+        with pytest.raises(TypeError, match="dtype must be a float type"):
+            norm(3, dtype=np.int64)
+
+
+def test_constructor_mistakes_are_named():
+    import tinygrad_nn as tn
+
+    with pytest.raises(ValueError, match="arange: step must not be zero"):
+        tn.arange(0, 5, 0)
+    with pytest.raises(TypeError, match=r"arange: end must be a finite number, got inf"):
+        tn.arange(0, float("inf"))
+    with pytest.raises(TypeError, match=r"eye: n must be a whole number >= 0 \(eye\(3\) or eye\(2, 3\)\), got -1"):
+        tn.eye(-1)
+    with pytest.raises(TypeError, match=r"eye: m must be a whole number >= 0 .*got 2.0"):
+        tn.eye(2, 2.0)
+    with pytest.raises(TypeError, match=r"tensor: got a list holding Values.*use stack\(\[...\]\)"):
+        tn.tensor([Value(1.0), Value(2.0)])

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..creation import numpy_dtype
 from ..engine import Value
 from ..ops import linear, matmul, relu, sigmoid, stack, step, tanh, transpose
 from . import functional
@@ -44,7 +45,7 @@ def _rng(seed):
 
 
 def _check_dtype(dtype):
-    dtype = np.dtype(dtype)
+    dtype = np.dtype(numpy_dtype(dtype))
     if dtype.kind != "f":
         raise TypeError(f"dtype must be a float type (float64 or float32), got {dtype}")
     return dtype
