@@ -183,3 +183,23 @@ def test_constructor_mistakes_are_named():
         tn.eye(2, 2.0)
     with pytest.raises(TypeError, match=r"tensor: got a list holding Values.*use stack\(\[...\]\)"):
         tn.tensor([Value(1.0), Value(2.0)])
+
+
+def test_inplace_and_num_workers_as_pytorch_code_passes_them():
+    """Translated code passes these everywhere; they change nothing here (the results are PyTorch's)."""
+    from tinygrad_nn.data import DataLoader, TensorDataset
+    from tinygrad_nn.nn import Dropout, ReLU, Sequential
+
+    net = Sequential(ReLU(inplace=True), Dropout(p=0.5, inplace=True, seed=0))
+    x = np.array([-1.0, 2.0, 3.0, -4.0])
+    assert net.eval()(x).data.tolist() == torch.nn.ReLU(inplace=True)(torch.tensor(x)).tolist()
+    assert net.state_dict() == {}
+    ds = TensorDataset(np.arange(6.0), np.arange(6))
+    theirs = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.arange(6.0), torch.arange(6)),
+                                         batch_size=4, num_workers=0, pin_memory=False)
+    ours = DataLoader(ds, batch_size=4, num_workers=2, pin_memory=True)
+    assert [x.tolist() for x, _ in ours] == [x.tolist() for x, _ in theirs]
+    with pytest.raises(ValueError, match="DataLoader: num_workers must be a whole number >= 0, got -1"):
+        DataLoader(ds, num_workers=-1)
+    with pytest.raises(TypeError, match="Dropout: inplace must be True or False, got 7 .*give the seed as seed="):
+        Dropout(0.5, 7)

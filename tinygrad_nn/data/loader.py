@@ -116,7 +116,9 @@ class DataLoader:
     loader's own numpy Generator, made from `seed` (or `generator`): the same seed gives the same epochs, and
     state_dict()/load_state_dict() save and restore where it is, so an interrupted run resumes with the same
     batches. drop_last=True leaves out a last batch smaller than batch_size. batch_size=None yields the samples
-    one by one, uncollated.
+    one by one, uncollated. PyTorch's `num_workers` and `pin_memory` are taken so that its code runs as written:
+    the batches are made in the calling process whatever num_workers says (the same batches, in the same order,
+    as PyTorch's workers deliver them), and there is no device memory to pin.
 
     >>> import numpy as np
     >>> ds = TensorDataset(np.arange(5.0), np.arange(5) % 2)
@@ -130,13 +132,16 @@ class DataLoader:
     """
 
     def __init__(self, dataset, batch_size: int | None = 1, shuffle: bool = False, drop_last: bool = False,
-                 collate_fn: Callable | None = None, *, seed=None, generator=None):
+                 collate_fn: Callable | None = None, *, seed=None, generator=None, num_workers: int = 0,
+                 pin_memory: bool = False):
         if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
             raise TypeError(f"DataLoader: the dataset must have __len__ and __getitem__ (a Dataset, a "
                             f"TensorDataset, a list...), got {type(dataset).__name__}")
         if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer)
                                        or batch_size < 1):
             raise ValueError(f"DataLoader: batch_size must be a positive int (or None), got {batch_size!r}")
+        if isinstance(num_workers, bool) or not isinstance(num_workers, int | np.integer) or num_workers < 0:
+            raise ValueError(f"DataLoader: num_workers must be a whole number >= 0, got {num_workers!r}")
         if seed is not None and generator is not None:
             raise ValueError("DataLoader: give seed or generator, not both")
         if generator is not None and not isinstance(generator, np.random.Generator):

@@ -23,7 +23,8 @@ class Dropout(Module):
 
     The masks come from the module's own numpy Generator, made from `seed` (or given as one): two modules made
     with the same seed drop the same elements call after call, so a training run is reproduced exactly.
-    `generator_state()` and `set_generator_state()` save and restore where it is.
+    `generator_state()` and `set_generator_state()` save and restore where it is. `inplace` is taken for
+    PyTorch's code and changes nothing: no op here overwrites its input's data.
 
     >>> import numpy as np
     >>> a, b = Dropout(0.25, seed=1), Dropout(0.25, seed=1)
@@ -35,10 +36,13 @@ class Dropout(Module):
     array([1., 1., 1.])
     """
 
-    def __init__(self, p: float = 0.5, *, seed=None):
+    def __init__(self, p: float = 0.5, inplace: bool = False, *, seed=None):
         if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)) or not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout: p must be a probability in [0, 1], got {p!r}")
-        self.p = float(p)
+        if not isinstance(inplace, (bool, np.bool_)):
+            raise TypeError(f"Dropout: inplace must be True or False, got {inplace!r} (the second argument is "
+                            f"inplace, as in PyTorch; give the seed as seed=)")
+        self.p, self.inplace = float(p), bool(inplace)
         self.generator = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
     def forward(self, x):

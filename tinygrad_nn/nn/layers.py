@@ -317,7 +317,20 @@ class Sigmoid(_Activation):
 
 
 class ReLU(_Activation):
+    """max(0, x), PyTorch's nn.ReLU; `inplace` is taken for PyTorch's code and changes nothing (no op here
+    overwrites its input).
+
+    >>> from tinygrad_nn import Value
+    >>> ReLU(inplace=True)(Value([-1.0, 2.0])).data
+    array([0., 2.])
+    """
+
     fn = staticmethod(relu)
+
+    def __init__(self, inplace: bool = False):
+        if not isinstance(inplace, (bool, np.bool_)):
+            raise TypeError(f"ReLU: inplace must be True or False, got {inplace!r}")
+        self.inplace = bool(inplace)
 
 
 class Tanh(_Activation):
