@@ -203,3 +203,29 @@ def test_inplace_and_num_workers_as_pytorch_code_passes_them():
         DataLoader(ds, num_workers=-1)
     with pytest.raises(TypeError, match="Dropout: inplace must be True or False, got 7 .*give the seed as seed="):
         Dropout(0.5, 7)
+
+
+def test_module_to_float_double_and_apply_as_translated_code_calls_them():
+    from tinygrad_nn.nn import LSTM, Linear, Neuron, Sequential
+    from tinygrad_nn.optim import Adam
+
+    net = Sequential(Linear(3, 4, seed=0), Neuron(4, seed=1)).to("cpu").to(torch.float32)
+    assert {p.dtype.name for p in net.parameters()} == {"float32"}
+    out = net(np.ones((2, 3), np.float32))
+    assert out.dtype == np.float32
+    out.sum().backward()
+    Adam(net.parameters()).step()
+    assert {p.dtype.name for p in net.parameters()} == {"float32"}
+    assert net.to(torch.device("cpu"), torch.float64) is net and net[0].weight.dtype == np.float64
+    assert net.float()[1].bias.dtype == np.float32 and net.double()[1].bias.dtype == np.float64
+    with pytest.raises(ValueError, match="to: tinygrad_nn runs on the CPU only .*got device 'cuda:0'"):
+        net.to("cuda:0")
+    with pytest.raises(TypeError, match="to: parameters hold floats"):
+        net.to(np.int32)
+    # apply: children first, then the module itself, as PyTorch visits them
+    lstm = LSTM(2, 3)
+    seen = []
+    Sequential(lstm, Linear(3, 1)).apply(lambda m: seen.append(type(m).__name__))
+    order = []
+    torch.nn.Sequential(torch.nn.LSTM(2, 3), torch.nn.Linear(3, 1)).apply(lambda m: order.append(type(m).__name__))
+    assert seen == order
