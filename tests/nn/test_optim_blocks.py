@@ -12,7 +12,15 @@ from tinygrad_nn.data import load_digits_4x3
 from tinygrad_nn.nn import MLP, Dropout, squared_error
 from tinygrad_nn.nn.utils import clip_grad_norm_, clip_grad_value_
 from tinygrad_nn.optim import SGD, AdamW, RMSprop
-from tinygrad_nn.optim.lr_scheduler import CosineAnnealingLR, LambdaLR, LinearLR, SequentialLR, StepLR
+from tinygrad_nn.optim.lr_scheduler import (
+    CosineAnnealingLR,
+    ExponentialLR,
+    LambdaLR,
+    LinearLR,
+    MultiStepLR,
+    SequentialLR,
+    StepLR,
+)
 
 torch = pytest.importorskip("torch")
 DATA = load_digits_4x3()
@@ -73,6 +81,16 @@ SCHEDULES = {
                lambda o: torch.optim.lr_scheduler.LambdaLR(o, lambda e: 1 / (1 + e))),
     "linear": (lambda o: LinearLR(o, start_factor=0.1, total_iters=6),
                lambda o: torch.optim.lr_scheduler.LinearLR(o, start_factor=0.1, total_iters=6)),
+    "multistep": (lambda o: MultiStepLR(o, milestones=[9, 3, 12], gamma=0.5),
+                  lambda o: torch.optim.lr_scheduler.MultiStepLR(o, milestones=[9, 3, 12], gamma=0.5)),
+    "exponential": (lambda o: ExponentialLR(o, gamma=0.9),
+                    lambda o: torch.optim.lr_scheduler.ExponentialLR(o, gamma=0.9)),
+    "warmup_exponential": (
+        lambda o: SequentialLR(o, [LinearLR(o, start_factor=0.2, total_iters=5), ExponentialLR(o, gamma=0.8)],
+                               milestones=[5]),
+        lambda o: torch.optim.lr_scheduler.SequentialLR(
+            o, [torch.optim.lr_scheduler.LinearLR(o, start_factor=0.2, total_iters=5),
+                torch.optim.lr_scheduler.ExponentialLR(o, gamma=0.8)], milestones=[5])),
     "warmup_cosine": (
         lambda o: SequentialLR(o, [LinearLR(o, start_factor=0.2, total_iters=5), CosineAnnealingLR(o, T_max=15)],
                                milestones=[5]),
