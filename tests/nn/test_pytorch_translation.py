@@ -229,3 +229,20 @@ def test_module_to_float_double_and_apply_as_translated_code_calls_them():
     order = []
     torch.nn.Sequential(torch.nn.LSTM(2, 3), torch.nn.Linear(3, 1)).apply(lambda m: order.append(type(m).__name__))
     assert seen == order
+
+
+@pytest.mark.parametrize("name", ["Softmax", "LogSoftmax"])
+def test_softmax_without_dim_follows_pytorch_or_asks_for_dim(name):
+    """PyTorch's implicit dim is the last axis for 1-D and 2-D inputs only; elsewhere it is 0 or 1, and taking
+    the last axis silently would give other numbers than the translated program's."""
+    import tinygrad_nn.nn as nn
+
+    x = np.random.default_rng(0).normal(size=(3, 4))
+    for data in (x, x[0]):
+        with pytest.warns(UserWarning):
+            theirs = getattr(torch.nn, name)()(torch.tensor(data))
+        _close(getattr(nn, name)()(Value(data)), theirs)
+    with pytest.raises(ValueError, match=rf"{name}: dim=None is ambiguous for a 3-D input \(PyTorch would take "
+                                         rf"axis 0, not the last\); give dim="):
+        getattr(nn, name)()(Value(np.ones((2, 3, 4))))
+    assert getattr(nn, name)(dim=0)(Value(np.ones((2, 3, 4)))).shape == (2, 3, 4)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..creation import numpy_dtype
-from ..engine import Value
+from ..engine import Value, shape_of
 from ..ops import linear, matmul, relu, sigmoid, stack, step, tanh, transpose
 from . import functional
 from .module import Module
@@ -368,7 +368,9 @@ class GELU(Module):
 
 
 class Softmax(Module):
-    """softmax along `dim`, PyTorch's nn.Softmax (dim is required in spirit: None means the last axis here).
+    """softmax along `dim`, PyTorch's nn.Softmax. dim=None is taken for a 1-D or 2-D input only, where it is
+    the last axis as in PyTorch; for other inputs PyTorch's implicit (deprecated) choice is axis 0 or 1, not the
+    last, so say which axis with dim=.
 
     >>> from tinygrad_nn import Value
     >>> Softmax(dim=-1)(Value([[0.0, 0.0]])).data
@@ -376,10 +378,20 @@ class Softmax(Module):
     """
 
     def __init__(self, dim: int | None = None):
-        self.dim = -1 if dim is None else dim
+        self.dim = dim
+
+    def _dim(self, x):
+        if self.dim is not None:
+            return self.dim
+        ndim = len(shape_of(x))
+        if ndim not in (1, 2):
+            raise ValueError(f"{type(self).__name__}: dim=None is ambiguous for a {ndim}-D input (PyTorch would "
+                             f"take axis {0 if ndim in (0, 3) else 1}, not the last); give dim=, e.g. "
+                             f"{type(self).__name__}(dim=-1)")
+        return -1
 
     def forward(self, x):
-        return functional.softmax(x, self.dim)
+        return functional.softmax(x, self._dim(x))
 
     def __repr__(self):
         return f"{type(self).__name__}(dim={self.dim})"
@@ -399,4 +411,4 @@ class LogSoftmax(Softmax):
     """
 
     def forward(self, x):
-        return functional.log_softmax(x, self.dim)
+        return functional.log_softmax(x, self._dim(x))
