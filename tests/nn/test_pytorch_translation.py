@@ -246,3 +246,18 @@ def test_softmax_without_dim_follows_pytorch_or_asks_for_dim(name):
                                          rf"axis 0, not the last\); give dim="):
         getattr(nn, name)()(Value(np.ones((2, 3, 4))))
     assert getattr(nn, name)(dim=0)(Value(np.ones((2, 3, 4)))).shape == (2, 3, 4)
+
+
+def test_tensor_dataset_keeps_the_graph_of_a_value_that_requires_a_gradient():
+    """Reading a parameter's numbers into the data set would cut its graph without a word (no gradient, no
+    error); torch's TensorDataset keeps the tensor too."""
+    from tinygrad_nn.data import DataLoader, TensorDataset
+
+    w = Value(np.arange(6.0).reshape(3, 2))
+    total = None
+    for x, _ in DataLoader(TensorDataset(w, np.arange(3)), batch_size=2):
+        assert isinstance(x, Value)
+        s = (x * x).sum()
+        total = s if total is None else total + s
+    total.backward()
+    np.testing.assert_array_equal(w.grad, 2 * w.data)

@@ -47,7 +47,8 @@ class Dataset:
 
 
 class TensorDataset(Dataset):
-    """Samples made of the i-th row of each array (numpy arrays, lists or Values, all of one length).
+    """Samples made of the i-th row of each array (numpy arrays, lists or Values, all of one length). A Value
+    that requires a gradient keeps its graph: the batches made of it are Values, and gradients reach it.
 
     >>> import numpy as np
     >>> ds = TensorDataset(np.eye(3), np.array([2, 0, 1]))
@@ -58,9 +59,12 @@ class TensorDataset(Dataset):
     def __init__(self, *tensors):
         if not tensors:
             raise ValueError("TensorDataset: give at least one array")
-        arrays = [t.data if isinstance(t, Value) else np.asarray(t) for t in tensors]
+        # A Value that requires a gradient stays a Value (its rows are taken by the getitem op and batched by
+        # the stack op), so that the gradient reaches it; any other input is read as a plain array.
+        arrays = [t if isinstance(t, Value) and t.requires_grad else t.data if isinstance(t, Value) else np.asarray(t)
+                  for t in tensors]
         for i, a in enumerate(arrays):
-            if np.ndim(a) == 0:
+            if len(a.shape if isinstance(a, Value) else np.shape(a)) == 0:
                 raise ValueError(f"TensorDataset: array {i} is a scalar; every array needs a first axis of samples")
         lengths = [len(a) for a in arrays]
         if len(set(lengths)) != 1:
