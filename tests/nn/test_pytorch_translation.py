@@ -261,3 +261,16 @@ def test_tensor_dataset_keeps_the_graph_of_a_value_that_requires_a_gradient():
         total = s if total is None else total + s
     total.backward()
     np.testing.assert_array_equal(w.grad, 2 * w.data)
+
+
+@pytest.mark.parametrize("make", ["Linear(2, 3, dtype={})", "Embedding(4, 2, dtype={})", "LSTM(2, 3, dtype={})",
+                                  "MultiheadAttention(4, 2, dtype={})", "Conv2d(1, 2, 3, dtype={})",
+                                  "LayerNorm(3, dtype={})", "Neuron(2, dtype={})"])
+def test_a_module_given_a_non_float_dtype_names_itself(make):
+    import tinygrad_nn.nn as nn
+
+    who = make.split("(")[0]
+    for bad, shown in ((np.int64, "int64"), ("nonsense", "'nonsense'")):
+        with pytest.raises(TypeError, match=rf"^{who}: dtype must be a float type \(float64 or float32\), got "
+                                            rf"{shown}"):
+            eval(make.format(repr(bad) if isinstance(bad, str) else "np.int64"), {"np": np, **vars(nn)})

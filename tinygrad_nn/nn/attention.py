@@ -54,7 +54,7 @@ class MultiheadAttention(Module):
         if isinstance(dropout, bool) or not 0.0 <= dropout <= 1.0:
             raise ValueError(f"MultiheadAttention: dropout must be a probability in [0, 1], got {dropout!r}")
         self.dropout, self.batch_first = float(dropout), bool(batch_first)
-        dtype = _check_dtype(dtype)
+        dtype = _check_dtype(dtype, "MultiheadAttention")
         rng = _rng(seed)
         # PyTorch: xavier_uniform_ on the stacked (3E, E) projection, zero biases, out_proj as a Linear whose
         # bias is then zeroed.

@@ -40,7 +40,8 @@ class Embedding(Module):
                                  f"{padding_idx}")
             padding_idx %= self.num_embeddings
         self.padding_idx = padding_idx
-        w = _rng(seed).standard_normal((self.num_embeddings, self.embedding_dim)).astype(_check_dtype(dtype))
+        dtype = _check_dtype(dtype, "Embedding")
+        w = _rng(seed).standard_normal((self.num_embeddings, self.embedding_dim)).astype(dtype)
         if padding_idx is not None:
             w[padding_idx] = 0.0
         self.weight = Value(w)

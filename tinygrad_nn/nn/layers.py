@@ -44,10 +44,13 @@ def _rng(seed):
     return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
 
-def _check_dtype(dtype):
-    dtype = np.dtype(numpy_dtype(dtype))
-    if dtype.kind != "f":
-        raise TypeError(f"dtype must be a float type (float64 or float32), got {dtype}")
+def _check_dtype(dtype, who=None):
+    try:
+        dtype = np.dtype(numpy_dtype(dtype))
+    except TypeError:
+        dtype = repr(dtype)
+    if not isinstance(dtype, np.dtype) or dtype.kind != "f":
+        raise TypeError(f"{who + ': ' if who else ''}dtype must be a float type (float64 or float32), got {dtype}")
     return dtype
 
 
@@ -111,7 +114,7 @@ class Neuron(Module):
 
     def __init__(self, nin: int, activation="sigmoid", *, seed=None, dtype=np.float64):
         nin = _size(nin, "nin", "Neuron")
-        dtype = _check_dtype(dtype)
+        dtype = _check_dtype(dtype, "Neuron")
         rng = _rng(seed)
         self.nin = nin
         self.weight = Value(_init(rng, (nin,), nin, dtype))
@@ -152,7 +155,7 @@ class Layer(Module):
 
     def __init__(self, nin: int, nout: int, activation="sigmoid", *, seed=None, dtype=np.float64):
         nin, nout = _size(nin, "nin", "Layer"), _size(nout, "nout", "Layer")
-        dtype = _check_dtype(dtype)
+        dtype = _check_dtype(dtype, type(self).__name__)
         rng = _rng(seed)
         self.nin, self.nout = nin, nout
         self.weight = Value(_init(rng, (nout, nin), nin, dtype))

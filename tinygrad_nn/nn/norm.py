@@ -51,7 +51,7 @@ class LayerNorm(Module):
                  dtype=np.float64):
         self.normalized_shape = _shape("LayerNorm", normalized_shape)
         self.eps = _eps("LayerNorm", eps)
-        dtype = _check_dtype(dtype)
+        dtype = _check_dtype(dtype, "LayerNorm")
         self.weight = Value(np.ones(self.normalized_shape, dtype)) if elementwise_affine else None
         self.bias = Value(np.zeros(self.normalized_shape, dtype)) if elementwise_affine and bias else None
 
@@ -77,7 +77,7 @@ class RMSNorm(Module):
                  dtype=np.float64):
         self.normalized_shape = _shape("RMSNorm", normalized_shape)
         self.eps = _eps("RMSNorm", eps)
-        dtype = _check_dtype(dtype)
+        dtype = _check_dtype(dtype, "RMSNorm")
         self.weight = Value(np.ones(self.normalized_shape, dtype)) if elementwise_affine else None
 
     def forward(self, x):

@@ -60,7 +60,7 @@ class _Recurrent(Module):
         if not isinstance(bias, (bool, np.bool_)):
             raise TypeError(f"{who}: bias must be True or False, got {bias!r}")
         self.nonlinearity, self.bias = nonlinearity, bool(bias)
-        self._dtype = _check_dtype(dtype)
+        self._dtype = _check_dtype(dtype, who)
         self._rng = _rng(seed)
 
     def _param(self, *shape):
