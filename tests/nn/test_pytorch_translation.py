@@ -274,3 +274,23 @@ def test_a_module_given_a_non_float_dtype_names_itself(make):
         with pytest.raises(TypeError, match=rf"^{who}: dtype must be a float type \(float64 or float32\), got "
                                             rf"{shown}"):
             eval(make.format(repr(bad) if isinstance(bad, str) else "np.int64"), {"np": np, **vars(nn)})
+
+
+def test_a_float32_pytorch_state_loads_after_model_float_and_the_error_says_so(tmp_path):
+    pytest.importorskip("safetensors")
+    from safetensors.torch import save_file
+
+    import tinygrad_nn as tn
+    from tinygrad_nn.nn import Linear
+
+    theirs = torch.nn.Linear(3, 2).float()  # PyTorch's default dtype
+    path = tmp_path / "linear.safetensors"
+    save_file(dict(theirs.state_dict()), str(path))
+    ours = Linear(3, 2)
+    with pytest.raises(ValueError, match=r"model.float\(\) or model.double\(\) converts a whole model"):
+        ours.load_state_dict(tn.load(path))
+    ours.float().load_state_dict(tn.load(path))
+    x = np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32)
+    out = ours(x).data
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out, theirs(torch.from_numpy(x)).detach().numpy(), rtol=1e-6, atol=1e-6)

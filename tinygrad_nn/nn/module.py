@@ -276,6 +276,8 @@ class Module:
             names = strict and (missing or unexpected)
             hint = (" (the state must come from a model of the same architecture" +
                     ("; strict=False loads only the names that match)" if names else ")"))
+            if any(" in the state (convert it with " in problem for problem in problems):
+                hint += "; model.float() or model.double() converts a whole model (a PyTorch model saves float32)"
             raise ValueError(f"load_state_dict: cannot load into {self!r}: " + "; ".join(problems) + hint)
         for p, new in updates:
             if p.data.__class__ is float:
