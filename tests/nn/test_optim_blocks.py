@@ -72,6 +72,14 @@ def test_rmsprop_matches_torch(kw):
     _train_both(lambda ps: RMSprop(ps, lr=0.01, **kw), lambda ps: torch.optim.RMSprop(ps, lr=0.01, **kw))
 
 
+def _warmup_then(after, torch_after):
+    """Five epochs of linear warm-up, then `after`: SequentialLR here and in torch."""
+    return (lambda o: SequentialLR(o, [LinearLR(o, start_factor=0.2, total_iters=5), after(o)], milestones=[5]),
+            lambda o: torch.optim.lr_scheduler.SequentialLR(
+                o, [torch.optim.lr_scheduler.LinearLR(o, start_factor=0.2, total_iters=5), torch_after(o)],
+                milestones=[5]))
+
+
 SCHEDULES = {
     "step": (lambda o: StepLR(o, step_size=4, gamma=0.5),
              lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=4, gamma=0.5)),
@@ -85,18 +93,10 @@ SCHEDULES = {
                   lambda o: torch.optim.lr_scheduler.MultiStepLR(o, milestones=[9, 3, 12], gamma=0.5)),
     "exponential": (lambda o: ExponentialLR(o, gamma=0.9),
                     lambda o: torch.optim.lr_scheduler.ExponentialLR(o, gamma=0.9)),
-    "warmup_exponential": (
-        lambda o: SequentialLR(o, [LinearLR(o, start_factor=0.2, total_iters=5), ExponentialLR(o, gamma=0.8)],
-                               milestones=[5]),
-        lambda o: torch.optim.lr_scheduler.SequentialLR(
-            o, [torch.optim.lr_scheduler.LinearLR(o, start_factor=0.2, total_iters=5),
-                torch.optim.lr_scheduler.ExponentialLR(o, gamma=0.8)], milestones=[5])),
-    "warmup_cosine": (
-        lambda o: SequentialLR(o, [LinearLR(o, start_factor=0.2, total_iters=5), CosineAnnealingLR(o, T_max=15)],
-                               milestones=[5]),
-        lambda o: torch.optim.lr_scheduler.SequentialLR(
-            o, [torch.optim.lr_scheduler.LinearLR(o, start_factor=0.2, total_iters=5),
-                torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=15)], milestones=[5])),
+    "warmup_exponential": _warmup_then(lambda o: ExponentialLR(o, gamma=0.8),
+                                       lambda o: torch.optim.lr_scheduler.ExponentialLR(o, gamma=0.8)),
+    "warmup_cosine": _warmup_then(lambda o: CosineAnnealingLR(o, T_max=15),
+                                  lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=15)),
 }
 
 
