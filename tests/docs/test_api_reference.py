@@ -32,7 +32,7 @@ WITHOUT_EXAMPLE_YET = {
         "scatter_add", "sigmoid", "sign", "sin", "sinc", "sinh", "softmax", "solve", "sqrt", "squeeze", "step",
         "sub", "sum", "sum_to", "swapaxes", "tan", "tanh", "transpose", "triu", "vsplit",
     },
-    # The ONNX exporter's constant and one special function.
+    # The ONNX exporter's names.
     "tinygrad_nn.onnx": {"SUPPORTED"},
     "tinygrad_nn.special": {"expit"},
     "tinygrad_nn.testing": {
