@@ -164,8 +164,8 @@ def _floored_log(p, lo):
 # Computed from the labels, so marked for jit: a jitted step computes them again from each call's labels.
 @recorded
 def _index_coefficients(labels, classes, dtype, per_class, ignore_index, label_smoothing, axis):
-    """One constant array of coefficients per (sample, class): the label's weight, smoothed towards every
-    class's, and zero for an ignored label; multiplying picks each log-probability without a scatter."""
+    """One constant array of coefficients per (sample, class), negated: the label's weight, smoothed towards
+    every class's, and zero for an ignored label; multiplying picks each log-probability without a scatter."""
     counted = labels != ignore_index
     used = labels[counted]
     if used.size and (used.min() < 0 or used.max() >= classes):
@@ -173,7 +173,13 @@ def _index_coefficients(labels, classes, dtype, per_class, ignore_index, label_s
                          f"{ignore_index}), got values from {used.min()} to {used.max()}")
     onehot = np.moveaxis(np.eye(classes, dtype=dtype)[np.where(counted, labels, 0)], -1, axis)
     coef = (onehot * (1.0 - label_smoothing) + label_smoothing / classes) * per_class
-    return coef * np.expand_dims(counted, axis).astype(dtype)
+    return -(coef * np.expand_dims(counted, axis).astype(dtype))  # negated: the loss is minus the picked ones
+
+
+@recorded
+def _row_coefficients(labels, dtype, per_class, label_smoothing, classes):
+    """The same for probability rows: each row smoothed and weighted, negated."""
+    return -((labels.astype(dtype) * (1.0 - label_smoothing) + label_smoothing / classes) * per_class)
 
 
 @recorded
@@ -221,16 +227,15 @@ def cross_entropy(logits, labels, weight=None, ignore_index: int = -100, reducti
     labels = np.asarray(data_of(labels))
     sample_shape = shape[:axis] + shape[axis + 1:]
     if labels.dtype.kind in "iu" and labels.shape == sample_shape:
-        coef = _index_coefficients(labels, classes, dtype, per_class, ignore_index, label_smoothing, axis)
+        minus_coef = _index_coefficients(labels, classes, dtype, per_class, ignore_index, label_smoothing, axis)
         total = _index_total(labels, w, ignore_index)
     elif labels.shape == shape:
-        target = labels.astype(dtype) * (1.0 - label_smoothing) + label_smoothing / classes
-        coef = target * per_class
+        minus_coef = _row_coefficients(labels, dtype, per_class, label_smoothing, classes)
         total = float(np.prod(sample_shape))
     else:
         raise ValueError(f"cross_entropy: labels must be integers of shape {sample_shape} (class indices) or "
                          f"probability rows of shape {shape}, got {labels.dtype} of shape {labels.shape}")
-    losses = sum(log_softmax(logits, axis=axis) * -coef, axis=axis)  # (an ignored label's loss is +0.0)
+    losses = sum(log_softmax(logits, axis=axis) * minus_coef, axis=axis)  # (an ignored label's loss is +0.0)
     if reduction == "none":
         return losses
     return sum(losses) if reduction == "sum" else sum(losses) / total
