@@ -589,9 +589,13 @@ def sort(x, axis=-1, kind=None, stable=None):
     if not shape:
         raise ValueError("sort: a scalar has no axis to sort along; use axis=None or give the input an axis")
     axis = _one_axis("sort", axis, shape)
-    order = np.argsort(data_of(x), axis=axis, kind="stable")
-    # An open grid of indices along every other axis, and the permutation along `axis`: x[index] is sorted, and
-    # getitem's gradient (scatter-add) sends each gradient back to where its element came from.
+    return _rearranged(x, np.argsort(data_of(x), axis=axis, kind="stable"), axis, shape)
+
+
+def _rearranged(x, order, axis, shape):
+    """x rearranged along `axis` by the indices `order` (argsort's or argpartition's): an open grid of indices
+    along every other axis and `order` along `axis`; getitem's gradient (scatter-add) sends each gradient back
+    to where its element came from."""
     index = list(np.ix_(*[np.arange(s) for s in shape]))
     index[axis] = order
     return getitem(x, tuple(index))
@@ -619,9 +623,7 @@ def partition(x, kth, axis=-1, kind="introselect"):
         order = np.argpartition(data_of(x), kth, axis=axis, kind=kind)
     except (ValueError, TypeError) as e:
         raise type(e)(f"partition: kth={kth!r} along axis {axis} of shape {shape}: {e}") from None
-    index = list(np.ix_(*[np.arange(s) for s in shape]))
-    index[axis] = order
-    return getitem(x, tuple(index))
+    return _rearranged(x, order, axis, shape)
 
 
 def _pad_for_diff(name, v, x, shape, axis):
