@@ -1,6 +1,6 @@
 """tinygrad_nn: reverse-mode autodiff on numpy, one `Value` node for scalars and tensors.
 
-The public face: the node and its modes (engine.py), every op (tinygrad_nn.ops, numpy's names), the function
+The public face: the node and its modes (engine/), every op (tinygrad_nn.ops, numpy's names), the function
 transforms (transforms.py), gradient checks, anomaly detection, and saving and loading. The networks are in
 tinygrad_nn.nn, the optimizers in tinygrad_nn.optim, the book's data in tinygrad_nn.data.
 
@@ -13,7 +13,7 @@ tinygrad_nn.nn, the optimizers in tinygrad_nn.optim, the book's data in tinygrad
 """
 
 from .anomaly import AnomalyError, detect_anomaly
-from .engine import Value, enable_grad, gradients, is_grad_enabled, no_grad
+from .engine import Value, enable_grad, fastpaths, gradients, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .ops import *  # noqa: F403  (every op: tinygrad_nn.ops.__all__)
 from .ops import __all__ as _ops

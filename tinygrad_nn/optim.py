@@ -173,7 +173,7 @@ class Optimizer:
         for group in self.param_groups:
             self._step_group(group, changed)
         # A graph built before this step and back-propagated after it would mix old and new weights: the
-        # engine refuses it (engine.mark_changed).
+        # engine refuses it (engine/stale.py).
         mark_changed(changed, self._what_steps)
 
     # -- saving and resuming ------------------------------------------------------------------------
@@ -291,7 +291,7 @@ class SGD(Optimizer):
     def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                                       nesterov=nesterov))
-        self._scratch = {}  # plain SGD's lr * g goes into a buffer kept between steps: no allocation per step
+        self._buffers = {}  # plain SGD's lr * g goes into a buffer kept between steps: no allocation per step
 
     _STATE_KEYS = _STATE_ARRAYS = frozenset({"momentum_buffer"})
 
@@ -314,7 +314,7 @@ class SGD(Optimizer):
 
     def _step_group(self, group, changed):
         lr, momentum, wd = group["lr"], group["momentum"], group["weight_decay"]
-        scratch = self._scratch
+        buffers = self._buffers
         for p in group["params"]:
             g = p.grad
             if g is None:  # no gradient reached this parameter
@@ -323,9 +323,9 @@ class SGD(Optimizer):
             if g.__class__ is np.ndarray and not wd and not momentum:
                 # Plain SGD on a tensor, the common case (benchmarks W2 and W3 time it): lr * g into a buffer
                 # kept between steps, then one in-place subtraction. No allocation, no extra call.
-                buf = scratch.get(p)
+                buf = buffers.get(p)
                 if buf is None or buf.shape != g.shape or (buf.dtype is not g.dtype and buf.dtype != g.dtype):
-                    buf = scratch[p] = np.empty_like(g)
+                    buf = buffers[p] = np.empty_like(g)
                 p.data -= np.multiply(g, lr, out=buf)
                 continue
             g = self._grad(p)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..engine import Value
+from ..engine import Value, holds_values
 from ..ops import linear, matmul, relu, sigmoid, stack, step, tanh
 from .module import Module
 
@@ -55,10 +55,6 @@ def _size(n, what, who) -> int:
     return int(n)
 
 
-def _holds_value(x) -> bool:
-    return any(isinstance(i, Value) or (isinstance(i, (list, tuple)) and _holds_value(i)) for i in x)
-
-
 def _stacked(x):
     # micrograd's habit: a sample as a list of scalar Values. np.asarray would read their numbers and drop
     # the graph (the gradient would never reach them), so the list is stacked into one tensor node instead.
@@ -68,7 +64,7 @@ def _stacked(x):
 def _as_input(x, nin, dtype, who):
     """A sample (nin,) or a batch (N, nin): a Value, a list of Values (stacked: gradients reach them), or a
     plain array (then a constant)."""
-    if isinstance(x, (list, tuple)) and _holds_value(x):
+    if isinstance(x, (list, tuple)) and holds_values(x):
         try:
             x = _stacked(x)
         except ValueError as e:

@@ -1,6 +1,7 @@
 """The op table, a file per family: elementwise, reductions (and scans), shape (and indexing), linalg, conv.
-Importing this package registers every built-in op, gives `Value` its methods (`x.exp()`, `x.sum(axis=0)`),
-which are these same functions, and lets numpy's functions run them on Values (numpy_api.py).
+Importing this package registers every built-in op and links this namespace into the engine (engine/links.py):
+`Value`'s methods (`x.exp()`, `x.sum(axis=0)`, engine/methods.py) call these same functions, and numpy's functions
+run them on Values (numpy_api.py).
 
 Every name below is a function of tinygrad_nn too; `python -m tinygrad_nn.ops.catalog` lists them with their
 arity, differentiable order and scalar support (the table in the README).
@@ -8,7 +9,9 @@ arity, differentiable order and scalar support (the table in the README).
 
 from __future__ import annotations
 
-from ..engine import Value
+import sys
+
+from ..engine import fastpaths, links
 from . import numpy_api, registry
 from .conv import (
     avg_pool2d,
@@ -146,82 +149,6 @@ from .shape import (
 )
 
 
-def _shape_args(args):
-    # x.reshape(3, 4) and x.reshape((3, 4)) both work, as in numpy and PyTorch.
-    return tuple(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else tuple(args)
-
-
-def _reshape_method(self, *shape):
-    return reshape(self, shape=_shape_args(shape))
-
-
-def _transpose_method(self, *axes):
-    return transpose(self, axes=_shape_args(axes) or None)
-
-
-def _broadcast_to_method(self, *shape):
-    return broadcast_to(self, shape=_shape_args(shape))
-
-
-def _flip_method(self, *axis, **kw):
-    # x.flip(), x.flip(0), x.flip(0, 1), x.flip((0, 1)) and x.flip(axis=0), as numpy's and PyTorch's spellings
-    return flip(self, kw.pop("axis", _shape_args(axis) or None), **kw)
-
-
-def _tile_method(self, *reps):
-    return tile(self, _shape_args(reps))
-
-
-def _as_method(fn):
-    if not isinstance(fn, Op):
-        return fn
-
-    def method(self, *args, **params):  # an Op is not a function, so it would not bind to self
-        return fn(self, *args, **params)
-
-    method.__name__, method.__doc__ = fn.name, fn.__doc__
-    return method
-
-
-# Methods where PyTorch's Tensor or numpy's ndarray has them with the same meaning (PyTorch's spellings asin,
-# atan2... as well as numpy's). Left out on purpose, as either reading would be wrong for somebody: `repeat`
-# (numpy's ndarray.repeat is our repeat, PyTorch's Tensor.repeat is our tile), `split` (PyTorch's takes piece
-# sizes, numpy's a count), `svd` (PyTorch's Tensor.svd returns V) and `sort` (PyTorch's returns (values,
-# indices), numpy's sorts in place): call the functions for those.
-METHODS = {
-    "exp": exp, "log": log, "sqrt": sqrt, "abs": abs, "tanh": tanh, "sigmoid": sigmoid, "relu": relu,
-    "step": step, "maximum": maximum, "minimum": minimum, "clip": clip,
-    "sin": sin, "cos": cos, "tan": tan, "arcsin": arcsin, "arccos": arccos, "arctan": arctan, "arctan2": arctan2,
-    "asin": arcsin, "acos": arccos, "atan": arctan, "atan2": arctan2,
-    "sinh": sinh, "cosh": cosh, "arcsinh": arcsinh, "arccosh": arccosh, "arctanh": arctanh,
-    "asinh": arcsinh, "acosh": arccosh, "atanh": arctanh,
-    "log1p": log1p, "expm1": expm1, "log2": log2, "log10": log10, "exp2": exp2, "square": square,
-    "hypot": hypot, "logaddexp": logaddexp, "logaddexp2": logaddexp2, "sinc": sinc,
-    "sign": sign, "floor": floor, "ceil": ceil, "round": round, "fmax": fmax, "fmin": fmin, "remainder": remainder,
-    "deg2rad": deg2rad, "rad2deg": rad2deg, "nan_to_num": nan_to_num,
-    "sum": sum, "mean": mean, "max": max, "min": min, "logsumexp": logsumexp, "softmax": softmax,
-    "log_softmax": log_softmax, "prod": prod, "var": var, "std": std, "cumsum": cumsum, "cumprod": cumprod,
-    "norm": norm, "argmax": argmax, "argmin": argmin, "argsort": argsort, "diff": diff,
-    "reshape": _reshape_method, "transpose": _transpose_method, "broadcast_to": _broadcast_to_method,
-    "flatten": flatten, "squeeze": squeeze, "expand_dims": expand_dims,
-    "flip": _flip_method, "roll": roll, "tile": _tile_method, "tril": tril, "triu": triu, "diag": diag,
-    "diagonal": diagonal, "trace": trace, "ravel": ravel, "swapaxes": swapaxes, "moveaxis": moveaxis,
-    "astype": astype, "dot": dot, "inner": inner, "outer": outer, "kron": kron, "det": det,
-    "slogdet": slogdet, "inverse": inv, "cholesky": cholesky,
-}
-for _name, _fn in METHODS.items():
-    setattr(Value, _name, _as_method(_fn))
-Value.__abs__ = _as_method(abs)
-# a % b with numpy's and PyTorch's gradients (d/da = 1, d/db = -floor(a / b)).
-Value.__mod__ = _as_method(remainder)
-Value.__rmod__ = lambda self, other: remainder(other, self)
-# numpy's protocols: np.exp(v), np.sum(v, axis=0), array + v ... run the ops; np.asarray(v) is the payload.
-Value.__array_ufunc__ = numpy_api.array_ufunc
-Value.__array_function__ = numpy_api.array_function
-Value.__array__ = numpy_api.array
-
-
-
 def __getattr__(name):
     # The built-in OpInfos (opinfos.py, error_cases.py) are for the tests, `check_op` and the catalog, not for
     # running ops: they are registered when OPINFOS is first asked for, which keeps `import tinygrad_nn`
@@ -233,7 +160,6 @@ def __getattr__(name):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-
 def _family(fn) -> str:
     """The family file a function (or an op's forward) is defined in."""
     return getattr(fn.forward if isinstance(fn, Op) else fn, "__module__", "").rpartition(".")[2]
@@ -243,5 +169,9 @@ def _family(fn) -> str:
 # above from the family files.
 __all__ = ["OPS", "ErrorCase", "Op", "OpInfo", "defop", "register_test"] + sorted(
     name for name, fn in list(globals().items())
-    if not name.startswith("_") and callable(fn) and _family(fn) in ("conv", "elementwise", "linalg", "reductions",
-                                                                         "shape"))
+    if not name.startswith("_") and callable(fn) and _family(fn) in ("conv", "core_ops", "elementwise", "linalg",
+                                                                         "reductions", "shape"))
+
+# Value's methods and operators can call the ops now; then the speed paths check this interpreter.
+links.link(links.ops, sys.modules[__name__])
+fastpaths.enable()

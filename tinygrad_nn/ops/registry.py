@@ -1,21 +1,7 @@
-"""The op table: every primitive is a forward and a gradient rule (a vector-Jacobian product), side by side.
+"""The op table (engine/op.py: `Op`, `OPS`, `defop`, re-exported here) and the test registry: `OpInfo`s, which
+say how the property tests check a function, and `ErrorCase`s, the bad inputs it must refuse.
 
-A rule has the signature ``vjp(g, ans, *inputs, **params) -> one gradient per input`` where `g` is the
-gradient of the output, `ans` the output and `inputs` the op's inputs (or a tuple of rules, one per input,
-when some inputs are often constants and their gradient is costly). Rules are written with the ops
-themselves (``g * ans``, ``broadcast_to(g, shape)``...), so the same rule runs on bare numpy payloads in an
-ordinary backward pass and on Values when ``backward(create_graph=True)`` asks for a differentiable one.
-A rule never un-broadcasts: the engine sums each gradient to its input's shape, once, centrally.
-
-Add an op of your own in a few lines (see examples/custom_op.py):
-
->>> import numpy as np
->>> from tinygrad_nn import Value
->>> from tinygrad_nn.ops import defop, exp, log
->>> softplus = defop("softplus_doc", forward=lambda x: np.logaddexp(0.0, x),
-...                  vjp=lambda g, ans, x: (g * (1 - exp(-ans)),))
->>> x = Value(0.0); softplus(x).backward(); x.grad
-0.5
+To add an op, see `defop` (engine/op.py) and examples/custom_op.py.
 """
 
 from __future__ import annotations
@@ -24,79 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..engine import apply
+from ..engine.op import OPS, Op, defop
 
-
-class Op(str):
-    """A primitive of the graph. Call it with Values (it records a node) or plain payloads (it does not).
-
-    An Op is also the string of its name, so that code written for micrograd, which reads a node's `_op`
-    as a label (its graph-drawing code, for one), keeps working.
-    """
-
-    def __new__(cls, name: str, forward: Callable, vjp, hint: str = "", doc: str | None = None):
-        op = super().__new__(cls, name)
-        op.forward = forward
-        if callable(vjp):
-            op.vjp, op.vjps = vjp, None
-        else:
-            # One rule per input, as in HIPS autograd: the engine runs only the rules of the inputs that
-            # need a gradient (the data batch into a layer needs none, and its rule is a whole matmul).
-            op.vjps = tuple(vjp)
-            op.vjp = lambda g, ans, *inputs, **params: tuple(r(g, ans, *inputs, **params) for r in op.vjps)
-        op.hint = hint
-        op.__doc__ = doc or forward.__doc__
-        return op
-
-    @property
-    def name(self) -> str:
-        return str.__str__(self)
-
-    def __call__(self, *inputs, **params):
-        return apply(self, inputs, params)
-
-    def __repr__(self):
-        return f"<op {self.name}>"
-
-    # An op is pickled (and copied) by name: the table holds the one op of each name.
-    def __reduce__(self):
-        return _op_named, (self.name,)
-
-    def __deepcopy__(self, memo):
-        return self
-
-    def __copy__(self):
-        return self
-
-    # Ops are compared and hashed by identity: two ops may not share a name, but a str would say equal.
-    __eq__ = object.__eq__
-    __hash__ = object.__hash__
-
-
-OPS: dict[str, Op] = {}
-
-
-def _op_named(name: str) -> Op:
-    try:
-        return OPS[name]
-    except KeyError:
-        raise KeyError(f"unpickling: no op named {name!r} is registered; import the module that defines it "
-                       f"(with defop) before loading") from None
-
-
-def defop(name: str, forward: Callable, vjp, hint: str = "", doc: str | None = None) -> Op:
-    """Register a primitive: `forward(*payloads, **params)` and `vjp(g, ans, *inputs, **params)`, which
-    returns one gradient per input; or `vjp` as a tuple of such rules, one per input, each returning its
-    input's gradient (then only the rules of inputs that need a gradient run).
-
-    Inputs are positional (Values, numbers or arrays; they may receive gradients); static parameters
-    such as an axis or a shape are keywords. `hint` is appended to error messages raised by the forward.
-    """
-    if name in OPS:
-        raise ValueError(f"defop: an op named {name!r} is registered already; pick another name")
-    op = Op(name, forward, vjp, hint, doc)
-    OPS[name] = op
-    return op
+__all__ = ["OPS", "ErrorCase", "Op", "OPINFOS", "OpInfo", "defop", "register_test"]
 
 
 # ----------------------------------------------------------------------------------------------
