@@ -37,3 +37,15 @@ def tree_env(**extra):
     `python -m tinygrad_nn` in a subprocess runs the code under test, never an older installed copy."""
     path = os.environ.get("PYTHONPATH", "")
     return dict(os.environ, PYTHONPATH=str(ROOT) + (os.pathsep + path if path else ""), **extra)
+
+
+def run_python_blocks(page):
+    """Run the ```python blocks of a docs page top to bottom in one namespace, as a reader would; returns how
+    many ran. Call it from a test that has changed to a scratch folder (the blocks may write files)."""
+    import re
+
+    blocks = re.findall(r"```python\n(.*?)```", page.read_text(), flags=re.S)
+    namespace = {}
+    for block in blocks:
+        exec(compile(block, str(page), "exec"), namespace)  # noqa: S102 - our own documentation
+    return len(blocks)

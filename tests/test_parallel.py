@@ -1,5 +1,6 @@
 """The batch shared among threads (tinygrad_nn/parallel.py): parts cover the batch once, every part has
-finished before run_parts returns or raises, and a convolution gives the same result on one thread or many."""
+finished before run_parts returns or raises, a convolution gives the same result on one thread or many, and
+set_num_threads(1) keeps every convolution on one thread without touching the BLAS."""
 
 import threading
 import time
@@ -91,10 +92,16 @@ def test_a_convolution_on_threads_matches_one_thread(monkeypatch, padding, strid
     np.testing.assert_array_equal(many[3], one[3])
 
 
+def _blas_threads():
+    """numpy's BLAS thread counts as threadpoolctl reads them, independently of parallel.py."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    return [lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"]
+
+
 def test_openblas_runs_on_one_thread_inside_the_parts_and_gets_its_setting_back(monkeypatch):
     if parallel._blas() is None:
-        pytest.skip("numpy's BLAS here is not an OpenBLAS this module can reach")
-    get, set_ = parallel._blas()
+        pytest.skip("numpy's BLAS here is not one threadpoolctl can set")
+    get = lambda: max(_blas_threads())
     monkeypatch.setattr(parallel, "cores", lambda: 2)
     before = get()
     inside = parallel.run_parts(lambda i, j: get(), parallel.split(2, work=10**12))
@@ -106,3 +113,53 @@ def test_without_a_reachable_openblas_the_work_stays_on_one_thread(monkeypatch):
     monkeypatch.setattr(parallel, "cores", lambda: 4)
     monkeypatch.setattr(parallel, "_blas", lambda: None)
     assert parallel.split(64, work=10**12) == [(0, 64)]
+
+
+@pytest.fixture
+def threads_setting():
+    before = parallel._threads
+    yield
+    parallel._threads = before
+
+
+def test_set_num_threads_bounds_the_parts(monkeypatch, threads_setting):
+    import tinygrad_nn
+
+    monkeypatch.setattr(parallel, "cores", lambda: 2)
+    assert tinygrad_nn.get_num_threads() == 2 and len(parallel.split(64, work=10**12)) == 2
+    tinygrad_nn.set_num_threads(3)
+    assert tinygrad_nn.get_num_threads() == 3 and len(parallel.split(64, work=10**12)) == 3
+    seen, three = set(), threading.Barrier(3, timeout=10)
+
+    def work(i, j):  # three parts at once on two cores: the pool grows to the threads asked for
+        seen.add(threading.current_thread().name)
+        three.wait()
+        return j - i
+
+    assert parallel.run_parts(work, parallel.split(6, work=10**12)) == [2, 2, 2] and len(seen) == 3
+    for bad in (0, -1, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="set_num_threads: n must be a whole number >= 1"):
+            tinygrad_nn.set_num_threads(bad)
+
+
+def test_one_thread_leaves_the_blas_alone(monkeypatch, threads_setting):
+    # set_num_threads(1): no convolution splits its batch, none changes the BLAS, while another thread's
+    # products run (it reads the BLAS setting all along).
+    import tinygrad_nn
+
+    if parallel._blas() is None:
+        pytest.skip("numpy's BLAS here is not one threadpoolctl can set")
+    monkeypatch.setattr(parallel, "cores", lambda: 2)
+    monkeypatch.setattr(parallel, "PARALLEL_WORK", 0)
+    before = _blas_threads()
+    tinygrad_nn.set_num_threads(1)
+    assert parallel.split(64, work=10**12) == [(0, 64)]
+    calls = []
+    real = parallel._blas_on_one_thread.__enter__
+    monkeypatch.setattr(parallel._blas_on_one_thread, "__enter__", lambda self: calls.append(1) or real(self))
+    x = Value(np.ones((8, 3, 9, 9), np.float32))
+    conv2d(x, Value(np.ones((4, 3, 3, 3), np.float32)), padding=1).sum().backward()
+    assert calls == [] and _blas_threads() == before
+    tinygrad_nn.set_num_threads(2)
+    conv2d(x, Value(np.ones((4, 3, 3, 3), np.float32)), padding=1).sum().backward()
+    assert calls and _blas_threads() == before  # held to one thread inside, put back after

@@ -206,3 +206,39 @@ def test_load_refuses_paths_that_are_not_files(tmp_path):
 
 def test_save_and_load_are_exported():
     assert tinygrad_nn.save is save and tinygrad_nn.load is load
+
+
+@pytest.mark.parametrize("length", [200, 241, 242, 250, 255])
+def test_save_takes_every_valid_file_name_length(tmp_path, length):
+    name = "m" * (length - 4) + ".npz"
+    save({"w": np.arange(3.0)}, tmp_path / name)
+    assert os.listdir(tmp_path) == [name]  # no temporary file left
+    assert _same_bits(load(tmp_path / name)["w"], np.arange(3.0))
+    wide = "é" * ((length - 4) // 2) + ".npz"  # two bytes a character: the limit is in bytes
+    save({"w": np.ones(2)}, tmp_path / wide)
+    assert sorted(os.listdir(tmp_path)) == sorted([name, wide])
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="no symbolic links here")
+def test_save_writes_through_a_symbolic_link_as_np_save_does(tmp_path):
+    (tmp_path / "real").mkdir()
+    target = tmp_path / "real" / "model.npz"
+    save({"w": np.zeros(2)}, target)
+    link = tmp_path / "latest.npz"
+    os.symlink(os.path.join("real", "model.npz"), link)
+    save({"w": np.ones(2)}, link)
+    assert os.path.islink(link) and os.readlink(link) == os.path.join("real", "model.npz")
+    assert _same_bits(load(target)["w"], np.ones(2))
+    assert os.listdir(tmp_path / "real") == ["model.npz"] and sorted(os.listdir(tmp_path)) == ["latest.npz", "real"]
+    np.save(tmp_path / "plain.npy", np.ones(1))  # what numpy does with a link: the same
+    os.symlink("plain.npy", tmp_path / "plain_link.npy")
+    np.save(tmp_path / "plain_link.npy", np.zeros(1))
+    assert os.path.islink(tmp_path / "plain_link.npy") and np.load(tmp_path / "plain.npy")[0] == 0.0
+    dangling = tmp_path / "dangling.npz"  # a link to a file not yet there: the file is made
+    os.symlink("made.npz", dangling)
+    save({"w": np.ones(1)}, dangling)
+    assert os.path.islink(dangling) and _same_bits(load(tmp_path / "made.npz")["w"], np.ones(1))
+    os.symlink("loop_b", tmp_path / "loop_a")
+    os.symlink("loop_a", tmp_path / "loop_b")
+    with pytest.raises(OSError, match="symbolic links"):
+        save({"w": np.ones(1)}, tmp_path / "loop_a")

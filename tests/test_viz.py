@@ -182,3 +182,30 @@ def test_figure_set_renames_all_at_the_end_or_removes_all(tmp_path):
         assert sorted(p for p in os.listdir(tmp_path) if not p.startswith(".")) == ["b.png"]
     assert sorted(os.listdir(tmp_path)) == ["a.png", "b.png"]
     assert (tmp_path / "b.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_save_figure_takes_long_names_and_writes_through_a_link(tmp_path):
+    plt = _plt()
+    long_name = "f" * 251 + ".png"  # 255 bytes: the longest name most file systems take
+    viz.save_figure(plt.figure(), tmp_path / long_name)
+    assert os.listdir(tmp_path) == [long_name]
+    if not hasattr(os, "symlink"):
+        return
+    (tmp_path / "real.png").write_bytes(b"old")
+    os.symlink("real.png", tmp_path / "link.png")
+    assert viz.save_figure(plt.figure(), tmp_path / "link.png") == str(tmp_path / "link.png")
+    assert os.path.islink(tmp_path / "link.png") and (tmp_path / "real.png").read_bytes()[:4] == b"\x89PNG"
+    assert sorted(os.listdir(tmp_path)) == sorted([long_name, "link.png", "real.png"])
+
+
+def test_the_plots_take_values_that_require_grad(tmp_path):
+    # np.asarray refuses a Value whose gradient is being recorded; drawing loses no gradient, so the plots take
+    # parameters and lists of losses as they are
+    _plt()
+    w = Value(np.random.default_rng(0).standard_normal((3, 1, 3, 3)))
+    assert os.path.exists(viz.plot_filters(w, tmp_path / "f.png"))
+    assert os.path.exists(viz.plot_cost_curve([Value(2.0) * 1.0, Value(1.0) * 0.5], tmp_path / "c.png"))
+    assert os.path.exists(viz.plot_weight_maps(Value(np.ones((2, 12))), tmp_path / "w.png"))
+    image = Value(np.ones((6, 6)))
+    assert os.path.exists(viz.plot_feature_maps(image, Value(np.ones((3, 4, 4))), Value(np.ones((3, 2, 2))),
+                                                tmp_path / "m.png"))

@@ -23,7 +23,7 @@ import weakref
 
 import numpy as np
 
-from .engine import data_of, modes
+from .engine import data_of, modes, shape_of
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
 
@@ -94,20 +94,44 @@ class detect_anomaly:
         return False
 
 
+def _renew_lock_after_fork():
+    # As engine's locks: a thread that held it at a fork does not exist in the child.
+    detect_anomaly._lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_renew_lock_after_fork)
+
+
 class _Checks:
     """What the engine calls while anomaly detection is on."""
 
     def __init__(self):
-        self.sites = weakref.WeakKeyDictionary()  # node -> the user's frame that made it
+        # id(node) -> (a weak reference to it, the user's frame that made it). Keyed by id, not by the node: a
+        # WeakKeyDictionary compares keys with ==, which is elementwise for Values.
+        self.sites = {}
 
     def created(self, node):
         """A new node: remember where it was made; refuse a NaN or Inf that its inputs did not have."""
         frame = _user_frame()
-        self.sites[node] = frame
+        key, sites = id(node), self.sites
+        sites[key] = (weakref.ref(node, lambda ref: sites.pop(key, None)), frame)
         what = _bad(node.data)
         if what and not any(_bad(p.data) for p in node._prev):
             raise AnomalyError(f"detect_anomaly: op {node.op!r} made {what} from finite inputs (of shapes "
                                f"{[p.shape for p in node._prev]}); the node was {_site(frame)}")
+
+    def made_constant(self, op, out, datas):
+        """An op whose result records no graph (under no_grad, or of constants): checked all the same."""
+        what = _bad(out)
+        if what and not any(_bad(d) for d in datas):
+            raise AnomalyError(f"detect_anomaly: op {op.name!r} made {what} from finite inputs (of shapes "
+                               f"{[shape_of(d) for d in datas]}; a constant, no graph recorded); it was "
+                               f"{_site(_user_frame())}")
+
+    def site(self, node):
+        found = self.sites.get(id(node))
+        return found[1] if found is not None and found[0]() is node else None
 
     def backward_step(self, node, run_rule):
         """Run one node's gradient rule, then refuse a NaN or Inf gradient made from a finite one."""
@@ -120,4 +144,4 @@ class _Checks:
             if what and not before[id(p)]:
                 raise AnomalyError(f"detect_anomaly: backward of op {node.op!r} gave {what} in the gradient of "
                                    f"its input {i} (shape {p.shape}) from a finite upstream gradient; the node was "
-                                   f"{_site(self.sites.get(node))}")
+                                   f"{_site(self.site(node))}")

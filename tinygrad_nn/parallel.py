@@ -4,13 +4,19 @@ numpy lets go of Python's global lock inside its copies, its arithmetic on array
 so Python threads working on different images of one batch run on different cores at once. The convolutions
 (ops/conv.py) hand each thread a contiguous part of the batch and write into disjoint slices of one output.
 
-OpenBLAS, numpy's BLAS, splits every product of more than about 260,000 multiply-adds over all the cores
-itself. Next to threads of our own that is two threads per core, fighting: measured on two cores, the
-filter gradient's products ran at 0.75-0.9x the speed on two of our threads that they had on one. So while
-the parts run, OpenBLAS is told to use one thread (through its C function openblas_set_num_threads, as
-threadpoolctl does), and its setting is put back afterwards. Where numpy's BLAS is not an OpenBLAS this
-module can find (MKL, Apple's Accelerate), the work stays on the calling thread: that BLAS's own threads then
-have the cores.
+How many threads: `set_num_threads(n)`, as in PyTorch; by default one per core the process may run on.
+`set_num_threads(1)` keeps every convolution on the calling thread.
+
+numpy's BLAS (OpenBLAS, MKL, BLIS) splits every product of more than about 260,000 multiply-adds over all
+the cores itself. Next to threads of our own that is two threads per core, fighting: measured on two cores, the
+filter gradient's products ran at 0.75-0.9x the speed on two of our threads that they had on one, and W7's
+hidden-layer step took 24-30 ms with both kinds of thread against 17-22 ms with ours alone. So while the parts of a
+convolution run, the BLAS is held to one thread, and its setting is put back when the last part ends. That
+setting is the process's, not the thread's: a product that another thread of the program runs at that
+moment also runs on one thread. A program that runs BLAS products of its own in other threads while it
+trains, and wants them on every core, calls `set_num_threads(1)`: then no convolution touches the BLAS.
+The BLAS is found and set through threadpoolctl; where it finds none it can set (Apple's Accelerate), the
+work stays on the calling thread and that BLAS's own threads have the cores.
 
 Small jobs stay on the calling thread: handing work to another thread costs tens of microseconds, more than
 the book's 6x6 network spends on a whole convolution.
@@ -30,6 +36,15 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy  # noqa: F401  (its BLAS is loaded, for threadpoolctl to find)
+
+# Imported here, not when first needed: a fork while another thread is importing a module leaves that
+# module's import lock held in the child for good, and the first convolution runs in any thread.
+try:
+    from threadpoolctl import ThreadpoolController
+except ImportError:  # a runtime dependency, but without it the convolutions simply stay on one thread
+    ThreadpoolController = None
+
 # Multiply-adds below which a job stays on one thread (a W7 step does about 1.4 billion; the book's
 # chapter-5 network about 100 thousand).
 PARALLEL_WORK = 20_000_000
@@ -43,95 +58,109 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
+_threads = None  # set_num_threads(n): n; None: one per core
+
+
+def set_num_threads(n: int) -> None:
+    """Let a convolution split its batch over at most `n` threads (as torch.set_num_threads). 1: every
+    convolution runs on the calling thread and never changes numpy's BLAS settings. While the parts of a
+    convolution run on several threads, numpy's BLAS is held to one thread (for the whole process) and
+    put back afterwards (see the module's notes).
+
+    >>> import tinygrad_nn
+    >>> before = tinygrad_nn.get_num_threads()
+    >>> tinygrad_nn.set_num_threads(1)
+    >>> tinygrad_nn.get_num_threads()
+    1
+    >>> tinygrad_nn.set_num_threads(before)
+    """
+    global _threads
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"set_num_threads: n must be a whole number >= 1, got {n!r}")
+    _threads = n
+
+
+def get_num_threads() -> int:
+    """The threads a convolution may split its batch over: set_num_threads's number, else the cores."""
+    return cores() if _threads is None else _threads
+
+
 def split(n: int, work: float) -> list[tuple[int, int]]:
-    """Contiguous parts (i, j) of n items: one per core when `work` (multiply-adds) is worth it, else one."""
-    k = min(n, cores()) if work >= PARALLEL_WORK and _blas() is not None else 1
+    """Contiguous parts (i, j) of n items: one per thread when `work` (multiply-adds) is worth it, else one."""
+    k = get_num_threads()
+    k = min(n, k) if k > 1 and work >= PARALLEL_WORK and _blas() is not None else 1
     k = max(k, 1)
     return [(n * t // k, n * (t + 1) // k) for t in range(k)]
 
 
 _pool = None
+_pool_size = 0
 _pool_lock = threading.Lock()
 
 
-def _executor():
-    global _pool
+def _executor(workers):
+    """The pool of threads, with at least `workers` of them (set_num_threads may ask for more than the cores)."""
+    global _pool, _pool_size
     with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=max(1, cores() - 1), thread_name_prefix="tinygrad_nn")
+        if _pool is None or _pool_size < workers:
+            _pool_size = max(workers, cores() - 1, 1)
+            _pool = ThreadPoolExecutor(max_workers=_pool_size, thread_name_prefix="tinygrad_nn")
         return _pool
 
 
 def _forget_pool():
     # A forked child has none of its parent's threads: it makes a pool of its own when it needs one, and
-    # gets back the OpenBLAS setting of a run_parts that the fork interrupted.
-    global _pool, _pool_lock, _blas_lock, _blas_users
-    _pool, _pool_lock = None, threading.Lock()
-    if _blas_users and _blas_functions not in (None, _UNKNOWN):
-        _blas_functions[1](_blas_saved)
+    # gets back the BLAS setting of a run_parts that the fork interrupted.
+    global _pool, _pool_size, _pool_lock, _blas_lock, _blas_users
+    _pool, _pool_size, _pool_lock = None, 0, threading.Lock()
+    if _blas_users and _blas_libraries not in (None, _UNKNOWN):
+        _restore_blas()
     _blas_lock, _blas_users = threading.Lock(), 0
 
 
-# -- OpenBLAS's own threads -------------------------------------------------------------------------------
+# -- the BLAS's own threads ----------------------------------------------------------------------------
 
 _UNKNOWN = object()
-_blas_functions = _UNKNOWN
+_blas_libraries = _UNKNOWN
 _blas_lock = threading.Lock()
 _blas_users = 0  # run_parts calls under way (in any thread): the first sets one thread, the last puts it back
-_blas_saved = 1
-
-
-def _find_openblas():
-    """(get_num_threads, set_num_threads) of the OpenBLAS numpy has loaded, or None. The library is found
-    among the process's mapped files (Linux), under the names OpenBLAS builds use: plain, or with numpy's
-    wheels' "scipy_" prefix and "64_" suffix."""
-    import ctypes
-
-    try:
-        with open("/proc/self/maps", encoding="utf-8") as maps:
-            paths = dict.fromkeys(line.split()[-1] for line in maps if "openblas" in line.lower() and "/" in line)
-    except OSError:
-        return None
-    for path in paths:
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for prefix, suffix in (("scipy_", "64_"), ("", ""), ("", "64_"), ("scipy_", "")):
-            get = getattr(lib, f"{prefix}openblas_get_num_threads{suffix}", None)
-            set_ = getattr(lib, f"{prefix}openblas_set_num_threads{suffix}", None)
-            if get is not None and set_ is not None:
-                get.restype, get.argtypes = ctypes.c_int, []
-                set_.restype, set_.argtypes = None, [ctypes.c_int]
-                return get, set_
-    return None
+_blas_saved = []  # the thread counts the first one found, one per library
 
 
 def _blas():
-    global _blas_functions
-    if _blas_functions is _UNKNOWN:
-        _blas_functions = _find_openblas()
-    return _blas_functions
+    """threadpoolctl's controllers of the BLAS libraries loaded in this process, or None when threadpoolctl
+    is missing or finds none it can set (then the convolutions stay on one thread)."""
+    global _blas_libraries
+    if _blas_libraries is _UNKNOWN:
+        if ThreadpoolController is None:
+            _blas_libraries = None
+        else:
+            _blas_libraries = ThreadpoolController().select(user_api="blas").lib_controllers or None
+    return _blas_libraries
 
 
 class _blas_on_one_thread:
     def __enter__(self):
         global _blas_users, _blas_saved
-        get, set_ = _blas()
         with _blas_lock:
             if _blas_users == 0:
-                _blas_saved = get()
-                set_(1)
+                _blas_saved = [lib.get_num_threads() for lib in _blas()]
+                for lib in _blas():
+                    lib.set_num_threads(1)
             _blas_users += 1
 
     def __exit__(self, *exc):
         global _blas_users
-        get, set_ = _blas()
         with _blas_lock:
             _blas_users -= 1
             if _blas_users == 0:
-                set_(_blas_saved)
+                _restore_blas()
         return False
+
+
+def _restore_blas():
+    for lib, n in zip(_blas(), _blas_saved):
+        lib.set_num_threads(n)
 
 
 if hasattr(os, "register_at_fork"):
@@ -144,7 +173,8 @@ def run_parts(fn, parts):
     if len(parts) == 1:
         return [fn(*parts[0])]
     with _blas_on_one_thread():
-        futures = [_executor().submit(fn, i, j) for i, j in parts[1:]]
+        pool = _executor(len(parts) - 1)
+        futures = [pool.submit(fn, i, j) for i, j in parts[1:]]
         try:
             first = fn(*parts[0])
         finally:

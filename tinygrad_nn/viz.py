@@ -14,7 +14,7 @@ import threading
 
 import numpy as np
 
-from ._files import temp_file_beside
+from ._files import temp_file_beside, write_target
 
 PLOT_HINT = 'figures need matplotlib: pip install "tinygrad_nn[plot]"'
 
@@ -36,6 +36,14 @@ def _record_text(text) -> str:
         else:
             out.append(ch)
     return "".join(out)
+
+
+def _numbers(x):
+    """A drawing's numbers: Values (in lists too) by their payloads. Drawing loses no gradient, so a parameter may
+    be passed as it is, where np.asarray refuses a Value whose gradient is being recorded."""
+    if isinstance(x, (list, tuple)):
+        return np.asarray([_numbers(e) for e in x])
+    return np.asarray(x.data if hasattr(x, "_prev") else x)
 
 
 def _show(x) -> str:
@@ -106,9 +114,10 @@ _staged = _Staged()
 
 @contextlib.contextmanager
 def figure_set():
-    """Write several figures as one: inside this block save_figure writes each to a temporary file beside its
-    target; when the block ends they are all renamed into place, and if it fails, all are removed. So a
-    failure (a plotting error, a full disk, Ctrl-C) never leaves a mix of new and old or missing figures.
+    """Write several figures as one: inside this block save_figure (and save_file) writes each to a temporary
+    file beside its target; when the block ends they are all renamed into place, and if it fails, all are removed. So a
+    failure (a plotting error, a full disk, a folder where a figure goes, Ctrl-C) never leaves a mix of new
+    and old or missing figures: if a rename fails part-way, the figures it replaced come back.
 
     >>> import os, tempfile
     >>> plt = pyplot(quiet=True)
@@ -133,50 +142,99 @@ def figure_set():
                 os.remove(tmp)
         raise
     else:
-        done = 0
-        try:
-            for tmp, path in batch:
-                os.replace(tmp, path)
-                done += 1
-        except BaseException:
-            for tmp, _ in batch[done:]:
-                with contextlib.suppress(OSError):
-                    os.remove(tmp)
-            raise
+        _move_into_place(batch)
     finally:
         _staged.batch = None
+
+
+def _move_into_place(batch):
+    """Rename each (temporary file, target) of `batch` over its target, all or none: a target that is a folder
+    is refused before anything moves, and if a rename fails part-way the targets already replaced get their
+    old files back (each was moved aside first) and the remaining temporary files are removed."""
+    for _, path in batch:
+        if os.path.isdir(path):
+            for t, _ in batch:
+                with contextlib.suppress(OSError):
+                    os.remove(t)
+            raise IsADirectoryError(f"{path} is a folder, where a figure goes; move it away or write elsewhere")
+    moved = []  # (target, its old file moved aside, or None when there was none)
+    try:
+        for tmp, path in batch:
+            aside = None
+            if os.path.lexists(path):
+                aside = temp_file_beside(path, suffix=".old")
+                os.replace(path, aside)
+            moved.append((path, aside))
+            os.replace(tmp, path)
+    except BaseException:
+        for path, aside in reversed(moved):
+            with contextlib.suppress(OSError):
+                if aside is not None:
+                    os.replace(aside, path)
+                elif os.path.lexists(path):
+                    os.remove(path)
+        for tmp, _ in batch:
+            with contextlib.suppress(OSError):
+                os.remove(tmp)
+        raise
+    for _, aside in moved:
+        if aside is not None:
+            with contextlib.suppress(OSError):
+                os.remove(aside)
+
+
+def save_file(path, write):
+    """Write a file atomically through `write(temporary_path)`, which writes the whole content there: the
+    temporary file (beside `path`, with the umask's permissions) replaces `path` only once `write` returned,
+    or, inside `figure_set()`, when the block ends with the rest of the set. A symbolic link at `path` is
+    written through (the file it leads to is replaced). Returns `path`.
+
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "page.html")
+    >>> def write(tmp):
+    ...     with open(tmp, "w", encoding="utf-8") as f:
+    ...         _ = f.write("<p>C_T</p>")
+    >>> save_file(path, write) == path, open(path).read()
+    (True, '<p>C_T</p>')
+    """
+    path = os.fspath(path)
+    target = write_target(path)
+    os.makedirs(os.path.dirname(os.path.abspath(target)), exist_ok=True)
+    tmp = None
+    try:
+        tmp = temp_file_beside(target)
+        write(tmp)
+        if _staged.batch is not None:
+            _staged.batch.append((tmp, target))
+        else:
+            os.replace(tmp, target)
+        tmp = None
+    finally:
+        if tmp is not None and os.path.exists(tmp):
+            os.remove(tmp)
+    return path
 
 
 def save_figure(fig, path, **savefig_options):
     """Write the figure to path atomically (a reader never sees a half-written PNG), then close it.
 
-    The file gets the permissions the umask gives a new file, like any file a program writes. Inside
-    `figure_set()` the rename waits for the end of the block."""
-    path = os.fspath(path)
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    The file gets the permissions the umask gives a new file, like any file a program writes; a symbolic
+    link at `path` is written through (the file it leads to is replaced). Inside `figure_set()` the rename
+    waits for the end of the block. Returns `path`."""
     # The temporary name ends in .tmp, so the format is given, not guessed from it: the path's extension.
-    fmt = savefig_options.pop("format", None) or os.path.splitext(path)[1][1:] or "png"
-    tmp = None
+    fmt = savefig_options.pop("format", None) or os.path.splitext(os.fspath(path))[1][1:] or "png"
+    options = {"dpi": 110, "bbox_inches": "tight", "format": fmt, **savefig_options}
     try:
-        tmp = temp_file_beside(path)
-        fig.savefig(tmp, **{"dpi": 110, "bbox_inches": "tight", "format": fmt, **savefig_options})
-        if _staged.batch is not None:
-            _staged.batch.append((tmp, path))
-        else:
-            os.replace(tmp, path)
-        tmp = None
+        return save_file(path, lambda tmp: fig.savefig(tmp, **options))
     finally:
-        if tmp is not None and os.path.exists(tmp):
-            os.remove(tmp)
         fig.clear()
         pyplot().close(fig)
-    return path
 
 
 def plot_cost_curve(costs, path, title="C_T during training"):
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.plot(np.arange(len(costs)), costs, color="tab:blue")
+    ax.plot(np.arange(len(costs)), _numbers(costs), color="tab:blue")
     ax.set_yscale("log")
     ax.set_xlabel("step")
     ax.set_ylabel("C_T (log scale)")
@@ -188,7 +246,7 @@ def plot_cost_curve(costs, path, title="C_T during training"):
 def plot_weight_maps(weights, path, titles=None, shape=(4, 3)):
     """Each row of `weights` drawn as a `shape` picture (red positive, blue negative)."""
     plt = pyplot()
-    weights = np.asarray(weights)
+    weights = _numbers(weights)
     n = len(weights)
     fig, axes = plt.subplots(1, n, figsize=(1.8 * n, 2.6))
     axes = np.atleast_1d(axes)
@@ -223,7 +281,7 @@ def plot_step_vs_sigmoid(path):
 def plot_filters(filters, path, titles=None, title="learned filters"):
     """Each filter of a one-channel convolution, shape (C_out, 1, kh, kw) or (C_out, kh, kw), as a kh x kw
     picture (red positive, blue negative, one colour scale for all)."""
-    filters = np.asarray(filters)
+    filters = _numbers(filters)
     if filters.ndim == 4:
         if filters.shape[1] != 1:
             raise ValueError(f"plot_filters: draws one-channel filters (C_out, 1, kh, kw), got shape {filters.shape}; "
@@ -239,7 +297,7 @@ def plot_feature_maps(image, maps, pooled, path, title=None, labels=("after conv
     """One input image beside its feature maps (C, h, w) before pooling (top row) and after (bottom row).
     Activations in [0, 1] are drawn on one grey scale, 0 white and 1 black, like the book's ink."""
     plt = pyplot()
-    image, maps, pooled = np.asarray(image), np.asarray(maps), np.asarray(pooled)
+    image, maps, pooled = _numbers(image), _numbers(maps), _numbers(pooled)
     n = len(maps)
     fig, axes = plt.subplots(2, n + 1, figsize=(1.9 * (n + 1), 4.0))
     for ax in axes.flat:

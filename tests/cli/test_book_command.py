@@ -134,14 +134,16 @@ def test_out_in_a_read_only_folder_is_a_usage_error(capsys, tmp_path):
 def test_out_is_checked_with_a_real_write(capsys, tmp_path, monkeypatch):
     # os.access knows nothing of read-only mounts (and says yes to root): the check creates a file. Simulate
     # a folder where that fails.
-    real = cli.tempfile.TemporaryFile
+    import tempfile
+
+    real = tempfile.TemporaryFile
 
     def refuse(*args, dir=None, **kwargs):
         if dir is not None and os.path.abspath(dir) == str(tmp_path):
             raise PermissionError(13, "Read-only file system")
         return real(*args, dir=dir, **kwargs)
 
-    monkeypatch.setattr(cli.tempfile, "TemporaryFile", refuse)
+    monkeypatch.setattr(tempfile, "TemporaryFile", refuse)
     assert "cannot write into" in _usage_error(capsys, "--out", str(tmp_path / "figs"))
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import tree_env
 from tinygrad_nn import cli
-from tinygrad_nn.cnn_command import SERIF_ONE_ROWS, book_cnn
+from tinygrad_nn.cli.cnn import SERIF_ONE_ROWS, book_cnn
 from tinygrad_nn.data import load_digits_6x6
 
 
@@ -92,7 +92,7 @@ def test_cnn_python_dash_m_and_help():
                        check=True, env=tree_env())
     for word in ("--seed", "--steps", "--lr", "--optimizer", "--out", "--no-progress"):
         assert word in r.stdout
-    top = cli._parser().format_help()
+    top = cli.build_parser().format_help()
     assert "cnn" in top and "book" in top
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import math
 import pickle
+import re
 import threading
 import warnings
 
@@ -309,12 +310,33 @@ def test_in_place_update_of_a_leaf_under_no_grad_keeps_the_leaf():
 
 
 def test_in_place_operators_outside_no_grad_make_new_nodes_as_in_micrograd():
-    c = Value(2.0)
+    # micrograd's test: c = a + b; c += c + 1 (c is made by an op, not a leaf)
+    a = Value(2.0)
+    c = a * 1.0
     c0 = c
     c += c + 1
     assert c is not c0 and c.data == 5.0 and not c.is_leaf
     c.backward()
-    assert c0.grad == 2.0
+    assert c0.grad == 2.0 and a.grad == 2.0
+    k = Value(2.0, requires_grad=False)  # a constant: nothing is recorded either way, a new constant
+    k0 = k
+    k += 1
+    assert k is not k0 and k.data == 3.0 and k0.data == 2.0
+
+
+@pytest.mark.parametrize("symbol", ["+=", "-=", "*=", "/="])
+def test_in_place_operators_on_a_leaf_that_requires_grad_are_refused_outside_no_grad(symbol):
+    # `w -= lr * w.grad` outside no_grad would rebind w to a new node, silently growing a graph every step (as
+    # PyTorch, refused); inside no_grad it changes the leaf in place
+    w = Value(np.array([1.0, 2.0]), name="w")
+    w.grad = np.array([1.0, 1.0])
+    with pytest.raises(RuntimeError, match=rf"^{re.escape(symbol)}: 'w' requires a gradient.*no_grad"):
+        exec(f"w {symbol} 0.5 * w.grad", {}, {"w": w})
+    assert w.is_leaf and w.data.tolist() == [1.0, 2.0]
+    same = w
+    with no_grad():
+        exec(f"w {symbol} 0.5", {}, {"w": w})
+    assert same.is_leaf and not np.array_equal(same.data, [1.0, 2.0])
 
 
 def test_in_place_update_keeps_shape():

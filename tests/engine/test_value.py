@@ -221,15 +221,20 @@ def test_zero_grad_method():
 # -- identity, hashing and comparisons ------------------------------------------------------------
 
 
-def test_eq_and_hash_are_identity_based():
+def test_eq_compares_values_and_hash_is_identity_based():
+    # == and != compare numbers as < and > do (elementwise for tensors, as numpy and PyTorch); sets and dicts
+    # still tell nodes apart by identity, as PyTorch's tensors and micrograd's topological sort need
     a, b = Value(1.0), Value(1.0)
-    assert a == a and not (a == b) and a != b
+    assert (a == b) is True and (a != b) is False and (a == 2.0) is False and (a != Value(3.0)) is True
     assert len({a, b}) == 2
     d = {a: "a", b: "b"}
     assert d[a] == "a" and d[b] == "b"
     assert hash(a) == object.__hash__(a) and hash(b) == object.__hash__(b)
     t = Value(np.ones(3))
-    assert t == t and t in {t}  # a tensor Value is hashable too (no elementwise ==)
+    assert t in {t} and len({t, Value(np.ones(3))}) == 2  # a tensor Value is hashable too
+    np.testing.assert_array_equal(t == Value(np.array([1.0, 0.0, 1.0])), [True, False, True])
+    np.testing.assert_array_equal(t != np.array([1.0, 0.0, 1.0]), [False, True, False])
+    assert np.sum(t == Value(np.array([1.0, 0.0, 1.0]))) == 2  # counts, as the same line on arrays
 
 
 @pytest.mark.parametrize("op, expected", [("lt", True), ("le", True), ("gt", False), ("ge", False)])

@@ -1,12 +1,12 @@
 """Weights move to and from PyTorch (issue 11): same names and shapes, same outputs to 1e-12 in float64; and
 the code in docs/saving.md runs as written."""
 
-import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests.conftest import run_python_blocks
 from tinygrad_nn.data import load_digits_4x3
 from tinygrad_nn.nn import MLP, Layer, ReLU, Sequential, squared_error
 from tinygrad_nn.optim import SGD
@@ -91,10 +91,6 @@ def test_float32_weights_are_refused_by_a_float64_model_with_the_fix():
 
 
 def test_the_code_in_docs_saving_runs(tmp_path, monkeypatch):
-    blocks = re.findall(r"```python\n(.*?)```", DOCS.read_text(), flags=re.S)
-    assert len(blocks) >= 3
     monkeypatch.chdir(tmp_path)
-    namespace = {}
-    for block in blocks:
-        exec(compile(block, str(DOCS), "exec"), namespace)  # noqa: S102 - our own documentation
+    assert run_python_blocks(DOCS) >= 3
     assert (tmp_path / "model.npz").exists() and (tmp_path / "checkpoint.npz").exists()

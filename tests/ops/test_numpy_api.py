@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import tinygrad_nn.ops as ops
-from tinygrad_nn import Value, grad, gradcheck, gradgradcheck
+from tinygrad_nn import Value, grad, gradcheck, gradgradcheck, no_grad
 from tinygrad_nn.ops import OPS, defop, getitem
 
 A = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]])
@@ -112,9 +112,10 @@ def test_comparisons_with_arrays_give_plain_booleans():
     np.testing.assert_array_equal(np.isnan(x), [False, False])
     np.testing.assert_array_equal(np.isfinite(Value(np.array([np.inf, 1.0]))), [False, True])
     np.testing.assert_array_equal(np.equal(x, np.array([1.0, 0.0])), [True, False])
-    # an array == a Value compares elementwise (numpy's ==); between Values == stays identity (micrograd's)
+    # == compares elementwise, between an array and a Value and between Values (numpy's and PyTorch's ==)
     np.testing.assert_array_equal(np.array([1.0, 0.0]) == x, [True, False])
-    assert (x == Value(np.array([1.0, -2.0]))) is False and x == x
+    np.testing.assert_array_equal(x == Value(np.array([1.0, -2.0])), [True, True])
+    np.testing.assert_array_equal(x != x, [False, False])
 
 
 # -- what is refused, with a message that says why and what to do --------------------------------------------------
@@ -145,8 +146,8 @@ def test_ufunc_methods_and_out_are_refused():
 def test_numpy_function_without_an_op_names_it():
     with pytest.raises(TypeError, match=r"np\.median has no tinygrad_nn op.*defop"):
         np.median(Value(A))
-    with pytest.raises(TypeError, match=r"np\.cross has no tinygrad_nn op"):
-        np.cross(Value(np.ones(3)), np.ones(3))
+    with pytest.raises(TypeError, match=r"np\.convolve has no tinygrad_nn op"):  # (np.cross has one now)
+        np.convolve(Value(np.ones(3)), np.ones(3))
 
 
 def test_numpy_arguments_without_a_counterpart_are_named():
@@ -230,26 +231,47 @@ def test_functions_without_gradient_run_on_the_payload():
 # -- np.asarray: the payload ---------------------------------------------------------------------------------------
 
 
-def test_asarray_gives_the_payload():
-    x = Value(A)
+def test_asarray_gives_the_payload_where_no_gradient_is_lost():
+    # a constant, or any Value under no_grad: nothing is being recorded, so the payload is handed over
+    x = Value(A, requires_grad=False)
     assert np.asarray(x) is x.data
     c = np.array(x)
     assert c is not x.data and np.array_equal(c, A)
     assert np.asarray(x, dtype=np.float32).dtype == np.float32
-    s = np.asarray(Value(2.5))
+    s = np.asarray(Value(2.5, requires_grad=False))
     assert s.shape == () and s == 2.5
     np.testing.assert_allclose(x, A)  # numpy's testing helpers read Values too
     with pytest.raises(ValueError, match="copy=False"):
-        np.asarray(Value(2.5), copy=False)
+        np.asarray(Value(2.5, requires_grad=False), copy=False)
+    w = Value(A)
+    with no_grad():
+        assert np.asarray(w) is w.data
+        np.testing.assert_allclose(w, A)
+    assert np.asarray(w.detach()) is w.data
 
 
-def test_a_list_of_values_is_no_payload():
-    # np.asarray would take the payloads, silently dropping the gradients: refused where the engine converts
+def test_asarray_of_a_value_whose_gradient_is_recorded_is_refused():
+    # as PyTorch refuses .numpy() there: the graph would end at the conversion, with no error (scipy's
+    # logsumexp of a Value trained to another objective; grad through it was all zeros)
+    w = Value(A, name="w")
+    for convert in (np.asarray, np.array, lambda v: np.sum([v, v]), lambda v: np.linalg.norm([v, v])):
+        with pytest.raises(TypeError, match=r"^np\.asarray: this Value 'w' of shape \(2, 3\) requires a gradient.*"
+                                            r"cut the graph.*detach\(\).*no_grad"):
+            convert(w)
+    with pytest.raises(TypeError, match=r"\(a scalar\) requires a gradient"):
+        np.asarray(Value(2.5))
+
+
+def test_a_list_of_values_is_stacked_or_refused_never_cut():
+    # np.asarray would take the payloads, silently dropping the gradients: Value([...]) refuses, an op stacks
+    # the list keeping the gradients (HIPS autograd's and JAX's reading of np.sum([a, b]))
     a, b = Value(1.0), Value(2.0)
     with pytest.raises(TypeError, match=r"holds Values.*stack"):
         Value([a, b])
-    with pytest.raises(TypeError):  # the engine may refuse a list operand before numpy sees it
-        a + [a, b]
+    y = a + [a, b]
+    y.sum().backward()
+    assert y.data.tolist() == [2.0, 3.0] and (a.grad, b.grad) == (3.0, 1.0)
+    a.zero_grad(), b.zero_grad()
     y = np.sum(np.stack([a, b]) * 2.0)  # the way to do it
     y.backward()
     assert (a.grad, b.grad) == (2.0, 2.0)

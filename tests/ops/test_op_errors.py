@@ -18,12 +18,14 @@ import pytest
 
 import tinygrad_nn.ops as ops
 from tinygrad_nn import Value, astype
+from tinygrad_nn.nn import functional
 from tinygrad_nn.ops import OPINFOS, OPS
 from tinygrad_nn.ops.error_cases import NO_BAD_INPUT, UNKNOWN
 
 NAMES = sorted(OPINFOS)
-# The names an error may begin with: the primitives, and the public functions built from them.
-KNOWN_NAMES = set(OPS) | set(ops.__all__)
+# The names an error may begin with: the primitives, the public functions built from them, and the functions of
+# tinygrad_nn.nn.functional (the building blocks, property-tested like the ops).
+KNOWN_NAMES = set(OPS) | set(ops.__all__) | set(functional.__all__)
 
 
 def as_values(inputs, dtype=np.float64):
@@ -91,12 +93,13 @@ def test_exempt_functions_accept_every_real_input(name):
                 assert isinstance(info.fn(*[Value(float(x))] * info.nargs), Value)
 
 
-def test_astype_refuses_non_float_dtypes():
-    """astype is exempt above only because its OpInfo fixes the dtype: its own bad dtypes, here."""
+def test_astype_refuses_non_real_dtypes():
+    """astype is exempt above only because its OpInfo fixes the dtype: its own bad dtypes, here. (An integer dtype
+    gives plain integers without gradient, issue 19: tests/engine/test_pytorch_habits.py.)"""
     x = Value(np.array([1.0, 2.0]))
+    with pytest.raises(ValueError, match=r"^astype: cannot convert NaN or inf to int32"):
+        astype(Value([np.nan]), np.int32)
     with pytest.raises(TypeError, match=r"^astype: Values hold real floats, so dtype must be a float type"):
-        astype(x, np.int32)
-    with pytest.raises(TypeError, match=r"^astype: Values hold real floats"):
         astype(x, np.complex128)
     with pytest.raises(TypeError, match=r"^astype: 'no such type' is no dtype"):
         astype(x, "no such type")

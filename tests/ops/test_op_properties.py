@@ -32,6 +32,7 @@ from tinygrad_nn.ops import (
     sum_to,
 )
 from tinygrad_nn.ops import sum as vsum
+from tinygrad_nn.rulecheck import RuleCutError
 from tinygrad_nn.testing import (
     GRADGRAD_MAX_SIDE,
     MATMUL_KINDS,
@@ -282,8 +283,12 @@ def test_the_checks_catch_broken_ops(broken_ops):
     with pytest.raises(AssertionError):
         check_forward(broken_ops["bad_forward"], x, {})
     check_grad(broken_ops["bad_gradgrad"], x, {})  # right to first order...
+    # ...but its rule is not differentiable: on a tensor the engine refuses the rule as it runs (its payloads
+    # are watched under create_graph); on a scalar (a Python float, which cannot be watched) gradgradcheck finds it
+    with pytest.raises(RuleCutError, match="^test_bad_gradgrad: its gradient rule computes with the numbers"):
+        check_gradgrad(broken_ops["bad_gradgrad"], x, {})
     with pytest.raises(GradcheckError):
-        check_gradgrad(broken_ops["bad_gradgrad"], x, {})  # ...but its rule is not differentiable
+        check_gradgrad(broken_ops["bad_gradgrad"], [0.7], {})
     with pytest.raises(AssertionError, match="float64"):
         check_float32(broken_ops["bad_float32"], x, {})
     with pytest.raises(AssertionError, match="payload"):

@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import modes as _modes
-from .node import Value, _node, data_of, shape_of, to_payload
+from .links import ops
+from .node import Value, _node, data_of, holds_values, shape_of, to_payload, too_large
 
 ndarray = np.ndarray
 NO_PARAMS: dict = {}
@@ -25,25 +26,33 @@ def apply(op, inputs, params):
         if n == 1:  # one and two inputs are spelled out: this runs for every tensor op
             a = inputs[0]
             if not isinstance(a, Value):
-                if _modes.recorder is not None:
-                    return _modes.recorder.payload(op, inputs, params)
-                return op.forward(a, **params)
+                cls = a.__class__
+                if (cls is not list and cls is not tuple) or not holds_values(a):
+                    if _modes.recorder is not None:
+                        return _modes.recorder.payload(op, inputs, params)
+                    return op.forward(a, **params)
+                a = stacked(a)
             datas = (a.data,)
             rg = a.requires_grad
         elif n == 2:
             a, b = inputs
             if not isinstance(a, Value):
                 if not isinstance(b, Value):
-                    if _modes.recorder is not None:
-                        return _modes.recorder.payload(op, inputs, params)
-                    return op.forward(a, b, **params)
+                    ca, cb = a.__class__, b.__class__
+                    if (ca is not list and ca is not tuple and cb is not list and cb is not tuple
+                            or not _has_value_list(inputs)):
+                        if _modes.recorder is not None:
+                            return _modes.recorder.payload(op, inputs, params)
+                        return op.forward(a, b, **params)
                 a = _as_constant(a, op, b)
-            elif not isinstance(b, Value):
+            if not isinstance(b, Value):
                 b = _as_constant(b, op, a)
             datas = (a.data, b.data)
             rg = a.requires_grad or b.requires_grad
         else:
             like, rg = None, False
+            if _has_value_list(inputs):
+                inputs = [stacked(x) if x.__class__ is list or x.__class__ is tuple else x for x in inputs]
             for x in inputs:
                 if isinstance(x, Value):
                     if like is None:
@@ -66,6 +75,8 @@ def apply(op, inputs, params):
         else:
             v = _node(out, op, a, b, None, params or None)
     else:
+        if _modes.anomaly is not None:  # a constant result (under no_grad, or of constants) is checked too
+            _modes.anomaly.made_constant(op, out, datas)
         v = _node(out, None, None, None, None, None)
     if _modes.recorder is not None:  # tinygrad_nn.jit: this op's forward, for replay
         _modes.recorder.forward(op, (a,) if n == 1 else (a, b) if n == 2 else more, params, v)
@@ -75,12 +86,17 @@ def apply(op, inputs, params):
 def _as_constant(x, op, like=None):
     """A non-Value input of an op as a constant node: a number or array as it is, a boolean or integer array (a
     mask) in the float width of the Value `like` it meets, so that it promotes nothing: float32 stays float32 (as
-    in PyTorch; numpy would promote int64 to float64)."""
+    in PyTorch; numpy would promote int64 to float64). A list or tuple holding Values is stacked (a node, then)."""
     cls = x.__class__
+    if (cls is list or cls is tuple) and holds_values(x):
+        return stacked(x)
     if cls is float:  # a number, as in x * 0.5: already a payload
         return _node(x, None, None, None, None, None)
     if cls is int:  # as in x ** 2
-        return _node(float(x), None, None, None, None, None)
+        try:
+            return _node(float(x), None, None, None, None, None)
+        except OverflowError:
+            raise too_large(x, op.name) from None
     if cls is ndarray:
         kind = x.dtype.kind
         if kind == "f":  # a data batch or a target: already a payload
@@ -92,6 +108,20 @@ def _as_constant(x, op, like=None):
     except TypeError:
         raise TypeError(f"{op.name}: cannot combine a Value with {type(x).__name__} {x!r:.60}; the other "
                         f"operand must be real numbers: a number, a numpy array, or a Value") from None
+
+
+def _has_value_list(inputs) -> bool:
+    for x in inputs:
+        cls = x.__class__
+        if (cls is list or cls is tuple) and holds_values(x):
+            return True
+    return False
+
+
+def stacked(items):
+    """A (nested) list or tuple of Values and numbers given as one input: stacked into one Value, keeping every
+    gradient, as HIPS autograd and JAX read `np.sum([a, b])` (a plain list would turn the Values into constants)."""
+    return ops.stack([stacked(x) if x.__class__ is list or x.__class__ is tuple else x for x in items])
 
 
 def _normalize(out, datas):
@@ -120,7 +150,7 @@ def _explain(op, datas, params, e):
         return ZeroDivisionError(f"{op.name}: division by zero on the scalars {values} ({msg}); as in Python, a "
                                  f"float divided by 0.0 raises: guard the divisor (or use tensors, which give inf)")
     if msg.startswith(op.name + ":"):  # the op's forward (or _as_constant) explained itself already
-        kept = (ValueError, TypeError, IndexError, np.linalg.LinAlgError)
+        kept = (ValueError, TypeError, IndexError, OverflowError, np.linalg.LinAlgError)
         return type(e)(msg) if type(e) in kept else ValueError(msg)
     shapes = ", ".join(str(shape_of(d)) for d in datas)
     extra = "".join(f", {k}={v!r}" for k, v in params.items()) if params else ""

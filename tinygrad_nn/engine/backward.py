@@ -13,12 +13,14 @@ Before the rules run, `stale.check_stale` refuses a graph one of whose leaves wa
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from operator import attrgetter
 
 import numpy as np
 
+from .. import rulecheck as _rulecheck
 from . import fastpaths as _fastpaths
 from . import links
 from . import modes as _modes
@@ -103,6 +105,19 @@ class _Pass:
 
 _pass_lock = threading.RLock()
 _passes = []  # the passes running, outermost first (only the thread holding the lock touches it)
+
+
+def _renew_lock_after_fork():
+    """In a forked child only the forking thread lives on, so a lock another thread held at the fork would stay
+    held: the child's first backward() would wait forever. The child gets a fresh lock and forgets the passes of
+    threads that are gone; a pass the forking thread itself is inside (a fork from a gradient rule) keeps it."""
+    global _pass_lock, _passes
+    if not _pass_lock._is_owned():
+        _pass_lock, _passes = threading.RLock(), []
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_renew_lock_after_fork)
 
 
 def backprop(root, seed, create_graph, floor, finish):
@@ -217,15 +232,28 @@ def run_rules(order, on_values):
             g = node._scratch
             if not isinstance(g, Value):  # 0.0 or None: no path reached this node
                 continue
-            inputs = node._prev
+            op, inputs = node._op, node._prev
+            # A rule written outside the package runs with the payloads it must not compute with watched
+            # (rulecheck.py).
+            watched = _rulecheck.watch((g, node, *inputs), op.name) if _rulecheck.is_users(op) else None
             try:
-                grads = _rule(node._op, g, node, inputs, inputs, node._params or NO_PARAMS)
+                grads = _rule(op, g, node, inputs, inputs, node._params or NO_PARAMS)
             except Exception as e:
                 raise _rule_error(node, e) from e
+            finally:
+                if watched:
+                    _rulecheck.unwatch(watched)
             for p, pg in zip(inputs, grads):
                 if pg is None or not p.requires_grad:
                     continue
                 if not isinstance(pg, Value):
+                    if np.any(pg):  # numbers, not a node: made without g (or from its payload), so the graph is cut
+                        raise _RuleContractError(
+                            f"{op.name}: its gradient rule returned {type(pg).__name__} for input {inputs.index(p)} "
+                            f"under backward(create_graph=True), where the gradient g is a Value: a gradient "
+                            f"computed from numbers (g.data, x.data, numpy) cuts the graph; write it with the ops on g "
+                            f"and the inputs (g * ans, ...), or return None for an input that gets no gradient (see "
+                            f"docs/engine.md, 'Adding an op')")
                     pg = Value._leaf(to_payload(pg))
                 pg = _fit(pg, p)
                 old = p._scratch

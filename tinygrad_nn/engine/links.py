@@ -13,22 +13,19 @@ ordinary attributes: a call costs one attribute lookup, as a module's would.
 
 from __future__ import annotations
 
-
-class _Namespace:
-    """The names of one module, once it has linked itself. (No __getattr__ for a friendlier error: a class with one
-    makes every lookup here take the slow path, and `ops.add` runs for every scalar `+`.)"""
-
-    def __init__(self, module_name):
-        self.module_name = module_name
-
-    def __repr__(self):
-        return f"<the names of {self.module_name}, linked into the engine>"
+import types
 
 
-ops = _Namespace("tinygrad_nn.ops")
-backward = _Namespace("tinygrad_nn.engine.backward")
+def _namespace(module_name):
+    # A module object, not an instance of a class: `ops.add` then takes the interpreter's fast path for module
+    # attributes, and Value.__add__ reads it for every scalar `+`.
+    return types.ModuleType(f"{__name__}.{module_name}", f"The names of {module_name}, linked into the engine.")
 
 
-def link(namespace: _Namespace, module):
+ops = _namespace("tinygrad_nn.ops")
+backward = _namespace("tinygrad_nn.engine.backward")
+
+
+def link(namespace: types.ModuleType, module):
     """Make the public names of `module` (and the ones the engine uses) attributes of `namespace`."""
     namespace.__dict__.update({k: v for k, v in vars(module).items() if not k.startswith("__")})

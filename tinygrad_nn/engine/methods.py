@@ -78,6 +78,10 @@ class ElementwiseMethods:
 
     __slots__ = ()  # Value keeps its own slots: no __dict__ per node
 
+    def pow(self, other):
+        """self ** other, elementwise (the exponent may be a number, an array or a Value)."""
+        return ops.pow(self, other)
+
     def exp(self):
         """e ** x, elementwise."""
         return ops.exp(self)
@@ -380,6 +384,19 @@ class ShapeMethods:
         or x.flip(axis=0), as numpy's and PyTorch's spellings."""
         return ops.flip(self, kw.pop("axis", _shape_args(axis) or None), **kw)
 
+    def view(self, *shape):
+        """PyTorch's view: the same numbers in another shape (reshape; nothing here is ever non-contiguous)."""
+        return ops.reshape(self, shape=_shape_args(shape))
+
+    def unsqueeze(self, dim):
+        """PyTorch's unsqueeze: a new axis of size 1 at `dim` (numpy's expand_dims)."""
+        return ops.expand_dims(self, dim)
+
+    @property
+    def mT(self):
+        """The last two axes swapped (PyTorch's .mT: a batch of matrices, each transposed)."""
+        return ops.swapaxes(self, -1, -2)
+
     def tile(self, *reps):
         """x repeated `reps` times along each axis: x.tile(2, 1) or x.tile((2, 1)), as numpy's tile."""
         return ops.tile(self, _shape_args(reps))
@@ -441,6 +458,10 @@ class LinalgMethods:
     """Products and matrix functions (tinygrad_nn/ops/linalg.py)."""
 
     __slots__ = ()  # Value keeps its own slots: no __dict__ per node
+
+    def matmul(self, other):
+        """The matrix product self @ other (numpy's matmul: stacks of matrices broadcast)."""
+        return ops.matmul(self, other)
 
     def dot(self, other):
         """numpy's dot."""

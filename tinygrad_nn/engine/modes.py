@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import os
 import threading
 
 # Every node gets the next creation number (node._node); a creation order is a topological order, since a node's
@@ -45,6 +46,18 @@ def open_block(delta):
     with _lock:
         special += delta
         fast = _fast_paths_on and special == 0
+
+
+def _renew_lock_after_fork():
+    # In a forked child only the forking thread lives on: a lock another thread held at the fork would stay held.
+    # Mode blocks left open by vanished threads stay counted: the fast paths then stay aside in the child, which
+    # is slower but right.
+    global _lock
+    _lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_renew_lock_after_fork)
 
 
 def set_fast_paths(on: bool):

@@ -32,7 +32,7 @@ from .links import backward as _backward
 from .links import ops
 from .methods import ElementwiseMethods, LinalgMethods, NumpyProtocol, OperatorMethods, ReductionMethods, ShapeMethods
 from .modes import next_id as _next_id
-from .stale import mark_changed
+from .stale import mark_changed, share_changes
 
 ndarray = np.ndarray
 _new = object.__new__
@@ -54,7 +54,10 @@ def to_payload(x, where="Value"):
     if cls is ndarray and x.dtype.kind == "f":
         return x
     if cls is int or cls is bool:
-        return float(x)
+        try:
+            return float(x)
+        except OverflowError:
+            raise too_large(x, where) from None
     if isinstance(x, Value):
         raise TypeError(f"{where}: got a Value where a number or array was expected; pass it as is to an op, "
                         f"or use .detach() / .data")
@@ -80,6 +83,12 @@ def to_payload(x, where="Value"):
     raise TypeError(f"{where}: payload must be real numbers, got an array of dtype {arr.dtype} "
                     f"(shape {arr.shape}); convert it to floats first (complex, strings, None and "
                     f"objects are not supported)")
+
+
+def too_large(x: int, where: str) -> OverflowError:
+    return OverflowError(f"{where}: the int {'-' if x < 0 else ''}2**{abs(x).bit_length() - 1}... is too large for a "
+                         f"float64 (at most about 1.8e308, 2**1024); pass a float (float('inf') if that is meant), "
+                         f"or scale it down")
 
 
 def holds_values(x) -> bool:
@@ -215,8 +224,17 @@ class Value(OperatorMethods, ElementwiseMethods, ReductionMethods, ShapeMethods,
         return np.array(d) if d.__class__ is float else d
 
     def detach(self) -> Value:
-        """The same payload as a constant: no gradient flows through the result."""
-        return Value._leaf(self.data)
+        """The same payload as a constant: no gradient flows through the result.
+
+        A tensor's payload is shared, not copied (as PyTorch's detach), and so is its record of in-place changes:
+        a graph built from the detached Value is stale once the original is changed in place, and the other way
+        round.
+        """
+        v = Value._leaf(self.data)
+        if self.data.__class__ is ndarray:
+            share_changes(self, v)
+        return v
+
 
     def zero_grad(self):
         self.grad = 0.0 if self.data.__class__ is float else np.zeros_like(self.data)
@@ -253,6 +271,15 @@ class Value(OperatorMethods, ElementwiseMethods, ReductionMethods, ShapeMethods,
     def __float__(self):
         return self.item()
 
+    def __format__(self, spec):
+        """f"{v:.3f}": a scalar (or one-element) Value formats its number; an empty spec is repr's."""
+        if not spec:
+            return repr(self)
+        if self.data.__class__ is float or self.data.size == 1:
+            return format(self.item(), spec)
+        raise TypeError(f"format: the spec {spec!r} is for one number, and this Value has shape {self.shape}; format "
+                        f"v.item() of a one-element Value, or np.array2string(v.data) / the elements")
+
     # Copies and pickles hold a leaf's payload, gradient, flag and name, as PyTorch's do; a node made by
     # an op refuses, as in PyTorch: its graph would come along, or silently not.
     def __reduce_ex__(self, protocol):
@@ -261,6 +288,36 @@ class Value(OperatorMethods, ElementwiseMethods, ReductionMethods, ShapeMethods,
                             f"one was made by {self.op!r}; copy .detach() instead, or the model that makes it")
         grad = self.grad.data if isinstance(self.grad, Value) else self.grad
         return _rebuilt_leaf, (self.data, grad, self.requires_grad, self.name)
+
+    def __pos__(self):  # +v is v itself, as numpy's and PyTorch's unary plus (no node)
+        return self
+
+    def __setitem__(self, index, value):
+        # A node is the value of an op: writing into it would change that value behind the graph's back, and
+        # the gradients would belong to neither the old numbers nor the new ones.
+        raise TypeError(
+            f"Value does not support item assignment (v[{index!r}] = ...): it would cut the graph. Build the new "
+            f"Value instead, differentiably: where(mask, new, v) (mask: a boolean array, True where new goes), "
+            f"v + scatter_add(new - v[i], index=i, shape=v.shape), or concatenate([v[:i], new, v[i + 1:]]). "
+            f"To change a parameter's numbers without a gradient, write into v.data[...] (or use v -= ... under "
+            f"no_grad())")
+
+    def requires_grad_(self, requires_grad: bool = True) -> Value:
+        """Set requires_grad on a leaf, in place, and return it (PyTorch's spelling): Value(x).requires_grad_(False)
+        makes a constant; constants made by tensor(), zeros()... become parameters with requires_grad_().
+
+        >>> from tinygrad_nn import zeros
+        >>> w = zeros(3).requires_grad_(); w.requires_grad
+        True
+        """
+        if not isinstance(requires_grad, (bool, np.bool_)):
+            raise TypeError(f"requires_grad_: expected True or False, got {type(requires_grad).__name__}")
+        if self._op is not None and not requires_grad:
+            raise RuntimeError(f"requires_grad_: this Value was made by {self.op!r}, so it takes part in a graph; "
+                               f"use .detach() for a copy without gradient")
+        if self._op is None:
+            self.requires_grad = bool(requires_grad)
+        return self
 
     # -- + and *: for two scalars the node is built right here --------------------------------------
     # The general path is the op (`ops.add`, through `apply`); it runs for tensors, and for scalars while the
@@ -276,7 +333,10 @@ class Value(OperatorMethods, ElementwiseMethods, ReductionMethods, ShapeMethods,
         if cls is Value:
             o = other
         elif cls is float or cls is int:
-            o = _node(float(other), None, None, None, None, None)
+            try:
+                o = _node(float(other), None, None, None, None, None)
+            except OverflowError:  # an int past float64's range
+                raise too_large(other, "add") from None
         else:
             return ops.add(self, other)
         e = o.data
@@ -299,21 +359,26 @@ class Value(OperatorMethods, ElementwiseMethods, ReductionMethods, ShapeMethods,
         # name `other`; a number is a new constant), the result is one add_n node over all the terms and the old
         # sum is freed: fewer live nodes for the cyclic collector to walk. Nothing changes self: a caller that
         # keeps it (C code such as numpy's object loops may hold it without counting) still has the sum it had.
+        add = ops.add
         if op is not None and _fastpaths._sums_fuse:
-            add = ops.add
-            if ((op is add or op is ops.add_n and self._n is not None) and _getrefcount(self) == 3
+            add_n = ops.add_n
+            if ((op is add or op is add_n and self._n is not None) and _getrefcount(self) == 3
                     and (o is not other or _getrefcount(other) == 4)):
                 if op is add:
                     v._more, v._n = [self, o], 2
                 else:  # a running sum already: its terms are the first _n of a list it may share
                     terms, n = self._more, self._n
-                    if len(terms) != n:  # another sum grew from self already: a copy of our own
+                    # A copy of our own when another sum grew from self already, or when the new term is a sum
+                    # that shares the list (an earlier partial sum of self, held only by a numpy object array,
+                    # whose loops do not count their references): appended to its own list, it would refer to
+                    # itself, a cycle that only the cyclic collector frees.
+                    if len(terms) != n or o._more is terms:
                         terms = terms[:n]
                     terms.append(o)
                     v._more, v._n = terms, n + 1
-                v._op, v._a, v._b = ops.add_n, None, None
+                v._op, v._a, v._b = add_n, None, None
                 return v
-        v._op = ops.add
+        v._op = add
         v._a = self
         v._b = o
         v._more = None
@@ -321,8 +386,11 @@ class Value(OperatorMethods, ElementwiseMethods, ReductionMethods, ShapeMethods,
 
     def __radd__(self, other):  # `0 + v` in sum(), `1 + v`
         cls = other.__class__
-        if (cls is float or cls is int) and self.data.__class__ is float and _modes.fast:
-            return _node(float(other), None, None, None, None, None) + self
+        if cls is float or cls is int:  # a new constant, then __add__ (which picks the path)
+            try:
+                return _node(float(other), None, None, None, None, None) + self
+            except OverflowError:  # an int past float64's range
+                raise too_large(other, "add") from None
         return ops.add(other, self)
 
     def __mul__(self, other):
@@ -333,7 +401,10 @@ class Value(OperatorMethods, ElementwiseMethods, ReductionMethods, ShapeMethods,
         if cls is Value:
             o = other
         elif cls is float or cls is int:
-            o = _node(float(other), None, None, None, None, None)
+            try:
+                o = _node(float(other), None, None, None, None, None)
+            except OverflowError:  # an int past float64's range
+                raise too_large(other, "mul") from None
         else:
             return ops.mul(self, other)
         e = o.data
@@ -356,13 +427,18 @@ class Value(OperatorMethods, ElementwiseMethods, ReductionMethods, ShapeMethods,
 
     def __rmul__(self, other):
         cls = other.__class__
-        if (cls is float or cls is int) and self.data.__class__ is float and _modes.fast:
-            return _node(float(other), None, None, None, None, None) * self
+        if cls is float or cls is int:  # a new constant, then __mul__ (which picks the path)
+            try:
+                return _node(float(other), None, None, None, None, None) * self
+            except OverflowError:  # an int past float64's range
+                raise too_large(other, "mul") from None
         return ops.mul(other, self)
 
     # In-place updates. Inside no_grad, `w -= lr * w.grad` changes the leaf w itself (as in PyTorch), so a
-    # hand-written optimizer keeps its parameters. Everywhere else they give NotImplemented and Python falls
-    # back to `w = w - ...`: a new node, as micrograd's `c += c + 1` expects.
+    # hand-written optimizer keeps its parameters. On a node made by an op, or a constant, they give
+    # NotImplemented and Python falls back to `c = c + ...`: a new node, as micrograd's `c += c + 1` expects. On a
+    # leaf that requires a gradient outside no_grad they are refused, as in PyTorch: the fallback would silently
+    # turn the parameter into a node of a graph that grows at every step.
     def __iadd__(self, other):
         return self._update(other, np.add, "+=")
 
@@ -376,8 +452,17 @@ class Value(OperatorMethods, ElementwiseMethods, ReductionMethods, ShapeMethods,
         return self._update(other, np.true_divide, "/=")
 
     def _update(self, other, ufunc, symbol):
-        if self._op is not None or _modes.grad_mode.enabled:
+        if self._op is not None:
             return NotImplemented
+        if _modes.grad_mode.enabled:
+            if not self.requires_grad:
+                return NotImplemented
+            what = f"{self.name!r}" if self.name else f"a leaf of shape {self.shape}"
+            raise RuntimeError(
+                f"{symbol}: {what} requires a gradient, and an in-place update of it outside no_grad() is refused (as "
+                f"in PyTorch): Python would rebind the name to a new node, so the parameter would become part of a "
+                f"graph that grows at every step; update it inside `with no_grad():` (as optimizers do), or write "
+                f"v = v {symbol[0]} ... if a new node is what you mean")
         new = ufunc(self.data, data_of(other))
         if self.data.__class__ is float:
             self.data = float(new)
@@ -389,8 +474,16 @@ class Value(OperatorMethods, ElementwiseMethods, ReductionMethods, ShapeMethods,
         mark_changed((self,), f"an in-place {symbol} under no_grad")
         return self
 
-    # Comparisons give plain booleans (no gradient); == and hash stay identity-based so that nodes
-    # can be kept in sets and dicts, as micrograd's topological sort needs.
+    # Comparisons give plain booleans (no gradient), elementwise as numpy's and PyTorch's: == and != too, so that
+    # np.sum(x == y) counts equal elements. A scalar Value compares its number (a Python bool), as a 0-d tensor
+    # does in PyTorch. The hash stays the identity (as PyTorch's), so that nodes can be kept in sets and dicts as
+    # micrograd's topological sort does: a set finds a node by identity before it would ever compare values.
+    def __eq__(self, other):
+        return self.data == data_of(other)
+
+    def __ne__(self, other):
+        return self.data != data_of(other)
+
     def __lt__(self, other):
         return self.data < data_of(other)
 

@@ -51,7 +51,14 @@ class Op(str):
     def name(self) -> str:
         return str.__str__(self)
 
+    # PyTorch's names for the inputs (torch.matmul(input, other), torch.exp(input)), so that code written for it
+    # runs: matmul(input=a, other=b), x.matmul(other=y). An op whose inputs PyTorch names otherwise gets its own
+    # names (linear: input, weight, bias).
+    input_names: tuple = ("input", "other")
+
     def __call__(self, *inputs, **params):
+        if params and not params.keys().isdisjoint(self.input_names):
+            inputs = _named_inputs(self, inputs, params)
         return apply(self, inputs, params)
 
     def __repr__(self):
@@ -70,6 +77,24 @@ class Op(str):
     # Ops are compared and hashed by identity: two ops may not share a name, but a str would say equal.
     __eq__ = object.__eq__
     __hash__ = object.__hash__
+
+
+def _named_inputs(op, inputs, params):
+    """The inputs given by position, then those given by name (taken out of params), in the op's order."""
+    inputs = list(inputs)
+    names = op.input_names
+    for name in names[:len(inputs)]:
+        if name in params:
+            raise TypeError(f"{op.name}: got two values for its input {name!r} (one by position, one by name)")
+    for name in names[len(inputs):]:
+        if name not in params:
+            break
+        inputs.append(params.pop(name))
+    stray = [n for n in names if n in params]
+    if stray:
+        raise TypeError(f"{op.name}: input {stray[0]!r} given by name, but an input before it is missing; its inputs "
+                        f"are {list(names)}")
+    return inputs
 
 
 OPS: dict[str, Op] = {}

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..engine import Value, data_of, shape_of
 from ..ops import log, log_softmax, mean, sum, where
+from .module import Module
 
 
 def _same_shape(who, a, t):
@@ -38,11 +39,49 @@ def squared_error(a, t):
     return sum((a - t) ** 2) * 0.5
 
 
-def mse(a, t):
-    """Mean squared error over all elements (PyTorch's MSELoss)."""
+def _reduced(who, x, reduction):
+    if reduction == "mean":
+        return mean(x)
+    if reduction == "sum":
+        return sum(x)
+    if reduction == "none":
+        return x
+    raise ValueError(f"{who}: reduction must be 'mean', 'sum' or 'none' (PyTorch's choices), got {reduction!r}")
+
+
+def mse(a, t, reduction: str = "mean"):
+    """Mean squared error over all elements (PyTorch's mse_loss); reduction="sum" adds the squares up instead,
+    "none" returns them one by one.
+
+    >>> from tinygrad_nn import Value
+    >>> mse(Value([1.0, 3.0]), [0.0, 0.0]), mse(Value([1.0, 3.0]), [0.0, 0.0], reduction="sum")
+    (Value(array(5.)), Value(array(10.)))
+    """
     t = _target(t, a)
     _same_shape("mse", a, t)
-    return mean((a - t) ** 2)
+    return _reduced("mse", (a - t) ** 2, reduction)
+
+
+class MSELoss(Module):
+    """PyTorch's nn.MSELoss(reduction="mean"): loss_fn(output, target)."""
+
+    def __init__(self, reduction: str = "mean"):
+        _reduced("MSELoss", 0.0, reduction)  # checks the name now rather than at the first call
+        self.reduction = reduction
+
+    def forward(self, a, t):
+        return mse(a, t, self.reduction)
+
+    def __repr__(self):
+        return f"MSELoss(reduction={self.reduction!r})"
+
+
+class CrossEntropyLoss(Module):
+    """PyTorch's nn.CrossEntropyLoss() with its default mean reduction: loss_fn(logits, labels), labels as
+    class indices or probability rows (see cross_entropy)."""
+
+    def forward(self, logits, labels):
+        return cross_entropy(logits, labels)
 
 
 def _log_floor(dtype) -> float:

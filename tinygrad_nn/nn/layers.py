@@ -14,7 +14,9 @@ from collections.abc import Callable
 import numpy as np
 
 from ..engine import Value, holds_values
-from ..ops import linear, matmul, relu, sigmoid, stack, step, tanh
+from ..engine.apply import stacked
+from ..ops import linear, matmul, relu, sigmoid, step, tanh, transpose
+from . import functional
 from .module import Module
 
 ACTIVATIONS: dict[str, Callable | None] = {
@@ -55,26 +57,21 @@ def _size(n, what, who) -> int:
     return int(n)
 
 
-def _stacked(x):
-    # micrograd's habit: a sample as a list of scalar Values. np.asarray would read their numbers and drop
-    # the graph (the gradient would never reach them), so the list is stacked into one tensor node instead.
-    return stack([_stacked(i) if isinstance(i, (list, tuple)) else i for i in x])
-
-
-def _as_input(x, nin, dtype, who):
-    """A sample (nin,) or a batch (N, nin): a Value, a list of Values (stacked: gradients reach them), or a
-    plain array (then a constant)."""
+def _as_input(x, nin, dtype, who, leading=False):
+    """A sample (nin,) or a batch (N, nin) (with `leading`, any leading axes (..., nin), as PyTorch's Linear
+    takes): a Value, a list of Values (stacked: gradients reach them), or a plain array (then a constant)."""
     if isinstance(x, (list, tuple)) and holds_values(x):
         try:
-            x = _stacked(x)
+            x = stacked(x)  # micrograd's habit, a sample as a list of scalar Values: one tensor node
         except ValueError as e:
             raise ValueError(f"{who}: a list of Values must be rectangular, one sample ({nin} values) or a batch "
                              f"(N lists of {nin}): {e}") from None
     if not isinstance(x, Value):
         x = np.asarray(x, dtype=dtype)
     shape = x.shape
-    if len(shape) not in (1, 2) or shape[-1] != nin:
-        raise ValueError(f"{who}: expected one sample of shape ({nin},) or a batch of shape (N, {nin}), "
+    if (len(shape) < 1 if leading else len(shape) not in (1, 2)) or shape[-1] != nin:
+        more = f" or any leading axes (..., {nin})" if leading else ""
+        raise ValueError(f"{who}: expected one sample of shape ({nin},) or a batch of shape (N, {nin}){more}, "
                          f"got shape {shape}")
     return x
 
@@ -127,7 +124,11 @@ class Neuron(Module):
 
 class Layer(Module):
     """A fully connected layer: a = activation(x @ Wᵀ + b). Row j of `weight` holds unit j's weights
-    (the book's w_ji), so `weight` has shape (nout, nin) and `bias` shape (nout,).
+    (the book's w_ji), so `weight` has shape (nout, nin) and `bias` shape (nout,). The input may have any
+    leading axes: (nin,), (N, nin), (N, T, nin)...
+
+    Its activation is the book's sigmoid unless you say otherwise; `Linear(nin, nout)` is the same layer with
+    none, as PyTorch's nn.Linear.
 
     >>> layer = Layer(12, 3, seed=0)
     >>> layer.weight.shape, layer.bias.shape
@@ -145,12 +146,45 @@ class Layer(Module):
         self._activation_name = activation if isinstance(activation, str) or activation is None else "custom"
 
     def forward(self, x):
-        x = _as_input(x, self.nin, self.weight.dtype, "Layer")
-        z = linear(x, self.weight, self.bias)  # x @ Wᵀ + b, one node
+        x = _as_input(x, self.nin, self.weight.dtype, type(self).__name__, leading=True)
+        if self.bias is None:
+            z = matmul(x, transpose(self.weight))
+        else:
+            z = linear(x, self.weight, self.bias)  # x @ Wᵀ + b, one node
         return z if self.activation is None else self.activation(z)
 
     def __repr__(self):
         return f"Layer({self.nin}, {self.nout}, activation={self._activation_name!r})"
+
+
+class Linear(Layer):
+    """PyTorch's nn.Linear(in_features, out_features, bias=True): y = x @ Wᵀ + b with no activation, weight
+    (out, in) and bias (out,) drawn uniformly from ±1/sqrt(in_features) as PyTorch draws them, inputs of any
+    leading shape (..., in_features).
+
+    >>> import numpy as np
+    >>> fc = Linear(4, 2, seed=0)
+    >>> fc(np.ones((5, 7, 4))).shape, fc
+    ((5, 7, 2), Linear(in_features=4, out_features=2, bias=True))
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, *, seed=None, dtype=np.float64):
+        if not isinstance(bias, (bool, np.bool_)):
+            raise TypeError(f"Linear: bias must be True or False, got {type(bias).__name__} {bias!r}")
+        super().__init__(in_features, out_features, activation=None, seed=seed, dtype=dtype)
+        if not bias:
+            self.bias = None
+
+    @property
+    def in_features(self) -> int:
+        return self.nin
+
+    @property
+    def out_features(self) -> int:
+        return self.nout
+
+    def __repr__(self):
+        return f"Linear(in_features={self.nin}, out_features={self.nout}, bias={self.bias is not None})"
 
 
 _SAME = object()
@@ -158,7 +192,11 @@ _SAME = object()
 
 class MLP(Module):
     """Fully connected layers in a row. `MLP(12, [3, 2])` is the book's network: 12 inputs, 3 hidden
-    units, 2 outputs, sigmoid everywhere. `output_activation=None` leaves the last layer linear (logits).
+    units, 2 outputs, sigmoid everywhere.
+
+    Unlike micrograd's MLP, whose last layer is linear, the output layer here uses `activation` too (the
+    book's network squashes its outputs as well): for logits, as a classifier with cross_entropy wants,
+    say `output_activation=None`. `MLP(64, [32, 10], activation="relu")` would put a relu on the logits.
 
     >>> MLP(2, [16, 16, 1], activation="relu", output_activation=None)
     MLP(2 -> 16 -> 16 -> 1, activation='relu', output_activation=None)
@@ -277,3 +315,44 @@ class Step(_Activation):
 
 class Identity(_Activation):
     fn = staticmethod(lambda x: x)
+
+
+class GELU(Module):
+    """x Φ(x), PyTorch's nn.GELU (Φ is tinygrad_nn.special.ndtr: scipy's where installed, else Python's math,
+    element by element); approximate="tanh" for GPT-2's tanh formula. Both export to ONNX."""
+
+    def __init__(self, approximate: str = "none"):
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, x):
+        return functional.gelu(x, self.approximate)
+
+    def __repr__(self):
+        return "GELU()" if self.approximate == "none" else f"GELU(approximate={self.approximate!r})"
+
+
+class Softmax(Module):
+    """softmax along `dim`, PyTorch's nn.Softmax (dim is required in spirit: None means the last axis here).
+
+    >>> from tinygrad_nn import Value
+    >>> Softmax(dim=-1)(Value([[0.0, 0.0]])).data
+    array([[0.5, 0.5]])
+    """
+
+    def __init__(self, dim: int | None = None):
+        self.dim = -1 if dim is None else dim
+
+    def forward(self, x):
+        return functional.softmax(x, self.dim)
+
+    def __repr__(self):
+        return f"{type(self).__name__}(dim={self.dim})"
+
+
+class LogSoftmax(Softmax):
+    """log(softmax) along `dim`, PyTorch's nn.LogSoftmax."""
+
+    def forward(self, x):
+        return functional.log_softmax(x, self.dim)

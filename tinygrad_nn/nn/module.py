@@ -144,8 +144,8 @@ class Module:
             yield m
 
     def train(self, mode: bool = True) -> Module:
-        """Set `training` on this module and all inside it (returns self). Nothing here behaves differently
-        in training yet (no dropout or batch norm); a module of yours may read `self.training`."""
+        """Set `training` on this module and all inside it (returns self). Dropout (and MultiheadAttention's
+        and the recurrent layers' dropout) acts only in training; a module of yours may read `self.training`."""
         if not isinstance(mode, (bool, np.bool_)):
             raise TypeError(f"train: mode must be True or False, got {type(mode).__name__} {mode!r}")
         for m in self.modules():

@@ -9,10 +9,17 @@ arity, differentiable order and scalar support (the table in the README).
 
 from __future__ import annotations
 
+import functools
 import sys
+import types
 
-from ..engine import fastpaths, links
-from . import numpy_api, registry
+from ..engine import fastpaths, holds_values, links
+from ..engine.apply import stacked
+from . import (
+    numpy_api,
+    registry,
+    special,  # noqa: I001  (registers scipy.special's ops; users reach them as tinygrad_nn.special)
+)
 from .conv import (
     avg_pool2d,
     conv2d,
@@ -78,6 +85,7 @@ from .elementwise import (
 )
 from .linalg import (
     cholesky,
+    cross,
     det,
     dot,
     eigh,
@@ -88,6 +96,7 @@ from .linalg import (
     linear,
     matmul,
     outer,
+    pinv,
     slogdet,
     solve,
     svd,
@@ -106,6 +115,7 @@ from .reductions import (
     mean,
     min,
     norm,
+    partition,
     prod,
     softmax,
     sort,
@@ -121,18 +131,21 @@ from .shape import (
     concatenate,
     diag,
     diagonal,
+    dsplit,
     expand_dims,
     flatten,
     flip,
     getitem,
     hsplit,
     hstack,
+    linspace,
     moveaxis,
     pad,
     ravel,
     repeat,
     reshape,
     roll,
+    rot90,
     scatter_add,
     split,
     squeeze,
@@ -149,6 +162,35 @@ from .shape import (
 )
 
 
+def _family(fn) -> str:
+    """The family file a function (or an op's forward) is defined in."""
+    return getattr(fn.forward if isinstance(fn, Op) else fn, "__module__", "").rpartition(".")[2]
+
+
+def _stacking(fn):
+    """fn with every positional argument that is a list or tuple holding Values stacked first (the engine's
+    `apply.stacked`, which `apply` uses too), so that a composed function keeps the gradients of
+    `mean([a, b])` as an op keeps those of `sum([a, b])`, where numpy would turn the Values into numbers."""
+
+    @functools.wraps(fn)
+    def with_lists_stacked(*args, **params):
+        for i, x in enumerate(args):
+            if (x.__class__ is list or x.__class__ is tuple) and holds_values(x):
+                args = args[:i] + (stacked(x),) + args[i + 1:]
+        return fn(*args, **params)
+
+    return with_lists_stacked
+
+
+# Functions whose positional arguments are sequences on purpose (of inputs to join, or an index) are left as
+# they are; every other public function that is not an Op (an Op stacks in `apply`) gets `_stacking`.
+_SEQUENCES = {"concatenate", "stack", "hstack", "vstack", "getitem"}
+for _name, _fn in list(globals().items()):
+    if (not _name.startswith("_") and _name not in _SEQUENCES and isinstance(_fn, types.FunctionType)
+            and _family(_fn) in ("conv", "core_ops", "elementwise", "linalg", "reductions", "shape")):
+        globals()[_name] = _stacking(_fn)
+
+
 def __getattr__(name):
     # The built-in OpInfos (opinfos.py, error_cases.py) are for the tests, `check_op` and the catalog, not for
     # running ops: they are registered when OPINFOS is first asked for, which keeps `import tinygrad_nn`
@@ -158,11 +200,6 @@ def __getattr__(name):
 
         return registry.OPINFOS
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def _family(fn) -> str:
-    """The family file a function (or an op's forward) is defined in."""
-    return getattr(fn.forward if isinstance(fn, Op) else fn, "__module__", "").rpartition(".")[2]
 
 
 # The registry (OPINFOS too, through __getattr__, but not in a star import), then every function imported

@@ -150,7 +150,7 @@ def _column_chunks(x, kernel, stride, padding, dtype, chunk_bytes, ones=False, o
     width = max(W, Wo) if unit else Wo
     rows, heights = (1, Ho + kh - 1) if one_row else (kh, Ho)  # kernel rows gathered, rows of positions
     K, L = C * rows * kw, heights * width
-    size = min(N, max(1, chunk_bytes // ((K + ones) * L * np.dtype(dtype).itemsize)))
+    size = max(1, min(N, chunk_bytes // ((K + ones) * L * np.dtype(dtype).itemsize)))  # (N may be 0)
     cols = np.empty((size, K + ones, L), dtype=dtype)
     if ones:
         cols[:, K] = 1.0  # set once: the chunks only ever write the rows above it

@@ -72,6 +72,9 @@ def _pow_forward(a, b):
     if b.__class__ is float and a.__class__ is not float and b.is_integer():  # an integer power of an array
         return a * a if b == 2.0 else _pow_kernels(a, b)  # (the book's (a - t) ** 2: benchmark W2)
     if _has_no_real_result(a, b):
+        if not (_is_scalar(a) and _is_scalar(b)):  # arrays: NaN there, as numpy and PyTorch (out of the domain)
+            with np.errstate(invalid="ignore"):
+                return np.power(a, b)
         bad = np.less(a, 0) & np.not_equal(b, np.round(b))
         base, exponent = np.broadcast_to(a, bad.shape)[bad].flat[0], np.broadcast_to(b, bad.shape)[bad].flat[0]
         raise ValueError(f"pow: a negative base {float(base)!r} with the non-integer exponent {float(exponent)!r} has "
@@ -117,7 +120,9 @@ def _pow_kernels(a, b):
 
 def _pow_grad_base(g, ans, a, b):
     k = data_of(b)
-    if _is_scalar(k):  # a number exponent (the common x ** 2): PyTorch's k * x ** (k - 1)
+    # A number exponent (the common x ** 2): PyTorch's k * x ** (k - 1), with k a constant. A scalar Value that
+    # needs a gradient is no constant (under create_graph the slope depends on it: d2/dxdy of x ** y).
+    if _is_scalar(k) and not getattr(b, "requires_grad", False):
         if k == 0:
             return g * 0.0
         if k == 2:  # x ** 1 is x itself: skip the call (same value)
@@ -202,6 +207,9 @@ def _sigmoid(x):
     # and the result is the right 0, so that overflow is no error worth a warning (or an exception).
     if _is_scalar(x):
         return 1.0 / (1.0 + _exp(-x))
+    x = np.asarray(x)
+    if x.dtype.kind != "f":  # integers and booleans, as every other op takes them (a Value's are floats already)
+        x = x.astype(np.float64)
     with np.errstate(over="ignore", under="ignore"):
         e = np.negative(x, out=np.empty_like(x))  # an array even for 0-d x, so the steps below stay in place
         np.exp(e, out=e)
@@ -266,13 +274,14 @@ def clip(x, lo=None, hi=None):
     return _clip_op(x, lo=lo, hi=hi)
 
 
-def _extremum_vjp(first_wins):
+def _extremum_vjp(first_loses):
     def vjp(g, ans, a, b):
         ad, bd = data_of(a), data_of(b)
         tie = np.equal(ad, bd)
-        # On a tie the two inputs share the gradient evenly, as in PyTorch.
-        ga = g * first_wins(ad, bd) + (g * tie) * 0.5
-        gb = g * first_wins(bd, ad) + (g * tie) * 0.5
+        # PyTorch's rule: an input gets the gradient unless it loses, and on a tie the two share it evenly. Where
+        # either is NaN neither loses (every comparison is False), so both get it and the NaN is not trained past.
+        ga = g * np.logical_not(first_loses(ad, bd)) - (g * tie) * 0.5
+        gb = g * np.logical_not(first_loses(bd, ad)) - (g * tie) * 0.5
         return ga, gb
 
     return vjp
@@ -281,10 +290,10 @@ def _extremum_vjp(first_wins):
 # Scalars propagate NaN from either side, as np.maximum and PyTorch do: `a >= b` is False for a NaN.
 maximum = defop("maximum",
                 lambda a, b: (a if a >= b or a != a else b) if _is_scalar(a) and _is_scalar(b) else np.maximum(a, b),
-                _extremum_vjp(np.greater), _BROADCAST)
+                _extremum_vjp(np.less), _BROADCAST)
 minimum = defop("minimum",
                 lambda a, b: (a if a <= b or a != a else b) if _is_scalar(a) and _is_scalar(b) else np.minimum(a, b),
-                _extremum_vjp(np.less), _BROADCAST)
+                _extremum_vjp(np.greater), _BROADCAST)
 
 
 def _where(a, b, cond):
@@ -735,3 +744,4 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
                             f"{'nan' if name == 'nan' else '+inf' if name == 'posinf' else '-inf'}), got "
                             f"{type(v).__name__} {v!r}")
     return _nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+

@@ -83,6 +83,7 @@ linear = defop("linear", _linear_forward,
                "x must end in the layer's input size: x.shape[-1] == weight.shape[1]",
                doc="x @ weight.T + bias: a fully connected layer's z = w . x + b for every unit at once. "
                    "The same as composing matmul, transpose and add, in one node.")
+linear.input_names = ("input", "weight", "bias")  # PyTorch's F.linear(input, weight, bias)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -446,22 +447,63 @@ def _cofactor_forward(a):
     return (sign[..., None, None] * u * (before * after)[..., None, :]) @ vh
 
 
-def _cofactor_vjp(g, ans, a):
-    # For invertible a, C = det(a) a^-T, and dC = det tr(a^-1 da) a^-T - det a^-T daᵀ a^-T, so the gradient
-    # is <g, a^-T> C - C gᵀ a^-T. This needs a^-1: at an exactly singular matrix (where det's second
-    # derivative still exists: det is a polynomial) inv raises instead of giving a wrong number.
+def _products_but_one(q):
+    """prod_{k != j} q[..., k] for every j, without dividing (q may hold zeros): products before and after j."""
+    ones = np.ones(q.shape[:-1] + (1,), dtype=q.dtype)
+    before = np.cumprod(np.concatenate([ones, q[..., :-1]], axis=-1), axis=-1)
+    after = np.cumprod(np.concatenate([ones, q[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    return before * after
+
+
+def _det_hessian_forward(a, g):
+    """M with <M, E> = d²det(a)[E, g]: the gradient of <g, cofactor(a)>, from the SVD a = U diag(s) Vh, exact at
+    singular matrices too. With Ẽ = Uᵀ E Vhᵀ and P_ij = prod_{k != i, j} s_k, det(U diag(s) Vh) expanded to second
+    order gives d²det[E, G] = ±sum_{i != j} P_ij (Ẽ_ii G̃_jj - Ẽ_ij G̃_ji), so M̃_ii = ±sum_{j != i} P_ij G̃_jj,
+    M̃_ij = ∓P_ij G̃_ji, M = U M̃ Vh (± the sign of det U det Vh)."""
+    _square("det_hessian", a)
+    if np.shape(g)[-2:] != np.shape(a)[-2:]:
+        raise ValueError(f"det_hessian: g must have the matrices' shape {np.shape(a)[-2:]} (a stack of them "
+                         f"broadcasts), got shape {np.shape(g)}")
+    n = a.shape[-1]
+    if n == 0:
+        return np.zeros(np.broadcast_shapes(np.shape(a), np.shape(g)), dtype=np.result_type(a, g))
+    u, s, vh = np.linalg.svd(a)
+    eye = np.eye(n, dtype=bool)
+    q = np.where(eye, 1.0, s[..., None, :])  # row i: s with s_i left out (as 1)
+    p = np.where(eye, 0.0, _products_but_one(q))  # P_ij for i != j, 0 on the diagonal
+    gt = np.swapaxes(u, -1, -2) @ g @ np.swapaxes(vh, -1, -2)
+    mt = -p * np.swapaxes(gt, -1, -2)
+    mt[..., eye] = (p @ np.diagonal(gt, axis1=-2, axis2=-1)[..., None])[..., 0]
+    sign = np.sign(np.linalg.det(u)) * np.sign(np.linalg.det(vh))
+    return (sign[..., None, None] * u @ mt @ vh).astype(np.result_type(a, g), copy=False)
+
+
+def _det_hessian_grad_a(h, ans, a, g):
+    # d/da <h, M(a, g)>, from M = <g, m> C - C gᵀ m for an invertible a (m = a^-T, C = cofactor(a)) and
+    # <X, dC[E]> = <M(a, X), E>: the third derivative of det, which needs a^-1 (a LinAlgError at a singular a).
     m = _mT(inv(a))
-    return (_sum(g * m, axis=(-2, -1), keepdims=True) * ans - ans @ _mT(g) @ m,)
+    c = _cofactor(a)
+    s = _sum(g * m, axis=(-2, -1), keepdims=True)
+    hc = _sum(h * c, axis=(-2, -1), keepdims=True)
+    return (-hc * (m @ _mT(g) @ m) + s * _det_hessian(a, h) - _det_hessian(a, h @ _mT(m) @ g)
+            + m @ _mT(h) @ c @ _mT(g) @ m)
 
 
-_cofactor = defop("cofactor", _cofactor_forward, _cofactor_vjp,
+# <h, M(a, g)> = d²det[h, g] is symmetric in h and g: the gradient for g is M(a, h).
+_det_hessian = defop("det_hessian", _det_hessian_forward,
+                     (_det_hessian_grad_a, lambda h, ans, a, g: _det_hessian(a, h)),
+                     doc="The second derivative of det: the gradient of <g, cofactor(a)>, also at singular a.")
+
+
+_cofactor = defop("cofactor", _cofactor_forward, lambda g, ans, a: (_det_hessian(a, g),),
                   doc="adj(a)ᵀ: the gradient of det(a), also where a is singular.")
 
 
 # det's gradient is the cofactor matrix adj(a)ᵀ. The textbook det(a) * inv(a)ᵀ is that matrix only for an
 # invertible a: at a singular one inv fails (or, near it, multiplies a tiny det by a huge inverse), while
 # the true gradient is finite and, for rank n - 1, not zero. The cofactor primitive computes adj(a)ᵀ from
-# the SVD, which is right at every matrix; its own rule (det's second derivative) needs an invertible a.
+# the SVD, which is right at every matrix, and so is its own rule (det's second derivative, det_hessian, from
+# the SVD as well); the third derivative and beyond need an invertible a (inv raises at a singular one).
 det = defop("det", _det_forward,
             lambda g, ans, a: (reshape(g, shape=shape_of(g) + (1, 1)) * _cofactor(a),),
             doc="numpy's linalg.det: the determinant of a square matrix, or of each matrix of a stack.")
@@ -533,11 +575,16 @@ cholesky = defop("cholesky", _cholesky_forward, _cholesky_vjp, "the matrix must 
 #
 # Degenerate cases. The eigenvectors of a repeated eigenvalue (and the singular vectors of a repeated
 # singular value) are not unique: any rotation within their space is as good, so their derivative does not
-# exist, and the textbook rules divide by w_j - w_i = 0. What we do: pairs that are equal to working
-# precision are found; if the loss does not depend on the choice of basis within such a space (it uses
-# only the eigenvalues, or e.g. the projector V Vᵀ), its gradient there is well defined and its 0/0 terms
-# are exactly 0, which we use. If it does depend on the basis, we raise a ValueError (never inf or nan).
-# Pairs that are close but not equal get the (correct, but large and ill-conditioned) textbook gradient.
+# exist, and the textbook rules divide by w_j - w_i = 0. Pairs that are equal to working precision are found.
+# If the loss does not use the vectors of such a pair (it uses the eigenvalues only, or other vectors), the
+# terms that pair would add are 0, and the gradient is PyTorch's. If it does use them, it either depends on
+# the basis chosen (no gradient) or it does not (V diag(f(w)) Vᵀ, a matrix square root, U diag(s) Vh, a
+# projector), and then the gradient may well exist (Daleckii-Krein: the pair's term tends to
+# f'(w) (Vᵀ G V)_ij), but its value is a 0/0 whose limit depends on how the loss changes as the pair splits:
+# the gradients that reach the rule (of w and V) are the same for losses whose limits differ (a projector
+# and A = V diag(w) Vᵀ itself). So both raise a ValueError naming the way out, where PyTorch and JAX give
+# inf or nan; never a finite value that might be another. Pairs that are close but not equal get the
+# (correct, but large and ill-conditioned) textbook gradient.
 
 def _tol(x, n):
     """Relative size below which two eigen/singular values count as equal: LAPACK's accuracy."""
@@ -554,9 +601,25 @@ def _basis_free(who, asym, ties, scale, dtype):
                          f"(e.g. V Vᵀ), or perturb the input to separate the values")
 
 
-def _eigh_forward(a):
+def _no_vectors_of_ties(who, parts, ties, scale, dtype):
+    """The loss must not use the vectors of a repeated value (see above): their pieces x = Vᵀ gV on tied pairs
+    are 0."""
+    if not ties.any():
+        return
+    limit = np.sqrt(np.finfo(dtype).eps) * max(scale, np.finfo(dtype).tiny)
+    if any(np.any(np.abs(p[ties]) > limit) for p in parts):
+        values, vectors = ("eigenvalues", "eigenvectors") if who == "eigh" else ("singular values", "singular vectors")
+        raise ValueError(f"{who}: the gradient cannot be computed: the input has repeated {values} and the loss "
+                         f"uses their {vectors}; even where it does not depend on the basis chosen (V f(w) Vᵀ, a "
+                         f"matrix square root, U diag(s) Vh, a projector) the gradient there is a 0/0 limit that "
+                         f"depends on the rest of the loss, not on what reaches {who}'s rule (PyTorch and JAX give "
+                         f"inf or nan); compute the matrix function without {who} (e.g. A itself, or a series), use "
+                         f"a loss of the {values} only, or perturb the input to separate the values")
+
+
+def _eigh_forward(a, UPLO):
     _square("eigh", a)
-    w, v = _linalg_call("eigh", np.linalg.eigh, _sym(a), hint="the matrix must hold finite numbers")
+    w, v = _linalg_call("eigh", np.linalg.eigh, a, UPLO, hint="the matrix must hold finite numbers")
     return np.concatenate([w, v.reshape(v.shape[:-2] + (-1,))], axis=-1)
 
 
@@ -567,9 +630,9 @@ def _eigh_parts(packed, n):
     return w, v
 
 
-def _eigh_vjp(g, ans, a):
+def _eigh_vjp(g, ans, a, UPLO):
     # a = V diag(w) Vᵀ: the gradient is V (diag(gw) + F * (Vᵀ gV)) Vᵀ with F_ij = 1 / (w_j - w_i) off the
-    # diagonal, made symmetric (the forward reads the symmetric part of a).
+    # diagonal, made symmetric, then moved onto the triangle the forward reads (below).
     n = shape_of(a)[-1]
     gw, gv = _eigh_parts(g, n)
     w, v = _eigh_parts(ans, n)
@@ -581,23 +644,36 @@ def _eigh_vjp(g, ans, a):
     x = _mT(v) @ gv
     xd = data_of(x)
     _basis_free("eigh", xd - np.swapaxes(xd, -1, -2), ties, float(np.max(np.abs(xd), initial=0.0)), dtype)
+    _no_vectors_of_ties("eigh", (xd,), ties, float(np.max(np.abs(xd), initial=0.0)), dtype)
     # F = 1 / (w_j - w_i) where used; elsewhere the denominator is 1 and the mask 0 (no inf, no nan).
     f = use / (reshape(w, shape=shape_of(w)[:-1] + (1, n)) - reshape(w, shape=shape_of(w)[:-1] + (n, 1))
                + (1 - use))
     inner = f * x + reshape(gw, shape=shape_of(gw) + (1,)) * _eye(n, g)
     ga = v @ inner @ _mT(v)
-    return ((ga + _mT(ga)) * 0.5,)
+    return ((ga + _mT(ga)) * _read_triangle(n, UPLO, g),)
+
+
+def _read_triangle(n, UPLO, like):
+    """The forward reads one triangle of a (numpy's UPLO), so only that triangle has a gradient: the
+    symmetric gradient's off-diagonal pair lands on the element read (twice its half), as HIPS autograd's.
+    Here applied to ga + gaᵀ, twice the symmetric gradient: 1/2 on the diagonal, 1 on the read triangle."""
+    read = np.tril(np.ones((n, n)), -1) if UPLO == "L" else np.triu(np.ones((n, n)), 1)
+    return (read + 0.5 * np.eye(n)).astype(_dtype_of(like))
 
 
 _eigh = defop("eigh", _eigh_forward, _eigh_vjp, doc="eigh's eigenvalues and eigenvectors, packed in one axis.")
 
 
-def eigh(a):
+def eigh(a, UPLO="L"):
     """numpy's linalg.eigh: (w, V), the eigenvalues in ascending order and the eigenvectors (the columns
-    of V) of a symmetric matrix a (or of each of a stack). As JAX does, a is read as (a + aᵀ) / 2.
+    of V) of a symmetric matrix a (or of each of a stack). As numpy, only one triangle of a is read: the
+    lower one (UPLO="L") or the upper one ("U"); the other is taken as its mirror. The gradient is that of
+    this reading, so it lands on the triangle read, as in HIPS autograd (PyTorch, which reads the same
+    triangle, reports the symmetric gradient instead: (g + gᵀ) / 2 of this one).
 
-    Each eigenvector's sign is LAPACK's choice. With repeated eigenvalues, a loss that depends on the
-    choice of eigenvectors within their space has no gradient: that raises a ValueError (see above).
+    Each eigenvector's sign is LAPACK's choice. With repeated eigenvalues, a loss that uses their
+    eigenvectors raises a ValueError (see above): a loss that depends on the choice of eigenvectors within
+    their space has no gradient, and one that does not (V diag(f(w)) Vᵀ) has one that the rule cannot tell.
 
     >>> import numpy as np
     >>> from tinygrad_nn import Value, eigh
@@ -605,12 +681,14 @@ def eigh(a):
     >>> w, v = eigh(a)
     >>> w.data
     array([1., 3.])
-    >>> w[1].backward(); a.grad.round(6)
-    array([[0.5, 0.5],
-           [0.5, 0.5]])
+    >>> w[1].backward(); a.grad.round(6)                  # the lower triangle is what was read
+    array([[0.5, 0. ],
+           [1. , 0.5]])
     """
+    if not isinstance(UPLO, str) or UPLO.upper() not in ("L", "U"):
+        raise ValueError(f"eigh: UPLO must be 'L' or 'U' (the triangle to read), got {UPLO!r}")
     n = shape_of(a)[-1] if shape_of(a) else 0
-    return _eigh_parts(_eigh(a), n)
+    return _eigh_parts(_eigh(a, UPLO=UPLO.upper()), n)
 
 
 def _no_zero_vector(side, p, zero, big, dtype):
@@ -680,6 +758,7 @@ def _svd_vjp(g, ans, a, full_matrices):
     both_zero = ties & zero[..., :, None] & zero[..., None, :]
     _basis_free("svd", xa, both_zero, big, dtype)  # for repeated zeros they may even turn separately
     _basis_free("svd", ya, both_zero, big, dtype)
+    _no_vectors_of_ties("svd", (xd, yd), ties, big, dtype)
     use = (off & ~ties).astype(dtype)
     s2 = s * s
     f = use / (reshape(s2, shape=lead + (1, k)) - reshape(s2, shape=lead + (k, 1)) + (1 - use))
@@ -710,9 +789,9 @@ def svd(a, full_matrices=True, compute_uv=True):
 
     Gradients: S always has one (it is 1-Lipschitz; at repeated values we take the usual subgradient).
     Through U and Vh, each pair of singular vectors' joint sign is LAPACK's choice, and the gradient is
-    undefined (a ValueError, see above) if the loss depends on the choice of basis for a repeated singular
-    value, on the vector of a zero singular value of a non-square matrix, or on the extra vectors of
-    full_matrices=True (use full_matrices=False, as JAX requires).
+    refused (a ValueError, see above) if the loss uses the vectors of a repeated singular value, the
+    vector of a zero singular value of a non-square matrix, or the extra vectors of full_matrices=True
+    (use full_matrices=False, as JAX requires).
 
     >>> import numpy as np
     >>> from tinygrad_nn import Value, svd
@@ -730,3 +809,88 @@ def svd(a, full_matrices=True, compute_uv=True):
     if not compute_uv:
         return _svd_parts(_svd(a, full_matrices=False), m, n, False)[1]
     return _svd_parts(_svd(a, full_matrices=bool(full_matrices)), m, n, bool(full_matrices))
+
+
+# -- cross products and the pseudo-inverse ------------------------------------------------------------------
+
+
+def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    """numpy's cross product of 3-vectors (or the z component for 2-vectors) along the given axes,
+    broadcasting the others: products and differences of slices, so every order of gradient follows.
+
+    >>> from tinygrad_nn import Value, cross
+    >>> cross(Value([1.0, 0.0, 0.0]), Value([0.0, 1.0, 0.0])).data
+    array([0., 0., 1.])
+    """
+    from .shape import moveaxis
+
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    sa, sb = shape_of(a), shape_of(b)
+    if not sa or not sb:
+        raise ValueError(f"cross: needs vectors, got shapes {sa} and {sb}")
+    a = moveaxis(a, _axis("cross", axisa, len(sa)), -1)
+    b = moveaxis(b, _axis("cross", axisb, len(sb)), -1)
+    na, nb = shape_of(a)[-1], shape_of(b)[-1]
+    if na not in (2, 3) or nb not in (2, 3) or na != nb:
+        raise ValueError(f"cross: the vectors must both have 3 components (or both 2), got {na} and {nb} "
+                         f"(shapes {sa} and {sb} along axes {axisa} and {axisb})")
+
+    def part(v, i):
+        return _getitem_op(v, index=(Ellipsis, i))
+
+    if na == 2:
+        return part(a, 0) * part(b, 1) - part(a, 1) * part(b, 0)
+    c = [part(a, (i + 1) % 3) * part(b, (i + 2) % 3) - part(a, (i + 2) % 3) * part(b, (i + 1) % 3)
+         for i in range(3)]
+    from .shape import stack
+
+    out = stack(c, axis=-1)
+    return moveaxis(out, -1, _axis("cross", axisc, len(shape_of(out))))
+
+
+def _pinv_forward(a, rtol, hermitian):
+    _square_or_matrix("pinv", a)
+    return _linalg_call("pinv", np.linalg.pinv, a, rtol, hermitian, hint="the matrix must hold finite numbers")
+
+
+def _square_or_matrix(who, a):
+    if a.__class__ is float or a.ndim < 2:
+        raise ValueError(f"{who}: needs a matrix or a stack of them (shape (..., m, n)), got shape {np.shape(a)}")
+
+
+def _pinv_vjp(g, ans, a, rtol, hermitian):
+    # Golub and Pereyra's derivative of the pseudo-inverse P of A (valid where the rank does not change):
+    # dP = -P dA P + P Pᵀ dAᵀ (I - A P) + (I - P A) dAᵀ Pᵀ P. Its adjoint, written with the ops:
+    p, pt, gt = ans, _mT(ans), _mT(g)
+    m, n = shape_of(a)[-2:]
+    left = _eye(m, g) - a @ p  # the part of R^m the columns of A do not reach
+    right = _eye(n, g) - p @ a
+    return (-(pt @ g @ pt) + left @ gt @ p @ pt + pt @ p @ gt @ right,)
+
+
+_pinv = defop("pinv", _pinv_forward, _pinv_vjp,
+              doc="The Moore-Penrose pseudo-inverse; its gradient holds where the rank is constant.")
+
+
+def pinv(a, rcond=None, hermitian=False, *, rtol=None):
+    """numpy's linalg.pinv: the Moore-Penrose pseudo-inverse of a matrix (or each of a stack), from its SVD
+    with singular values below rtol * the largest treated as zero.
+
+    The gradient is Golub and Pereyra's, exact wherever a small change of a keeps its rank (every matrix of
+    full rank, and a rank-deficient one moved within its rank); across a change of rank the pseudo-inverse
+    itself jumps. It is written with matmul, so it can be differentiated again.
+
+    >>> import numpy as np
+    >>> from tinygrad_nn import Value, pinv
+    >>> a = Value([[1.0, 0.0], [0.0, 2.0], [0.0, 0.0]])
+    >>> pinv(a).data
+    array([[1. , 0. , 0. ],
+           [0. , 0.5, 0. ]])
+    """
+    if rcond is not None and rtol is not None:
+        raise ValueError("pinv: give rcond or rtol, not both (numpy's rtol is the newer name of rcond)")
+    tol = rtol if rtol is not None else (1e-15 if rcond is None else rcond)
+    if isinstance(tol, Value):
+        raise TypeError("pinv: rtol must be a number or an array, not a Value (no gradient flows through it)")
+    return _pinv(a, rtol=tol, hermitian=bool(hermitian))

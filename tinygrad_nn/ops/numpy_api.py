@@ -6,12 +6,15 @@ numpy hands a call that involves a Value to the Value: ufuncs (np.exp, np.add, .
 functions (np.sum, np.concatenate, np.linalg.norm, ...) to `__array_function__`. Both find the op by numpy's
 name in the `tinygrad_nn.ops` namespace (through a few aliases where the names differ, such as np.power -> pow),
 so an op added to the package later is found without a change here. A numpy function without an op raises a
-TypeError that names it. `np.asarray(v)` gives the payload (`__array__`): a plain array, without gradient.
+TypeError that names it. `np.asarray(v)` (`__array__`) gives the payload, a plain array without gradient, only
+where nothing is lost: for a constant, or under `no_grad()`; while `v`'s gradient is recorded it is refused, as
+PyTorch refuses `.numpy()`, since whoever converts (scipy, sklearn) would cut the graph without a word.
 
 numpy looks for Values only among a call's arrays (and inside the sequences of np.concatenate, np.stack and the
-like). A list of Values given where numpy expects one array is converted with np.asarray, to plain numbers:
-np.sum([a, b]) and np.array([a, b]) drop the gradients. Join Values with np.stack([a, b]) (or stack) first; an
-object array of Values, np.array([a, b], dtype=object), keeps them too (numpy then calls their operators).
+like). A list of Values given where numpy expects one array is converted with np.asarray, which refuses them:
+np.sum([a, b]) and np.array([a, b]) raise, naming the fix. Join Values with np.stack([a, b]) (or stack) first,
+or pass the list to this package's function (tinygrad_nn.sum([a, b]) stacks it); an object array of scalar
+Values, np.array([a, b], dtype=object), keeps them too (numpy then calls their operators).
 
 >>> import numpy as np
 >>> from tinygrad_nn import Value
@@ -19,7 +22,7 @@ object array of Values, np.array([a, b], dtype=object), keeps them too (numpy th
 >>> y = np.sum(np.exp(x) * 2.0, axis=0)
 >>> y.backward(); x.grad
 array([2.        , 5.43656366])
->>> np.asarray(x)
+>>> np.asarray(x.detach())
 array([0., 1.])
 """
 
@@ -31,7 +34,7 @@ import types
 
 import numpy as np
 
-from ..engine import Value, data_of
+from ..engine import Value, data_of, is_grad_enabled
 from .registry import Op
 
 # The package namespace (tinygrad_nn.ops), read at call time: ops added to it later are found too.
@@ -68,6 +71,11 @@ PAYLOAD_FUNCTIONS = {
 
 _HOW = ("use an op from tinygrad_nn.ops (see the README's list), compose it from them, or register one with "
         "tinygrad_nn.ops.defop; if no gradient is needed, call numpy on the payload (v.data)")
+
+
+def _label(v) -> str:
+    shape = v.shape
+    return (f" {v.name!r}" if v.name else "") + (f" of shape {shape}" if shape else " (a scalar)")
 
 
 def find_op(numpy_name: str):
@@ -223,7 +231,22 @@ def array_function(self, func, types_, args, kwargs):
 
 
 def array(self, dtype=None, copy=None):
-    """np.asarray(v) and np.array(v): the payload (a 0-d array for a scalar), without gradient."""
+    """np.asarray(v) and np.array(v): the payload (a 0-d array for a scalar), without gradient.
+
+    Refused while the Value's gradient is being recorded (it requires one and grad mode is on), as PyTorch
+    refuses `.numpy()` there: whoever converts (a scipy or sklearn function, `np.sum([a, b])`, a gradient rule)
+    would compute on bare numbers, and the graph would end there with no error. A constant, or any Value under
+    `no_grad()`, converts: nothing can be lost.
+    """
+    # An object array (np.array([a, b], dtype=object)) asks each element too, and keeps an element whose answer
+    # is 0-d as the object itself: a scalar Value stays a Value there, and numpy calls its operators.
+    if self.requires_grad and is_grad_enabled() and not (dtype is not None and np.dtype(dtype) == object
+                                                         and np.ndim(self.data) == 0):
+        raise TypeError(
+            f"np.asarray: this Value{_label(self)} requires a gradient, and converting it to a numpy array would cut "
+            f"the graph (whatever is computed from the array gets no gradient, with no error); use this package's "
+            f"op for the computation (tinygrad_nn.ops has numpy's names: logsumexp, sum, stack([a, b]) for a list of "
+            f"Values...), or convert deliberately: v.detach() or v.data for the numbers, or inside no_grad()")
     d = self.data
     if copy is False and d.__class__ is float:
         raise ValueError("np.asarray(v, copy=False): a scalar Value holds a Python float, so an array of it is a copy")

@@ -20,6 +20,7 @@ import builtins
 
 import numpy as np
 
+from . import special as _special
 from .elementwise import (
     abs,
     add_n,
@@ -635,6 +636,23 @@ register_test(OpInfo("inv", inv, np.linalg.inv, scalar=False, sample=_matrices_s
 register_test(OpInfo("solve", solve, np.linalg.solve, nargs=2, scalar=False, sample=_solve_sample))
 register_test(OpInfo("det", det, np.linalg.det, scalar=False, sample=_matrices_sample))
 register_test(OpInfo("det_gradient", _det_gradient, _np_det_gradient, scalar=False, sample=_matrices_sample))
+
+
+def _np_det_hessian(a, g):
+    """d/da <g, cofactor(a)> for an invertible a: <g, m> C - C gᵀ m with m = a^-T and C = det(a) m."""
+    m = np.swapaxes(np.linalg.inv(a), -1, -2)
+    c = np.linalg.det(a)[..., None, None] * m
+    return np.sum(g * m, axis=(-2, -1), keepdims=True) * c - c @ np.swapaxes(g, -1, -2) @ m
+
+
+def _det_hessian_sample(rng):
+    [a], _ = _matrices_sample(rng)
+    return [a, rng.uniform(-1, 1, a.shape)], {}
+
+
+# det's second derivative, a primitive of its own (from the SVD, right at singular matrices too).
+register_test(OpInfo("det_hessian", lambda a, g: _linalg._det_hessian(a, g), _np_det_hessian, nargs=2, scalar=False,
+                     sample=_det_hessian_sample))
 register_test(OpInfo("slogdet", lambda a: slogdet(a)[1], lambda a: np.linalg.slogdet(a)[1], scalar=False,
                      sample=_matrices_sample))
 register_test(OpInfo("cholesky", cholesky, np.linalg.cholesky, scalar=False, sample=_spd_sample))
@@ -656,6 +674,7 @@ register_test(OpInfo("svd", lambda a, full_matrices: _svd_pieces(a, full_matrice
 # tests/ops/test_ops_breadth_elementwise.py and tests/ops/test_ops_breadth_reductions.py.
 
 from . import elementwise as _ew  # noqa: E402
+from . import linalg as _linalg  # noqa: E402
 from . import reductions as _red  # noqa: E402
 
 EXACT.update({
@@ -985,6 +1004,134 @@ register_test(OpInfo("avg_pool2d", avg_pool2d, _np_pool(np.mean), scalar=False,
 register_test(OpInfo("flatten_dims", flatten, _np_flatten, params=_flatten_params, scalar=False))
 EXACT.add("flatten_dims")
 
+
+# -- special functions (tinygrad_nn/ops/special.py; references from scipy.special) ------------------------
+
+def _scipy(name, *fixed):
+    def ref(*xs):
+        import scipy.special
+
+        return getattr(scipy.special, name)(*fixed, *xs)
+    return ref
+
+
+def _xlogy_sample(rng):
+    """x with exact zeros among its values (where xlogy is 0 whatever y is), y kept positive."""
+    shape = _rand_shape(rng)
+    x = rng.uniform(-2.0, 2.0, shape) * (rng.random(shape) < 0.8)
+    return [x, rng.uniform(0.2, 3.0, _rand_shape(rng, max_ndim=0) if rng.random() < 0.3 else shape)], {}
+
+
+register_test(OpInfo("erf", _special.erf, _scipy("erf")))
+register_test(OpInfo("erfc", _special.erfc, _scipy("erfc")))
+register_test(OpInfo("ndtr", _special.ndtr, _scipy("ndtr"), domain=(-3.0, 3.0)))
+register_test(OpInfo("log_ndtr", _special.log_ndtr, _scipy("log_ndtr"), domain=(-6.0, 3.0)))
+register_test(OpInfo("gammaln", _special.gammaln, _scipy("gammaln"), domain=(0.3, 5.0)))
+register_test(OpInfo("digamma", _special.digamma, _scipy("digamma"), domain=(0.3, 5.0)))
+register_test(OpInfo("polygamma", lambda x, n: _special.polygamma(n, x), lambda x, n: _scipy("polygamma", n)(x),
+                     domain=(0.5, 4.0), params=lambda shape: [{"n": 0}, {"n": 1}, {"n": 2}]))
+register_test(OpInfo("logit", _special.logit, _scipy("logit"), domain=(0.05, 0.95)))
+register_test(OpInfo("xlogy", _special.xlogy, _scipy("xlogy"), nargs=2, sample=_xlogy_sample))
+
+
+# -- rotations, depth splits, linspace, cross products, the pseudo-inverse, partition ---------------------
+
+from . import linalg as _la  # noqa: E402
+from . import shape as _sh  # noqa: E402
+
+
+def _rot90_params(shape):
+    return [{"k": 1}, {"k": 2}, {"k": -1, "axes": (1, 0)}, {"k": 3, "axes": (0, -1)}, {"k": 4}]
+
+
+def _linspace_sample(rng):
+    lead = [(), (2,), (3, 1)][rng.integers(3)]
+    params = [{"num": 5}, {"num": 4, "endpoint": False}, {"num": 3, "axis": -1}, {"num": 1}, {"num": 2}]
+    return [rng.uniform(-2, 2, lead), rng.uniform(-2, 2, lead[-1:])], params[rng.integers(len(params))]
+
+
+def _cross_sample(rng):
+    lead = [(), (2,), (2, 1)][rng.integers(3)]
+    n = 3 if rng.random() < 0.8 else 2
+    return [rng.uniform(-2, 2, lead + (n,)), rng.uniform(-2, 2, lead[1:] + (n,))], {}
+
+
+def _pinv_sample(rng):
+    """Matrices of full rank, tall, wide or square (the pseudo-inverse is smooth there), and stacks."""
+    return _svd_sample(rng)[0], {}
+
+
+def _partition_sample(rng):
+    shape = _rand_shape(rng, min_ndim=1)
+    axis = int(rng.integers(-len(shape), len(shape)))
+    n = shape[axis]
+    kth = int(rng.integers(0, n)) if rng.random() < 0.7 else [0, n - 1]
+    return [_distinct(rng, shape)], {"kth": kth, "axis": axis}
+
+
+register_test(OpInfo("rot90", _sh.rot90, np.rot90, min_ndim=2, params=_rot90_params, scalar=False))
+register_test(OpInfo("dsplit", lambda x, **p: _use_pieces(_sh.dsplit(x, **p)),
+                     lambda x, **p: _use_pieces(np.dsplit(x, **p)), min_ndim=3, params=_sections_params,
+                     scalar=False))
+register_test(OpInfo("linspace", _sh.linspace, np.linspace, nargs=2, sample=_linspace_sample, scalar=False))
+register_test(OpInfo("cross", _la.cross, np.cross, nargs=2, sample=_cross_sample, scalar=False))
+register_test(OpInfo("pinv", _la.pinv, np.linalg.pinv, sample=_pinv_sample, scalar=False))
+register_test(OpInfo("partition", _red.partition, np.partition, sample=_partition_sample, scalar=False))
+EXACT.update({"rot90", "dsplit", "partition"})
+
+
+# -- issue 19: the nn building blocks' functions (tinygrad_nn.nn.functional) --------------------------------
+# Kept together so that they move as one block.
+
+
+def _np_ndtr(x):
+    import math
+
+    return np.vectorize(lambda v: 0.5 * math.erfc(-v / math.sqrt(2.0)), otypes=[np.float64])(x).astype(x.dtype)
+
+
+def _np_layer_norm(x, w, b):
+    m = x.mean(axis=-1, keepdims=True)
+    return (x - m) / np.sqrt(((x - m) ** 2).mean(axis=-1, keepdims=True) + 1e-5) * w + b
+
+
+def _norm_sample(rng):
+    n = int(rng.integers(2, 5))
+    lead = _rand_shape(rng, 0, 2)
+    return [rng.uniform(-2, 2, lead + (n,)), rng.uniform(0.5, 2, (n,)), rng.uniform(-1, 1, (n,))], {}
+
+
+def _np_sdpa(q, k, v):
+    s = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    s = np.where(np.tril(np.ones(s.shape[-2:], bool)), s, -np.inf)
+    e = np.exp(s - s.max(axis=-1, keepdims=True))
+    return (e / e.sum(axis=-1, keepdims=True)) @ v
+
+
+def _sdpa_sample(rng):
+    lead, length, e = _rand_shape(rng, 0, 1), int(rng.integers(1, 4)), int(rng.integers(1, 4))
+    return [rng.uniform(-1.5, 1.5, lead + (length, e)) for _ in range(3)], {}
+
+
+def _nn_functional():
+    from ..nn import functional  # the nn package imports the ops: only when the table is asked for
+
+    return functional
+
+
+register_test(OpInfo("gelu", lambda x: _nn_functional().gelu(x),
+                     lambda x: x * _np_ndtr(x), domain=(-4.0, 4.0)))
+register_test(OpInfo("gelu_tanh", lambda x: _nn_functional().gelu(x, approximate="tanh"),
+                     lambda x: 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3))),
+                     domain=(-4.0, 4.0)))
+register_test(OpInfo("layer_norm", lambda x, w, b: _nn_functional().layer_norm(x, w.shape, w, b), _np_layer_norm,
+                     nargs=3, scalar=False, sample=_norm_sample))
+register_test(OpInfo("rms_norm", lambda x, w, b: _nn_functional().rms_norm(x, w.shape, w, eps=1e-6) + b,
+                     lambda x, w, b: x / np.sqrt((x * x).mean(axis=-1, keepdims=True) + 1e-6) * w + b,
+                     nargs=3, scalar=False, sample=_norm_sample))
+register_test(OpInfo("scaled_dot_product_attention_causal",
+                     lambda q, k, v: _nn_functional().scaled_dot_product_attention(q, k, v, is_causal=True),
+                     _np_sdpa, nargs=3, scalar=False, sample=_sdpa_sample))
 
 # isort: split
 # -- the bad inputs of each function (OpInfo.errors), declared in error_cases.py ---------------------------

@@ -593,6 +593,32 @@ def sort(x, axis=-1, kind=None, stable=None):
     return getitem(x, tuple(index))
 
 
+def partition(x, kth, axis=-1, kind="introselect"):
+    """numpy's partition: x rearranged along `axis` so that the element at each position in `kth` is the one
+    a sort would put there, the smaller ones before it and the larger after (in numpy's order). The gradient
+    flows back through the rearrangement, as sort's does. (axis=None partitions the flattened input.)
+
+    >>> from tinygrad_nn import Value
+    >>> from tinygrad_nn.ops import partition
+    >>> x = Value([3.0, 1.0, 4.0, 2.0])
+    >>> float(partition(x, 1)[1].data)                   # the second smallest
+    2.0
+    """
+    if axis is None:
+        x, axis = flatten(x), 0
+    shape = shape_of(x)
+    if not shape:
+        raise ValueError("partition: a scalar has no axis to partition along; give the input an axis")
+    axis = _one_axis("partition", axis, shape)
+    try:
+        order = np.argpartition(data_of(x), kth, axis=axis, kind=kind)
+    except (ValueError, TypeError) as e:
+        raise type(e)(f"partition: kth={kth!r} along axis {axis} of shape {shape}: {e}") from None
+    index = list(np.ix_(*[np.arange(s) for s in shape]))
+    index[axis] = order
+    return getitem(x, tuple(index))
+
+
 def _pad_for_diff(name, v, x, shape, axis):
     """numpy's prepend/append for diff: a scalar becomes a slab of size 1 along `axis`. Plain numbers take x's
     dtype (float32 stays float32). `name` (prepend or append) names the argument in errors."""

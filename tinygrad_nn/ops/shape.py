@@ -277,6 +277,14 @@ def pad(x, pad_width, mode="constant", constant_values=0):
     new_shape = tuple(int(s + b + a) for s, (b, a) in zip(shape, widths))
     inner = tuple(slice(int(b), int(b) + s) for s, (b, _) in zip(shape, widths))
     out = scatter_add(x, index=inner, shape=new_shape)
+    if isinstance(constant_values, Value):  # a Value frame gets its gradient: the sum of g over the frame
+        if constant_values.shape != ():
+            raise TypeError(f"pad: constant_values as a Value must be one number, got shape {constant_values.shape}; "
+                            f"pass a scalar Value, or numbers (per-axis pairs) without a gradient")
+        d = data_of(x)
+        mask = np.pad(np.zeros(shape, d.dtype if isinstance(d, np.ndarray) else np.float64), widths,
+                      constant_values=1.0)
+        return out + constant_values * mask
     if np.any(np.asarray(constant_values) != 0):
         d = data_of(x)
         # numpy's own pad of zeros gives the frame exactly as numpy lays it out (corners included).
@@ -670,8 +678,115 @@ def astype(x, dtype):
         dt = np.dtype(dtype)
     except TypeError as e:
         raise TypeError(f"astype: {dtype!r} is no dtype ({e})") from None
+    if dt.kind in "iub":
+        return _as_integers(x, dt)
     if dt.kind != "f":
         raise TypeError(f"astype: Values hold real floats, so dtype must be a float type (float16, float32, "
-                        f"float64), got {dt}; for integers take np.asarray(x.data).astype({dt}) (no gradient), "
-                        f"after round or floor if need be")
+                        f"float64) or an integer type (then plain numpy integers come back), got {dt}")
     return _astype_op(x, dtype=dt)
+
+
+def _as_integers(x, dt):
+    """astype to an integer (or bool) dtype: plain numpy numbers, truncated toward zero as numpy and PyTorch do, and
+    no gradient (integers have no slope), like argmax's indices. Indices computed from values (a cell of a grid
+    from a position) are the use."""
+    d = np.asarray(data_of(x))
+    if dt.kind != "b":
+        if not np.all(np.isfinite(d)):
+            raise ValueError(f"astype: cannot convert NaN or inf to {dt} (the Value holds "
+                             f"{d[~np.isfinite(d)].flat[0]!r}); clean it first, e.g. nan_to_num")
+        info = np.iinfo(dt)
+        if d.size and (d.min() <= info.min - 1.0 or d.max() >= info.max + 1.0):
+            raise ValueError(f"astype: values from {d.min()!r} to {d.max()!r} do not fit in {dt} "
+                             f"[{info.min}, {info.max}]")
+    out = d.astype(dt)
+    return out[()] if out.ndim == 0 else out
+
+
+# -- rotations, depth splits and evenly spaced values, composed from the ops above -----------------------
+
+
+def rot90(x, k=1, axes=(0, 1)):
+    """Rotate by 90 degrees k times in the plane of `axes`, from the first axis towards the second (numpy's
+    rot90): a flip and a transpose, so the gradient rotates back.
+
+    >>> from tinygrad_nn import Value, rot90
+    >>> rot90(Value([[1.0, 2.0], [3.0, 4.0]])).data
+    array([[2., 4.],
+           [1., 3.]])
+    """
+    nd = len(shape_of(x))
+    if len(axes) != 2:
+        raise ValueError(f"rot90: axes must name two axes, got {axes!r}")
+    a0, a1 = (_axis("rot90", a, nd) for a in axes)
+    if a0 == a1:
+        raise ValueError(f"rot90: axes must be two different axes, got {axes!r}")
+    k = _int("rot90", "k", k) % 4
+    if k == 0:
+        return flip(x, axis=())
+    if k == 2:
+        return flip(x, axis=(a0, a1))
+    order = list(range(nd))
+    order[a0], order[a1] = a1, a0
+    if k == 1:
+        return transpose(flip(x, axis=a1), axes=tuple(order))
+    return flip(transpose(x, axes=tuple(order)), axis=a1)
+
+
+def dsplit(x, indices_or_sections):
+    """split along axis 2 (depth) of an input of 3 or more axes (numpy's dsplit).
+
+    >>> import numpy as np
+    >>> from tinygrad_nn import Value, dsplit
+    >>> [p.shape for p in dsplit(Value(np.zeros((1, 2, 4))), 2)]
+    [(1, 2, 2), (1, 2, 2)]
+    """
+    if len(shape_of(x)) < 3:
+        raise ValueError(f"dsplit: needs an input of at least 3 axes, got shape {shape_of(x)}; use split")
+    return _split("dsplit", x, indices_or_sections, 2, equal=True)
+
+
+def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
+    """num evenly spaced values from start to stop (numpy's linspace, the same bits), differentiable in the
+    endpoints when they are Values: each value is start + i * step with step = (stop - start) / div, and
+    the last one is stop itself when `endpoint`.
+
+    >>> from tinygrad_nn import Value, linspace
+    >>> a, b = Value(0.0), Value(1.0)
+    >>> y = linspace(a, b, 5); y.data
+    array([0.  , 0.25, 0.5 , 0.75, 1.  ])
+    >>> y.sum().backward(); a.grad, b.grad                 # sum of (1 - t) and of t over t = 0, 1/4 ... 1
+    (2.5, 2.5)
+    """
+    num = _int("linspace", "num", num)
+    if num < 0:
+        raise ValueError(f"linspace: num must be >= 0, got {num}")
+    if dtype is not None and np.dtype(dtype).kind != "f":
+        raise TypeError(f"linspace: dtype must be a float type, got {np.dtype(dtype)}; round the result "
+                        f"(no gradient flows through integers)")
+    if not isinstance(start, Value) and not isinstance(stop, Value):
+        return np.linspace(start, stop, num, endpoint=endpoint, retstep=retstep, dtype=dtype, axis=axis)
+    # (a number stays a number: it then takes the other end's float width, as numpy's own linspace does)
+    start, stop = (v if isinstance(v, (Value, int, float)) else np.asarray(v) for v in (start, stop))
+    div = (num - 1) if endpoint else num
+    try:
+        lead = np.broadcast_shapes(shape_of(start), shape_of(stop))
+    except ValueError:
+        raise ValueError(f"linspace: start and stop of shapes {shape_of(start)} and {shape_of(stop)} do not "
+                         f"broadcast") from None
+    delta = stop - start
+    kind = np.result_type(data_of(start), data_of(stop), float(num))  # numpy's: float32 ends stay float32
+    steps = np.arange(num, dtype=kind).reshape((-1,) + (1,) * len(lead))
+    step = delta / div if div > 0 else delta * np.nan  # numpy's step for num <= 1 is NaN too
+    if div > 0:
+        y = steps * step + start
+        if endpoint and num > 1:
+            last = reshape(broadcast_to(stop, shape=lead), shape=(1,) + lead)
+            y = concatenate([y[:-1], last], axis=0)
+    else:
+        y = steps * delta + start
+    if axis != 0:
+        y = moveaxis(y, 0, axis)
+    if dtype is not None:
+        y = astype(y, dtype)
+    return (y, step) if retstep else y

@@ -1,18 +1,12 @@
-"""Optimizers: they update the parameters' arrays in place from their `.grad`, with PyTorch's formulas.
+"""The optimizers' common part (`Optimizer`: parameter groups, settings, zero_grad, state_dict) and the
+gradient-descent family: SGD, Adam and AdamW, each with PyTorch's formulas, updating the parameters' arrays in
+place from their `.grad`.
+
+Parameter groups, as in PyTorch: a list of dicts, each with its "params" and any settings of its own; the
+others come from the keyword arguments. `opt.param_groups` holds them (the schedules of lr_scheduler change "lr" there).
 
 >>> import numpy as np
 >>> from tinygrad_nn import Value
->>> from tinygrad_nn.optim import SGD
->>> w = Value(np.array([3.0]))
->>> opt = SGD([w], lr=0.1)
->>> for _ in range(2):
-...     opt.zero_grad(); (w * w).sum().backward(); opt.step()
->>> w.data        # 3 -> 3 - 0.1 * 6 = 2.4 -> 2.4 - 0.1 * 4.8 = 1.92
-array([1.92])
-
-Parameter groups, as in PyTorch: a list of dicts, each with its "params" and any settings of its own; the
-others come from the keyword arguments. `opt.param_groups` holds them (change "lr" there for a schedule).
-
 >>> a, b = Value(np.ones(2)), Value(np.ones(2))
 >>> opt = SGD([{"params": [a]}, {"params": [b], "lr": 0.5}], lr=0.1, momentum=0.9)
 >>> [(g["lr"], g["momentum"]) for g in opt.param_groups]
@@ -26,7 +20,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .engine import Value, mark_changed
+from ..engine import Value, mark_changed
 
 
 def _real(x) -> bool:
@@ -43,7 +37,12 @@ def _number(value, name, who, ok, expect):
     return value
 
 
-def _check_lr(lr, who):
+def _check_lr(lr, who, zero_ok=False):
+    # A schedule may bring the rate to 0 (the end of a cosine, the start of a warm-up), so a saved state may hold
+    # lr 0; an optimizer made with lr 0 would never learn, which is more likely a slip.
+    if zero_ok:
+        return _number(lr, "lr", who, lambda v: math.isfinite(v) and v >= 0,
+                       "a positive finite number (or 0, where a schedule brought it)")
     return _number(lr, "lr", who, lambda v: math.isfinite(v) and v > 0, "a positive finite number")
 
 
@@ -53,7 +52,7 @@ def _check_weight_decay(wd, who):
 
 def _param_list(params, who, where="", groups_allowed=False):
     """The list of Values in `params`, or (groups_allowed) the list of its parameter-group dicts."""
-    from .nn.module import Module
+    from ..nn.module import Module
 
     if isinstance(params, Module):
         raise TypeError(f"{who}: got the model itself{where}; pass model.parameters()")
@@ -133,8 +132,11 @@ class Optimizer:
     def _check(self, settings: dict, who: str, where: str = "", explicit=None) -> dict:
         """Check (and normalise) the settings of the defaults, or of a group (`where` says which; `explicit`
         names the settings the group gave itself)."""
-        settings["lr"] = _check_lr(settings["lr"], who + where)
+        settings["lr"] = _check_lr(settings["lr"], who + where, zero_ok=self._loading)
         return settings
+
+    _loading = False  # while load_state_dict checks a saved state's settings
+    _initial_lrs = None  # each group's lr before the first learning-rate schedule changed it (lr_scheduler.py)
 
     @property
     def params(self) -> list[Value]:
@@ -216,6 +218,25 @@ class Optimizer:
             n = len(saved_groups) if isinstance(saved_groups, (list, tuple)) else "no list of"
             raise ValueError(f"{who}: the state has {n} parameter groups, this optimizer {len(self.param_groups)}")
         new_groups, param_of = [], {}
+        self._loading = True
+        try:
+            self._check_groups(saved_groups, new_groups, param_of, who)
+        finally:
+            del self._loading
+        if not isinstance(saved_state, Mapping):
+            raise ValueError(f"{who}: 'state' must be a dict of parameter number -> buffers")
+        new_state = {}
+        for idx, buffers in saved_state.items():
+            p = param_of.get(idx)
+            if p is None:
+                raise ValueError(f"{who}: the state has buffers for parameter {idx!r}, which no group lists")
+            new_state[p] = self._state_of(p, buffers, f"{who}: parameter {idx} ({_describe(p)})")
+        for mine, new in zip(self.param_groups, new_groups):  # all checked: now change things
+            mine.clear()
+            mine.update(new)
+        self.state = new_state
+
+    def _check_groups(self, saved_groups, new_groups, param_of, who):
         for i, (saved, mine) in enumerate(zip(saved_groups, self.param_groups)):
             where = f" (parameter group {i})"
             ids = saved.get("params") if isinstance(saved, Mapping) else None
@@ -230,18 +251,6 @@ class Optimizer:
                                  f"{type(self).__name__} {sorted(self.defaults)}{where}; it comes from another "
                                  f"optimizer")
             new_groups.append(self._check({**settings, "params": mine["params"]}, who, where))
-        if not isinstance(saved_state, Mapping):
-            raise ValueError(f"{who}: 'state' must be a dict of parameter number -> buffers")
-        new_state = {}
-        for idx, buffers in saved_state.items():
-            p = param_of.get(idx)
-            if p is None:
-                raise ValueError(f"{who}: the state has buffers for parameter {idx!r}, which no group lists")
-            new_state[p] = self._state_of(p, buffers, f"{who}: parameter {idx} ({_describe(p)})")
-        for mine, new in zip(self.param_groups, new_groups):  # all checked: now change things
-            mine.clear()
-            mine.update(new)
-        self.state = new_state
 
     def _state_of(self, p, buffers, who):
         if not isinstance(buffers, Mapping) or not set(buffers) <= self._STATE_KEYS:
@@ -390,6 +399,8 @@ class Adam(Optimizer):
         s["weight_decay"] = _check_weight_decay(s["weight_decay"], w)
         return s
 
+    _decoupled = False  # AdamW: weight decay shrinks the parameter itself instead of entering the gradient
+
     def _step_group(self, group, changed):
         lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
         for p in group["params"]:
@@ -397,7 +408,12 @@ class Adam(Optimizer):
             if g is None:
                 continue
             changed.append(p)
-            if wd:
+            if wd and self._decoupled:
+                if p.data.__class__ is float:
+                    p.data = p.data * (1.0 - lr * wd)
+                else:
+                    p.data *= 1.0 - lr * wd
+            elif wd:
                 g = g + wd * p.data
             state = self.state.get(p)
             if state is None:
@@ -409,3 +425,23 @@ class Adam(Optimizer):
             step_size = lr / (1.0 - b1 ** t)
             denom = np.sqrt(v) / math.sqrt(1.0 - b2 ** t) + eps
             self._apply(p, step_size * m / denom)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter), as PyTorch's torch.optim.AdamW computes it: first
+    p = p (1 - lr weight_decay), then Adam's step with the plain gradient. The default weight_decay is 0.01, as
+    there.
+
+    >>> import numpy as np
+    >>> from tinygrad_nn import Value
+    >>> w = Value(np.array([1.0]))
+    >>> opt = AdamW([w], lr=0.1)
+    >>> (w * w).sum().backward(); opt.step()
+    >>> w.data.round(6)                     # 1 * (1 - 0.1 * 0.01) - 0.1 * (sign of the gradient)
+    array([0.899])
+    """
+
+    _decoupled = True
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)

@@ -8,15 +8,20 @@ images; then it reads a 1 drawn with serifs and shows its filters and that image
 
 from __future__ import annotations
 
-import os
-import time
-
 import numpy as np
 
+from .. import no_grad, sigmoid, viz
+from ..data import load_digits_6x6, parse_image, render_side_by_side
+from ..nn import Conv2d, Flatten, Layer, MaxPool2d, Sequential, Sigmoid, squared_error
+from .figures import figures_wanted, write_figures
+from .options import add_training_options, check_onnx_file, check_out_dir
+from .train_loop import report, train_command
+
 SERIF_ONE_ROWS = "001110 000100 000100 000100 000100 001110"
+FIGURES = ("cost_curve.png", "filters.png", "feature_maps.png")
 
 
-def add_cnn_parser(subparsers):
+def add_parser(subparsers):
     """The `cnn` subcommand, with the options of `book`."""
     cnn = subparsers.add_parser(
         "cnn",
@@ -26,67 +31,45 @@ def add_cnn_parser(subparsers):
                     "over images of 1/2 sum_k (t_k - a_k)^2, then classify a 1 drawn with serifs and show the "
                     "filters and its feature maps.",
     )
-    from .cli import add_training_options  # the options of `book`, checked the same way
-
     add_training_options(cnn, default_steps=500)
     return cnn
 
 
 def book_cnn(seed=0, dtype=np.float64):
     """The chapter 5 network; returns (net, conv, pool) so that the feature maps can be looked at."""
-    from .nn import Conv2d, Flatten, Layer, MaxPool2d, Sequential, Sigmoid
-
     rng = np.random.default_rng(seed)  # one generator: the whole network follows from the seed
     conv, pool = Conv2d(1, 3, 3, seed=rng, dtype=dtype), MaxPool2d(2)
     net = Sequential(conv, Sigmoid(), pool, Flatten(), Layer(12, 3, activation="sigmoid", seed=rng, dtype=dtype))
     return net, conv, pool
 
 
-def run_cnn(args) -> int:
-    from .cli import _Progress
-    from .data import load_digits_6x6, parse_image, render_side_by_side
-    from .engine import no_grad
-    from .nn import squared_error
-    from .ops import sigmoid
-    from .optim import SGD, Adam
+class _FirstAllRight:
+    """A training hook: the number of steps after which every image was first read right."""
 
+    def __init__(self, digits):
+        self.digits, self.at = digits, None
+
+    def __call__(self, i, cost, outputs):
+        if self.at is None and (outputs.data.argmax(axis=1) + 1 == self.digits).all():
+            self.at = i - 1  # the forward pass of step i ran with the weights after step i - 1
+
+
+def run(parser, args) -> int:
+    check_out_dir(parser, args.out, FIGURES)
+    check_onnx_file(parser, args.onnx)
     data = load_digits_6x6()
     images = data.images.reshape(-1, 1, 6, 6)  # (96, 1, 6, 6): one channel
     net, conv, pool = book_cnn(args.seed)
-    lr = args.lr if args.lr is not None else (0.2 if args.optimizer == "sgd" else 0.05)
-    opt = (SGD if args.optimizer == "sgd" else Adam)(net.parameters(), lr=lr)
-    print(f"The book's chapter 5 network {net!r}: {sum(p.size for p in net.parameters())} weights and biases")
-    print(f"Training on {len(images)} images for {args.steps} steps ({args.optimizer}, lr {lr}, seed {args.seed})")
-
-    costs, all_right_at = [], None
-    progress = _Progress(args.steps, not args.no_progress)
-    start = time.perf_counter()
-    for i in range(1, args.steps + 1):
-        opt.zero_grad()
-        out = net(images)
-        cost = squared_error(out, data.targets)  # C_T: one node for all 96 images
-        cost.backward()
-        opt.step()
-        costs.append(cost.item())
-        if all_right_at is None and (out.data.argmax(axis=1) + 1 == data.digits).all():
-            all_right_at = i - 1  # the forward pass of this step ran with the weights after step i - 1
-        progress.update(i, costs[-1])
-    progress.close()
-    seconds = time.perf_counter() - start
+    first_all_right = _FirstAllRight(data.digits)
+    run_ = train_command(args, net, images, data.targets, title="The book's chapter 5 network",
+                         hooks=[first_all_right])
 
     with no_grad():
         out = net(images).data
         final = squared_error(net(images), data.targets).item()
-    predicted = out.argmax(axis=1) + 1
-    correct = int((predicted == data.digits).sum())
-    print(f"\nFinal C_T = {final:.6f} after {args.steps} steps ({seconds:.2f} s, "
-          f"{seconds / args.steps * 1e3:.2f} ms per step)")
-    print(f"Accuracy: {correct}/{len(data.digits)} images ({100 * correct / len(data.digits):.1f}%)")
-    if all_right_at is not None:
-        print(f"All {len(data.digits)} images were first read right after {all_right_at} steps")
-    wrong = data.ids[predicted != data.digits]
-    if len(wrong):
-        print(f"Misclassified image ids: {', '.join(map(str, wrong))}")
+    report(run_, final, out.argmax(axis=1) + 1, data.digits, data.ids)
+    if first_all_right.at is not None:
+        print(f"All {len(data.digits)} images were first read right after {first_all_right.at} steps")
 
     serif = parse_image(SERIF_ONE_ROWS)
     with no_grad():
@@ -111,18 +94,16 @@ def run_cnn(args) -> int:
     print("and after 2x2 max pooling (2x2), the 12 values the output units read:")
     print(render_side_by_side(pooled, [f"pool {k + 1}" for k in range(3)]))
 
-    _figures(args.out, costs, conv.weight.data, serif, maps, pooled)
+    _figures(args.out, run_.costs, conv.weight.data, serif, maps, pooled)
     return 0
 
 
 def _figures(out, costs, weight, image, maps, pooled):
-    from . import viz
-    from .cli import figures_wanted, write_figures
-
     if figures_wanted(out, "the cost curve, filters and feature maps as PNGs"):
+        cost, filters, feature_maps = FIGURES
         write_figures(out, [
-            lambda d: viz.plot_cost_curve(costs, os.path.join(d, "cost_curve.png")),
-            lambda d: viz.plot_filters(weight, os.path.join(d, "filters.png")),
-            lambda d: viz.plot_feature_maps(image, maps, pooled, os.path.join(d, "feature_maps.png"),
-                                            title="a 1 drawn with serifs"),
+            (cost, lambda path: viz.plot_cost_curve(costs, path)),
+            (filters, lambda path: viz.plot_filters(weight, path)),
+            (feature_maps, lambda path: viz.plot_feature_maps(image, maps, pooled, path,
+                                                              title="a 1 drawn with serifs")),
         ])
