@@ -29,7 +29,6 @@ import numpy as np
 from . import fastpaths as _fastpaths
 from . import modes as _modes
 from .links import backward as _backward
-from .links import ops
 from .methods import ElementwiseMethods, LinalgMethods, NumpyProtocol, OperatorMethods, ReductionMethods, ShapeMethods
 from .modes import next_id as _next_id
 from .stale import mark_changed, share_changes
@@ -320,7 +319,7 @@ class Value(OperatorMethods, ElementwiseMethods, ReductionMethods, ShapeMethods,
         return self
 
     # -- + and *: for two scalars the node is built right here --------------------------------------
-    # The general path is the op (`ops.add`, through `apply`); it runs for tensors, and for scalars while the
+    # The general path is the op (`_add`, through `apply`); it runs for tensors, and for scalars while the
     # fast paths are off (fastpaths.disable) or a mode block (no_grad, detect_anomaly...) is open, since only
     # `apply` honours the modes. Both give the same bits (tests/engine/test_fastpaths.py). The node is built
     # inline, as `_node` builds it (tests/engine/test_static_value.py compares the two): a call to `_node` costs
@@ -328,7 +327,7 @@ class Value(OperatorMethods, ElementwiseMethods, ReductionMethods, ShapeMethods,
     def __add__(self, other):
         d = self.data
         if d.__class__ is not float or not _modes.fast:
-            return ops.add(self, other)
+            return _add(self, other)
         cls = other.__class__
         if cls is Value:
             o = other
@@ -338,10 +337,10 @@ class Value(OperatorMethods, ElementwiseMethods, ReductionMethods, ShapeMethods,
             except OverflowError:  # an int past float64's range
                 raise too_large(other, "add") from None
         else:
-            return ops.add(self, other)
+            return _add(self, other)
         e = o.data
         if e.__class__ is not float:
-            return ops.add(self, o)
+            return _add(self, o)
         v = _new(Value)
         v.data = d + e
         v.grad = 0.0
@@ -359,12 +358,10 @@ class Value(OperatorMethods, ElementwiseMethods, ReductionMethods, ShapeMethods,
         # name `other`; a number is a new constant), the result is one add_n node over all the terms and the old
         # sum is freed: fewer live nodes for the cyclic collector to walk. Nothing changes self: a caller that
         # keeps it (C code such as numpy's object loops may hold it without counting) still has the sum it had.
-        add = ops.add
         if op is not None and _fastpaths._sums_fuse:
-            add_n = ops.add_n
-            if ((op is add or op is add_n and self._n is not None) and _getrefcount(self) == 3
+            if ((op is _add or op is _add_n and self._n is not None) and _getrefcount(self) == 3
                     and (o is not other or _getrefcount(other) == 4)):
-                if op is add:
+                if op is _add:
                     v._more, v._n = [self, o], 2
                 else:  # a running sum already: its terms are the first _n of a list it may share
                     terms, n = self._more, self._n
@@ -376,9 +373,9 @@ class Value(OperatorMethods, ElementwiseMethods, ReductionMethods, ShapeMethods,
                         terms = terms[:n]
                     terms.append(o)
                     v._more, v._n = terms, n + 1
-                v._op, v._a, v._b = add_n, None, None
+                v._op, v._a, v._b = _add_n, None, None
                 return v
-        v._op = add
+        v._op = _add
         v._a = self
         v._b = o
         v._more = None
@@ -391,12 +388,12 @@ class Value(OperatorMethods, ElementwiseMethods, ReductionMethods, ShapeMethods,
                 return _node(float(other), None, None, None, None, None) + self
             except OverflowError:  # an int past float64's range
                 raise too_large(other, "add") from None
-        return ops.add(other, self)
+        return _add(other, self)
 
     def __mul__(self, other):
         d = self.data
         if d.__class__ is not float or not _modes.fast:
-            return ops.mul(self, other)
+            return _mul(self, other)
         cls = other.__class__
         if cls is Value:
             o = other
@@ -406,10 +403,10 @@ class Value(OperatorMethods, ElementwiseMethods, ReductionMethods, ShapeMethods,
             except OverflowError:  # an int past float64's range
                 raise too_large(other, "mul") from None
         else:
-            return ops.mul(self, other)
+            return _mul(self, other)
         e = o.data
         if e.__class__ is not float:
-            return ops.mul(self, o)
+            return _mul(self, o)
         v = _new(Value)
         v.data = d * e
         v.grad = 0.0
@@ -417,7 +414,7 @@ class Value(OperatorMethods, ElementwiseMethods, ReductionMethods, ShapeMethods,
         v._id = _next_id()
         if self.requires_grad or o.requires_grad:
             v.requires_grad = True
-            v._op = ops.mul
+            v._op = _mul
             v._a = self
             v._b = o
         else:  # a constant: a leaf
@@ -432,7 +429,7 @@ class Value(OperatorMethods, ElementwiseMethods, ReductionMethods, ShapeMethods,
                 return _node(float(other), None, None, None, None, None) * self
             except OverflowError:  # an int past float64's range
                 raise too_large(other, "mul") from None
-        return ops.mul(other, self)
+        return _mul(other, self)
 
     # In-place updates. Inside no_grad, `w -= lr * w.grad` changes the leaf w itself (as in PyTorch), so a
     # hand-written optimizer keeps its parameters. On a node made by an op, or a constant, they give
@@ -543,6 +540,17 @@ def _node(data, op, a, b, more, params, cls=Value):
     if _modes.anomaly is not None and op is not None:
         _modes.anomaly.created(v)
     return v
+
+
+# The ops whose nodes scalar + and * build inline. tinygrad_nn.ops gives them when it links itself (it imports this
+# module, so this module cannot import it); plain globals, because __add__ and __mul__ read them for every scalar
+# node (W1), where a lookup in links.ops would cost 1% of the step.
+_add = _mul = _add_n = None
+
+
+def link_arithmetic(add, mul, add_n):
+    global _add, _mul, _add_n
+    _add, _mul, _add_n = add, mul, add_n
 
 
 # Reference counts tell a temporary from a named node only on CPython with its GIL (3.14 may borrow references

@@ -15,6 +15,7 @@ import types
 
 from ..engine import fastpaths, holds_values, links
 from ..engine.apply import stacked
+from ..engine.node import link_arithmetic
 from . import (
     numpy_api,
     registry,
@@ -211,4 +212,5 @@ __all__ = ["OPS", "ErrorCase", "Op", "OpInfo", "defop", "register_test"] + sorte
 
 # Value's methods and operators can call the ops now; then the speed paths check this interpreter.
 links.link(links.ops, sys.modules[__name__])
+link_arithmetic(add, mul, add_n)
 fastpaths.enable()
