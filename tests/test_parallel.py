@@ -12,6 +12,16 @@ from tinygrad_nn import Value, parallel
 from tinygrad_nn.ops import conv2d
 
 
+@pytest.fixture(autouse=True)
+def automatic_threads():
+    """Every test here starts with no set_num_threads in force (one thread per core, as patched), whatever
+    an earlier test or doc example left, and leaves it as it found it."""
+    before = parallel._threads
+    parallel._threads = None
+    yield
+    parallel._threads = before
+
+
 @pytest.mark.parametrize("n", [1, 2, 3, 7, 64])
 @pytest.mark.parametrize("cores", [1, 2, 3, 8])
 def test_parts_cover_the_batch_once_in_order(monkeypatch, n, cores):
@@ -115,14 +125,7 @@ def test_without_a_reachable_openblas_the_work_stays_on_one_thread(monkeypatch):
     assert parallel.split(64, work=10**12) == [(0, 64)]
 
 
-@pytest.fixture
-def threads_setting():
-    before = parallel._threads
-    yield
-    parallel._threads = before
-
-
-def test_set_num_threads_bounds_the_parts(monkeypatch, threads_setting):
+def test_set_num_threads_bounds_the_parts(monkeypatch):
     import tinygrad_nn
 
     monkeypatch.setattr(parallel, "cores", lambda: 2)
@@ -142,7 +145,7 @@ def test_set_num_threads_bounds_the_parts(monkeypatch, threads_setting):
             tinygrad_nn.set_num_threads(bad)
 
 
-def test_one_thread_leaves_the_blas_alone(monkeypatch, threads_setting):
+def test_one_thread_leaves_the_blas_alone(monkeypatch):
     # set_num_threads(1): no convolution splits its batch, none changes the BLAS, while another thread's
     # products run (it reads the BLAS setting all along).
     import tinygrad_nn

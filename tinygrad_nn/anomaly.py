@@ -29,7 +29,17 @@ _PACKAGE = os.path.dirname(os.path.abspath(__file__))
 
 
 class AnomalyError(RuntimeError):
-    """A NaN or an infinity appeared where its inputs had none."""
+    """A NaN or an infinity appeared where its inputs had none.
+
+    >>> import numpy as np
+    >>> from tinygrad_nn import AnomalyError, Value, detect_anomaly
+    >>> try:
+    ...     with detect_anomaly(), np.errstate(divide="ignore"):
+    ...         Value([0.0, 1.0]).log()
+    ... except AnomalyError as error:
+    ...     print(type(error).__name__)
+    AnomalyError
+    """
 
 
 def _bad(x):

@@ -20,7 +20,18 @@ FULL_JACOBIAN_MAX = 64
 
 
 class GradcheckError(AssertionError):
-    """An analytic gradient disagrees with its numerical estimate (or a sanity check failed)."""
+    """An analytic gradient disagrees with its numerical estimate (or a sanity check failed).
+
+    >>> import numpy as np
+    >>> from tinygrad_nn import GradcheckError, gradcheck
+    >>> from tinygrad_nn.ops import cos, defop
+    >>> off_by_two = defop("gradcheckerror_doc", forward=np.sin, vjp=lambda g, ans, x: (2 * g * cos(x),))
+    >>> try:
+    ...     gradcheck(off_by_two, np.array([0.5]))
+    ... except GradcheckError as error:
+    ...     print(str(error)[:47])
+    gradcheck: d output[0] / d input 0[0]: analytic
+    """
 
 
 def _leaves(inputs):
@@ -81,6 +92,11 @@ def gradcheck(f, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
     Jacobian is compared entry by entry; above it, random projections vᵀJu. Also checks that a zero
     upstream gradient gives zero gradients and that backward gives the same answer twice.
     Returns True, or raises GradcheckError naming the input, the index and both values.
+
+    >>> import numpy as np
+    >>> from tinygrad_nn import gradcheck
+    >>> gradcheck(lambda x, w: (x @ w).tanh().sum(), np.ones((2, 3)), np.array([0.1, -0.2, 0.3]))
+    True
     """
     payloads = _leaves(inputs)
     out0 = _eval(f, payloads)
@@ -134,7 +150,13 @@ def gradcheck(f, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
 
 def gradgradcheck(f, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
     """gradcheck of the gradient itself: the vector-Jacobian product of f, recorded with
-    create_graph=True, is differentiated again and compared with central differences."""
+    create_graph=True, is differentiated again and compared with central differences.
+
+    >>> import numpy as np
+    >>> from tinygrad_nn import gradgradcheck
+    >>> gradgradcheck(lambda x: x.sigmoid() * x, np.array([-1.0, 0.5, 2.0]))
+    True
+    """
     payloads = _leaves(inputs)
     out0 = _eval(f, payloads)
     v = np.random.default_rng(seed + 1).standard_normal(out0.shape)

@@ -81,7 +81,12 @@ def set_num_threads(n: int) -> None:
 
 
 def get_num_threads() -> int:
-    """The threads a convolution may split its batch over: set_num_threads's number, else the cores."""
+    """The threads a convolution may split its batch over: set_num_threads's number, else the cores.
+
+    >>> from tinygrad_nn import get_num_threads
+    >>> get_num_threads() >= 1
+    True
+    """
     return cores() if _threads is None else _threads
 
 

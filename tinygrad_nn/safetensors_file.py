@@ -3,7 +3,8 @@
 safetensors is what PyTorch and the Hugging Face tools load without running code: a JSON header of names,
 dtypes, shapes and offsets, then the raw bytes. The `safetensors` package reads and writes it (an optional
 extra: ``pip install "tinygrad_nn[safetensors]"``); this module adds what `save` promises for `.npz` too:
-only arrays of numbers, an atomic write, and one error type (ValueError) for a corrupt or truncated file.
+only arrays of numbers, an atomic write, and one error type (ValueError) for a corrupt or truncated file
+(a checksum in the header's metadata catches a flipped bit the format itself would not).
 
 The format holds one flat dict of named tensors, a model's `state_dict`; a nested checkpoint (an optimizer's
 state, {"model": ..., "step": 5}) goes to `.npz`, which stores structure.
@@ -18,6 +19,9 @@ state, {"model": ..., "step": 5}) goes to `.npz`, which stores structure.
 """
 
 from __future__ import annotations
+
+import json
+import zlib
 
 import numpy as np
 
@@ -64,9 +68,30 @@ def save_safetensors(obj, path: str) -> None:
         if key == "__metadata__":
             raise ValueError("save: the name '__metadata__' is reserved by the safetensors format; rename it")
     tensors = {key: _tensor(key, value) for key, value in obj.items()}  # all checked before a byte is written
-    data = st.save(tensors)
+    data = st.save(tensors, metadata={CHECKSUM: _checksum(tensors)})
     with replacing(path) as f:
         f.write(data)
+
+
+# The format has no checksum of its own, so a flipped bit in an array or a name would load as another number
+# or name. Files written here carry one in the header's free-form metadata (other readers, PyTorch's
+# included, ignore it): a CRC-32 over every name, dtype, shape and byte, checked when it is there.
+CHECKSUM = "tinygrad_nn.crc32"
+
+
+def _checksum(tensors) -> str:
+    crc = 0
+    for name in sorted(tensors):
+        arr = tensors[name]
+        crc = zlib.crc32(f"{name}\0{arr.dtype.str}\0{arr.shape}\0".encode(), crc)
+        crc = zlib.crc32(np.ascontiguousarray(arr).view(np.uint8).reshape(-1), crc)
+    return f"{crc:08x}"
+
+
+def _metadata(data: bytes) -> dict:
+    """The header's __metadata__ (the library has checked the header's form already)."""
+    n = int.from_bytes(data[:8], "little")
+    return json.loads(data[8:8 + n]).get("__metadata__") or {}
 
 
 def load_safetensors(path: str) -> dict:
@@ -76,7 +101,12 @@ def load_safetensors(path: str) -> dict:
         data = f.read()
     try:
         tensors = st.load(data)
+        expected = _metadata(data).get(CHECKSUM)
     except Exception as e:  # safetensors raises its own SafetensorError (and, on some inputs, others)
         raise ValueError(f"load: {path} is not a complete safetensors file (truncated, corrupt, or another "
                          f"format under a .safetensors name?): {e}") from None
-    return {name: np.array(arr) for name, arr in tensors.items()}  # own copies, writeable, as .npz gives
+    tensors = {name: np.array(arr) for name, arr in tensors.items()}  # own copies, writeable, as .npz gives
+    if expected is not None and expected != _checksum(tensors):
+        raise ValueError(f"load: {path} is corrupt: its arrays and names do not match the checksum written with "
+                         f"them (a damaged copy?)")
+    return tensors

@@ -118,7 +118,16 @@ def save(obj, path) -> None:
 
     Atomic: the data goes to a temporary file in the same folder, which replaces `path` only once it is
     complete and flushed to disk. When `path` is a symbolic link, the file it leads to is the one replaced
-    (the link stays), as with np.save and torch.save."""
+    (the link stays), as with np.save and torch.save.
+
+    >>> import os, tempfile
+    >>> from tinygrad_nn import load, save
+    >>> from tinygrad_nn.nn import Layer
+    >>> path = os.path.join(tempfile.mkdtemp(), "layer.npz")
+    >>> save(Layer(3, 2, seed=0).state_dict(), path)
+    >>> sorted(load(path))
+    ['bias', 'weight']
+    """
     name = os.fspath(path)  # the format goes by the name given, a link's target wherever it leads
     path = write_target(name)
     if os.path.isdir(path):
@@ -170,6 +179,11 @@ def load(path):
     Traceback (most recent call last):
     ...
     ValueError: load: ... is not a complete file written by tinygrad_nn.save (truncated or corrupt?): ...
+
+    >>> path = os.path.join(tempfile.mkdtemp(), "checkpoint.npz")
+    >>> save({"step": 200, "lr": 0.2, "weights": [1.0, 2.0]}, path)
+    >>> load(path)["step"]
+    200
     """
     path = os.fspath(path)
     if not os.path.exists(path):

@@ -234,7 +234,14 @@ def check_errors(info):
 
 def check_op(info, examples=5, seed=0):
     """Run every check on `examples` random cases of `info` (and its canonical cases: every params dict once).
-    Returns the names of the checks run; raises AssertionError (or GradcheckError) on the first failure."""
+    Returns the names of the checks run; raises AssertionError (or GradcheckError) on the first failure.
+
+    >>> import numpy as np
+    >>> from tinygrad_nn import sqrt
+    >>> from tinygrad_nn.ops import OpInfo
+    >>> check_op(OpInfo("sqrt_check_op_doc", sqrt, np.sqrt, domain=(0.1, 4.0)), examples=2)
+    ['forward', 'grad', 'float32', 'scalar', 'gradgrad', 'errors']
+    """
     rng = np.random.default_rng(seed)
     ran = ["forward", "grad", "float32"]
     for arrays, params in canonical_cases(info) + [random_case(info, rng) for _ in range(examples)]:

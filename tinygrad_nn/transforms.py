@@ -290,7 +290,7 @@ def _match(name, xs, vs, what):
 
 
 def value_and_grad(f, argnums=0, has_aux=False):
-    """A function that returns (f(*args), d f / d args[argnums]), as jax.value_and_grad.
+    """A function that returns `(f(*args), d f / d args[argnums])`, as jax.value_and_grad.
 
     f must return a single number (a scalar Value, a one-element tensor, or a constant). `argnums` is an
     int or a tuple of ints (then the gradients come as a tuple); each argument may be a number, an array,
@@ -466,7 +466,7 @@ def hvp(f, x, v):
 
 
 def jvp(f, primals, tangents):
-    """Forward mode: (f(*primals), J v), the Jacobian of f at primals times the tangents, as jax.jvp.
+    """Forward mode: `(f(*primals), J v)`, the Jacobian of f at primals times the tangents, as jax.jvp.
 
     primals and tangents are tuples (or lists), one entry per argument of f, each tangent of its primal's
     structure and shapes. Built on reverse mode by the double-vjp trick: u -> <vjp(u), v> is linear in the

@@ -266,8 +266,8 @@ def test_relu_rnn_and_unbiased_cells_match_torch():
 
 def test_the_blocks_export_to_onnx_and_run_there(tmp_path):
     """A transformer-style stack (LayerNorm, Linear, GELU, causal MultiheadAttention), an LSTM and an embedding run
-    in onnxruntime (or onnx's reference evaluator) as here, float64 to 1e-10. GELU's exact form needs ONNX's Erf,
-    which the runtimes compute to float32's accuracy only: the exporter names the op it cannot write instead."""
+    in onnxruntime (or onnx's reference evaluator) as here, float64 to 1e-10. GELU's exact form is written with
+    ONNX's Erf, which onnxruntime has for float32 only: checked in float32."""
     pytest.importorskip("onnx")
     from tinygrad_nn.onnx import export
 

@@ -34,6 +34,12 @@ class BookImages(NamedTuple):
     ``images`` has shape (n, rows, cols) with 1 = ink; ``inputs`` holds the same pixels flattened row-major
     to (n, rows * cols) (a separate copy, so editing one leaves the other alone); ``targets`` is the
     book's one-hot teacher signal; ``digits`` the digit each image shows; ``ids`` the book's image numbers.
+
+    >>> data = load_digits_4x3()
+    >>> data.images.shape, data.inputs.shape, data.targets.shape
+    ((64, 4, 3), (64, 12), (64, 2))
+    >>> data.digits[0], data.targets[0], data.ids[0]
+    (np.int64(0), array([1., 0.]), np.int64(1))
     """
 
     images: np.ndarray
@@ -44,7 +50,12 @@ class BookImages(NamedTuple):
 
 
 class Regression(NamedTuple):
-    """Section 2-12's (height, weight) pairs as two aligned float64 arrays."""
+    """Section 2-12's (height, weight) pairs as two aligned float64 arrays.
+
+    >>> heights, weights = load_regression()
+    >>> len(heights), heights[0], weights[0]
+    (7, np.float64(153.3), np.float64(45.5))
+    """
 
     heights: np.ndarray
     weights: np.ndarray
@@ -183,7 +194,15 @@ def parse_image(rows: str | Iterable[str]) -> np.ndarray:
 
 
 TEST_IMAGE_GAP_ZERO = parse_image("010 101 101 110")
-"""The book's test image: a 0 drawn with a gap in its lower right, float64 of shape (4, 3), read-only."""
+"""The book's test image: a 0 drawn with a gap in its lower right, float64 of shape (4, 3), read-only.
+
+>>> from tinygrad_nn.data import TEST_IMAGE_GAP_ZERO, render_image
+>>> print(render_image(TEST_IMAGE_GAP_ZERO))
+·█·
+█·█
+█·█
+██·
+"""
 # A shared module constant: read-only so that one caller cannot silently change it for every other.
 TEST_IMAGE_GAP_ZERO.flags.writeable = False
 

@@ -28,7 +28,16 @@ __all__ = ["DataLoader", "Dataset", "TensorDataset", "default_collate"]
 class Dataset:
     """The base of a map-style data set, as torch.utils.data.Dataset: a subclass defines `__len__` and
     `__getitem__(i)` for i in range(len). DataLoader takes any object with both; deriving from this one is
-    optional."""
+    optional.
+
+    >>> class Squares(Dataset):
+    ...     def __len__(self):
+    ...         return 4
+    ...     def __getitem__(self, i):
+    ...         return float(i), float(i * i)
+    >>> [y.tolist() for _, y in DataLoader(Squares(), batch_size=2)]
+    [[0.0, 1.0], [4.0, 9.0]]
+    """
 
     def __getitem__(self, index):
         raise NotImplementedError(f"{type(self).__name__} must define __getitem__(index)")
@@ -69,7 +78,13 @@ class TensorDataset(Dataset):
 def default_collate(samples: list):
     """Stack a list of samples into a batch, field by field: numbers and arrays become one array with a new first
     axis, tuples and lists a tuple of batches, dicts a dict of batches, strings a list; Values are stacked with
-    the `stack` op, so that gradients reach them."""
+    the `stack` op, so that gradients reach them.
+
+    >>> import numpy as np
+    >>> x, y = default_collate([(np.zeros(3), 1), (np.ones(3), 0)])
+    >>> x.shape, y
+    ((2, 3), array([1, 0]))
+    """
     first = samples[0]
     if isinstance(first, Value):
         from ..ops import stack
@@ -100,6 +115,11 @@ class DataLoader:
     state_dict()/load_state_dict() save and restore where it is, so an interrupted run resumes with the same
     batches. drop_last=True leaves out a last batch smaller than batch_size. batch_size=None yields the samples
     one by one, uncollated.
+
+    >>> import numpy as np
+    >>> samples = [(np.full(2, float(i)), i % 2) for i in range(5)]
+    >>> [x.shape for x, y in DataLoader(samples, batch_size=2)]
+    [(2, 2), (2, 2), (1, 2)]
     """
 
     def __init__(self, dataset, batch_size: int | None = 1, shuffle: bool = False, drop_last: bool = False,

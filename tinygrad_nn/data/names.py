@@ -19,6 +19,11 @@ __all__ = ["load_names"]
 
 
 def load_names() -> list[str]:
-    """The names, in the file's order (shuffle them yourself, with a seed)."""
+    """The names, in the file's order (shuffle them yourself, with a seed).
+
+    >>> names = load_names()
+    >>> len(names) > 1000, all(name == name.lower() for name in names[:100])
+    (True, True)
+    """
     text = resources.files(__package__).joinpath("names.txt").read_text(encoding="ascii")
     return [line.strip() for line in text.splitlines() if line.strip()]

@@ -69,6 +69,15 @@ def set_fast_paths(on: bool):
 
 
 def is_grad_enabled() -> bool:
+    """Whether ops record a graph here and now (False inside `no_grad()`, in this thread).
+
+    >>> from tinygrad_nn import is_grad_enabled, no_grad
+    >>> with no_grad():
+    ...     print(is_grad_enabled())
+    False
+    >>> is_grad_enabled()
+    True
+    """
     return grad_mode.enabled
 
 

@@ -31,6 +31,12 @@ class Op(str):
 
     An Op is also the string of its name, so that code written for micrograd, which reads a node's `_op`
     as a label (its graph-drawing code, for one), keeps working.
+
+    >>> from tinygrad_nn import Value, exp
+    >>> exp, exp(0.0)                       # on a plain number it just computes
+    (<op exp>, 1.0)
+    >>> y = exp(Value(0.0)); y._op is exp, y._op == "exp"
+    (True, True)
     """
 
     def __new__(cls, name: str, forward: Callable, vjp, hint: str = "", doc: str | None = None):
@@ -98,6 +104,12 @@ def _named_inputs(op, inputs, params):
 
 
 OPS: dict[str, Op] = {}
+"""Every registered op by name, the built-in ones and those made with `defop`.
+
+>>> from tinygrad_nn import OPS, exp
+>>> OPS["exp"] is exp
+True
+"""
 
 
 def _op_named(name: str) -> Op:
@@ -115,6 +127,12 @@ def defop(name: str, forward: Callable, vjp, hint: str = "", doc: str | None = N
 
     Inputs are positional (Values, numbers or arrays; they may receive gradients); static parameters
     such as an axis or a shape are keywords. `hint` is appended to error messages raised by the forward.
+
+    >>> from tinygrad_nn import Value
+    >>> cube = defop("cube_defop_doc", forward=lambda x: x ** 3, vjp=lambda g, ans, x: (3 * g * x ** 2,),
+    ...              doc="x cubed")
+    >>> x = Value(2.0); cube(x).backward(); x.grad
+    12.0
     """
     if name in OPS:
         raise ValueError(f"defop: an op named {name!r} is registered already; pick another name")

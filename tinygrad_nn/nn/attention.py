@@ -33,6 +33,13 @@ class MultiheadAttention(Module):
     (N, heads, L, S)), None when need_weights=False. As in PyTorch, a boolean `attn_mask` or `key_padding_mask`
     marks with True what may NOT be attended to (the opposite of scaled_dot_product_attention's boolean mask);
     a float mask is added to the scores. `is_causal=True` alone builds the causal mask.
+
+    >>> import numpy as np
+    >>> attention = MultiheadAttention(8, 2, batch_first=True, seed=0)
+    >>> x = np.random.default_rng(0).standard_normal((3, 5, 8))        # 3 sequences of 5 tokens
+    >>> output, weights = attention(x, x, x)
+    >>> output.shape, weights.shape
+    ((3, 5, 8), (3, 5, 5))
     """
 
     def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,

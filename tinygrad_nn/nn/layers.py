@@ -25,7 +25,12 @@ ACTIVATIONS: dict[str, Callable | None] = {
 
 
 def activation_fn(activation):
-    """An activation given by name ("sigmoid", "relu", "tanh", "step", "identity"), None, or a callable."""
+    """An activation given by name ("sigmoid", "relu", "tanh", "step", "identity"), None, or a callable.
+
+    >>> from tinygrad_nn import Value
+    >>> activation_fn("relu")(Value(-2.0)), activation_fn(None)
+    (Value(0.0, grad=0.0), None)
+    """
     if activation is None or callable(activation):
         return activation
     try:
@@ -319,7 +324,12 @@ class Identity(_Activation):
 
 class GELU(Module):
     """x Φ(x), PyTorch's nn.GELU (Φ is tinygrad_nn.special.ndtr: scipy's where installed, else Python's math,
-    element by element); approximate="tanh" for GPT-2's tanh formula. Both export to ONNX."""
+    element by element); approximate="tanh" for GPT-2's tanh formula. Both export to ONNX.
+
+    >>> from tinygrad_nn import Value
+    >>> [round(v, 4) for v in GELU()(Value([-1.0, 0.0, 1.0])).data.tolist()]
+    [-0.1587, 0.0, 0.8413]
+    """
 
     def __init__(self, approximate: str = "none"):
         if approximate not in ("none", "tanh"):
@@ -352,7 +362,13 @@ class Softmax(Module):
 
 
 class LogSoftmax(Softmax):
-    """log(softmax) along `dim`, PyTorch's nn.LogSoftmax."""
+    """log(softmax) along `dim`, PyTorch's nn.LogSoftmax.
+
+    >>> import numpy as np
+    >>> from tinygrad_nn import Value
+    >>> bool(np.allclose(np.exp(LogSoftmax(dim=-1)(Value([[1.0, 2.0, 3.0]])).data).sum(), 1.0))
+    True
+    """
 
     def forward(self, x):
         return functional.log_softmax(x, self.dim)

@@ -35,7 +35,13 @@ def _eps(who, eps):
 class LayerNorm(Module):
     """Normalise over the last axes `normalized_shape` to mean 0 and variance 1, then scale by `weight` (ones)
     and shift by `bias` (zeros): PyTorch's nn.LayerNorm(normalized_shape, eps=1e-5, elementwise_affine=True,
-    bias=True)."""
+    bias=True).
+
+    >>> import numpy as np
+    >>> y = LayerNorm(4)(np.array([[1.0, 2.0, 3.0, 4.0]])).data
+    >>> bool(abs(y.mean()) < 1e-12), round(float(y.var()), 4)
+    (True, 1.0)
+    """
 
     def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True, bias: bool = True, *,
                  dtype=np.float64):

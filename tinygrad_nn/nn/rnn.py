@@ -94,7 +94,12 @@ class _Cell(_Recurrent):
 
 
 class RNNCell(_Cell):
-    """h' = tanh(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh) (or relu): forward(x, h=None) returns h'."""
+    """h' = tanh(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh) (or relu): forward(x, h=None) returns h'.
+
+    >>> import numpy as np
+    >>> RNNCell(3, 5, seed=0)(np.zeros(3)).shape
+    (5,)
+    """
 
     def forward(self, x, h=None):
         h = self._zeros(self._check(x)) if h is None else h
@@ -103,7 +108,13 @@ class RNNCell(_Cell):
 
 
 class LSTMCell(_Cell):
-    """PyTorch's LSTMCell: forward(x, (h, c)=None) returns (h', c'); gates i, f, g, o in the weights' rows."""
+    """PyTorch's LSTMCell: forward(x, (h, c)=None) returns (h', c'); gates i, f, g, o in the weights' rows.
+
+    >>> import numpy as np
+    >>> h, c = LSTMCell(3, 5, seed=0)(np.zeros((2, 3)))
+    >>> h.shape, c.shape
+    ((2, 5), (2, 5))
+    """
 
     mode = "LSTM"
 
@@ -114,7 +125,12 @@ class LSTMCell(_Cell):
 
 
 class GRUCell(_Cell):
-    """PyTorch's GRUCell: forward(x, h=None) returns h'; gates r, z, n in the weights' rows."""
+    """PyTorch's GRUCell: forward(x, h=None) returns h'; gates r, z, n in the weights' rows.
+
+    >>> import numpy as np
+    >>> GRUCell(3, 5, seed=0)(np.zeros((2, 3))).shape
+    (2, 5)
+    """
 
     mode = "GRU"
 
@@ -202,7 +218,13 @@ class _Layers(_Recurrent):
 
 class RNN(_Layers):
     """Elman RNN layers, PyTorch's nn.RNN(input_size, hidden_size, num_layers=1, nonlinearity='tanh',
-    bias=True, batch_first=False, dropout=0.0): forward(x, h_0=None) returns (output, h_n)."""
+    bias=True, batch_first=False, dropout=0.0): forward(x, h_0=None) returns (output, h_n).
+
+    >>> import numpy as np
+    >>> output, h_n = RNN(3, 5, seed=0)(np.zeros((7, 3)))                # unbatched: 7 steps
+    >>> output.shape, h_n.shape
+    ((7, 5), (1, 5))
+    """
 
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
                  dropout=0.0, bidirectional=False, *, seed=None, dtype=np.float64):
@@ -216,7 +238,13 @@ class RNN(_Layers):
 
 class LSTM(_Layers):
     """LSTM layers, PyTorch's nn.LSTM(input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-    dropout=0.0): forward(x, (h_0, c_0)=None) returns (output, (h_n, c_n))."""
+    dropout=0.0): forward(x, (h_0, c_0)=None) returns (output, (h_n, c_n)).
+
+    >>> import numpy as np
+    >>> output, (h_n, c_n) = LSTM(3, 5, num_layers=2, batch_first=True, seed=0)(np.zeros((2, 7, 3)))
+    >>> output.shape, h_n.shape, c_n.shape
+    ((2, 7, 5), (2, 2, 5), (2, 2, 5))
+    """
 
     mode = "LSTM"
 
@@ -228,7 +256,13 @@ class LSTM(_Layers):
 
 class GRU(_Layers):
     """GRU layers, PyTorch's nn.GRU(input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-    dropout=0.0): forward(x, h_0=None) returns (output, h_n)."""
+    dropout=0.0): forward(x, h_0=None) returns (output, h_n).
+
+    >>> import numpy as np
+    >>> output, h_n = GRU(3, 5, seed=0)(np.zeros((7, 2, 3)))             # 7 steps, a batch of 2
+    >>> output.shape, h_n.shape
+    ((7, 2, 5), (1, 2, 5))
+    """
 
     mode = "GRU"
 

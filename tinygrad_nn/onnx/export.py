@@ -15,7 +15,16 @@ IR_VERSION = 10  # what onnxruntime 1.17 and later read
 
 
 class UnsupportedOpError(RuntimeError):
-    """An op of the traced graph has no ONNX counterpart in the exporter's table (tinygrad_nn/onnx/ops.py)."""
+    """An op of the traced graph has no ONNX counterpart in the exporter's table (tinygrad_nn/onnx/ops.py).
+
+    >>> import numpy as np
+    >>> import tinygrad_nn
+    >>> try:
+    ...     export(lambda x: tinygrad_nn.cumprod(x, axis=0), np.ones((2, 2)))
+    ... except UnsupportedOpError as e:
+    ...     print(str(e)[:60])
+    onnx.export: the op 'cumprod' (output shape (2, 2)) has no O
+    """
 
 
 def _require_onnx():
@@ -117,7 +126,12 @@ def export(model_or_function, example_inputs, path=None, *, input_names=None, ou
     `example_inputs` is one input or a tuple of them: float arrays (or Values, or numbers) become graph
     inputs of that shape and dtype; an integer array stays an input where the model indexes with it (an
     embedding's token ids). A Module's parameters keep their `state_dict` names. An op with no ONNX form
-    raises `UnsupportedOpError` naming it. See the module docstring for an example.
+    raises `UnsupportedOpError` naming it.
+
+    >>> import numpy as np
+    >>> model = export(lambda x: (x * 2.0).tanh().sum(axis=1), np.zeros((4, 3)))
+    >>> [node.op_type for node in model.graph.node]
+    ['Mul', 'Tanh', 'ReduceSum']
     """
     onnx = _require_onnx()
     from .ops import SUPPORTED, emit

@@ -506,7 +506,7 @@ def norm(x, ord=None, axis=None, keepdims=False):
     tinygrad_nn.ops has svd).
 
     At x = 0 the 2-norm has no slope; its gradient is taken as 0 there, as in PyTorch (so are the 1-norm's, by
-    abs'(0) = 0, and the p-norms'). Ties in |x| share the gradient of the inf-norm evenly.
+    abs'(0) = 0, and the p-norms'). Ties in `|x|` share the gradient of the inf-norm evenly.
 
     >>> from tinygrad_nn import Value
     >>> x = Value([3.0, -4.0]); y = x.norm(); y.backward(); (y.data, x.grad)

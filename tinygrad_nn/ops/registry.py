@@ -25,7 +25,14 @@ __all__ = ["OPS", "ErrorCase", "Op", "OPINFOS", "OpInfo", "defop", "register_tes
 @dataclass
 class ErrorCase:
     """A bad input an op must refuse: calling ``fn(*inputs, **params)`` raises `error` with a message that
-    matches the regular expression `match` (which should name the op and the fix)."""
+    matches the regular expression `match` (which should name the op and the fix).
+
+    >>> import numpy as np
+    >>> from tinygrad_nn import matmul
+    >>> from tinygrad_nn.testing import check_errors
+    >>> case = ErrorCase((np.ones((2, 3)), np.ones((2, 3))), error=ValueError, match="matmul: inner sizes differ")
+    >>> check_errors(OpInfo("matmul_errorcase_doc", matmul, np.matmul, nargs=2, errors=[case]))
+    """
 
     inputs: tuple
     params: dict = field(default_factory=dict)
@@ -43,14 +50,19 @@ class OpInfo:
     nargs:     number of tensor inputs
     domain:    (low, high) for the inputs' values
     away_from: points the inputs keep a distance from (kinks and poles), e.g. (0.0,) for abs
-    shapes:    "broadcast" (elementwise, inputs may broadcast), "same" (equal shapes), or
-               "matmul" (compatible matrix shapes)
+    shapes:    "broadcast" (elementwise, inputs may broadcast), "same" (equal shapes), "matmul" (matrices)
     min_ndim:  smallest rank to draw (e.g. 1 for ops that need an axis)
     params:    ``params(shape) -> list of keyword dicts`` to try (axes and the like)
     scalar:    the function accepts Python-float payloads (checked against a 0-d tensor)
     gradgrad:  the gradient is itself differentiable (checked with gradgradcheck)
     sample:    optional ``sample(rng) -> (list of arrays, params)`` replacing the shape logic
-    errors:    bad inputs the function must refuse (`ErrorCase`s: wrong shapes, axes, dtypes, domains)
+    errors:    bad inputs the function must refuse (a list of `ErrorCase`: wrong shapes, axes, dtypes, domains)
+
+    >>> import numpy as np
+    >>> from tinygrad_nn import log
+    >>> from tinygrad_nn.testing import check_op
+    >>> check_op(OpInfo("log_opinfo_doc", log, np.log, domain=(0.5, 3.0)))
+    ['forward', 'grad', 'float32', 'scalar', 'gradgrad', 'errors']
     """
 
     name: str
@@ -72,7 +84,15 @@ OPINFOS: dict[str, OpInfo] = {}
 
 
 def register_test(info: OpInfo) -> OpInfo:
-    """Add a function to the property-tested set; returns the OpInfo."""
+    """Add a function to the property-tested set; returns the OpInfo.
+
+    >>> import numpy as np
+    >>> from tinygrad_nn import tanh
+    >>> info = register_test(OpInfo("tanh_register_doc", tanh, np.tanh))
+    >>> OPINFOS["tanh_register_doc"] is info       # the property tests in tests/ops now check it too
+    True
+    >>> del OPINFOS["tanh_register_doc"]           # (this example leaves the set as it found it)
+    """
     if info.name in OPINFOS:
         raise ValueError(f"register_test: an OpInfo named {info.name!r} exists already; pick another name")
     OPINFOS[info.name] = info

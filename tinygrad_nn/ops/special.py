@@ -74,16 +74,36 @@ def _ndtr_float(x):
 
 
 erf = defop("erf", _elementwise("erf", math.erf), lambda g, ans, x: (g * (_TWO_OVER_SQRT_PI * exp(-(x * x))),),
-            doc="The error function, 2/sqrt(pi) times the integral of exp(-t^2) from 0 to x.")
+            doc="""The error function, 2/sqrt(pi) times the integral of exp(-t^2) from 0 to x.
+
+            >>> from tinygrad_nn import Value, special
+            >>> x = Value(0.5); special.erf(x).backward(); round(x.grad, 6)     # 2/sqrt(pi) e^(-1/4)
+            0.878783
+            """)
 erfc = defop("erfc", _elementwise("erfc", math.erfc), lambda g, ans, x: (g * (-_TWO_OVER_SQRT_PI * exp(-(x * x))),),
-             doc="1 - erf(x), accurate where erf(x) is near 1.")
+             doc="""1 - erf(x), accurate where erf(x) is near 1.
+
+             >>> from tinygrad_nn import special
+             >>> float(special.erfc(6.0))                                         # 1 - erf(6) would be 0
+             2.1519736712498913e-17
+             """)
 ndtr = defop("ndtr", _elementwise("ndtr", _ndtr_float),
              lambda g, ans, x: (g * (_ONE_OVER_SQRT_2PI * exp(-0.5 * (x * x))),),
-             doc="The standard normal distribution function: the probability that N(0, 1) is below x.")
+             doc="""The standard normal distribution function: the probability that N(0, 1) is below x.
+
+             >>> from tinygrad_nn import special
+             >>> round(float(special.ndtr(1.0)), 6)
+             0.841345
+             """)
 # d/dx log ndtr(x) = phi(x) / ndtr(x) = exp(-x^2/2 - log ndtr(x)) / sqrt(2 pi): finite where ndtr underflows.
 log_ndtr = defop("log_ndtr", _elementwise("log_ndtr"),
                  lambda g, ans, x: (g * (_ONE_OVER_SQRT_2PI * exp(-0.5 * (x * x) - ans)),),
-                 doc="log(ndtr(x)), accurate far into the left tail.")
+                 doc="""log(ndtr(x)), accurate far into the left tail.
+
+                 >>> from tinygrad_nn import special
+                 >>> round(float(special.log_ndtr(-40.0)), 3)                   # ndtr(-40) underflows to 0
+                 -804.608
+                 """)
 
 
 def _polygamma_forward(x, n):
@@ -97,9 +117,19 @@ def _polygamma_vjp(g, ans, x, n):
 _polygamma = defop("polygamma", _polygamma_forward, _polygamma_vjp, "n must be a whole number >= 0",
                    doc="The n-th derivative of digamma (n is a static parameter).")
 digamma = defop("digamma", _elementwise("digamma"), lambda g, ans, x: (g * _polygamma(x, n=1),),
-                doc="psi(x) = d/dx log Gamma(x).")
+                doc="""psi(x) = d/dx log Gamma(x).
+
+                >>> from tinygrad_nn import special
+                >>> round(float(special.digamma(1.0)), 6)                       # minus Euler's gamma
+                -0.577216
+                """)
 gammaln = defop("gammaln", _elementwise("gammaln", _lgamma_float), lambda g, ans, x: (g * digamma(x),),
-                doc="log |Gamma(x)|.")
+                doc="""log `|Gamma(x)|`.
+
+                >>> from tinygrad_nn import special
+                >>> round(float(special.gammaln(5.0)), 6)                      # log 4! = log 24
+                3.178054
+                """)
 
 
 def polygamma(n, x):
@@ -135,11 +165,22 @@ def _xlogy_dy(g, ans, x, y):
 
 xlogy = defop("xlogy", _xlogy_forward, (_xlogy_dx, _xlogy_dy),
               "the shapes must broadcast",
-              doc="x * log(y), and 0 where x == 0 (even at y == 0): the entropy term that must not be NaN.")
+              doc="""x * log(y), and 0 where x == 0 (even at y == 0): the entropy term that must not be NaN.
+
+              >>> import numpy as np
+              >>> from tinygrad_nn import special
+              >>> special.xlogy(np.array([0.0, 2.0]), np.array([0.0, np.e]))
+              array([0., 2.])
+              """)
 
 
 logit = defop("logit", _elementwise("logit"), lambda g, ans, x: (g / (x * (1.0 - x)),),
-              doc="log(x / (1 - x)), the inverse of expit (the sigmoid); NaN outside [0, 1].")
+              doc="""log(x / (1 - x)), the inverse of expit (the sigmoid); NaN outside [0, 1].
+
+              >>> from tinygrad_nn import special
+              >>> round(float(special.expit(special.logit(0.3))), 12)
+              0.3
+              """)
 
 expit = sigmoid
 

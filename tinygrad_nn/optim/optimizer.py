@@ -79,7 +79,14 @@ def _describe(p) -> str:
 
 class Optimizer:
     """The common part: parameter groups, their settings, zero_grad. A subclass checks its settings in
-    `_check` and updates one group's parameters in `_step_group`."""
+    `_check` and updates one group's parameters in `_step_group`.
+
+    >>> from tinygrad_nn import Value
+    >>> w, b = Value([1.0, 2.0]), Value(0.5)
+    >>> optimizer = SGD([{"params": [w]}, {"params": [b], "lr": 0.01}], lr=0.1)   # two parameter groups
+    >>> isinstance(optimizer, Optimizer), [group["lr"] for group in optimizer.param_groups]
+    (True, [0.1, 0.01])
+    """
 
     def __init__(self, params, defaults: dict):
         who = type(self).__name__
@@ -295,6 +302,16 @@ class SGD(Optimizer):
         b = g at the first step, then momentum * b + (1 - dampening) * g
         g = g + momentum * b if nesterov else b       (when momentum > 0)
         p = p - lr * g
+
+    >>> from tinygrad_nn import Value
+    >>> w = Value(3.0)
+    >>> optimizer = SGD([w], lr=0.1)
+    >>> for _ in range(2):
+    ...     optimizer.zero_grad()
+    ...     (w * w).backward()            # the gradient is 2w
+    ...     optimizer.step()
+    >>> round(w.data, 6)                  # 3 -> 2.4 -> 1.92
+    1.92
     """
 
     def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
@@ -365,6 +382,14 @@ class Adam(Optimizer):
         g = grad + weight_decay * p                   (L2 added to the gradient, not AdamW's decoupled decay)
         m = beta1 m + (1 - beta1) g;   v = beta2 v + (1 - beta2) g²
         p = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+
+    >>> import numpy as np
+    >>> from tinygrad_nn import Value
+    >>> w = Value(np.array([1.0, -2.0]))
+    >>> optimizer = Adam([w], lr=0.1)
+    >>> (w * w).sum().backward(); optimizer.step()
+    >>> w.data                            # Adam's first step moves each weight by about lr, against its gradient
+    array([ 0.9, -1.9])
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
