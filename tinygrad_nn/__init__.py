@@ -1,6 +1,6 @@
 """tinygrad_nn: reverse-mode autodiff on numpy, one `Value` node for scalars and tensors.
 
-The public face: the node and its modes (engine.py), every op (tinygrad_nn.ops, numpy's names), PyTorch's tensor
+The public face: the node and its modes (engine/), every op (tinygrad_nn.ops, numpy's names), PyTorch's tensor
 constructors (creation.py), the function transforms (transforms.py), gradient checks, anomaly detection, saving
 and loading, and the threads a convolution may use (set_num_threads). The networks are in
 tinygrad_nn.nn, the optimizers in tinygrad_nn.optim, the book's data in tinygrad_nn.data.
@@ -17,11 +17,11 @@ from . import jit  # noqa: F401  (the decorator: tinygrad_nn.jit(step); see docs
 from .anomaly import AnomalyError, detect_anomaly
 from .creation import *  # noqa: F403  (tensor, zeros, ones, full, arange, linspace, rand, randn, ...)
 from .creation import __all__ as _creation
-from .engine import Value, enable_grad, gradients, is_grad_enabled, no_grad
+from .engine import Value, enable_grad, fastpaths, gradients, is_grad_enabled, no_grad
+from .engine.op import _seal_builtins
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .ops import *  # noqa: F403  (every op: tinygrad_nn.ops.__all__)
 from .ops import __all__ as _ops
-from .ops.registry import _seal_builtins
 from .parallel import get_num_threads, set_num_threads
 from .serialization import load, save
 from .transforms import elementwise_grad, grad, hessian, hvp, jacobian, jvp, value_and_grad

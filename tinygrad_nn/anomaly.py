@@ -23,7 +23,7 @@ import weakref
 
 import numpy as np
 
-from . import engine
+from .engine import data_of, modes, shape_of
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
 
@@ -44,7 +44,7 @@ class AnomalyError(RuntimeError):
 
 def _bad(x):
     """'nan', 'inf' or '-inf' if the payload x holds such a value (the first found), else ''."""
-    x = engine.data_of(x)
+    x = data_of(x)
     if x is None:
         return ""
     if x.__class__ is float:
@@ -90,17 +90,17 @@ class detect_anomaly:
     def __enter__(self):
         with detect_anomaly._lock:
             if detect_anomaly._depth == 0:
-                engine._anomaly_mode = _Checks()
+                modes.anomaly = _Checks()
             detect_anomaly._depth += 1
-        engine._open_block(1)  # the fast paths step aside, so every node is made by engine._node
+        modes.open_block(1)  # the scalar fast paths step aside: every op goes through apply
         return self
 
     def __exit__(self, *exc):
-        engine._open_block(-1)
+        modes.open_block(-1)
         with detect_anomaly._lock:
             detect_anomaly._depth -= 1
             if detect_anomaly._depth == 0:
-                engine._anomaly_mode = None
+                modes.anomaly = None
         return False
 
 
@@ -136,7 +136,7 @@ class _Checks:
         what = _bad(out)
         if what and not any(_bad(d) for d in datas):
             raise AnomalyError(f"detect_anomaly: op {op.name!r} made {what} from finite inputs (of shapes "
-                               f"{[engine.shape_of(d) for d in datas]}; a constant, no graph recorded); it was "
+                               f"{[shape_of(d) for d in datas]}; a constant, no graph recorded); it was "
                                f"{_site(_user_frame())}")
 
     def site(self, node):

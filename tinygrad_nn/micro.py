@@ -1,10 +1,11 @@
 """The reference engine: tinygrad_nn for scalars in micrograd's shape. Read this first.
 
-Everything the real engine (engine.py and ops/) does for a graph of Python floats happens here in a few
-lines: each op computes its value and keeps a closure that passes its gradient back to its inputs, and
+Everything the real engine (tinygrad_nn/engine/ and ops/) does for a graph of Python floats happens here in
+a few lines: each op computes its value and keeps a closure that passes its gradient back to its inputs, and
 `backward` runs those closures latest node first. The real engine does the same with a table of ops
 (so that every rule also works on numpy arrays and on Values, for higher order) and without closures
-(so that a graph is freed as soon as it is dropped). tests/engine/test_reference_engine.py runs random
+(so that a graph is freed as soon as it is dropped): its `Value` is engine/node.py, its `backward` and the
+rules' contract (`run_rules`) engine/backward.py. tests/engine/test_reference_engine.py runs random
 programs through both and requires the same values and gradients, bit for bit: the formulas below are
 written as the real rules are, in the same order of operations.
 

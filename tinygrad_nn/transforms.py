@@ -32,8 +32,8 @@ import threading
 
 import numpy as np
 
-from . import engine
-from .engine import Value, enable_grad, gradients, to_payload  # enable_grad: results do not depend on no_grad
+# enable_grad: the transforms' results do not depend on the caller's no_grad
+from .engine import Value, data_of, enable_grad, gradients, holds_values, to_payload
 from .ops import identity, reshape, stack
 from .ops import sum as _sum
 
@@ -89,17 +89,6 @@ def _leaves(x):
     return out, tree
 
 
-def _holds_value(x) -> bool:
-    """Whether a Value is anywhere in x (looking inside tuples, lists and dicts)."""
-    if isinstance(x, Value):
-        return True
-    if isinstance(x, (tuple, list)):
-        return any(_holds_value(c) for c in x)
-    if isinstance(x, dict):
-        return any(_holds_value(c) for c in x.values())
-    return False
-
-
 def _plain_tree(x):
     """x with every Value replaced by its payload (aux at the outermost level, like the value itself)."""
     leaves, tree = _leaves(x)
@@ -153,7 +142,7 @@ class _Trace:
         self.single = isinstance(argnums, (int, np.integer))
         self.nums = _argnums(name, argnums, len(args))
         # Values anywhere in the arguments, or a transform around this one: the gradients must be graphs.
-        self.nested = _depth.n > 0 or also_values or _holds_value(args) or _holds_value(kwargs)
+        self.nested = _depth.n > 0 or also_values or holds_values(args) or holds_values(kwargs)
         args = list(args)
         self.values_in = False  # whether a differentiated leaf is a Value: then every result is a Value
         self.wrt = []
@@ -210,11 +199,11 @@ class _Trace:
     def fit(self, g, x):
         """The gradient g (from `pullback`) of node x as the transform returns it."""
         if self.nested:
-            g = _fit(g, x, True)
+            g = _grad_for(g, x, True)
             if self.keeps(g):
                 return g
             g = g.data
-        return _fit(g, x, False)
+        return _grad_for(g, x, False)
 
     def arrange(self, per_node):
         """Per-node results put back into the arguments' structures, in argnums order: a tuple for a
@@ -236,7 +225,7 @@ def _copy_tree(x):
     return _unflatten(tree, iter([v.copy() if isinstance(v, np.ndarray) else v for v in leaves]))
 
 
-def _fit(g, x, as_value):
+def _grad_for(g, x, as_value):
     """A gradient for node x: zeros when None; a Value if as_value; else a float (float x) or a writable
     array of x's shape and dtype that shares memory with nothing else handed out."""
     if isinstance(g, Value):  # only when the gradients were graphs
@@ -413,7 +402,7 @@ def _block(t, o, x, col):
     """d o / d x, of shape o.shape + x.shape, from col[k]: the gradient of output element k for x."""
     shape = o.shape + x.shape
     if t.nested:
-        parts = [_fit(g, x, True) for g in col]
+        parts = [_grad_for(g, x, True) for g in col]
         if parts and (t.values_in or any(p.requires_grad for p in parts)):
             return parts[0] if o.shape == () else reshape(stack(parts), shape=shape)
         col = [p.data for p in parts]  # constants: assembled as arrays below
@@ -421,7 +410,7 @@ def _block(t, o, x, col):
     jac = np.zeros((o.size,) + x.shape, dtype=np.float64 if d.__class__ is float else d.dtype)
     for k, g in enumerate(col):
         if g is not None:
-            jac[k] = _fit(g, x, False)
+            jac[k] = _grad_for(g, x, False)
     jac = float(jac[0]) if o.data.__class__ is float and d.__class__ is float else jac.reshape(shape)
     return Value._leaf(jac) if t.nested and t.values_in else jac  # (an empty output, given Values)
 
@@ -457,7 +446,7 @@ def hvp(f, x, v):
     x_leaves, _ = _leaves(x)
     v_leaves = _match("hvp", x, v, "v")
     for i, (xi, vi) in enumerate(zip(x_leaves, v_leaves)):  # checked now, before any work
-        _tangent("hvp", vi, Value._leaf(to_payload(engine.data_of(xi), f"hvp: argument leaf {i}")), i)
+        _tangent("hvp", vi, Value._leaf(to_payload(data_of(xi), f"hvp: argument leaf {i}")), i)
 
     def dot_grad(x, v):
         g_leaves, _ = _leaves(grad(f)(x))
@@ -498,12 +487,12 @@ def jvp(f, primals, tangents):
     v_leaves = _match("jvp", tuple(primals), tuple(tangents), "tangents")
     with enable_grad():
         t = _Trace("jvp", f, tuple(primals), {}, tuple(range(len(primals))), False,
-                   also_values=_holds_value(tangents))
+                   also_values=holds_values(tangents))
         vs = [_tangent("jvp", v, x, i) for i, (v, x) in enumerate(zip(v_leaves, t.wrt))]
         out_leaves, out_tree = _leaves(t.out)
         outs = [t.output(o, scalar=False) for o in out_leaves]
         # One dummy cotangent per output; its value does not matter (the vjp is linear in it): zeros.
-        us = [identity(Value._leaf(_fit(None, o, False), requires_grad=True)) for o in outs]
+        us = [identity(Value._leaf(_grad_for(None, o, False), requires_grad=True)) for o in outs]
         total = None
         for o, u in zip(outs, us):
             if not o.requires_grad or o.is_leaf:

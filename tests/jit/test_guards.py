@@ -290,7 +290,7 @@ def test_gradients_accumulating_from_fresh_zeros_over_calls_replay():
 def test_a_recording_leaves_the_engine_as_it_found_it_even_when_the_function_raises():
     import gc
 
-    from tinygrad_nn import engine, fastpaths
+    from tinygrad_nn.engine import modes
 
     w = Value(np.array([1.0, 2.0]))
     calls = [0]
@@ -305,11 +305,11 @@ def test_a_recording_leaves_the_engine_as_it_found_it_even_when_the_function_rai
 
     with pytest.raises(KeyError, match="boom"):
         f(np.ones(2))
-    assert engine._recorder is None and engine._special == 0 and gc.isenabled()
-    assert Value.__add__ is fastpaths._scalar_add  # the scalar fast paths are back
+    assert modes.recorder is None and modes.special == 0 and gc.isenabled()
+    assert modes.fast  # the scalar fast paths are back
     for _ in range(3):
         assert same_bits(f(np.ones(2)), (w * np.ones(2)).sum())
-    assert engine._recorder is None and engine._special == 0 and gc.isenabled()
+    assert modes.recorder is None and modes.special == 0 and gc.isenabled()
 
 
 def test_detect_anomaly_runs_the_function_eagerly():

@@ -21,8 +21,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .. import engine
-from ..engine import Value
+from ..engine import Value, modes
 from . import recorder
 from .codegen import compile_program, generate
 from .ir import Arg, Const, Instr, same_const
@@ -331,7 +330,7 @@ class Jitted:
         return functools.partial(self.__call__, obj)
 
     def __call__(self, *args, **kwargs):
-        if engine._recorder is not None and recorder.recording_in_this_thread():
+        if modes.recorder is not None and recorder.recording_in_this_thread():
             return self.fn(*args, **kwargs)  # inside another jitted function's recording: be part of it
         if not kwargs:  # arrays, Values and numbers only (a training step's usual arguments): a short key
             key = _quick_key(args)

@@ -1,9 +1,10 @@
-"""A backward pass, recorded: the engine's rule contract (engine._run_rules and _deposit), run on the real
-payloads while writing down each rule call, each gradient summed to its input's shape and each addition.
+"""A backward pass, recorded: the engine's rule contract (engine/backward.py: `run_rules` and `_deposit`), run on
+the real payloads while writing down each rule call, each gradient summed to its input's shape and each addition.
 
-This file follows the contract of `engine._run_rules` step for step (which rules run, per-input rules only for
-inputs that need a gradient, the float shortcut, the numpy rerun of a scalar rule that divided by zero, and the
-leaves' deposit with `_adopt` and `_accumulate`), because a replay must add the same numbers in the same order.
+This file follows the contract of `engine.backward.run_rules` step for step (which rules run, per-input rules only
+for inputs that need a gradient, the float shortcut, the numpy rerun of a scalar rule that divided by zero, and
+the leaves' deposit with `fastpaths.owned` and `_accumulate`), because a replay must add the same numbers in the
+same order.
 A change to the contract there is a change here too; tests/jit/test_ops_table.py holds every registered op to
 eager bit for bit, so a difference shows.
 """
@@ -14,38 +15,40 @@ from collections import Counter
 
 import numpy as np
 
-from .. import engine
+from ..engine import Value, fastpaths, modes
+from ..engine import backward as _bw
+from ..engine.apply import NO_PARAMS as _NO
+from ..engine.node import _many
+from ..engine.stale import check_stale
 from .ir import Const, Instr, KwSlot, Like
 
 ndarray = np.ndarray
-_NO = engine._NO_PARAMS
 
 
 def record_backprop(rec, root, seed, create_graph, floor, finish):
     if create_graph:
         rec.abandon("backward(create_graph=True) (a loss that contains a gradient: higher order is run eagerly)")
-        return engine._backprop(root, seed, create_graph, floor, finish)
-    if engine._anomaly_mode is not None:
+        return _bw.run_pass(root, seed, create_graph, floor, finish)
+    if modes.anomaly is not None:
         rec.abandon("detect_anomaly() is on (its checks run node by node, eagerly)")
-        return engine._backprop(root, seed, create_graph, floor, finish)
-    if isinstance(seed, engine.Value):
+        return _bw.run_pass(root, seed, create_graph, floor, finish)
+    if isinstance(seed, Value):
         rec.abandon("backward(grad=<a Value>)")
-        return engine._backprop(root, seed, create_graph, floor, finish)
+        return _bw.run_pass(root, seed, create_graph, floor, finish)
     seed_ref = rec.ref_payload(seed)
     if seed_ref.__class__ is Const:
-        seed_ref = Const(seed, by_value=True)  # made by engine._seed: ones of the output's shape
-    with engine._pass_lock:
-        run = engine._Pass()
-        run.claimed = [] if engine._passes else None
-        engine._passes.append(run)
+        seed_ref = Const(seed, by_value=True)  # made by engine.backward._seed: ones of the output's shape
+    with _bw._pass_lock:
+        run = _bw._Pass()
+        run.claimed = [] if _bw._passes else None
+        _bw._passes.append(run)
         try:
-            engine._walk(root, floor, run)
-            if run.order and engine._last_change > run.order[-1]._id:
-                engine._check_stale(run.order)
+            _bw._claim(root, floor, run)
+            check_stale(run.order)
             root._scratch = seed
             scr = {id(root): seed_ref}  # id(node) -> the slot (or constant) of its scratch gradient
             _rules(rec, run.order, scr)
-            if finish is engine._deposit:
+            if finish is _bw._deposit:
                 return _deposit(rec, run, scr)
             out = finish(run)  # gradients(): the scratch of the inputs asked for
             for node in list(run.order) + list(run.leaves):
@@ -56,8 +59,8 @@ def record_backprop(rec, root, seed, create_graph, floor, finish):
                     rec.escaped.add(ref)
             return out
         finally:
-            engine._passes.pop()
-            engine._release(run)
+            _bw._passes.pop()
+            _bw._release(run)
 
 
 def _initial(node):
@@ -73,7 +76,7 @@ def _rules(rec, order, scr):
             rec.abandon("a running sum built before the recording")
             return
         op, a, params = node._op, node._a, node._params
-        inputs = engine._many(node) if a is None else (a,) if node._b is None else (a, node._b)
+        inputs = _many(node) if a is None else (a,) if node._b is None else (a, node._b)
         gref = scr.get(id(node))
         if gref is None:
             gref = Const(g)
@@ -90,21 +93,21 @@ def _rules(rec, order, scr):
             else:
                 grads = _tensor_rules(rec, op, node, inputs, vals, refs, P)
         except Exception as e:
-            raise engine._rule_error(node, e) from e
+            raise _bw._rule_error(node, e) from e
         for p, (pg, pref) in zip(inputs, grads):
             if pg is not None and p.requires_grad:
                 _accumulate_scratch(rec, p, pg, pref, scr)
 
 
 def _tensor_rules(rec, op, node, inputs, vals, refs, P):
-    """The rules of one node, as engine._run_rules runs them: [(gradient, its slot)] per input."""
+    """The rules of one node, as engine.backward.run_rules runs them: [(gradient, its slot)] per input."""
     n = len(inputs)
     if op.vjps is None:
         grads, slots = rec.call(op.vjp, vals, refs, P, f"rule of {op.name}", n_out=n, name="δ")
         if n > 2 or len(inputs) == 0:
-            engine._check_count(op, grads, n)
+            _bw.check_count(op, grads, n)
         elif slots is None:  # the wrong count: the engine's own error
-            engine._check_count(op, grads, n)
+            _bw.check_count(op, grads, n)
         return list(zip(grads, slots))
     out = []
     for i, (rule, p) in enumerate(zip(op.vjps, inputs)):
@@ -121,7 +124,7 @@ def _scalar_rules(rec, op, node, inputs, vals, refs, P):
     fn = _float_rules_of(op, needs)
     grads, slots = rec.call(fn, vals, refs, P, f"rule of {op.name}", n_out=len(inputs), name="δ")
     if slots is None:
-        engine._check_count(op, grads, len(inputs))
+        _bw.check_count(op, grads, len(inputs))
     return list(zip(grads, slots))
 
 
@@ -129,8 +132,8 @@ _float_rules_cache: dict = {}
 
 
 def _float_rules_of(op, needs):
-    """One node's rules on floats, as engine._run_rules (and, after a ZeroDivisionError, engine._rule_in_numpy)
-    computes them: a tuple with one gradient (or None) per input."""
+    """One node's rules on floats, as engine.backward.run_rules computes them (after a ZeroDivisionError: again
+    with the floats as numpy float64 scalars): a tuple with one gradient (or None) per input."""
     key = (op, needs)
     f = _float_rules_cache.get(key)
     if f is not None:
@@ -143,7 +146,7 @@ def _float_rules_of(op, needs):
                 grads = vjp(g, ans, *datas, **params)
             else:
                 grads = tuple(r(g, ans, *datas, **params) if need else None for r, need in zip(vjps, needs))
-        except ZeroDivisionError:  # as engine._rule_in_numpy: numpy float64 gives inf or nan
+        except ZeroDivisionError:  # as run_rules: numpy float64 gives inf or nan
             as_np = (lambda x: np.float64(x) if x.__class__ is float else x)
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 g, ans, datas = as_np(g), as_np(ans), [as_np(d) for d in datas]
@@ -161,7 +164,7 @@ def _float_rules_of(op, needs):
 
 
 def _accumulate_scratch(rec, p, pg, pref, scr):
-    """p's scratch += pg, as engine._run_rules adds it (the float shortcut, else engine._add)."""
+    """p's scratch += pg, as engine.backward.run_rules adds it (the float shortcut, else its _add)."""
     old = p._scratch
     oref = scr.get(id(p))
     if oref is None:
@@ -170,10 +173,10 @@ def _accumulate_scratch(rec, p, pg, pref, scr):
     if pg.__class__ is float and old.__class__ is float:
         new, ref = rec.call(_add_floats, (old, pg), (oref, pref), _NO, "gradients added", name="δ")
     elif old is None and pg.__class__ is ndarray and pd.__class__ is ndarray and pg.shape == pd.shape:
-        new, ref = pg, pref  # engine._add returns the gradient itself
+        new, ref = pg, pref  # backward._add returns the gradient itself
     else:
         like = Like(pd)
-        new, ref = rec.call(engine._add, (old, pg, like), (oref, pref, Const(like)), _NO,
+        new, ref = rec.call(_bw._add, (old, pg, like), (oref, pref, Const(like)), _NO,
                             "gradient summed to its input's shape and added", name="δ")
     p._scratch = new
     scr[id(p)] = ref
@@ -188,7 +191,7 @@ def _add_floats(a, b):
 
 
 def _deposit(rec, run, scr):
-    """engine._deposit, recorded: each leaf's gradient goes to its .grad."""
+    """engine.backward._deposit, recorded: each leaf's gradient goes to its .grad."""
     for node in run.order:
         node.grad, node._scratch = node._scratch, None
     pending = Counter(id(leaf._scratch) for leaf in run.leaves if leaf._scratch is not None)
@@ -204,7 +207,7 @@ def _deposit(rec, run, scr):
         if adopt:
             leaf.grad = g
         else:
-            leaf.grad = engine._accumulate(leaf, g)
+            leaf.grad = _bw._accumulate(leaf, g)
         if rec.fresh(leaf) and not any(leaf is a for a in rec.arg_objs):
             continue  # a leaf made during the call: its gradient leaves with it (nothing to replay)
         target = _leaf_ref(rec, leaf)
@@ -219,7 +222,7 @@ def _deposit(rec, run, scr):
 
 def _may_adopt(rec, g, leaf, ref, run, pending) -> bool:
     """Whether eager would hand the array g to leaf.grad as it is: a fresh array of the leaf's dtype that no other
-    node's gradient, and nothing from outside the program, shares (engine._adopt decides by reference counts,
+    node's gradient, and nothing from outside the program, shares (fastpaths.owned decides by reference counts,
     which the recording's own references would spoil)."""
     if g.__class__ is not ndarray or g.base is not None or not g.flags.writeable or g.dtype != leaf.data.dtype:
         return False
@@ -232,9 +235,7 @@ def _may_adopt(rec, g, leaf, ref, run, pending) -> bool:
 
 
 def _adoption_on() -> bool:
-    from .. import fastpaths
-
-    return engine._adopt is fastpaths._owned
+    return fastpaths._adopt
 
 
 def _outside_ids(rec):
@@ -257,7 +258,7 @@ def _name(leaf) -> str:
 
 
 def _is_zero(x) -> bool:
-    if isinstance(x, engine.Value):
+    if isinstance(x, Value):
         x = x.data
     if x.__class__ is ndarray:
         return not x.any()
@@ -265,7 +266,7 @@ def _is_zero(x) -> bool:
 
 
 def _deposit_leaf(leaf, g, adopt, was_none, was_zero=False):
-    """One leaf's share of engine._deposit, replayed; refuses a .grad that is not as it was at record time
+    """One leaf's share of engine.backward._deposit, replayed; refuses a .grad that is not as it was at record time
     (None, zeros, or a gradient to add to)."""
     old = leaf.grad
     if was_zero and not _is_zero(old):
@@ -286,4 +287,4 @@ def _deposit_leaf(leaf, g, adopt, was_none, was_zero=False):
     if old is None and adopt:
         leaf.grad = g
     else:
-        leaf.grad = engine._accumulate(leaf, g)
+        leaf.grad = _bw._accumulate(leaf, g)

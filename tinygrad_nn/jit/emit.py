@@ -8,7 +8,7 @@ for the program (a module global of the generated code), unless the value leaves
 takes it, the caller gets it): then a fresh array is allocated each replay, as eager does.
 
 Keyed by the function the eager run called: a forward (`op.forward`, or the recorder's normalising wrapper of
-it) or a rule (`op.vjp`, `op.vjps[i]`), or the engine's helpers (`engine._add`).
+it) or a rule (`op.vjp`, `op.vjps[i]`), or the engine's helpers (`engine.backward._add`).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import math
 import numpy as np
 
 from .. import engine
+from ..engine import backward as _bw
 from ..ops import OPS
 from .backward import _add_floats, _deposit_leaf
 from .codegen import leaf_hint
@@ -254,13 +255,13 @@ def _sum_rule(vals, outs, kw):
     return ["{o0}[...] = {a0}"], []
 
 
-@emitter(engine._add)
+@emitter(_bw._add)
 def _engine_add(vals, outs, kw):
     old, g, like = vals
     pd = like.data
     if pd.__class__ is not ndarray:
         return None
-    if old is None and isinstance(g, np.generic) and pd.ndim == 0:  # engine._fit: a numpy scalar for a 0-d input
+    if old is None and isinstance(g, np.generic) and pd.ndim == 0:  # backward._fit: a numpy scalar for a 0-d input
         return ["{o0} = np.array({a1}, dtype={a2}.data.dtype)"], []
     if g.__class__ is not ndarray:
         return None

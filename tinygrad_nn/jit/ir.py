@@ -53,7 +53,7 @@ class KwSlot:
 
 
 class Like:
-    """Stands for a node when a helper needs only its payload's kind, shape and dtype (`engine._add`, `_fit`):
+    """Stands for a node when a helper needs only its payload's kind, shape and dtype (`engine.backward._add`, `_fit`):
     a zero-strided array (no memory) or 0.0. Keeps no graph alive."""
 
     __slots__ = ("data",)

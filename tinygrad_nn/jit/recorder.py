@@ -1,6 +1,6 @@
 """Recording: run the function once, eagerly, and write down every payload computation it makes.
 
-The engine calls the hooks of `HOOKS` (installed as `engine._recorder` while any thread records) from the one
+The engine calls the hooks of `HOOKS` (installed as `engine.modes.recorder` while any thread records) from the one
 place ops run (`apply`: each forward, on Values or on bare payloads), from `backward()`/`gradients()` (which hand
 the pass to `backward.py` here), from `Value(...)` (the copy of an array), from the optimizers' `step` and
 `zero_grad`, and from the doors through which a number leaves the graph (`item()`, printing, an in-place update
@@ -19,8 +19,9 @@ import threading
 
 import numpy as np
 
-from .. import engine
-from ..engine import Value
+from ..engine import Value, modes, to_payload
+from ..engine import backward as _bw_engine
+from ..engine.apply import _normalize
 from .ir import Const, Instr, KwSlot
 
 ndarray = np.ndarray
@@ -42,7 +43,7 @@ def recording_in_this_thread() -> bool:
 
 
 class _Hooks:
-    """What engine.py and optim.py call while some thread records: the current thread's recording, or eager."""
+    """What the engine and optim call while some thread records: the current thread's recording, or eager."""
 
     @staticmethod
     def forward(op, inputs, params, v):
@@ -61,7 +62,7 @@ class _Hooks:
     def backprop(root, seed, create_graph, floor, finish):
         rec = current()
         if rec is None:
-            return engine._backprop(root, seed, create_graph, floor, finish)
+            return _bw_engine.run_pass(root, seed, create_graph, floor, finish)
         return _backward.record_backprop(rec, root, seed, create_graph, floor, finish)
 
     @staticmethod
@@ -111,16 +112,16 @@ def recorded(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        if engine._recorder is None:
+        if modes.recorder is None:
             return fn(*args, **kwargs)
-        return engine._recorder.pure(fn, args, kwargs)
+        return modes.recorder.pure(fn, args, kwargs)
 
     return wrapper
 
 
 def _copy_payload(data):
-    """What `Value(data)` stores for an array: a float array of its own (engine.Value.__init__)."""
-    payload = engine.to_payload(data)
+    """What `Value(data)` stores for an array: a float array of its own (Value.__new__, engine/node.py)."""
+    payload = to_payload(data)
     return payload.copy() if payload.__class__ is ndarray else payload
 
 
@@ -143,7 +144,7 @@ class Recording:
         self.snaps: list = []
         self.escaped: set[int] = set()  # slots whose arrays leave the program (a leaf's .grad, a result)
         self.grad_of: dict[int, int] = {}  # slot of a gradient -> slot of the value it is the gradient of
-        self.start_id = engine._next_id()  # leaves numbered above were made during this call
+        self.start_id = modes.next_id()  # leaves numbered above were made during this call
         self.ever_read: set[int] = set()
 
     # -- slots --------------------------------------------------------------------------------------
@@ -342,7 +343,7 @@ def _normalized(op):
     from arrays), as `apply` does when the forward's result is not already an array."""
     f = _normalized_cache.get(op)
     if f is None:
-        forward, normalize = op.forward, engine._normalize
+        forward, normalize = op.forward, _normalize
 
         def f(*datas, **params):
             return normalize(forward(*datas, **params), datas)
@@ -363,23 +364,23 @@ def start(rec):
     _local.rec = rec
     with _active_lock:
         _active += 1
-        engine._recorder = HOOKS
+        modes.recorder = HOOKS
         if _active == 1:
             # The recording keeps every node and payload alive until it is compiled, so the cyclic collector
             # would walk an ever larger heap for nothing (on a scalar graph, most of the recording's time).
             _gc_was_enabled = gc.isenabled()
             gc.disable()
-    engine._open_block(1)  # fastpaths.py steps aside: every op goes through `apply`, where it is recorded
+    modes.open_block(1)  # fastpaths.py steps aside: every op goes through `apply`, where it is recorded
 
 
 def stop():
     global _active
     _local.rec = None
-    engine._open_block(-1)
+    modes.open_block(-1)
     with _active_lock:
         _active -= 1
         if _active == 0:
-            engine._recorder = None
+            modes.recorder = None
             if _gc_was_enabled:
                 gc.enable()
 

@@ -13,8 +13,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..engine import Value
-from ..ops import linear, matmul, relu, sigmoid, stack, step, tanh, transpose
+from ..engine import Value, holds_values
+from ..engine.apply import stacked
+from ..ops import linear, matmul, relu, sigmoid, step, tanh, transpose
 from . import functional
 from .module import Module
 
@@ -61,22 +62,12 @@ def _size(n, what, who) -> int:
     return int(n)
 
 
-def _holds_value(x) -> bool:
-    return any(isinstance(i, Value) or (isinstance(i, (list, tuple)) and _holds_value(i)) for i in x)
-
-
-def _stacked(x):
-    # micrograd's habit: a sample as a list of scalar Values. np.asarray would read their numbers and drop
-    # the graph (the gradient would never reach them), so the list is stacked into one tensor node instead.
-    return stack([_stacked(i) if isinstance(i, (list, tuple)) else i for i in x])
-
-
 def _as_input(x, nin, dtype, who, leading=False):
     """A sample (nin,) or a batch (N, nin) (with `leading`, any leading axes (..., nin), as PyTorch's Linear
     takes): a Value, a list of Values (stacked: gradients reach them), or a plain array (then a constant)."""
-    if isinstance(x, (list, tuple)) and _holds_value(x):
+    if isinstance(x, (list, tuple)) and holds_values(x):
         try:
-            x = _stacked(x)
+            x = stacked(x)  # micrograd's habit, a sample as a list of scalar Values: one tensor node
         except ValueError as e:
             raise ValueError(f"{who}: a list of Values must be rectangular, one sample ({nin} values) or a batch "
                              f"(N lists of {nin}): {e}") from None

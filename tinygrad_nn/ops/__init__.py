@@ -1,6 +1,7 @@
 """The op table, a file per family: elementwise, reductions (and scans), shape (and indexing), linalg, conv.
-Importing this package registers every built-in op, gives `Value` its methods (`x.exp()`, `x.sum(axis=0)`),
-which are these same functions, and lets numpy's functions run them on Values (numpy_api.py).
+Importing this package registers every built-in op and links this namespace into the engine (engine/links.py):
+`Value`'s methods (`x.exp()`, `x.sum(axis=0)`, engine/methods.py) call these same functions, and numpy's functions
+run them on Values (numpy_api.py).
 
 Every name below is a function of tinygrad_nn too; `python -m tinygrad_nn.ops.catalog` lists them with their
 arity, differentiable order and scalar support (the table in the README).
@@ -9,9 +10,12 @@ arity, differentiable order and scalar support (the table in the README).
 from __future__ import annotations
 
 import functools
+import sys
 import types
 
-from ..engine import Value, _holds_values, _stacked
+from ..engine import fastpaths, holds_values, links
+from ..engine.apply import stacked
+from ..engine.node import link_arithmetic
 from . import (
     numpy_api,
     registry,
@@ -166,14 +170,14 @@ def _family(fn) -> str:
 
 def _stacking(fn):
     """fn with every positional argument that is a list or tuple holding Values stacked first (the engine's
-    `_stacked`, which the ops' `apply` uses too), so that a composed function keeps the gradients of
+    `apply.stacked`, which `apply` uses too), so that a composed function keeps the gradients of
     `mean([a, b])` as an op keeps those of `sum([a, b])`, where numpy would turn the Values into numbers."""
 
     @functools.wraps(fn)
     def with_lists_stacked(*args, **params):
         for i, x in enumerate(args):
-            if (x.__class__ is list or x.__class__ is tuple) and _holds_values(x):
-                args = args[:i] + (_stacked(x),) + args[i + 1:]
+            if (x.__class__ is list or x.__class__ is tuple) and holds_values(x):
+                args = args[:i] + (stacked(x),) + args[i + 1:]
         return fn(*args, **params)
 
     return with_lists_stacked
@@ -184,95 +188,8 @@ def _stacking(fn):
 _SEQUENCES = {"concatenate", "stack", "hstack", "vstack", "getitem"}
 for _name, _fn in list(globals().items()):
     if (not _name.startswith("_") and _name not in _SEQUENCES and isinstance(_fn, types.FunctionType)
-            and _family(_fn) in ("conv", "elementwise", "linalg", "reductions", "shape")):
+            and _family(_fn) in ("conv", "core_ops", "elementwise", "linalg", "reductions", "shape")):
         globals()[_name] = _stacking(_fn)
-
-
-def _shape_args(args):
-    # x.reshape(3, 4) and x.reshape((3, 4)) both work, as in numpy and PyTorch.
-    return tuple(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else tuple(args)
-
-
-def _reshape_method(self, *shape):
-    return reshape(self, shape=_shape_args(shape))
-
-
-def _transpose_method(self, *axes):
-    return transpose(self, axes=_shape_args(axes) or None)
-
-
-def _broadcast_to_method(self, *shape):
-    return broadcast_to(self, shape=_shape_args(shape))
-
-
-def _flip_method(self, *axis, **kw):
-    # x.flip(), x.flip(0), x.flip(0, 1), x.flip((0, 1)) and x.flip(axis=0), as numpy's and PyTorch's spellings
-    return flip(self, kw.pop("axis", _shape_args(axis) or None), **kw)
-
-
-def _tile_method(self, *reps):
-    return tile(self, _shape_args(reps))
-
-
-def _view_method(self, *shape):
-    """PyTorch's view: the same numbers in another shape (reshape; nothing here is ever non-contiguous)."""
-    return reshape(self, shape=_shape_args(shape))
-
-
-def _unsqueeze_method(self, dim):
-    """PyTorch's unsqueeze: a new axis of size 1 at `dim` (numpy's expand_dims)."""
-    return expand_dims(self, dim)
-
-
-def _as_method(fn):
-    if not isinstance(fn, Op):
-        return fn
-
-    def method(self, *args, **params):  # an Op is not a function, so it would not bind to self
-        return fn(self, *args, **params)
-
-    method.__name__, method.__doc__ = fn.name, fn.__doc__
-    return method
-
-
-# Methods where PyTorch's Tensor or numpy's ndarray has them with the same meaning (PyTorch's spellings asin,
-# atan2... as well as numpy's). Left out on purpose, as either reading would be wrong for somebody: `repeat`
-# (numpy's ndarray.repeat is our repeat, PyTorch's Tensor.repeat is our tile), `split` (PyTorch's takes piece
-# sizes, numpy's a count), `svd` (PyTorch's Tensor.svd returns V) and `sort` (PyTorch's returns (values,
-# indices), numpy's sorts in place): call the functions for those.
-METHODS = {
-    "exp": exp, "log": log, "sqrt": sqrt, "abs": abs, "tanh": tanh, "sigmoid": sigmoid, "relu": relu,
-    "step": step, "maximum": maximum, "minimum": minimum, "clip": clip,
-    "sin": sin, "cos": cos, "tan": tan, "arcsin": arcsin, "arccos": arccos, "arctan": arctan, "arctan2": arctan2,
-    "asin": arcsin, "acos": arccos, "atan": arctan, "atan2": arctan2,
-    "sinh": sinh, "cosh": cosh, "arcsinh": arcsinh, "arccosh": arccosh, "arctanh": arctanh,
-    "asinh": arcsinh, "acosh": arccosh, "atanh": arctanh,
-    "log1p": log1p, "expm1": expm1, "log2": log2, "log10": log10, "exp2": exp2, "square": square,
-    "hypot": hypot, "logaddexp": logaddexp, "logaddexp2": logaddexp2, "sinc": sinc,
-    "sign": sign, "floor": floor, "ceil": ceil, "round": round, "fmax": fmax, "fmin": fmin, "remainder": remainder,
-    "deg2rad": deg2rad, "rad2deg": rad2deg, "nan_to_num": nan_to_num,
-    "sum": sum, "mean": mean, "max": max, "min": min, "logsumexp": logsumexp, "softmax": softmax,
-    "log_softmax": log_softmax, "prod": prod, "var": var, "std": std, "cumsum": cumsum, "cumprod": cumprod,
-    "norm": norm, "argmax": argmax, "argmin": argmin, "argsort": argsort, "diff": diff,
-    "reshape": _reshape_method, "transpose": _transpose_method, "broadcast_to": _broadcast_to_method,
-    "flatten": flatten, "squeeze": squeeze, "expand_dims": expand_dims,
-    "flip": _flip_method, "roll": roll, "tile": _tile_method, "tril": tril, "triu": triu, "diag": diag,
-    "diagonal": diagonal, "trace": trace, "ravel": ravel, "swapaxes": swapaxes, "moveaxis": moveaxis,
-    "astype": astype, "dot": dot, "inner": inner, "outer": outer, "kron": kron, "det": det,
-    "slogdet": slogdet, "inverse": inv, "cholesky": cholesky,
-    "pow": pow, "matmul": matmul, "view": _view_method, "unsqueeze": _unsqueeze_method,
-}
-for _name, _fn in METHODS.items():
-    setattr(Value, _name, _as_method(_fn))
-Value.__abs__ = _as_method(abs)
-# a % b with numpy's and PyTorch's gradients (d/da = 1, d/db = -floor(a / b)).
-Value.__mod__ = _as_method(remainder)
-Value.__rmod__ = lambda self, other: remainder(other, self)
-# numpy's protocols: np.exp(v), np.sum(v, axis=0), array + v ... run the ops; np.asarray(v) is the payload.
-Value.__array_ufunc__ = numpy_api.array_ufunc
-Value.__array_function__ = numpy_api.array_function
-Value.__array__ = numpy_api.array
-
 
 
 def __getattr__(name):
@@ -286,10 +203,14 @@ def __getattr__(name):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-
 # The registry (OPINFOS too, through __getattr__, but not in a star import), then every function imported
 # above from the family files.
 __all__ = ["OPS", "ErrorCase", "Op", "OpInfo", "defop", "register_test"] + sorted(
     name for name, fn in list(globals().items())
-    if not name.startswith("_") and callable(fn) and _family(fn) in ("conv", "elementwise", "linalg", "reductions",
-                                                                         "shape"))
+    if not name.startswith("_") and callable(fn) and _family(fn) in ("conv", "core_ops", "elementwise", "linalg",
+                                                                         "reductions", "shape"))
+
+# Value's methods and operators can call the ops now; then the speed paths check this interpreter.
+links.link(links.ops, sys.modules[__name__])
+link_arithmetic(add, mul, add_n)
+fastpaths.enable()

@@ -14,6 +14,7 @@ import sys
 import numpy as np
 
 from ..engine import data_of
+from ..engine.core_ops import identity  # noqa: F401  (the engine's op, exported with this family)
 from .registry import defop
 
 _BROADCAST = ("the shapes must broadcast: align them from the right, where each pair of sizes is equal or "
@@ -53,15 +54,6 @@ mul = defop("mul", lambda a, b: a * b,
 div = defop("div", lambda a, b: a / b,
             lambda g, ans, a, b: (g / b, -g * (ans / b)), _BROADCAST)
 
-def _identity(x):
-    if x.__class__ is list or x.__class__ is tuple:  # no payload (a list of Values is stacked by the engine)
-        raise TypeError(f"identity: expects a number or an array, got a {type(x).__name__}")
-    return x
-
-
-identity = defop("identity", _identity, lambda g, ans, x: (g,),
-                  doc="x itself, as a new node: marks where a gradient is wanted (see engine.gradients).")
-
 neg = defop("neg", lambda x: -x, lambda g, ans, x: (-g,))
 
 reciprocal = defop("reciprocal", lambda x: 1.0 / x,
@@ -93,7 +85,7 @@ def _pow_forward(a, b):
         except OverflowError:  # 2.0 ** 2000.0: Python raises where numpy and PyTorch give +-inf, and so do we
             return _pow_numpy(a, b)
         except ZeroDivisionError:
-            if a == 0.0:  # 0.0 ** -1: a float divided by 0.0 raises, as `/` does (engine._explain says so)
+            if a == 0.0:  # 0.0 ** -1: a float divided by 0.0 raises, as `/` does (apply._explain says so)
                 raise
             return _pow_numpy(a, b)  # 1e-300 ** -2: a*a underflowed to 0.0, but the true result is inf
     return _pow_kernels(a, b)
@@ -336,7 +328,7 @@ def where(cond, a, b):
 
 
 # ==============================================================================================
-# Breadth (issue 9): trigonometric and hyperbolic functions, logarithms and exponentials of other bases,
+# Trigonometric and hyperbolic functions, logarithms and exponentials of other bases,
 # two-input functions, rounding, NaN-aware extrema, the remainder, angle conversions and nan_to_num.
 #
 # Each forward takes a Python float (computed with `math`: scalar graphs stay in Python floats) or a

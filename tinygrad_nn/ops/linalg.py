@@ -87,7 +87,7 @@ linear.input_names = ("input", "weight", "bias")  # PyTorch's F.linear(input, we
 
 
 # ----------------------------------------------------------------------------------------------
-# numpy's linear algebra (issue 9). dot, tensordot, inner, outer and kron are compositions of matmul,
+# numpy's linear algebra. dot, tensordot, inner, outer and kron are compositions of matmul,
 # transpose, reshape and mul, so their gradients come from those rules. einsum is one primitive whose
 # gradient is again an einsum. inv, solve, det, slogdet, cholesky, eigh and svd are primitives whose rules
 # are written with the ops (matmul, solve, inv...), so that they can be differentiated again.

@@ -182,7 +182,7 @@ def softmax(x, axis=-1):
 
 
 # ==============================================================================================
-# Breadth (issue 9): products, moments, running sums and products, norms, sorting and differences.
+# Products, moments, running sums and products, norms, sorting and differences.
 # Composed from the ops above where that is exact; prod, cumsum, cumprod and the norms' root are
 # primitives with their own rules.
 

@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from ..engine import Value, data_of, shape_of
+from ..engine.core_ops import broadcast_to, sum_to  # noqa: F401  (the engine's ops, exported with this family)
 from .registry import defop
 
 reshape = defop("reshape", lambda x, shape: np.reshape(x, shape),
@@ -24,46 +25,13 @@ def _transpose_forward(x, axes=None):
 def _transpose_vjp(g, ans, x, axes=None):
     if axes is None:
         return (transpose(g),)
-    # Fix (property tests): numpy takes negative axes too; argsort of (-1, 0) is (0, 1), not the inverse
-    # permutation of (1, 0), so the axes are made non-negative first.
+    # numpy takes negative axes too, and argsort of (-1, 0) is (0, 1), not the inverse permutation of (1, 0):
+    # the axes are made non-negative first.
     n = len(shape_of(x))
     return (transpose(g, axes=tuple(np.argsort([a % n for a in axes]))),)
 
 
 transpose = defop("transpose", _transpose_forward, _transpose_vjp, "axes must be a permutation of range(ndim)")
-
-
-def _sum_to_forward(x, shape):
-    """Sum x down to `shape`, the inverse of broadcasting: the un-broadcasting of gradients."""
-    xshape = np.shape(x)
-    if xshape == shape:
-        return x
-    lead = len(xshape) - len(shape)
-    if lead == 1 and xshape[1:] == shape:  # a batch summed into a bias: the common case
-        return np.add.reduce(x, axis=0)
-    axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape) if s == 1 and xshape[lead + i] != 1)
-    return np.add.reduce(x, axis=axes).reshape(shape)
-
-
-sum_to = defop("sum_to", _sum_to_forward, lambda g, ans, x, shape: (broadcast_to(g, shape=shape_of(x)),))
-
-def _broadcast_to_forward(x, shape):
-    if math.prod(shape) > 4096 or np.ndim(x) > len(shape):
-        return np.broadcast_to(x, shape)  # a read-only view: no copy of a large array (or numpy's error)
-    # np.broadcast_to costs microseconds of Python; filling a small new array is faster.
-    # Fix (property tests): a numpy scalar (what numpy's arithmetic on 0-d arrays returns) keeps its dtype
-    # too; np.float32 used to become float64.
-    out = np.empty(shape, dtype=x.dtype if isinstance(x, (np.ndarray, np.generic)) else np.float64)
-    try:
-        out[...] = x
-    except ValueError:
-        return np.broadcast_to(x, shape)  # not broadcastable: let numpy say why
-    return out
-
-
-broadcast_to = defop("broadcast_to", _broadcast_to_forward,
-                     lambda g, ans, x, shape: (sum_to(g, shape=shape_of(x)),),
-                     "the input's shape must broadcast to the target (sizes equal, or 1 in the input)")
 
 
 def _is_basic(index) -> bool:
@@ -229,7 +197,7 @@ def squeeze(x, axis=None):
 
 
 # ----------------------------------------------------------------------------------------------
-# numpy's shape and indexing functions (issue 9). Nearly all of them are compositions of the primitives
+# numpy's shape and indexing functions. Nearly all of them are compositions of the primitives
 # above (getitem, scatter_add, reshape, transpose, broadcast_to, concatenate) and `where` with a constant
 # mask, so they need no gradient rule of their own: the rules of those primitives move the gradient back.
 # `astype` is the one primitive, since a change of dtype is no rearrangement.

@@ -20,8 +20,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .. import engine as _engine
 from ..engine import Value, mark_changed
+from ..engine import modes as _modes
 
 
 def _real(x) -> bool:
@@ -169,7 +169,7 @@ class Optimizer:
     def zero_grad(self, set_to_none=True):
         """Forget the gradients. As in PyTorch, .grad becomes None (the next backward then stores its
         gradient without adding it to zeros); set_to_none=False fills the arrays with zeros instead."""
-        if _engine._recorder is not None and _engine._recorder.effect(self.zero_grad, set_to_none):
+        if _modes.recorder is not None and _modes.recorder.effect(self.zero_grad, set_to_none):
             return  # recorded by tinygrad_nn.jit, which ran it
         for group in self.param_groups:
             for p in group["params"]:
@@ -181,13 +181,13 @@ class Optimizer:
                     p.zero_grad()
 
     def step(self):
-        if _engine._recorder is not None and _engine._recorder.effect(self.step):
+        if _modes.recorder is not None and _modes.recorder.effect(self.step):
             return  # recorded by tinygrad_nn.jit, which ran it
         changed = []
         for group in self.param_groups:
             self._step_group(group, changed)
         # A graph built before this step and back-propagated after it would mix old and new weights: the
-        # engine refuses it (engine.mark_changed).
+        # engine refuses it (engine/stale.py).
         mark_changed(changed, self._what_steps)
 
     # -- saving and resuming ------------------------------------------------------------------------
@@ -322,7 +322,7 @@ class SGD(Optimizer):
     def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                                       nesterov=nesterov))
-        self._scratch = {}  # plain SGD's lr * g goes into a buffer kept between steps: no allocation per step
+        self._buffers = {}  # plain SGD's lr * g goes into a buffer kept between steps: no allocation per step
 
     _STATE_KEYS = _STATE_ARRAYS = frozenset({"momentum_buffer"})
 
@@ -345,7 +345,7 @@ class SGD(Optimizer):
 
     def _step_group(self, group, changed):
         lr, momentum, wd = group["lr"], group["momentum"], group["weight_decay"]
-        scratch = self._scratch
+        buffers = self._buffers
         for p in group["params"]:
             g = p.grad
             if g is None:  # no gradient reached this parameter
@@ -354,9 +354,9 @@ class SGD(Optimizer):
             if g.__class__ is np.ndarray and not wd and not momentum:
                 # Plain SGD on a tensor, the common case (benchmarks W2 and W3 time it): lr * g into a buffer
                 # kept between steps, then one in-place subtraction. No allocation, no extra call.
-                buf = scratch.get(p)
+                buf = buffers.get(p)
                 if buf is None or buf.shape != g.shape or (buf.dtype is not g.dtype and buf.dtype != g.dtype):
-                    buf = scratch[p] = np.empty_like(g)
+                    buf = buffers[p] = np.empty_like(g)
                 p.data -= np.multiply(g, lr, out=buf)
                 continue
             g = self._grad(p)
