@@ -16,7 +16,8 @@ Run it:  python examples/custom_op.py
 import numpy as np
 
 from tinygrad_nn import Value, gradcheck, gradgradcheck
-from tinygrad_nn.ops import OPINFOS, OPS, OpInfo, defop, register_test, sigmoid
+from tinygrad_nn.ops import OPS, defop, sigmoid
+from tinygrad_nn.testing import OPINFOS, OpInfo, register_test
 
 # Op names are global. Importing this file twice (a test suite may) must not register softplus twice,
 # so reuse the op if it exists already.

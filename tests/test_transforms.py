@@ -27,7 +27,8 @@ from tinygrad_nn import (
     no_grad,
     value_and_grad,
 )
-from tinygrad_nn.ops import OPINFOS, identity
+from tinygrad_nn.ops import identity
+from tinygrad_nn.testing import OPINFOS
 
 RNG = np.random.default_rng(7)
 W = RNG.standard_normal((2, 3))

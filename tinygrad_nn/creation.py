@@ -25,7 +25,11 @@ __all__ = ["arange", "eye", "full", "full_like", "manual_seed", "ones", "ones_li
            "randn", "randn_like", "tensor", "zeros", "zeros_like"]
 
 
-def _size(who, size):
+def _size(who, size, keyword=None):
+    if keyword is not None:  # PyTorch's size= keyword: zeros(size=(2, 3))
+        if size:
+            raise TypeError(f"{who}: give the sizes as arguments or as size=, not both")
+        size = (keyword,)
     shape = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else tuple(size)
     for s in shape:
         if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0:
@@ -34,11 +38,27 @@ def _size(who, size):
     return tuple(int(s) for s in shape)
 
 
+def numpy_dtype(dtype):
+    """numpy's dtype for `dtype`, a torch dtype (torch.float32, as translated code passes it) included."""
+    if dtype is not None and type(dtype).__module__ == "torch":
+        dtype = str(dtype).removeprefix("torch.")
+    return dtype
+
+
 def _float(who, dtype):
-    dt = np.dtype(np.float64 if dtype is None else dtype)
+    dtype = numpy_dtype(dtype)
+    try:
+        dt = np.dtype(np.float64 if dtype is None else dtype)
+    except TypeError:
+        raise TypeError(f"{who}: dtype must be a float type (np.float64, np.float32, 'float32'), got "
+                        f"{dtype!r}") from None
     if dt.kind != "f":
         raise TypeError(f"{who}: Values hold floats, so dtype must be a float type (float64, float32), got {dt}")
     return dt
+
+
+def _holds_value(x) -> bool:
+    return any(isinstance(i, Value) or (isinstance(i, (list, tuple)) and _holds_value(i)) for i in x)
 
 
 def _value(array, requires_grad):
@@ -55,33 +75,40 @@ def tensor(data, dtype=None, requires_grad: bool = False) -> Value:
     """
     if isinstance(data, Value):
         raise TypeError("tensor: got a Value; use .detach() for a constant copy, or the Value itself")
+    if isinstance(data, (list, tuple)) and _holds_value(data):
+        raise TypeError("tensor: got a list holding Values; tensor() makes a constant from numbers, so it would cut "
+                        "their graph: use stack([...]) to join Values into one (gradients reach them)")
     array = np.array(data, dtype=None if dtype is None else _float("tensor", dtype))
     return _value(array if array.dtype.kind == "f" else array.astype(np.float64), requires_grad)
 
 
-def zeros(*size, dtype=None, requires_grad: bool = False) -> Value:
-    """zeros(2, 3) or zeros((2, 3)): a Value of zeros.
+def zeros(*sizes, size=None, dtype=None, requires_grad: bool = False) -> Value:
+    """zeros(2, 3) or zeros((2, 3)): a Value of zeros (or size=(2, 3), PyTorch's keyword).
 
-    >>> zeros(2, 3).shape, zeros((2, 3)).data.sum()
-    ((2, 3), np.float64(0.0))
+    >>> zeros(2, 3).shape, zeros((2, 3), dtype="float32").dtype, zeros(2).requires_grad
+    ((2, 3), dtype('float32'), False)
+    >>> w = zeros(3, requires_grad=True)        # a parameter: gradients are kept
+    >>> (w * 2.0).sum().backward(); w.grad
+    array([2., 2., 2.])
     """
-    return _value(np.zeros(_size("zeros", size), _float("zeros", dtype)), requires_grad)
+    return _value(np.zeros(_size("zeros", sizes, size), _float("zeros", dtype)), requires_grad)
 
 
-def ones(*size, dtype=None, requires_grad: bool = False) -> Value:
-    """ones(2, 3) or ones((2, 3)): a Value of ones.
+def ones(*sizes, size=None, dtype=None, requires_grad: bool = False) -> Value:
+    """ones(2, 3) or ones((2, 3)): a Value of ones (or size=(2, 3), PyTorch's keyword).
 
-    >>> ones(3).data
-    array([1., 1., 1.])
+    >>> ones(2, 2)
+    Value([[1., 1.],
+           [1., 1.]], requires_grad=False)
     """
-    return _value(np.ones(_size("ones", size), _float("ones", dtype)), requires_grad)
+    return _value(np.ones(_size("ones", sizes, size), _float("ones", dtype)), requires_grad)
 
 
 def full(size, fill_value: float, dtype=None, requires_grad: bool = False) -> Value:
     """A Value of shape `size` filled with `fill_value`.
 
-    >>> full((2,), 0.5).data
-    array([0.5, 0.5])
+    >>> full((2, 3), 7.0).data.tolist(), full(2, -1.5).data.tolist()
+    ([[7.0, 7.0, 7.0], [7.0, 7.0, 7.0]], [-1.5, -1.5])
     """
     return _value(np.full(_size("full", (size,)), fill_value, _float("full", dtype)), requires_grad)
 
@@ -89,20 +116,28 @@ def full(size, fill_value: float, dtype=None, requires_grad: bool = False) -> Va
 def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False) -> Value:
     """The n x m identity matrix (m = n by default).
 
-    >>> eye(2).data
-    array([[1., 0.],
-           [0., 1.]])
+    >>> eye(2).data.tolist(), eye(2, 3).shape
+    ([[1.0, 0.0], [0.0, 1.0]], (2, 3))
     """
+    m = n if m is None else m
+    for name, k in (("n", n), ("m", m)):
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0:
+            raise TypeError(f"eye: {name} must be a whole number >= 0 (eye(3) or eye(2, 3)), got {k!r}")
     return _value(np.eye(n, m, dtype=_float("eye", dtype)), requires_grad)
 
 
-def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> Value:
+def arange(start=0, end=None, step=1, dtype=None, requires_grad: bool = False) -> Value:
     """start, start + step, ... below end (arange(5) is 0.0 ... 4.0), as PyTorch's arange, in floats.
 
-    >>> arange(5).data, arange(1, 2, 0.25).data
-    (array([0., 1., 2., 3., 4.]), array([1.  , 1.25, 1.5 , 1.75]))
+    >>> arange(5).data.tolist(), arange(1, 2, 0.25).data.tolist()
+    ([0.0, 1.0, 2.0, 3.0, 4.0], [1.0, 1.25, 1.5, 1.75])
     """
     start, end = (0, start) if end is None else (start, end)
+    for name, x in (("start", start), ("end", end), ("step", step)):
+        if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)) or not np.isfinite(x):
+            raise TypeError(f"arange: {name} must be a finite number, got {x!r}")
+    if step == 0:
+        raise ValueError("arange: step must not be zero (the numbers would never reach end)")
     return _value(np.arange(start, end, step, dtype=_float("arange", dtype)), requires_grad)
 
 
@@ -114,8 +149,9 @@ def manual_seed(seed: int) -> np.random.Generator:
     """Reseed the generator that rand, randn and their _like forms use when given no seed or generator (PyTorch's
     torch.manual_seed); returns it.
 
-    >>> _ = manual_seed(0); first = rand(3).data
-    >>> _ = manual_seed(0); bool((rand(3).data == first).all())
+    >>> _ = manual_seed(0); a = randn(3)
+    >>> _ = manual_seed(0); b = randn(3)
+    >>> bool((a.data == b.data).all())          # reseeded: the same numbers again
     True
     """
     global _default
@@ -134,26 +170,32 @@ def _rng(who, seed, generator):
     return _default if seed is None else np.random.default_rng(seed)
 
 
-def rand(*size, seed=None, generator=None, dtype=None, requires_grad: bool = False) -> Value:
+def rand(*sizes, size=None, seed=None, generator=None, dtype=None, requires_grad: bool = False) -> Value:
     """Uniform numbers in [0, 1) of the given shape, from `seed`, from `generator`, or from manual_seed's.
 
-    >>> x = rand(2, 3, seed=0)
-    >>> x.shape, bool((x.data >= 0).all() and (x.data < 1).all()), bool((rand(2, 3, seed=0).data == x.data).all())
-    ((2, 3), True, True)
+    >>> import numpy as np
+    >>> u = rand(1000, seed=0)
+    >>> bool(((u.data >= 0) & (u.data < 1)).all()), round(float(u.data.mean()), 1)
+    (True, 0.5)
+    >>> g = np.random.default_rng(3)
+    >>> rand(2, generator=g).data.tolist() != rand(2, generator=g).data.tolist()   # a generator moves on
+    True
     """
-    return _value(_rng("rand", seed, generator).random(_size("rand", size)).astype(_float("rand", dtype)),
+    return _value(_rng("rand", seed, generator).random(_size("rand", sizes, size)).astype(_float("rand", dtype)),
                   requires_grad)
 
 
-def randn(*size, seed=None, generator=None, dtype=None, requires_grad: bool = False) -> Value:
+def randn(*sizes, size=None, seed=None, generator=None, dtype=None, requires_grad: bool = False) -> Value:
     """Standard normal numbers of the given shape, from `seed`, from `generator`, or from manual_seed's.
 
-    >>> w = randn(3, 4, seed=0, requires_grad=True)
-    >>> w.shape, w.requires_grad
-    ((3, 4), True)
+    >>> z = randn(100_000, seed=0)
+    >>> abs(float(z.data.mean())) < 0.01, round(float(z.data.std()), 2)
+    (True, 1.0)
+    >>> randn(2, 3, seed=0, dtype="float32", requires_grad=True).dtype
+    dtype('float32')
     """
-    return _value(_rng("randn", seed, generator).standard_normal(_size("randn", size)).astype(_float("randn", dtype)),
-                  requires_grad)
+    numbers = _rng("randn", seed, generator).standard_normal(_size("randn", sizes, size))
+    return _value(numbers.astype(_float("randn", dtype)), requires_grad)
 
 
 def _like(x, dtype):
@@ -166,8 +208,9 @@ def zeros_like(x, dtype=None, requires_grad: bool = False) -> Value:
     """Zeros of x's shape (and dtype).
 
     >>> import numpy as np
-    >>> zeros_like(np.ones((2, 2), dtype=np.float32)).data.dtype
-    dtype('float32')
+    >>> z = zeros_like(np.ones((2, 3), np.float32))
+    >>> z.shape, z.dtype
+    ((2, 3), dtype('float32'))
     """
     shape, dt = _like(x, dtype)
     return zeros(shape, dtype=dt, requires_grad=requires_grad)
@@ -176,8 +219,8 @@ def zeros_like(x, dtype=None, requires_grad: bool = False) -> Value:
 def ones_like(x, dtype=None, requires_grad: bool = False) -> Value:
     """Ones of x's shape (and dtype).
 
-    >>> ones_like(zeros(2)).data
-    array([1., 1.])
+    >>> ones_like(zeros(2, 2)).data.tolist()
+    [[1.0, 1.0], [1.0, 1.0]]
     """
     shape, dt = _like(x, dtype)
     return ones(shape, dtype=dt, requires_grad=requires_grad)
@@ -186,8 +229,8 @@ def ones_like(x, dtype=None, requires_grad: bool = False) -> Value:
 def full_like(x, fill_value: float, dtype=None, requires_grad: bool = False) -> Value:
     """`fill_value` in x's shape (and dtype).
 
-    >>> full_like([1.0, 2.0, 3.0], 7.0).data
-    array([7., 7., 7.])
+    >>> full_like([[1, 2, 3]], 0.5).data.tolist()        # integers in, floats out
+    [[0.5, 0.5, 0.5]]
     """
     shape, dt = _like(x, dtype)
     return full(shape, fill_value, dtype=dt, requires_grad=requires_grad)
@@ -196,8 +239,9 @@ def full_like(x, fill_value: float, dtype=None, requires_grad: bool = False) -> 
 def rand_like(x, seed=None, generator=None, dtype=None, requires_grad: bool = False) -> Value:
     """Uniform numbers in [0, 1) of x's shape (and dtype), drawn as rand draws them.
 
-    >>> rand_like(zeros(2, 2), seed=0).shape
-    (2, 2)
+    >>> r = rand_like(zeros(2, 3, dtype="float32"), seed=0)
+    >>> r.shape, r.dtype, bool((r.data < 1).all())
+    ((2, 3), dtype('float32'), True)
     """
     shape, dt = _like(x, dtype)
     return rand(shape, seed=seed, generator=generator, dtype=dt, requires_grad=requires_grad)
@@ -207,8 +251,8 @@ def randn_like(x, seed=None, generator=None, dtype=None, requires_grad: bool = F
     """Standard normal numbers of x's shape (and dtype), drawn as randn draws them.
 
     >>> import numpy as np
-    >>> randn_like(np.zeros(3, dtype=np.float32), seed=1).data.dtype
-    dtype('float32')
+    >>> randn_like(np.zeros((2, 2)), seed=0).data.tolist() == randn(2, 2, seed=0).data.tolist()
+    True
     """
     shape, dt = _like(x, dtype)
     return randn(shape, seed=seed, generator=generator, dtype=dt, requires_grad=requires_grad)

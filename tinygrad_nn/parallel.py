@@ -83,9 +83,10 @@ def set_num_threads(n: int) -> None:
 def get_num_threads() -> int:
     """The threads a convolution may split its batch over: set_num_threads's number, else the cores.
 
-    >>> from tinygrad_nn import get_num_threads
-    >>> get_num_threads() >= 1
-    True
+    >>> before = get_num_threads()                  # one per core unless set_num_threads said otherwise
+    >>> set_num_threads(3); get_num_threads()
+    3
+    >>> set_num_threads(before)
     """
     return cores() if _threads is None else _threads
 

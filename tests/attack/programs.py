@@ -28,7 +28,7 @@ from hypothesis.extra import numpy as hnp
 
 from tests.ops.test_op_properties import allowed_intervals
 from tinygrad_nn import Value, sigmoid, tanh
-from tinygrad_nn.ops import OPINFOS
+from tinygrad_nn.testing import OPINFOS
 
 # An input passes unsquashed only if it keeps this far inside the allowed intervals (the finite-difference
 # steps move intermediate values by far less) and its size stays below BIG (larger values make the central

@@ -18,8 +18,7 @@ import pytest
 
 from tinygrad_nn import Value, eigh, grad, gradients, no_grad, stack, svd
 from tinygrad_nn import sum as vsum
-from tinygrad_nn.ops import OPINFOS
-from tinygrad_nn.testing import canonical_cases
+from tinygrad_nn.testing import OPINFOS, canonical_cases
 
 CUT = r"np\.asarray: this Value.*requires a gradient.*cut the graph.*detach\(\).*no_grad"
 

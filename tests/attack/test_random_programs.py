@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from tinygrad_nn import Value, gradcheck, gradgradcheck
-from tinygrad_nn.ops import OPINFOS
+from tinygrad_nn.testing import OPINFOS
 
 from .programs import ELEMENTWISE, is_elementwise, programs, run, run_scalars
 

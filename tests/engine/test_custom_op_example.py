@@ -37,7 +37,8 @@ def test_example_can_be_loaded_twice_and_registers_once():
         import runpy
         import numpy as np
         from tinygrad_nn import Value, gradcheck, gradgradcheck
-        from tinygrad_nn.ops import OPINFOS, OPS
+        from tinygrad_nn.ops import OPS
+        from tinygrad_nn.testing import OPINFOS
 
         n_ops, n_infos = len(OPS), len(OPINFOS)
         first = runpy.run_path({str(EXAMPLE)!r})

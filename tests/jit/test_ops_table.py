@@ -12,8 +12,8 @@ from tests.jit.helpers import same_bits
 from tests.ops.test_op_properties import INTERNAL_CASES, ops_in_graph
 from tinygrad_nn import Value, jit
 from tinygrad_nn.jit.api import JitError, JitWarning
-from tinygrad_nn.ops import OPINFOS, OPS
-from tinygrad_nn.testing import canonical_cases
+from tinygrad_nn.ops import OPS
+from tinygrad_nn.testing import OPINFOS, canonical_cases
 
 # Ops a recording cannot replay, and why (none today: every op's forward and rules are pure functions of their
 # inputs and keyword parameters, so a replay that calls them again gives the same bits).

@@ -391,7 +391,7 @@ def test_optimizer_state_dict_layout_and_copies():
     opt.step()
     sd = opt.state_dict()
     assert sd["param_groups"] == [{"lr": 0.1, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0,
-                                   "params": [0, 1]}]
+                                   "amsgrad": False, "maximize": False, "params": [0, 1]}]
     assert sorted(sd["state"]) == [0, 1] and sd["state"][0]["step"] == 1
     assert isinstance(sd["state"][1]["exp_avg"], float)  # a scalar parameter's moments are floats
     sd["state"][0]["exp_avg"][0] = 99.0  # a copy: the optimizer's own buffer is untouched

@@ -11,8 +11,16 @@ from tinygrad_nn import Value, load, save
 from tinygrad_nn.data import load_digits_4x3
 from tinygrad_nn.nn import MLP, Dropout, squared_error
 from tinygrad_nn.nn.utils import clip_grad_norm_, clip_grad_value_
-from tinygrad_nn.optim import SGD, AdamW, RMSprop
-from tinygrad_nn.optim.lr_scheduler import CosineAnnealingLR, LambdaLR, LinearLR, SequentialLR, StepLR
+from tinygrad_nn.optim import SGD, Adam, AdamW, RMSprop
+from tinygrad_nn.optim.lr_scheduler import (
+    CosineAnnealingLR,
+    ExponentialLR,
+    LambdaLR,
+    LinearLR,
+    MultiStepLR,
+    SequentialLR,
+    StepLR,
+)
 
 torch = pytest.importorskip("torch")
 DATA = load_digits_4x3()
@@ -64,6 +72,14 @@ def test_rmsprop_matches_torch(kw):
     _train_both(lambda ps: RMSprop(ps, lr=0.01, **kw), lambda ps: torch.optim.RMSprop(ps, lr=0.01, **kw))
 
 
+def _warmup_then(after, torch_after):
+    """Five epochs of linear warm-up, then `after`: SequentialLR here and in torch."""
+    return (lambda o: SequentialLR(o, [LinearLR(o, start_factor=0.2, total_iters=5), after(o)], milestones=[5]),
+            lambda o: torch.optim.lr_scheduler.SequentialLR(
+                o, [torch.optim.lr_scheduler.LinearLR(o, start_factor=0.2, total_iters=5), torch_after(o)],
+                milestones=[5]))
+
+
 SCHEDULES = {
     "step": (lambda o: StepLR(o, step_size=4, gamma=0.5),
              lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=4, gamma=0.5)),
@@ -73,12 +89,14 @@ SCHEDULES = {
                lambda o: torch.optim.lr_scheduler.LambdaLR(o, lambda e: 1 / (1 + e))),
     "linear": (lambda o: LinearLR(o, start_factor=0.1, total_iters=6),
                lambda o: torch.optim.lr_scheduler.LinearLR(o, start_factor=0.1, total_iters=6)),
-    "warmup_cosine": (
-        lambda o: SequentialLR(o, [LinearLR(o, start_factor=0.2, total_iters=5), CosineAnnealingLR(o, T_max=15)],
-                               milestones=[5]),
-        lambda o: torch.optim.lr_scheduler.SequentialLR(
-            o, [torch.optim.lr_scheduler.LinearLR(o, start_factor=0.2, total_iters=5),
-                torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=15)], milestones=[5])),
+    "multistep": (lambda o: MultiStepLR(o, milestones=[9, 3, 12], gamma=0.5),
+                  lambda o: torch.optim.lr_scheduler.MultiStepLR(o, milestones=[9, 3, 12], gamma=0.5)),
+    "exponential": (lambda o: ExponentialLR(o, gamma=0.9),
+                    lambda o: torch.optim.lr_scheduler.ExponentialLR(o, gamma=0.9)),
+    "warmup_exponential": _warmup_then(lambda o: ExponentialLR(o, gamma=0.8),
+                                       lambda o: torch.optim.lr_scheduler.ExponentialLR(o, gamma=0.8)),
+    "warmup_cosine": _warmup_then(lambda o: CosineAnnealingLR(o, T_max=15),
+                                  lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=15)),
 }
 
 
@@ -197,3 +215,34 @@ def test_scheduler_refusals():
         LambdaLR(opt, 0.5)
     with pytest.raises(ValueError, match="StepLR.load_state_dict: expected the dict"):
         StepLR(opt, step_size=2).load_state_dict({"last_epoch": 3})
+
+
+OPTIMIZERS = {"Adam": Adam, "AdamW": AdamW, "SGD": SGD, "RMSprop": RMSprop}
+
+
+@pytest.mark.parametrize(("name", "kw"), [
+    ("Adam", {"amsgrad": True}), ("AdamW", {"amsgrad": True, "weight_decay": 0.1}),
+    ("Adam", {"maximize": True}), ("AdamW", {"maximize": True, "amsgrad": True}),
+    ("SGD", {"maximize": True}), ("SGD", {"maximize": True, "momentum": 0.9, "weight_decay": 0.01}),
+    ("RMSprop", {"maximize": True, "centered": True, "momentum": 0.5}),
+])
+def test_amsgrad_and_maximize_match_torch(name, kw):
+    _train_both(lambda ps: OPTIMIZERS[name](ps, lr=0.05, **kw),
+                lambda ps: getattr(torch.optim, name)(ps, lr=0.05, **kw))
+
+
+def test_amsgrad_state_resumes_exactly_and_flags_are_checked():
+    net = _train_both(lambda ps: Adam(ps, lr=0.05, amsgrad=True),
+                      lambda ps: torch.optim.Adam(ps, lr=0.05, amsgrad=True), steps=3)
+    opt = Adam(net.parameters(), lr=0.05, amsgrad=True)
+    squared_error(net(DATA.inputs), DATA.targets).backward()
+    opt.step()
+    state = opt.state_dict()
+    assert set(state["state"][0]) == {"step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"}
+    again = Adam(net.parameters(), lr=0.05, amsgrad=True)
+    again.load_state_dict(state)
+    assert again.state_dict()["param_groups"] == state["param_groups"]
+    with pytest.raises(TypeError, match=r"Adam: amsgrad must be True or False, got 'yes'"):
+        Adam(net.parameters(), amsgrad="yes")
+    with pytest.raises(TypeError, match=r"SGD: maximize must be True or False, got 1"):
+        SGD(net.parameters(), maximize=1)

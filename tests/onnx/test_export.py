@@ -209,3 +209,33 @@ def test_the_write_is_atomic_and_checked(tmp_path):
     assert path.read_bytes() == b"the old model"
     with pytest.raises(FileNotFoundError, match="does not exist"):
         export(lambda x: x * 2.0, (np.ones(3),), tmp_path / "missing" / "m.onnx")
+
+
+def test_a_module_in_training_is_exported_in_eval_mode_and_left_in_its_modes():
+    """torch.onnx.export's default: traced in training, a Dropout would bake its one random mask into the model
+    (every later run multiplied by the same zeros and twos)."""
+    from tinygrad_nn.nn import Dropout, Linear
+
+    net = Sequential(Linear(4, 8, seed=0), Dropout(0.5, seed=0), Linear(8, 2, seed=1))
+    x = np.random.default_rng(0).normal(size=(3, 4))
+    model = export(net, x)
+    assert net.training and all(m.training for m in net.modules())  # put back as they were
+    expect = net.eval()(x).data
+    np.testing.assert_allclose(run(model, x)[0], expect, rtol=1e-12, atol=1e-12)
+
+
+def test_nested_outputs_are_flattened_in_order():
+    from tinygrad_nn.nn import LSTM
+
+    lstm = LSTM(3, 4, seed=0)
+    x = np.random.default_rng(1).normal(size=(5, 2, 3))
+    model = export(lstm, x)
+    out, (h, c) = lstm(x)
+    assert [o.name for o in model.graph.output] == ["output_0", "output_1", "output_2"]
+    for got, want in zip(run(model, x), (out, h, c)):
+        np.testing.assert_allclose(got, want.data, rtol=1e-12, atol=1e-12)
+
+
+def test_a_model_that_cannot_be_called_is_named():
+    with pytest.raises(TypeError, match=r"onnx.export: the model must be a Module or a function of Values, got int"):
+        export(3, np.zeros(2))

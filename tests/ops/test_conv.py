@@ -1,6 +1,6 @@
 """conv2d, conv_transpose2d, conv2d_weight, max_pool2d, avg_pool2d and flatten(start_dim, end_dim).
 
-The OpInfo entries (tinygrad_nn/ops/opinfos.py) already check forward, gradient, second order and float32
+The OpInfo entries (tinygrad_nn/testing/opinfos.py) already check forward, gradient, second order and float32
 on sampled shapes. Here:
 - a plain-Python reference (loops over every index, scalar arithmetic) for the forward AND the gradients
   of small cases, independent of numpy's windows and matrix products;

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from tinygrad_nn import Value, exp, relu
-from tinygrad_nn.ops import OPS, OpInfo, defop, register_test
-from tinygrad_nn.ops.registry import OPINFOS
+from tinygrad_nn.ops import OPS, defop
+from tinygrad_nn.testing import OPINFOS, OpInfo, register_test
 
 
 @pytest.fixture
@@ -51,7 +51,7 @@ def test_an_op_a_module_of_the_package_registers_late_is_builtin_too(name):
 
 
 def test_a_builtin_test_entry_is_never_replaced():
-    from tinygrad_nn.ops import opinfos  # noqa: F401  (registers the built-in OpInfos)
+    from tinygrad_nn.testing import opinfos  # noqa: F401  (registers the built-in OpInfos)
 
     with pytest.raises(ValueError, match="register_test: 'exp' is a built-in op"):
         register_test(OpInfo("exp", exp, ref=np.exp))

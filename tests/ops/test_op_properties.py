@@ -1,7 +1,7 @@
 """Property tests driven by the OpInfo registry: every entry of OPINFOS goes through the same checks.
 
 The tests are parametrised by the names in OPINFOS, so an entry added with `register_test` (in
-tinygrad_nn/ops/opinfos.py, or by a user's module imported before collection) is checked like the
+tinygrad_nn/testing/opinfos.py, or by a user's module imported before collection) is checked like the
 built-in ones. Each check is a plain function of (info, arrays, params), so that it can also be run on
 an entry registered later (see the user-op tests at the end) and on a deliberately broken entry.
 
@@ -20,14 +20,11 @@ from hypothesis.extra import numpy as hnp
 from tinygrad_nn import GradcheckError, Value, grad, gradcheck, gradgradcheck, sigmoid
 from tinygrad_nn.engine import data_of, gradients
 from tinygrad_nn.ops import (
-    OPINFOS,
     OPS,
-    OpInfo,
     broadcast_to,
     defop,
     getitem,
     identity,
-    register_test,
     scatter_add,
     sum_to,
 )
@@ -37,6 +34,8 @@ from tinygrad_nn.testing import (
     GRADGRAD_MAX_SIDE,
     MATMUL_KINDS,
     MAX_SIDE,
+    OPINFOS,
+    OpInfo,
     allowed_intervals,
     canonical_cases,
     check_float32,
@@ -45,6 +44,7 @@ from tinygrad_nn.testing import (
     check_gradgrad,
     check_scalar,
     output_shape,
+    register_test,
     scalar_case,
 )
 
@@ -187,7 +187,8 @@ def test_every_builtin_primitive_has_an_opinfo():
     # The package's own primitives; an op a user defines elsewhere (an example, a test) is theirs to register.
     builtin = {name for name, op in OPS.items() if getattr(op.forward, "__module__", "").startswith("tinygrad_nn.")}
     assert INTERNAL.keys() <= builtin, "INTERNAL names a primitive that no longer exists"
-    assert not builtin - used - INTERNAL.keys(), "primitives used by no OpInfo: register_test them in opinfos.py"
+    assert not builtin - used - INTERNAL.keys(), ("primitives used by no OpInfo: register_test them in "
+                                                  "tinygrad_nn/testing/opinfos.py")
 
 
 _rng = np.random.default_rng(7)

@@ -32,11 +32,11 @@ class Dataset:
 
     >>> class Squares(Dataset):
     ...     def __len__(self):
-    ...         return 4
+    ...         return 5
     ...     def __getitem__(self, i):
     ...         return float(i), float(i * i)
     >>> [y.tolist() for _, y in DataLoader(Squares(), batch_size=2)]
-    [[0.0, 1.0], [4.0, 9.0]]
+    [[0.0, 1.0], [4.0, 9.0], [16.0]]
     """
 
     def __getitem__(self, index):
@@ -47,7 +47,8 @@ class Dataset:
 
 
 class TensorDataset(Dataset):
-    """Samples made of the i-th row of each array (numpy arrays, lists or Values, all of one length).
+    """Samples made of the i-th row of each array (numpy arrays, lists or Values, all of one length). A Value
+    that requires a gradient keeps its graph: the batches made of it are Values, and gradients reach it.
 
     >>> import numpy as np
     >>> ds = TensorDataset(np.eye(3), np.array([2, 0, 1]))
@@ -58,9 +59,12 @@ class TensorDataset(Dataset):
     def __init__(self, *tensors):
         if not tensors:
             raise ValueError("TensorDataset: give at least one array")
-        arrays = [t.data if isinstance(t, Value) else np.asarray(t) for t in tensors]
+        # A Value that requires a gradient stays a Value (its rows are taken by the getitem op and batched by
+        # the stack op), so that the gradient reaches it; any other input is read as a plain array.
+        arrays = [t if isinstance(t, Value) and t.requires_grad else t.data if isinstance(t, Value) else np.asarray(t)
+                  for t in tensors]
         for i, a in enumerate(arrays):
-            if np.ndim(a) == 0:
+            if len(a.shape if isinstance(a, Value) else np.shape(a)) == 0:
                 raise ValueError(f"TensorDataset: array {i} is a scalar; every array needs a first axis of samples")
         lengths = [len(a) for a in arrays]
         if len(set(lengths)) != 1:
@@ -81,9 +85,11 @@ def default_collate(samples: list):
     the `stack` op, so that gradients reach them.
 
     >>> import numpy as np
-    >>> x, y = default_collate([(np.zeros(3), 1), (np.ones(3), 0)])
+    >>> x, y = default_collate([(np.zeros(3), 1), (np.ones(3), 0)])       # two (features, label) samples
     >>> x.shape, y
     ((2, 3), array([1, 0]))
+    >>> default_collate([{"id": 7, "name": "ada"}, {"id": 8, "name": "bo"}])
+    {'id': array([7, 8]), 'name': ['ada', 'bo']}
     """
     first = samples[0]
     if isinstance(first, Value):
@@ -114,22 +120,32 @@ class DataLoader:
     loader's own numpy Generator, made from `seed` (or `generator`): the same seed gives the same epochs, and
     state_dict()/load_state_dict() save and restore where it is, so an interrupted run resumes with the same
     batches. drop_last=True leaves out a last batch smaller than batch_size. batch_size=None yields the samples
-    one by one, uncollated.
+    one by one, uncollated. PyTorch's `num_workers` and `pin_memory` are taken so that its code runs as written:
+    the batches are made in the calling process whatever num_workers says (the same batches, in the same order,
+    as PyTorch's workers deliver them), and there is no device memory to pin.
 
     >>> import numpy as np
-    >>> samples = [(np.full(2, float(i)), i % 2) for i in range(5)]
-    >>> [x.shape for x, y in DataLoader(samples, batch_size=2)]
-    [(2, 2), (2, 2), (1, 2)]
+    >>> ds = TensorDataset(np.arange(5.0), np.arange(5) % 2)
+    >>> loader = DataLoader(ds, batch_size=2, shuffle=True, seed=0)
+    >>> epoch = [x.tolist() for x, _ in loader]
+    >>> sorted(sum(epoch, []))                       # every sample once per epoch, in a shuffled order
+    [0.0, 1.0, 2.0, 3.0, 4.0]
+    >>> again = DataLoader(ds, batch_size=2, shuffle=True, seed=0)
+    >>> [x.tolist() for x, _ in again] == epoch      # the same seed, the same batches
+    True
     """
 
     def __init__(self, dataset, batch_size: int | None = 1, shuffle: bool = False, drop_last: bool = False,
-                 collate_fn: Callable | None = None, *, seed=None, generator=None):
+                 collate_fn: Callable | None = None, *, seed=None, generator=None, num_workers: int = 0,
+                 pin_memory: bool = False):
         if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
             raise TypeError(f"DataLoader: the dataset must have __len__ and __getitem__ (a Dataset, a "
                             f"TensorDataset, a list...), got {type(dataset).__name__}")
         if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer)
                                        or batch_size < 1):
             raise ValueError(f"DataLoader: batch_size must be a positive int (or None), got {batch_size!r}")
+        if isinstance(num_workers, bool) or not isinstance(num_workers, int | np.integer) or num_workers < 0:
+            raise ValueError(f"DataLoader: num_workers must be a whole number >= 0, got {num_workers!r}")
         if seed is not None and generator is not None:
             raise ValueError("DataLoader: give seed or generator, not both")
         if generator is not None and not isinstance(generator, np.random.Generator):

@@ -24,7 +24,9 @@ def sum_to_shape(x, shape):
     return np.add.reduce(x, axis=axes).reshape(shape)
 
 
-sum_to = defop("sum_to", sum_to_shape, lambda g, ans, x, shape: (broadcast_to(g, shape=shape_of(x)),))
+sum_to = defop("sum_to", sum_to_shape, lambda g, ans, x, shape: (broadcast_to(g, shape=shape_of(x)),),
+               doc="x summed down to `shape`, the inverse of broadcasting: how the engine un-broadcasts gradients.",
+               inputs=1, note="internal")
 
 
 def _broadcast_to_forward(x, shape):
@@ -42,7 +44,8 @@ def _broadcast_to_forward(x, shape):
 
 broadcast_to = defop("broadcast_to", _broadcast_to_forward,
                      lambda g, ans, x, shape: (sum_to(g, shape=shape_of(x)),),
-                     "the input's shape must broadcast to the target (sizes equal, or 1 in the input)")
+                     "the input's shape must broadcast to the target (sizes equal, or 1 in the input)",
+                     inputs=1, scalars=False, method="broadcast_to")
 
 
 def _identity(x):
@@ -52,4 +55,5 @@ def _identity(x):
 
 
 identity = defop("identity", _identity, lambda g, ans, x: (g,),
-                 doc="x itself, as a new node: marks where a gradient is wanted (see engine.gradients).")
+                 doc="x itself, as a new node: marks where a gradient is wanted (see engine.gradients).",
+                 note="internal")

@@ -21,8 +21,11 @@ from .links import ops
 
 
 def _shape_args(args):
-    # x.reshape(3, 4) and x.reshape((3, 4)) both work, as in numpy and PyTorch.
-    return tuple(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else tuple(args)
+    # x.reshape(3, 4) and x.reshape((3, 4)) both work, as in numpy and PyTorch; so does x.reshape(shape=(3, 4))
+    # (no positional arguments: the op is given none).
+    if not args:
+        return ()
+    return (tuple(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else tuple(args),)
 
 
 class OperatorMethods:
@@ -78,209 +81,209 @@ class ElementwiseMethods:
 
     __slots__ = ()  # Value keeps its own slots: no __dict__ per node
 
-    def pow(self, other):
+    def pow(self, *args, **params):
         """self ** other, elementwise (the exponent may be a number, an array or a Value)."""
-        return ops.pow(self, other)
+        return ops.pow(self, *args, **params)
 
-    def exp(self):
+    def exp(self, *args, **params):
         """e ** x, elementwise."""
-        return ops.exp(self)
+        return ops.exp(self, *args, **params)
 
-    def log(self):
+    def log(self, *args, **params):
         """The natural logarithm, elementwise."""
-        return ops.log(self)
+        return ops.log(self, *args, **params)
 
-    def sqrt(self):
+    def sqrt(self, *args, **params):
         """The square root, elementwise."""
-        return ops.sqrt(self)
+        return ops.sqrt(self, *args, **params)
 
-    def abs(self):
+    def abs(self, *args, **params):
         """|x|, elementwise."""
-        return ops.abs(self)
+        return ops.abs(self, *args, **params)
 
-    def tanh(self):
+    def tanh(self, *args, **params):
         """The hyperbolic tangent, elementwise."""
-        return ops.tanh(self)
+        return ops.tanh(self, *args, **params)
 
-    def sigmoid(self):
+    def sigmoid(self, *args, **params):
         """The book's activation a(z) = 1 / (1 + exp(-z)), stable for any z."""
-        return ops.sigmoid(self)
+        return ops.sigmoid(self, *args, **params)
 
-    def relu(self):
+    def relu(self, *args, **params):
         """max(x, 0), elementwise."""
-        return ops.relu(self)
+        return ops.relu(self, *args, **params)
 
-    def step(self):
+    def step(self, *args, **params):
         """The book's unit step: 1 where z >= 0, else 0. Its gradient is 0 everywhere."""
-        return ops.step(self)
+        return ops.step(self, *args, **params)
 
-    def maximum(self, other):
+    def maximum(self, *args, **params):
         """The larger of x and other, elementwise; on a tie the gradient is shared."""
-        return ops.maximum(self, other)
+        return ops.maximum(self, *args, **params)
 
-    def minimum(self, other):
+    def minimum(self, *args, **params):
         """The smaller of x and other, elementwise; on a tie the gradient is shared."""
-        return ops.minimum(self, other)
+        return ops.minimum(self, *args, **params)
 
-    def clip(self, lo=None, hi=None):
+    def clip(self, *args, **params):
         """x limited to [lo, hi] (either bound may be None); the gradient passes where lo <= x <= hi."""
-        return ops.clip(self, lo=lo, hi=hi)
+        return ops.clip(self, *args, **params)
 
-    def sin(self):
+    def sin(self, *args, **params):
         """The sine, elementwise."""
-        return ops.sin(self)
+        return ops.sin(self, *args, **params)
 
-    def cos(self):
+    def cos(self, *args, **params):
         """The cosine, elementwise."""
-        return ops.cos(self)
+        return ops.cos(self, *args, **params)
 
-    def tan(self):
+    def tan(self, *args, **params):
         """The tangent, elementwise."""
-        return ops.tan(self)
+        return ops.tan(self, *args, **params)
 
-    def arcsin(self):
+    def arcsin(self, *args, **params):
         """The inverse sine, in [-pi/2, pi/2]; NaN outside [-1, 1]. The slope is infinite at +-1."""
-        return ops.arcsin(self)
+        return ops.arcsin(self, *args, **params)
 
-    def arccos(self):
+    def arccos(self, *args, **params):
         """The inverse cosine, in [0, pi]; NaN outside [-1, 1]. The slope is infinite at +-1."""
-        return ops.arccos(self)
+        return ops.arccos(self, *args, **params)
 
-    def arctan(self):
+    def arctan(self, *args, **params):
         """The inverse tangent, elementwise."""
-        return ops.arctan(self)
+        return ops.arctan(self, *args, **params)
 
-    def arctan2(self, other):
+    def arctan2(self, *args, **params):
         """The angle of the point (b, a) (numpy's arctan2(y, x)), in [-pi, pi]."""
-        return ops.arctan2(self, other)
+        return ops.arctan2(self, *args, **params)
 
-    def asin(self):
+    def asin(self, *args, **params):
         """Another name of arcsin, as PyTorch spells it."""
-        return self.arcsin()
+        return ops.arcsin(self, *args, **params)
 
-    def acos(self):
+    def acos(self, *args, **params):
         """Another name of arccos, as PyTorch spells it."""
-        return self.arccos()
+        return ops.arccos(self, *args, **params)
 
-    def atan(self):
+    def atan(self, *args, **params):
         """Another name of arctan, as PyTorch spells it."""
-        return self.arctan()
+        return ops.arctan(self, *args, **params)
 
-    def atan2(self, other):
+    def atan2(self, *args, **params):
         """Another name of arctan2, as PyTorch spells it."""
-        return self.arctan2(other)
+        return ops.arctan2(self, *args, **params)
 
-    def sinh(self):
+    def sinh(self, *args, **params):
         """The hyperbolic sine, elementwise."""
-        return ops.sinh(self)
+        return ops.sinh(self, *args, **params)
 
-    def cosh(self):
+    def cosh(self, *args, **params):
         """The hyperbolic cosine, elementwise."""
-        return ops.cosh(self)
+        return ops.cosh(self, *args, **params)
 
-    def arcsinh(self):
+    def arcsinh(self, *args, **params):
         """The inverse hyperbolic sine, elementwise."""
-        return ops.arcsinh(self)
+        return ops.arcsinh(self, *args, **params)
 
-    def arccosh(self):
+    def arccosh(self, *args, **params):
         """The inverse hyperbolic cosine; NaN below 1. The slope is infinite at 1."""
-        return ops.arccosh(self)
+        return ops.arccosh(self, *args, **params)
 
-    def arctanh(self):
+    def arctanh(self, *args, **params):
         """The inverse hyperbolic tangent; +-inf at +-1 and NaN beyond."""
-        return ops.arctanh(self)
+        return ops.arctanh(self, *args, **params)
 
-    def asinh(self):
+    def asinh(self, *args, **params):
         """Another name of arcsinh, as PyTorch spells it."""
-        return self.arcsinh()
+        return ops.arcsinh(self, *args, **params)
 
-    def acosh(self):
+    def acosh(self, *args, **params):
         """Another name of arccosh, as PyTorch spells it."""
-        return self.arccosh()
+        return ops.arccosh(self, *args, **params)
 
-    def atanh(self):
+    def atanh(self, *args, **params):
         """Another name of arctanh, as PyTorch spells it."""
-        return self.arctanh()
+        return ops.arctanh(self, *args, **params)
 
-    def log1p(self):
+    def log1p(self, *args, **params):
         """log(1 + x), accurate for tiny x; -inf at -1 and NaN below."""
-        return ops.log1p(self)
+        return ops.log1p(self, *args, **params)
 
-    def expm1(self):
+    def expm1(self, *args, **params):
         """exp(x) - 1, accurate for tiny x."""
-        return ops.expm1(self)
+        return ops.expm1(self, *args, **params)
 
-    def log2(self):
+    def log2(self, *args, **params):
         """The base-2 logarithm, elementwise."""
-        return ops.log2(self)
+        return ops.log2(self, *args, **params)
 
-    def log10(self):
+    def log10(self, *args, **params):
         """The base-10 logarithm, elementwise."""
-        return ops.log10(self)
+        return ops.log10(self, *args, **params)
 
-    def exp2(self):
+    def exp2(self, *args, **params):
         """2 ** x, elementwise."""
-        return ops.exp2(self)
+        return ops.exp2(self, *args, **params)
 
-    def square(self):
+    def square(self, *args, **params):
         """x * x, as x ** 2 (the same node, so its gradient rule is pow's)."""
-        return ops.square(self)
+        return ops.square(self, *args, **params)
 
-    def hypot(self, other):
+    def hypot(self, *args, **params):
         """sqrt(a**2 + b**2) without overflow or underflow. Its gradient at the origin is NaN (PyTorch)."""
-        return ops.hypot(self, other)
+        return ops.hypot(self, *args, **params)
 
-    def logaddexp(self, other):
+    def logaddexp(self, *args, **params):
         """log(exp(a) + exp(b)), computed without overflow."""
-        return ops.logaddexp(self, other)
+        return ops.logaddexp(self, *args, **params)
 
-    def logaddexp2(self, other):
+    def logaddexp2(self, *args, **params):
         """log2(2**a + 2**b), computed without overflow."""
-        return ops.logaddexp2(self, other)
+        return ops.logaddexp2(self, *args, **params)
 
-    def sinc(self):
+    def sinc(self, *args, **params):
         """The normalised sinc, sin(pi x) / (pi x), with sinc(0) = 1 (numpy's sinc)."""
-        return ops.sinc(self)
+        return ops.sinc(self, *args, **params)
 
-    def sign(self):
+    def sign(self, *args, **params):
         """-1, 0 or 1 by the sign of x (nan stays nan). The gradient is 0 everywhere (PyTorch)."""
-        return ops.sign(self)
+        return ops.sign(self, *args, **params)
 
-    def floor(self):
+    def floor(self, *args, **params):
         """The largest integer <= x, as a float. The gradient is 0 everywhere (PyTorch)."""
-        return ops.floor(self)
+        return ops.floor(self, *args, **params)
 
-    def ceil(self):
+    def ceil(self, *args, **params):
         """The smallest integer >= x, as a float. The gradient is 0 everywhere (PyTorch)."""
-        return ops.ceil(self)
+        return ops.ceil(self, *args, **params)
 
-    def round(self, decimals=0):
+    def round(self, *args, **params):
         """x rounded to `decimals` decimal places, halves to even (numpy's rule). The gradient is 0 everywhere."""
-        return ops.round(self, decimals=decimals)
+        return ops.round(self, *args, **params)
 
-    def fmax(self, other):
+    def fmax(self, *args, **params):
         """The larger of a and b, ignoring nan (numpy's fmax): a nan loses to a number."""
-        return ops.fmax(self, other)
+        return ops.fmax(self, *args, **params)
 
-    def fmin(self, other):
+    def fmin(self, *args, **params):
         """The smaller of a and b, ignoring nan (numpy's fmin). On a tie the gradient goes to a."""
-        return ops.fmin(self, other)
+        return ops.fmin(self, *args, **params)
 
-    def remainder(self, other):
+    def remainder(self, *args, **params):
         """a % b with the sign of b (numpy's remainder, Python's %, PyTorch's remainder)."""
-        return ops.remainder(self, other)
+        return ops.remainder(self, *args, **params)
 
-    def deg2rad(self):
+    def deg2rad(self, *args, **params):
         """Degrees to radians: x * (pi / 180) (a `mul` node)."""
-        return ops.deg2rad(self)
+        return ops.deg2rad(self, *args, **params)
 
-    def rad2deg(self):
+    def rad2deg(self, *args, **params):
         """Radians to degrees: x * (180 / pi) (a `mul` node)."""
-        return ops.rad2deg(self)
+        return ops.rad2deg(self, *args, **params)
 
-    def nan_to_num(self, copy=True, nan=0.0, posinf=None, neginf=None):
+    def nan_to_num(self, *args, **params):
         """x with nan, inf and -inf replaced by finite numbers, as numpy's nan_to_num."""
-        return ops.nan_to_num(self, copy=copy, nan=nan, posinf=posinf, neginf=neginf)
+        return ops.nan_to_num(self, *args, **params)
 
 
 class ReductionMethods:
@@ -288,73 +291,73 @@ class ReductionMethods:
 
     __slots__ = ()  # Value keeps its own slots: no __dict__ per node
 
-    def sum(self, axis=None, keepdims=False):
+    def sum(self, *args, **params):
         """Sum over `axis` (all axes by default)."""
-        return ops.sum(self, axis=axis, keepdims=keepdims)
+        return ops.sum(self, *args, **params)
 
-    def mean(self, axis=None, keepdims=False):
+    def mean(self, *args, **params):
         """Mean over `axis` (all axes by default): the sum divided by the count."""
-        return ops.mean(self, axis=axis, keepdims=keepdims)
+        return ops.mean(self, *args, **params)
 
-    def max(self, axis=None, keepdims=False):
+    def max(self, *args, **params):
         """Maximum over `axis` (all axes by default); ties share the gradient evenly."""
-        return ops.max(self, axis=axis, keepdims=keepdims)
+        return ops.max(self, *args, **params)
 
-    def min(self, axis=None, keepdims=False):
+    def min(self, *args, **params):
         """Minimum over `axis`: -max(-x); ties share the gradient evenly."""
-        return ops.min(self, axis=axis, keepdims=keepdims)
+        return ops.min(self, *args, **params)
 
-    def logsumexp(self, axis=None, keepdims=False):
+    def logsumexp(self, *args, **params):
         """log(sum(exp(x), axis)), computed without overflow."""
-        return ops.logsumexp(self, axis=axis, keepdims=keepdims)
+        return ops.logsumexp(self, *args, **params)
 
-    def softmax(self, axis=-1):
+    def softmax(self, *args, **params):
         """exp(log_softmax(x)): probabilities along `axis`, stable for any logits."""
-        return ops.softmax(self, axis=axis)
+        return ops.softmax(self, *args, **params)
 
-    def log_softmax(self, axis=-1):
+    def log_softmax(self, *args, **params):
         """log(softmax(x)) = x - logsumexp(x), computed stably (one node)."""
-        return ops.log_softmax(self, axis=axis)
+        return ops.log_softmax(self, *args, **params)
 
-    def prod(self, axis=None, keepdims=False):
+    def prod(self, *args, **params):
         """Product over `axis` (all axes by default)."""
-        return ops.prod(self, axis=axis, keepdims=keepdims)
+        return ops.prod(self, *args, **params)
 
-    def var(self, axis=None, ddof=0, keepdims=False, *, correction=None):
+    def var(self, *args, **params):
         """Variance over `axis`."""
-        return ops.var(self, axis=axis, ddof=ddof, keepdims=keepdims, correction=correction)
+        return ops.var(self, *args, **params)
 
-    def std(self, axis=None, ddof=0, keepdims=False, *, correction=None):
+    def std(self, *args, **params):
         """Standard deviation over `axis`."""
-        return ops.std(self, axis=axis, ddof=ddof, keepdims=keepdims, correction=correction)
+        return ops.std(self, *args, **params)
 
-    def cumsum(self, axis=None):
+    def cumsum(self, *args, **params):
         """Running sums along `axis` (of the flattened input when axis is None, as numpy)."""
-        return ops.cumsum(self, axis=axis)
+        return ops.cumsum(self, *args, **params)
 
-    def cumprod(self, axis=None):
+    def cumprod(self, *args, **params):
         """Running products along `axis` (of the flattened input when axis is None, as numpy)."""
-        return ops.cumprod(self, axis=axis)
+        return ops.cumprod(self, *args, **params)
 
-    def norm(self, ord=None, axis=None, keepdims=False):
+    def norm(self, *args, **params):
         """The norm of x, as numpy.linalg.norm."""
-        return ops.norm(self, ord=ord, axis=axis, keepdims=keepdims)
+        return ops.norm(self, *args, **params)
 
-    def argmax(self, axis=None, keepdims=False):
+    def argmax(self, *args, **params):
         """Index of the largest element (of the flattened input, or along `axis`)."""
-        return ops.argmax(self, axis=axis, keepdims=keepdims)
+        return ops.argmax(self, *args, **params)
 
-    def argmin(self, axis=None, keepdims=False):
+    def argmin(self, *args, **params):
         """Index of the smallest element (numpy integers, no gradient); ties give the first index."""
-        return ops.argmin(self, axis=axis, keepdims=keepdims)
+        return ops.argmin(self, *args, **params)
 
-    def argsort(self, axis=-1, kind=None, stable=None):
+    def argsort(self, *args, **params):
         """The indices that sort x along `axis` (numpy integers, no gradient)."""
-        return ops.argsort(self, axis=axis, kind=kind, stable=stable)
+        return ops.argsort(self, *args, **params)
 
-    def diff(self, n=1, axis=-1, prepend=None, append=None):
+    def diff(self, *args, **params):
         """The n-th difference along `axis`."""
-        return ops.diff(self, n=n, axis=axis, prepend=prepend, append=append)
+        return ops.diff(self, *args, **params)
 
 
 class ShapeMethods:
@@ -362,31 +365,32 @@ class ShapeMethods:
 
     __slots__ = ()  # Value keeps its own slots: no __dict__ per node
 
-    def reshape(self, *shape):
-        """The same elements in a new shape: x.reshape(3, 4) or x.reshape((3, 4)), as in numpy and PyTorch."""
-        return ops.reshape(self, shape=_shape_args(shape))
+    def reshape(self, *shape, **kw):
+        """The same elements in a new shape: x.reshape(3, 4), x.reshape((3, 4)) or x.reshape(shape=(3, 4)), as in
+        numpy and PyTorch."""
+        return ops.reshape(self, *_shape_args(shape), **kw)
 
-    def transpose(self, *axes):
+    def transpose(self, *axes, **kw):
         """The axes permuted (reversed by default): x.transpose(), x.transpose(1, 0) or x.transpose((1, 0))."""
-        return ops.transpose(self, axes=_shape_args(axes) or None)
+        return ops.transpose(self, *(_shape_args(axes) if axes != (None,) else ()), **kw)
 
     @property
     def T(self):
         """The axes reversed, as numpy's and PyTorch's `.T`."""
         return ops.transpose(self)
 
-    def broadcast_to(self, *shape):
+    def broadcast_to(self, *shape, **kw):
         """The values repeated along new or size-1 axes to `shape`: x.broadcast_to(2, 3) or x.broadcast_to((2, 3))."""
-        return ops.broadcast_to(self, shape=_shape_args(shape))
+        return ops.broadcast_to(self, *_shape_args(shape), **kw)
 
     def flip(self, *axis, **kw):
         """The order reversed along `axis` (all axes by default): x.flip(), x.flip(0), x.flip(0, 1), x.flip((0, 1))
         or x.flip(axis=0), as numpy's and PyTorch's spellings."""
-        return ops.flip(self, kw.pop("axis", _shape_args(axis) or None), **kw)
+        return ops.flip(self, *_shape_args(axis), **kw)
 
-    def view(self, *shape):
+    def view(self, *shape, **kw):
         """PyTorch's view: the same numbers in another shape (reshape; nothing here is ever non-contiguous)."""
-        return ops.reshape(self, shape=_shape_args(shape))
+        return ops.reshape(self, *_shape_args(shape), **kw)
 
     def unsqueeze(self, dim):
         """PyTorch's unsqueeze: a new axis of size 1 at `dim` (numpy's expand_dims)."""
@@ -397,61 +401,61 @@ class ShapeMethods:
         """The last two axes swapped (PyTorch's .mT: a batch of matrices, each transposed)."""
         return ops.swapaxes(self, -1, -2)
 
-    def tile(self, *reps):
+    def tile(self, *reps, **kw):
         """x repeated `reps` times along each axis: x.tile(2, 1) or x.tile((2, 1)), as numpy's tile."""
-        return ops.tile(self, _shape_args(reps))
+        return ops.tile(self, *_shape_args(reps), **kw)
 
-    def flatten(self, start_dim=0, end_dim=-1):
+    def flatten(self, *args, **params):
         """Axes start_dim to end_dim (inclusive) merged into one, row-major, as PyTorch's `flatten`."""
-        return ops.flatten(self, start_dim=start_dim, end_dim=end_dim)
+        return ops.flatten(self, *args, **params)
 
-    def squeeze(self, axis=None):
+    def squeeze(self, *args, **params):
         """Drop axes of size 1 (all of them, or those in `axis`)."""
-        return ops.squeeze(self, axis=axis)
+        return ops.squeeze(self, *args, **params)
 
-    def expand_dims(self, axis):
+    def expand_dims(self, *args, **params):
         """A new axis of size 1 at `axis` (a reshape)."""
-        return ops.expand_dims(self, axis)
+        return ops.expand_dims(self, *args, **params)
 
-    def roll(self, shift, axis=None):
+    def roll(self, *args, **params):
         """Shift the elements along `axis` cyclically, as numpy's roll (axis None: over the flattened input)."""
-        return ops.roll(self, shift, axis=axis)
+        return ops.roll(self, *args, **params)
 
-    def tril(self, k=0):
+    def tril(self, *args, **params):
         """The lower triangle of the last two axes (on and below diagonal k); the rest zero. As numpy's tril."""
-        return ops.tril(self, k=k)
+        return ops.tril(self, *args, **params)
 
-    def triu(self, k=0):
+    def triu(self, *args, **params):
         """The upper triangle of the last two axes (on and above diagonal k); the rest zero. As numpy's triu."""
-        return ops.triu(self, k=k)
+        return ops.triu(self, *args, **params)
 
-    def diag(self, k=0):
+    def diag(self, *args, **params):
         """numpy's diag: a 1-D input becomes a matrix with it on diagonal k; a 2-D input gives its diagonal k."""
-        return ops.diag(self, k=k)
+        return ops.diag(self, *args, **params)
 
-    def diagonal(self, offset=0, axis1=0, axis2=1):
+    def diagonal(self, *args, **params):
         """The diagonal `offset` of the matrices in axes (axis1, axis2), as a new last axis (numpy's diagonal)."""
-        return ops.diagonal(self, offset=offset, axis1=axis1, axis2=axis2)
+        return ops.diagonal(self, *args, **params)
 
-    def trace(self, offset=0, axis1=0, axis2=1):
+    def trace(self, *args, **params):
         """The sum of the diagonal `offset` of the matrices in axes (axis1, axis2), as numpy's trace."""
-        return ops.trace(self, offset=offset, axis1=axis1, axis2=axis2)
+        return ops.trace(self, *args, **params)
 
-    def ravel(self):
+    def ravel(self, *args, **params):
         """All elements in one axis, row-major (numpy's ravel: a 0-d input gives one element)."""
-        return ops.ravel(self)
+        return ops.ravel(self, *args, **params)
 
-    def swapaxes(self, axis1, axis2):
+    def swapaxes(self, *args, **params):
         """Exchange two axes (a transpose)."""
-        return ops.swapaxes(self, axis1, axis2)
+        return ops.swapaxes(self, *args, **params)
 
-    def moveaxis(self, source, destination):
+    def moveaxis(self, *args, **params):
         """Move axes to new positions, the others keeping their order (numpy's moveaxis; a transpose)."""
-        return ops.moveaxis(self, source, destination)
+        return ops.moveaxis(self, *args, **params)
 
-    def astype(self, dtype):
+    def astype(self, *args, **params):
         """The values in another float dtype (a copy), numpy's astype; the gradient returns in x's dtype."""
-        return ops.astype(self, dtype)
+        return ops.astype(self, *args, **params)
 
 
 class LinalgMethods:
@@ -459,41 +463,41 @@ class LinalgMethods:
 
     __slots__ = ()  # Value keeps its own slots: no __dict__ per node
 
-    def matmul(self, other):
+    def matmul(self, *args, **params):
         """The matrix product self @ other (numpy's matmul: stacks of matrices broadcast)."""
-        return ops.matmul(self, other)
+        return ops.matmul(self, *args, **params)
 
-    def dot(self, other):
+    def dot(self, *args, **params):
         """numpy's dot."""
-        return ops.dot(self, other)
+        return ops.dot(self, *args, **params)
 
-    def inner(self, other):
+    def inner(self, *args, **params):
         """numpy's inner: the sum of products over the last axes of a and b (a product when one is a scalar)."""
-        return ops.inner(self, other)
+        return ops.inner(self, *args, **params)
 
-    def outer(self, other):
+    def outer(self, *args, **params):
         """numpy's outer: every element of a (flattened) times every element of b (flattened)."""
-        return ops.outer(self, other)
+        return ops.outer(self, *args, **params)
 
-    def kron(self, other):
+    def kron(self, *args, **params):
         """numpy's kron, the Kronecker product: blocks a[i, j] * b (the shorter shape gets leading ones)."""
-        return ops.kron(self, other)
+        return ops.kron(self, *args, **params)
 
-    def det(self):
+    def det(self, *args, **params):
         """numpy's linalg.det: the determinant of a square matrix, or of each matrix of a stack."""
-        return ops.det(self)
+        return ops.det(self, *args, **params)
 
-    def slogdet(self):
+    def slogdet(self, *args, **params):
         """numpy's linalg.slogdet: (sign, log|det a|)."""
-        return ops.slogdet(self)
+        return ops.slogdet(self, *args, **params)
 
-    def inverse(self):
+    def inverse(self, *args, **params):
         """numpy's linalg.inv: the inverse of a square matrix, or of each matrix of a stack."""
-        return ops.inv(self)
+        return ops.inv(self, *args, **params)
 
-    def cholesky(self):
+    def cholesky(self, *args, **params):
         """numpy's linalg.cholesky."""
-        return ops.cholesky(self)
+        return ops.cholesky(self, *args, **params)
 
 
 class NumpyProtocol:

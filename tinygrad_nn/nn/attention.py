@@ -35,11 +35,13 @@ class MultiheadAttention(Module):
     a float mask is added to the scores. `is_causal=True` alone builds the causal mask.
 
     >>> import numpy as np
-    >>> attention = MultiheadAttention(8, 2, batch_first=True, seed=0)
-    >>> x = np.random.default_rng(0).standard_normal((3, 5, 8))        # 3 sequences of 5 tokens
-    >>> output, weights = attention(x, x, x)
-    >>> output.shape, weights.shape
-    ((3, 5, 8), (3, 5, 5))
+    >>> mha = MultiheadAttention(4, 2, seed=0)
+    >>> x = np.random.default_rng(1).normal(size=(3, 4))          # unbatched: 3 positions, 4 features
+    >>> out, w = mha(x, x, x, is_causal=True)
+    >>> out.shape, w.data.round(3)[0].tolist()                    # position 0 sees only itself
+    ((3, 4), [1.0, 0.0, 0.0])
+    >>> w.data.sum(axis=-1).round(12).tolist()                    # each row of weights sums to 1
+    [1.0, 1.0, 1.0]
     """
 
     def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
@@ -52,7 +54,7 @@ class MultiheadAttention(Module):
         if isinstance(dropout, bool) or not 0.0 <= dropout <= 1.0:
             raise ValueError(f"MultiheadAttention: dropout must be a probability in [0, 1], got {dropout!r}")
         self.dropout, self.batch_first = float(dropout), bool(batch_first)
-        dtype = _check_dtype(dtype)
+        dtype = _check_dtype(dtype, "MultiheadAttention")
         rng = _rng(seed)
         # PyTorch: xavier_uniform_ on the stacked (3E, E) projection, zero biases, out_proj as a Linear whose
         # bias is then zeroed.
@@ -80,6 +82,10 @@ class MultiheadAttention(Module):
             if m is None:
                 continue
             m = np.asarray(data_of(m))
+            if shape_ok and m.shape not in ((length, source), (n * self.num_heads, length, source)):
+                raise ValueError(f"MultiheadAttention: attn_mask must have shape ({length}, {source}) or "
+                                 f"({n * self.num_heads}, {length}, {source}) (batch * num_heads, L, S), got "
+                                 f"{m.shape}")
             if not shape_ok:  # (N, S) -> (N, 1, 1, S)
                 if m.shape != (n, source) and m.shape != (source,):
                     raise ValueError(f"MultiheadAttention: key_padding_mask must have shape ({n}, {source}), got "
@@ -93,8 +99,9 @@ class MultiheadAttention(Module):
 
     def forward(self, query, key, value, key_padding_mask=None, need_weights: bool = True, attn_mask=None,
                 average_attn_weights: bool = True, is_causal: bool = False):
-        batched = len(shape_of(query)) == 3
-        if not batched and len(shape_of(query)) != 2:
+        in_shapes = [shape_of(t) for t in (query, key, value)]
+        batched = len(in_shapes[0]) == 3
+        if not batched and len(in_shapes[0]) != 2:
             raise ValueError(f"MultiheadAttention: query must be (L, N, E), (N, L, E) with batch_first, or (L, E); "
                              f"got shape {shape_of(query)}")
         if not batched:
@@ -106,6 +113,11 @@ class MultiheadAttention(Module):
         if e != self.embed_dim:
             raise ValueError(f"MultiheadAttention: the inputs end in {e} features, the module has embed_dim "
                              f"{self.embed_dim}")
+        if shape_of(key) != (n, source, e) or shape_of(value) != (n, source, e):
+            order = "(N, S, E)" if self.batch_first else "(S, N, E)"
+            raise ValueError(f"MultiheadAttention: key and value must be {order} with the query's batch and E "
+                             f"(one source length S for both), got query {in_shapes[0]}, key {in_shapes[1]}, "
+                             f"value {in_shapes[2]}")
         h, d = self.num_heads, self.embed_dim // self.num_heads
 
         def heads(x, size):  # (N, T, E) -> (N, heads, T, d)

@@ -42,7 +42,7 @@ class Conv2d(Module):
         for name, n in (("in_channels", in_channels), ("out_channels", out_channels)):
             if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
                 raise ValueError(f"Conv2d: {name} must be a positive int, got {n!r}")
-        dtype = _check_dtype(dtype)
+        dtype = _check_dtype(dtype, type(self).__name__)
         self.in_channels, self.out_channels = int(in_channels), int(out_channels)
         self.kernel_size = _pair(kernel_size, "kernel_size", "Conv2d", 1)
         self.stride = _pair(stride, "stride", "Conv2d", 1)

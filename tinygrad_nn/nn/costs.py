@@ -78,8 +78,10 @@ class MSELoss(Module):
     """PyTorch's nn.MSELoss(reduction="mean"): loss_fn(output, target).
 
     >>> from tinygrad_nn import Value
-    >>> MSELoss()(Value([1.0, 3.0]), [0.0, 0.0]).item(), MSELoss(reduction="sum")(Value([1.0, 3.0]), [0.0, 0.0]).item()
-    (5.0, 10.0)
+    >>> loss_fn = MSELoss()
+    >>> loss = loss_fn(Value([1.0, 3.0]), [0.0, 0.0])       # (1 + 9) / 2
+    >>> loss, MSELoss(reduction="sum")(Value([1.0, 3.0]), [0.0, 0.0])
+    (Value(array(5.)), Value(array(10.)))
     """
 
     def __init__(self, reduction: str = "mean"):
@@ -94,18 +96,30 @@ class MSELoss(Module):
 
 
 class CrossEntropyLoss(Module):
-    """PyTorch's nn.CrossEntropyLoss() with its default mean reduction: loss_fn(logits, labels), labels as
-    class indices or probability rows (see cross_entropy).
+    """PyTorch's nn.CrossEntropyLoss(weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    loss_fn(logits, labels), labels as class indices or probability rows (see cross_entropy).
 
     >>> import numpy as np
     >>> from tinygrad_nn import Value
-    >>> loss = CrossEntropyLoss()(Value(np.zeros((2, 4))), np.array([1, 3]))   # uniform over 4 classes
-    >>> round(loss.item(), 6) == round(float(np.log(4)), 6)
-    True
+    >>> logits = Value([[0.0, 0.0], [3.0, 0.0]])
+    >>> loss = CrossEntropyLoss()(logits, np.array([1, 0]))     # (log 2 + log(1 + e^-3)) / 2
+    >>> round(loss.item(), 6)
+    0.370867
+    >>> loss.backward(); logits.grad.round(4)                   # (softmax - one-hot) / N
+    array([[ 0.25  , -0.25  ],
+           [-0.0237,  0.0237]])
     """
 
+    def __init__(self, weight=None, ignore_index: int = -100, reduction: str = "mean", label_smoothing: float = 0.0):
+        _reduced("CrossEntropyLoss", 0.0, reduction)  # checks the name now rather than at the first call
+        self.weight = None if weight is None else np.asarray(data_of(weight))  # a constant, not a parameter
+        self.ignore_index, self.reduction, self.label_smoothing = ignore_index, reduction, label_smoothing
+
     def forward(self, logits, labels):
-        return cross_entropy(logits, labels)
+        return cross_entropy(logits, labels, self.weight, self.ignore_index, self.reduction, self.label_smoothing)
+
+    def __repr__(self):
+        return f"CrossEntropyLoss(reduction={self.reduction!r})"
 
 
 def _log_floor(dtype) -> float:
@@ -147,36 +161,81 @@ def _floored_log(p, lo):
     return where(keep, log(where(keep, p, 1.0)), math.log(lo))
 
 
-@recorded  # computed from the labels: a jitted step recomputes it from each call's labels
-def _one_hot(labels, classes, dtype):
-    if labels.size and (labels.min() < 0 or labels.max() >= classes):
-        raise ValueError(f"cross_entropy: labels must lie in [0, {classes}), got values from {labels.min()} "
-                         f"to {labels.max()}")
-    return np.eye(classes, dtype=dtype)[labels]
+# Computed from the labels, so marked for jit: a jitted step computes them again from each call's labels.
+@recorded
+def _index_coefficients(labels, classes, dtype, per_class, ignore_index, label_smoothing, axis):
+    """One constant array of coefficients per (sample, class), negated: the label's weight, smoothed towards
+    every class's, and zero for an ignored label; multiplying picks each log-probability without a scatter."""
+    counted = labels != ignore_index
+    used = labels[counted]
+    if used.size and (used.min() < 0 or used.max() >= classes):
+        raise ValueError(f"cross_entropy: labels must lie in [0, {classes}) (or be ignore_index="
+                         f"{ignore_index}), got values from {used.min()} to {used.max()}")
+    onehot = np.moveaxis(np.eye(classes, dtype=dtype)[np.where(counted, labels, 0)], -1, axis)
+    coef = (onehot * (1.0 - label_smoothing) + label_smoothing / classes) * per_class
+    return -(coef * np.expand_dims(counted, axis).astype(dtype))  # negated: the loss is minus the picked ones
 
 
-def cross_entropy(logits, labels):
-    """Softmax cross-entropy, averaged over the batch (PyTorch's CrossEntropyLoss), stable via log_softmax.
+@recorded
+def _row_coefficients(labels, dtype, per_class, label_smoothing, classes):
+    """The same for probability rows: each row smoothed and weighted, negated."""
+    return -((labels.astype(dtype) * (1.0 - label_smoothing) + label_smoothing / classes) * per_class)
 
-    `labels` are class indices of shape (N,) or one-hot / probability rows of shape (N, C).
+
+@recorded
+def _index_total(labels, w, ignore_index):
+    """The weight of the labels counted (the mean's divisor), in the logits' float width."""
+    counted = labels != ignore_index
+    return np.asarray(w[np.where(counted, labels, 0)][counted].sum(), dtype=w.dtype)
+
+
+def cross_entropy(logits, labels, weight=None, ignore_index: int = -100, reduction: str = "mean",
+                  label_smoothing: float = 0.0):
+    """Softmax cross-entropy, PyTorch's F.cross_entropy with its arguments and defaults, stable via log_softmax.
+
+    `logits` are (N, C), (C,) or (N, C, d1, ...) (the classes on axis 1, as in PyTorch); `labels` are class
+    indices of the shape without the class axis, or probability (one-hot) rows of the logits' own shape.
+    `weight` (C,) weighs each class; labels equal to `ignore_index` count for nothing (index labels only);
+    `label_smoothing` mixes each target with the uniform distribution over the C classes. reduction="mean"
+    divides the sum by the weight of the labels counted (their number, unweighted; the samples, for
+    probability rows), "sum" adds up, "none" gives one loss per sample (the labels' shape).
 
     >>> import numpy as np
     >>> from tinygrad_nn import Value
     >>> round(cross_entropy(Value([[0.0, 0.0]]), np.array([1])).item(), 6)   # log 2
     0.693147
+    >>> logits = Value(np.zeros((2, 3, 4)))                       # (N, C, T): 3 classes at 4 positions
+    >>> cross_entropy(logits, np.array([[0, 1, 2, -100]] * 2), reduction="none").data.round(4)
+    array([[1.0986, 1.0986, 1.0986, 0.    ],
+           [1.0986, 1.0986, 1.0986, 0.    ]])
     """
     shape = shape_of(logits)
-    if len(shape) not in (1, 2):
-        raise ValueError(f"cross_entropy: logits must have shape (C,) or (N, C), got {shape}")
-    labels = labels.data if isinstance(labels, Value) else np.asarray(labels)
-    classes = shape[-1]
-    if labels.dtype.kind in "iu" and labels.shape == shape[:-1]:
-        onehot = _one_hot(labels, classes, logits.dtype)
+    if not shape:
+        raise ValueError("cross_entropy: logits must have shape (C,), (N, C) or (N, C, d1, ...), got a scalar")
+    _reduced("cross_entropy", 0.0, reduction)  # a wrong name fails before any work
+    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float)) \
+            or not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be a number in [0, 1], got {label_smoothing!r}")
+    axis = 1 if len(shape) >= 2 else 0
+    classes = shape[axis]
+    dtype = logits.dtype if isinstance(logits, Value) else np.asarray(logits).dtype
+    dtype = dtype if dtype.kind == "f" else np.dtype(np.float64)
+    w = np.ones(classes, dtype) if weight is None else np.asarray(data_of(weight), dtype)
+    if w.shape != (classes,):
+        raise ValueError(f"cross_entropy: weight must have one entry per class, shape ({classes},), got {w.shape}")
+    per_class = w.reshape((classes,) + (1,) * (len(shape) - axis - 1))  # broadcasts along the class axis
+    labels = np.asarray(data_of(labels))
+    sample_shape = shape[:axis] + shape[axis + 1:]
+    if labels.dtype.kind in "iu" and labels.shape == sample_shape:
+        minus_coef = _index_coefficients(labels, classes, dtype, per_class, ignore_index, label_smoothing, axis)
+        total = _index_total(labels, w, ignore_index)
     elif labels.shape == shape:
-        onehot = labels.astype(logits.dtype)
+        minus_coef = _row_coefficients(labels, dtype, per_class, label_smoothing, classes)
+        total = float(np.prod(sample_shape))
     else:
-        raise ValueError(f"cross_entropy: labels must be integers of shape {shape[:-1]} or one-hot rows of shape "
-                         f"{shape}, got {labels.dtype} of shape {labels.shape}")
-    n = shape[0] if len(shape) == 2 else 1
-    # Multiplying by the one-hot rows picks each sample's log-probability without an index scatter.
-    return -sum(log_softmax(logits, axis=-1) * onehot) / float(n)
+        raise ValueError(f"cross_entropy: labels must be integers of shape {sample_shape} (class indices) or "
+                         f"probability rows of shape {shape}, got {labels.dtype} of shape {labels.shape}")
+    losses = sum(log_softmax(logits, axis=axis) * minus_coef, axis=axis)  # (an ignored label's loss is +0.0)
+    if reduction == "none":
+        return losses
+    return sum(losses) if reduction == "sum" else sum(losses) / total

@@ -22,9 +22,12 @@ class Embedding(Module):
     starts at zero and gets no gradient. The input is integer ids of any shape.
 
     >>> import numpy as np
-    >>> embed = Embedding(10, 4, seed=0)
-    >>> embed(np.array([[1, 2, 2]])).shape                                # one row of the weight per id
-    (1, 3, 4)
+    >>> emb = Embedding(10, 3, padding_idx=0, seed=0)
+    >>> out = emb(np.array([[0, 4], [4, 4]]))        # (2, 2) ids -> (2, 2, 3) vectors
+    >>> out.shape, out.data[0, 0].tolist()          # padding_idx's row is zero
+    ((2, 2, 3), [0.0, 0.0, 0.0])
+    >>> out.sum().backward(); emb.weight.grad[[0, 4]].tolist()   # row 4 was used three times
+    [[0.0, 0.0, 0.0], [3.0, 3.0, 3.0]]
     """
 
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None, *, seed=None,
@@ -37,7 +40,8 @@ class Embedding(Module):
                                  f"{padding_idx}")
             padding_idx %= self.num_embeddings
         self.padding_idx = padding_idx
-        w = _rng(seed).standard_normal((self.num_embeddings, self.embedding_dim)).astype(_check_dtype(dtype))
+        dtype = _check_dtype(dtype, "Embedding")
+        w = _rng(seed).standard_normal((self.num_embeddings, self.embedding_dim)).astype(dtype)
         if padding_idx is not None:
             w[padding_idx] = 0.0
         self.weight = Value(w)

@@ -105,7 +105,9 @@ def _indices(who, indices, num):
     if idx.dtype.kind not in "iu":
         raise TypeError(f"{who}: indices must be integers (token ids), got {idx.dtype}; convert them with "
                         f".astype(np.int64)")
-    if idx.size and (idx.min() < -num or idx.max() >= num):
+    # A negative id would pick a row from the end, as numpy indexes, where PyTorch refuses it: an id of -1 is
+    # a padding or "unknown" marker more often than a wish for the last row.
+    if idx.size and (idx.min() < 0 or idx.max() >= num):
         raise IndexError(f"{who}: indices must lie in [0, {num}) for {num} embeddings, got values from {idx.min()} "
                          f"to {idx.max()}")
     return idx

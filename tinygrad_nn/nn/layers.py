@@ -13,7 +13,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..engine import Value, holds_values
+from ..creation import numpy_dtype
+from ..engine import Value, holds_values, shape_of
 from ..engine.apply import stacked
 from ..ops import linear, matmul, relu, sigmoid, step, tanh, transpose
 from . import functional
@@ -44,10 +45,13 @@ def _rng(seed):
     return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
 
-def _check_dtype(dtype):
-    dtype = np.dtype(dtype)
-    if dtype.kind != "f":
-        raise TypeError(f"dtype must be a float type (float64 or float32), got {dtype}")
+def _check_dtype(dtype, who=None):
+    try:
+        dtype = np.dtype(numpy_dtype(dtype))
+    except TypeError:
+        dtype = repr(dtype)
+    if not isinstance(dtype, np.dtype) or dtype.kind != "f":
+        raise TypeError(f"{who + ': ' if who else ''}dtype must be a float type (float64 or float32), got {dtype}")
     return dtype
 
 
@@ -101,7 +105,7 @@ class Neuron(Module):
 
     def __init__(self, nin: int, activation="sigmoid", *, seed=None, dtype=np.float64):
         nin = _size(nin, "nin", "Neuron")
-        dtype = _check_dtype(dtype)
+        dtype = _check_dtype(dtype, "Neuron")
         rng = _rng(seed)
         self.nin = nin
         self.weight = Value(_init(rng, (nin,), nin, dtype))
@@ -142,7 +146,7 @@ class Layer(Module):
 
     def __init__(self, nin: int, nout: int, activation="sigmoid", *, seed=None, dtype=np.float64):
         nin, nout = _size(nin, "nin", "Layer"), _size(nout, "nout", "Layer")
-        dtype = _check_dtype(dtype)
+        dtype = _check_dtype(dtype, type(self).__name__)
         rng = _rng(seed)
         self.nin, self.nout = nin, nout
         self.weight = Value(_init(rng, (nout, nin), nin, dtype))
@@ -307,7 +311,20 @@ class Sigmoid(_Activation):
 
 
 class ReLU(_Activation):
+    """max(0, x), PyTorch's nn.ReLU; `inplace` is taken for PyTorch's code and changes nothing (no op here
+    overwrites its input).
+
+    >>> from tinygrad_nn import Value
+    >>> ReLU(inplace=True)(Value([-1.0, 2.0])).data
+    array([0., 2.])
+    """
+
     fn = staticmethod(relu)
+
+    def __init__(self, inplace: bool = False):
+        if not isinstance(inplace, (bool, np.bool_)):
+            raise TypeError(f"ReLU: inplace must be True or False, got {inplace!r}")
+        self.inplace = bool(inplace)
 
 
 class Tanh(_Activation):
@@ -327,8 +344,9 @@ class GELU(Module):
     element by element); approximate="tanh" for GPT-2's tanh formula. Both export to ONNX.
 
     >>> from tinygrad_nn import Value
-    >>> [round(v, 4) for v in GELU()(Value([-1.0, 0.0, 1.0])).data.tolist()]
-    [-0.1587, 0.0, 0.8413]
+    >>> x = Value([-1.0, 0.0, 1.0])
+    >>> GELU()(x).data.round(4), GELU(approximate="tanh")(x).data.round(4)
+    (array([-0.1587,  0.    ,  0.8413]), array([-0.1588,  0.    ,  0.8412]))
     """
 
     def __init__(self, approximate: str = "none"):
@@ -344,7 +362,9 @@ class GELU(Module):
 
 
 class Softmax(Module):
-    """softmax along `dim`, PyTorch's nn.Softmax (dim is required in spirit: None means the last axis here).
+    """softmax along `dim`, PyTorch's nn.Softmax. dim=None is taken for a 1-D or 2-D input only, where it is
+    the last axis as in PyTorch; for other inputs PyTorch's implicit (deprecated) choice is axis 0 or 1, not the
+    last, so say which axis with dim=.
 
     >>> from tinygrad_nn import Value
     >>> Softmax(dim=-1)(Value([[0.0, 0.0]])).data
@@ -352,23 +372,37 @@ class Softmax(Module):
     """
 
     def __init__(self, dim: int | None = None):
-        self.dim = -1 if dim is None else dim
+        self.dim = dim
+
+    def _dim(self, x):
+        if self.dim is not None:
+            return self.dim
+        ndim = len(shape_of(x))
+        if ndim not in (1, 2):
+            raise ValueError(f"{type(self).__name__}: dim=None is ambiguous for a {ndim}-D input (PyTorch would "
+                             f"take axis {0 if ndim in (0, 3) else 1}, not the last); give dim=, e.g. "
+                             f"{type(self).__name__}(dim=-1)")
+        return -1
 
     def forward(self, x):
-        return functional.softmax(x, self.dim)
+        return functional.softmax(x, self._dim(x))
 
     def __repr__(self):
         return f"{type(self).__name__}(dim={self.dim})"
 
 
 class LogSoftmax(Softmax):
-    """log(softmax) along `dim`, PyTorch's nn.LogSoftmax.
+    """log(softmax) along `dim`, PyTorch's nn.LogSoftmax: log-probabilities, computed without overflow.
 
     >>> import numpy as np
     >>> from tinygrad_nn import Value
-    >>> bool(np.allclose(np.exp(LogSoftmax(dim=-1)(Value([[1.0, 2.0, 3.0]])).data).sum(), 1.0))
-    True
+    >>> logp = LogSoftmax(dim=-1)(Value([[0.0, 0.0], [1000.0, 0.0]]))
+    >>> logp.data.round(4)                                   # log(1/2), and no overflow at 1000
+    array([[-6.931e-01, -6.931e-01],
+           [ 0.000e+00, -1.000e+03]])
+    >>> np.exp(logp.data).sum(axis=-1)
+    array([1., 1.])
     """
 
     def forward(self, x):
-        return functional.log_softmax(x, self.dim)
+        return functional.log_softmax(x, self._dim(x))

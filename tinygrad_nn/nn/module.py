@@ -62,6 +62,10 @@ def _modules_in(obj, name):
             yield from _modules_in(item, f"{name}.{key}")
 
 
+# PyTorch's device names, which Module.to tells from dtypes.
+_DEVICES = frozenset({"cpu", "cuda", "mps", "xpu", "meta", "hip", "xla", "ipu", "hpu", "mtia"})
+
+
 class Module:
     """Base class: subclasses set parameters and sub-modules as attributes and define `forward`.
 
@@ -156,6 +160,63 @@ class Module:
         """train(False)."""
         return self.train(False)
 
+    def apply(self, fn) -> Module:
+        """Call fn(module) on every sub-module and then on this one (PyTorch's order), and return self: the way
+        translated code initialises its weights.
+
+        >>> import numpy as np
+        >>> from tinygrad_nn.nn import Linear, Sequential
+        >>> def init(m):
+        ...     if isinstance(m, Linear):
+        ...         m.weight.data[...] = 0.5
+        >>> net = Sequential(Linear(2, 2), Linear(2, 1)).apply(init)
+        >>> net[1].weight.data
+        array([[0.5, 0.5]])
+        """
+        for child in self.children():  # each child's own sub-modules first, then the child: PyTorch's order
+            child.apply(fn)
+        fn(self)
+        return self
+
+    def to(self, *args, dtype=None, device=None) -> Module:
+        """PyTorch's Module.to: `to(np.float32)` (or torch.float32, or "float32") converts every parameter's
+        data in place (the parameters stay the same Values); `to("cpu")` is accepted and changes nothing, as
+        everything here runs on the CPU. Returns self. Convert before making the optimizer, as in PyTorch.
+
+        >>> import numpy as np
+        >>> from tinygrad_nn.nn import Linear
+        >>> net = Linear(3, 2).to("cpu").to(np.float32)
+        >>> {p.dtype.name for p in net.parameters()}, net.double().weight.dtype.name
+        ({'float32'}, 'float64')
+        """
+        from ..creation import numpy_dtype
+
+        for a in args:  # to(device), to(dtype) or to(device, dtype), as PyTorch reads them
+            if type(a).__name__ == "device" or (isinstance(a, str) and a.split(":")[0] in _DEVICES):
+                device = a
+            else:
+                dtype = a
+        if device is not None and str(device).split(":")[0] != "cpu":
+            raise ValueError(f"to: tinygrad_nn runs on the CPU only (numpy), got device {str(device)!r}; use "
+                             f"\"cpu\" (or drop the call)")
+        if dtype is None:
+            return self
+        dt = np.dtype(numpy_dtype(dtype))
+        if dt.kind != "f":
+            raise TypeError(f"to: parameters hold floats, so dtype must be a float type (float64, float32), got {dt}")
+        for p in self.parameters():
+            if np.asarray(p.data).dtype != dt:
+                p.data = np.asarray(p.data).astype(dt)
+        return self
+
+    def float(self) -> Module:
+        """to(np.float32)."""
+        return self.to(np.float32)
+
+    def double(self) -> Module:
+        """to(np.float64)."""
+        return self.to(np.float64)
+
     # -- saving and loading -------------------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:
         """name -> a copy of the parameter's payload as a numpy array (0-d for a scalar parameter)."""
@@ -215,6 +276,8 @@ class Module:
             names = strict and (missing or unexpected)
             hint = (" (the state must come from a model of the same architecture" +
                     ("; strict=False loads only the names that match)" if names else ")"))
+            if any(" in the state (convert it with " in problem for problem in problems):
+                hint += "; model.float() or model.double() converts a whole model (a PyTorch model saves float32)"
             raise ValueError(f"load_state_dict: cannot load into {self!r}: " + "; ".join(problems) + hint)
         for p, new in updates:
             if p.data.__class__ is float:

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..engine import Value
 from . import functional
+from .layers import _check_dtype
 from .module import Module
 
 
@@ -38,15 +39,19 @@ class LayerNorm(Module):
     bias=True).
 
     >>> import numpy as np
-    >>> y = LayerNorm(4)(np.array([[1.0, 2.0, 3.0, 4.0]])).data
-    >>> bool(abs(y.mean()) < 1e-12), round(float(y.var()), 4)
-    (True, 1.0)
+    >>> ln = LayerNorm(3)
+    >>> y = ln(np.array([[1.0, 2.0, 6.0], [0.0, 0.0, 3.0]])).data      # each row on its own
+    >>> y.mean(axis=-1).round(12).tolist(), y.var(axis=-1).round(4).tolist()
+    ([0.0, 0.0], [1.0, 1.0])
+    >>> LayerNorm((2, 3), elementwise_affine=False)(np.ones((4, 2, 3))).shape   # over the last two axes
+    (4, 2, 3)
     """
 
     def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True, bias: bool = True, *,
                  dtype=np.float64):
         self.normalized_shape = _shape("LayerNorm", normalized_shape)
         self.eps = _eps("LayerNorm", eps)
+        dtype = _check_dtype(dtype, "LayerNorm")
         self.weight = Value(np.ones(self.normalized_shape, dtype)) if elementwise_affine else None
         self.bias = Value(np.zeros(self.normalized_shape, dtype)) if elementwise_affine and bias else None
 
@@ -72,6 +77,7 @@ class RMSNorm(Module):
                  dtype=np.float64):
         self.normalized_shape = _shape("RMSNorm", normalized_shape)
         self.eps = _eps("RMSNorm", eps)
+        dtype = _check_dtype(dtype, "RMSNorm")
         self.weight = Value(np.ones(self.normalized_shape, dtype)) if elementwise_affine else None
 
     def forward(self, x):

@@ -60,7 +60,7 @@ class _Recurrent(Module):
         if not isinstance(bias, (bool, np.bool_)):
             raise TypeError(f"{who}: bias must be True or False, got {bias!r}")
         self.nonlinearity, self.bias = nonlinearity, bool(bias)
-        self._dtype = _check_dtype(dtype)
+        self._dtype = _check_dtype(dtype, who)
         self._rng = _rng(seed)
 
     def _param(self, *shape):
@@ -89,6 +89,18 @@ class _Cell(_Recurrent):
                              f"got shape {s}")
         return s[:-1] + (self.hidden_size,)
 
+    def _state(self, x, states, names):
+        """The given states (h, or h and c), checked against the input's batch, or zeros when None."""
+        shape = self._check(x)
+        if states is None:
+            return [self._zeros(shape) for _ in names]
+        for v, name in zip(states, names):
+            if shape_of(v) != shape:
+                raise ValueError(f"{type(self).__name__}: {name} must have shape {shape} (the input's batch, "
+                                 f"hidden_size {self.hidden_size}) for an input of shape {shape_of(x)}, got "
+                                 f"{shape_of(v)}")
+        return list(states)
+
     def __repr__(self):
         return f"{type(self).__name__}({self.input_size}, {self.hidden_size})"
 
@@ -97,12 +109,18 @@ class RNNCell(_Cell):
     """h' = tanh(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh) (or relu): forward(x, h=None) returns h'.
 
     >>> import numpy as np
-    >>> RNNCell(3, 5, seed=0)(np.zeros(3)).shape
-    (5,)
+    >>> cell = RNNCell(3, 5, seed=0)
+    >>> h = None
+    >>> for x in np.ones((4, 2, 3)):            # 4 steps of a batch of 2, one at a time
+    ...     h = cell(x, h)
+    >>> h.shape, cell(np.ones(3)).shape         # a single sample (3,) gives (5,)
+    ((2, 5), (5,))
+    >>> bool((abs(h.data) < 1).all())           # tanh keeps the state in (-1, 1)
+    True
     """
 
     def forward(self, x, h=None):
-        h = self._zeros(self._check(x)) if h is None else h
+        (h,) = self._state(x, None if h is None else (h,), ("h",))
         return _step("RNN", self.nonlinearity, _affine(x, self.weight_ih, self.bias_ih), h, None, self.weight_hh,
                      self.bias_hh)[0]
 
@@ -111,16 +129,19 @@ class LSTMCell(_Cell):
     """PyTorch's LSTMCell: forward(x, (h, c)=None) returns (h', c'); gates i, f, g, o in the weights' rows.
 
     >>> import numpy as np
-    >>> h, c = LSTMCell(3, 5, seed=0)(np.zeros((2, 3)))
-    >>> h.shape, c.shape
-    ((2, 5), (2, 5))
+    >>> cell = LSTMCell(3, 5, seed=0)
+    >>> h, c = cell(np.ones((2, 3)))            # the state starts at zeros
+    >>> h, c = cell(np.ones((2, 3)), (h, c))    # and is passed back in
+    >>> h.shape, c.shape, cell.weight_ih.shape  # four gates stacked: 4 * 5 rows
+    ((2, 5), (2, 5), (20, 3))
     """
 
     mode = "LSTM"
 
     def forward(self, x, hc=None):
-        shape = self._check(x)
-        h, c = (self._zeros(shape), self._zeros(shape)) if hc is None else hc
+        if hc is not None and (not isinstance(hc, (tuple, list)) or len(hc) != 2):
+            raise TypeError(f"LSTMCell: the state must be a pair (h, c), got {type(hc).__name__}")
+        h, c = self._state(x, hc, ("h", "c"))
         return _step("LSTM", None, _affine(x, self.weight_ih, self.bias_ih), h, c, self.weight_hh, self.bias_hh)
 
 
@@ -128,14 +149,16 @@ class GRUCell(_Cell):
     """PyTorch's GRUCell: forward(x, h=None) returns h'; gates r, z, n in the weights' rows.
 
     >>> import numpy as np
-    >>> GRUCell(3, 5, seed=0)(np.zeros((2, 3))).shape
-    (2, 5)
+    >>> cell = GRUCell(3, 5, seed=0)
+    >>> h = cell(np.ones((2, 3)))
+    >>> cell(np.ones((2, 3)), h).shape, cell.weight_hh.shape     # three gates stacked: 3 * 5 rows
+    ((2, 5), (15, 5))
     """
 
     mode = "GRU"
 
     def forward(self, x, h=None):
-        h = self._zeros(self._check(x)) if h is None else h
+        (h,) = self._state(x, None if h is None else (h,), ("h",))
         return _step("GRU", None, _affine(x, self.weight_ih, self.bias_ih), h, None, self.weight_hh,
                      self.bias_hh)[0]
 
@@ -171,6 +194,9 @@ class _Layers(_Recurrent):
             order = "(N, T, C)" if self.batch_first else "(T, N, C)"
             raise ValueError(f"{who}: input must be {order} or (T, C) with C = {self.input_size}, got shape {s}")
         batched = len(s) == 3
+        if s[1 if batched and self.batch_first else 0] == 0:
+            raise ValueError(f"{who}: the sequence is empty (input shape {s}); give at least one time step, as "
+                             f"PyTorch requires")
         if not isinstance(x, Value):
             x = Value(np.asarray(x, self._dtype), requires_grad=False)
         if not batched:
@@ -221,9 +247,12 @@ class RNN(_Layers):
     bias=True, batch_first=False, dropout=0.0): forward(x, h_0=None) returns (output, h_n).
 
     >>> import numpy as np
-    >>> output, h_n = RNN(3, 5, seed=0)(np.zeros((7, 3)))                # unbatched: 7 steps
-    >>> output.shape, h_n.shape
-    ((7, 5), (1, 5))
+    >>> rnn = RNN(3, 5, num_layers=2, batch_first=True, seed=0)
+    >>> out, h_n = rnn(np.ones((4, 7, 3)))      # a batch of 4 sequences of 7 steps
+    >>> out.shape, h_n.shape                    # every step of the top layer; the last step of each layer
+    ((4, 7, 5), (2, 4, 5))
+    >>> bool((out.data[:, -1] == h_n.data[-1]).all())
+    True
     """
 
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
@@ -241,9 +270,15 @@ class LSTM(_Layers):
     dropout=0.0): forward(x, (h_0, c_0)=None) returns (output, (h_n, c_n)).
 
     >>> import numpy as np
-    >>> output, (h_n, c_n) = LSTM(3, 5, num_layers=2, batch_first=True, seed=0)(np.zeros((2, 7, 3)))
-    >>> output.shape, h_n.shape, c_n.shape
-    ((2, 7, 5), (2, 2, 5), (2, 2, 5))
+    >>> lstm = LSTM(3, 5, seed=0)
+    >>> x = np.random.default_rng(0).normal(size=(6, 3))       # unbatched: 6 steps of 3 features
+    >>> out, (h, c) = lstm(x)
+    >>> out.shape, h.shape, c.shape
+    ((6, 5), (1, 5), (1, 5))
+    >>> _, state = lstm(x[:3])                                 # the first 3 steps, then carry the state on
+    >>> out2, _ = lstm(x[3:], state)
+    >>> bool(np.allclose(out2.data, out.data[3:]))
+    True
     """
 
     mode = "LSTM"
@@ -259,9 +294,12 @@ class GRU(_Layers):
     dropout=0.0): forward(x, h_0=None) returns (output, h_n).
 
     >>> import numpy as np
-    >>> output, h_n = GRU(3, 5, seed=0)(np.zeros((7, 2, 3)))             # 7 steps, a batch of 2
-    >>> output.shape, h_n.shape
-    ((7, 2, 5), (1, 2, 5))
+    >>> gru = GRU(3, 5, seed=0)
+    >>> out, h_n = gru(np.ones((7, 4, 3)))      # (T, N, C): 7 steps of a batch of 4
+    >>> out.shape, h_n.shape
+    ((7, 4, 5), (1, 4, 5))
+    >>> [name for name, _ in gru.named_parameters()]
+    ['weight_ih_l0', 'weight_hh_l0', 'bias_ih_l0', 'bias_hh_l0']
     """
 
     mode = "GRU"

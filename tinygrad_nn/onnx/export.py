@@ -103,6 +103,29 @@ def _creation_order(outputs, stop):
     return order
 
 
+class _evaluating:
+    """Within it, a Module and every module inside it are in eval() mode; their own modes come back after."""
+
+    def __init__(self, model):
+        modules = model.modules() if hasattr(model, "modules") and hasattr(model, "training") else ()
+        self.modes = [(m, m.training) for m in modules]
+
+    def __enter__(self):
+        for m, _ in self.modes:
+            m.training = False
+
+    def __exit__(self, *exc):
+        for m, mode in self.modes:
+            m.training = mode
+
+
+def _flat(result) -> list:
+    """The outputs in order, nested tuples and lists opened (an LSTM returns (output, (h_n, c_n)))."""
+    if isinstance(result, (tuple, list)):
+        return [out for item in result for out in _flat(item)]
+    return [result]
+
+
 def _as_traced_input(x, i):
     """A float example becomes a fresh leaf that records; an integer array stays an array (an index)."""
     if isinstance(x, Value):
@@ -128,6 +151,10 @@ def export(model_or_function, example_inputs, path=None, *, input_names=None, ou
     embedding's token ids). A Module's parameters keep their `state_dict` names. An op with no ONNX form
     raises `UnsupportedOpError` naming it.
 
+    A Module is traced in eval() mode, as torch.onnx.export does by default, and put back in its modes after:
+    traced in training, a Dropout would freeze the one random mask it drew into the exported model. Nested
+    results, such as an LSTM's (output, (h_n, c_n)), become the outputs in order (output_0, output_1, ...).
+
     >>> import numpy as np
     >>> model = export(lambda x: (x * 2.0).tanh().sum(axis=1), np.zeros((4, 3)))
     >>> [node.op_type for node in model.graph.node]
@@ -142,12 +169,15 @@ def export(model_or_function, example_inputs, path=None, *, input_names=None, ou
     if len(in_names) != len(traced):
         raise ValueError(f"onnx.export: {len(in_names)} input names for {len(traced)} example inputs")
 
+    if not callable(model_or_function):
+        raise TypeError(f"onnx.export: the model must be a Module or a function of Values, got "
+                        f"{type(model_or_function).__name__}")
     param_names = {}
     if hasattr(model_or_function, "named_parameters"):
         param_names = {id(p): name for name, p in model_or_function.named_parameters()}
-    with enable_grad():
+    with enable_grad(), _evaluating(model_or_function):
         result = model_or_function(*traced)
-    outputs = list(result) if isinstance(result, (tuple, list)) else [result]
+    outputs = _flat(result)
     for i, out in enumerate(outputs):
         if not isinstance(out, Value):
             raise TypeError(f"onnx.export: output {i} is a {type(out).__name__}, not a Value computed from the "

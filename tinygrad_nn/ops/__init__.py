@@ -18,7 +18,6 @@ from ..engine.apply import stacked
 from ..engine.node import link_arithmetic
 from . import (
     numpy_api,
-    registry,
     special,  # noqa: I001  (registers scipy.special's ops; users reach them as tinygrad_nn.special)
 )
 from .conv import (
@@ -124,7 +123,7 @@ from .reductions import (
     sum,
     var,
 )
-from .registry import OPS, ErrorCase, Op, OpInfo, defop, register_test
+from .registry import OPS, Facts, Op, composite, defop
 from .shape import (
     array_split,
     astype,
@@ -192,20 +191,26 @@ for _name, _fn in list(globals().items()):
         globals()[_name] = _stacking(_fn)
 
 
-def __getattr__(name):
-    # The built-in OpInfos (opinfos.py, error_cases.py) are for the tests, `check_op` and the catalog, not for
-    # running ops: they are registered when OPINFOS is first asked for, which keeps `import tinygrad_nn`
-    # quick (benchmark W6).
-    if name == "OPINFOS":
-        from . import opinfos  # noqa: F401
+def _methods():
+    """Method name -> function, for every public function that declares methods (`method=` in defop or
+    composite); Value's methods (engine/methods.py) are these, written out statically. Where PyTorch's Tensor or
+    numpy's ndarray has a method of the same meaning, so do we (PyTorch's spellings asin, atan2... as well as
+    numpy's). None on purpose for `repeat` (numpy's ndarray.repeat is our repeat, PyTorch's Tensor.repeat is our
+    tile), `split` (PyTorch's takes piece sizes, numpy's a count), `svd` (PyTorch's Tensor.svd returns V) and
+    `sort` (PyTorch's returns (values, indices), numpy's sorts in place): either reading would be wrong for
+    somebody, so call the functions for those."""
+    out = {}
+    for name, fn in list(globals().items()):
+        for m in getattr(getattr(fn, "facts", None), "methods", ()):
+            if not name.startswith("_") and m not in out:
+                out[m] = fn
+    return out
 
-        return registry.OPINFOS
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
+METHODS = _methods()
 
-# The registry (OPINFOS too, through __getattr__, but not in a star import), then every function imported
-# above from the family files.
-__all__ = ["OPS", "ErrorCase", "Op", "OpInfo", "defop", "register_test"] + sorted(
+# The registry, then every function imported above from the family files.
+__all__ = ["OPS", "Facts", "Op", "composite", "defop"] + sorted(
     name for name, fn in list(globals().items())
     if not name.startswith("_") and callable(fn) and _family(fn) in ("conv", "core_ops", "elementwise", "linalg",
                                                                          "reductions", "shape"))

@@ -1,46 +1,29 @@
-"""The README's table of ops, made from the op table itself (so it never goes stale: a test compares them).
+"""The README's table of ops, made from the ops' own declarations (so it never goes stale: a test compares them).
 
     python -m tinygrad_nn.ops.catalog              # print the table
     python -m tinygrad_nn.ops.catalog --write README.md
 
 One row per public function of `tinygrad_nn.ops`: its family (the file it lives in), how many tensor inputs
-it takes, to what order it is differentiable, and whether it takes Python-float (scalar) payloads. The last
-two come from the function's OpInfo, the entry the property tests check it by.
+it takes, to what order it is differentiable, and whether it takes Python-float (scalar) payloads: the facts
+each op declares in `defop` (and each function composed of ops in `composite`). The property tests check
+those facts against the function's OpInfo (tests/ops/test_catalog.py).
 """
 
 from __future__ import annotations
 
-import inspect
 import sys
 
-from . import OPINFOS, Op
+from . import Op
 from . import __all__ as PUBLIC
 
 BEGIN, END = "<!-- op table: begin (python -m tinygrad_nn.ops.catalog --write README.md) -->", "<!-- op table: end -->"
-_REGISTRY = {"ErrorCase", "OPS", "Op", "OpInfo", "defop", "register_test"}
-# Functions with no gradient at all, and why (they have no OpInfo: the property tests need a gradient).
-NO_GRADIENT = {"argmax": "integer result", "argmin": "integer result", "argsort": "integer result"}
-# Primitives that are no user-facing function: tested by tests/ops/test_op_properties.py one by one.
-INTERNAL = {"identity", "sum_to", "scatter_add"}
+_REGISTRY = {"Facts", "OPS", "Op", "composite", "defop"}
 
 
-def _infos(name):
-    """The OpInfos that check `name`: the one of that name, or else its variants (`pow_2`, `eigh_values`)."""
-    if name in OPINFOS:
-        return [OPINFOS[name]]
-    return [info for key, info in OPINFOS.items() if key.startswith(name + "_")]
-
-
-def _arity(fn, infos):
-    """How many tensor inputs: n for a function of a list (or *args) of them, else the OpInfo's count (the
-    signature also lists static parameters such as a shape)."""
-    target = fn.forward if isinstance(fn, Op) else fn
-    params = list(inspect.signature(target).parameters.values())
-    if any(p.kind is p.VAR_POSITIONAL or p.name in ("values", "operands") for p in params):
-        return "n"
-    if infos:
-        return str(infos[0].nargs)
-    return str(sum(1 for p in params if p.default is p.empty and p.kind is p.POSITIONAL_OR_KEYWORD))
+def _order(facts) -> str:
+    if facts.order == 0:
+        return f"none ({facts.note})" if facts.note else "none"
+    return f"{facts.order} ({facts.note})" if facts.note else str(facts.order)
 
 
 def rows():
@@ -49,18 +32,12 @@ def rows():
     out = []
     for name in sorted(set(PUBLIC) - _REGISTRY):
         fn = getattr(module, name)
-        family = (fn.forward if isinstance(fn, Op) else fn).__module__.rpartition(".")[2]
-        infos = _infos(name)
-        if name in NO_GRADIENT:
-            order, scalars = f"none ({NO_GRADIENT[name]})", "yes"
-        elif name in INTERNAL:
-            order, scalars = "any (internal)", "yes"
-        elif not infos:
-            raise LookupError(f"catalog: {name} has no OpInfo; register_test it (tinygrad_nn/ops/opinfos.py)")
-        else:
-            order = "any" if all(i.gradgrad for i in infos) else "1"
-            scalars = "yes" if any(i.scalar for i in infos) else "no"
-        out.append((name, family, _arity(fn, infos), order, scalars))
+        facts = getattr(fn, "facts", None)
+        if facts is None:
+            raise LookupError(f"catalog: {name} declares no facts; define it with defop, or decorate it with "
+                              f"@composite(...) (see tinygrad_nn/ops/registry.py)")
+        family = (fn.prepare or fn.forward if isinstance(fn, Op) else fn).__module__.rpartition(".")[2]
+        out.append((name, family, str(facts.inputs), _order(facts), "yes" if facts.scalars else "no"))
     return out
 
 

@@ -47,7 +47,7 @@ from numpy.lib.stride_tricks import as_strided, sliding_window_view
 from ..engine import Value, data_of, shape_of
 from ..parallel import run_parts, split
 from .reductions import sum
-from .registry import defop
+from .registry import composite, defop, doctests
 from .shape import reshape, scatter_add
 
 # -- arguments: ints or pairs, checked once in the public functions -----------------------------------
@@ -336,41 +336,7 @@ def _conv2d_weight_part(x, g, kernel, stride, padding, chunk_bytes):
     return gw
 
 
-# Each rule gets (upstream gradient, output, inputs...). `size` is the image's (H, W): with a stride, the
-# output's size does not fix it (the last rows may have been skipped), so the transposed ops are told it.
-#
-# conv2d always takes three inputs, a bias included (the number 0.0 when there is none): with one rule per
-# input, the engine then runs only the rules of inputs that need a gradient, so the image's rule (a whole
-# transposed convolution) is skipped for the data batch into the first layer, and the bias's for 0.0.
-conv2d_op = defop(
-    "conv2d", _conv2d_forward,
-    (lambda g, ans, x, w, b, *, stride, padding:
-        conv_transpose2d_op(g, w, stride=stride, padding=padding, size=shape_of(x)[2:]),
-     lambda g, ans, x, w, b, *, stride, padding:
-        conv2d_weight_op(x, g, kernel=shape_of(w)[2:], stride=stride, padding=padding),
-     # (over the batch first: whole images added at once, then each channel's positions; 20% faster, W7)
-     lambda g, ans, x, w, b, *, stride, padding: sum(sum(g, axis=0), axis=(1, 2))),
-    "x (N, C_in, H, W), weight (C_out, C_in, kh, kw), bias (C_out,)",
-    doc="Cross-correlation of x (N, C_in, H, W) with weight (C_out, C_in, kh, kw), plus bias (C_out,).")
-
-conv_transpose2d_op = defop(
-    "conv_transpose2d", _conv_transpose2d_forward,
-    (lambda u, ans, g, w, *, stride, padding, size: conv2d_op(u, w, 0.0, stride=stride, padding=padding),
-     lambda u, ans, g, w, *, stride, padding, size:
-        conv2d_weight_op(u, g, kernel=shape_of(w)[2:], stride=stride, padding=padding)),
-    "x (N, C_in, H, W) and weight (C_in, C_out, kh, kw)",
-    doc="conv2d's adjoint in the image: spreads g (N, C_out, Ho, Wo) back over an (N, C_in, H, W) image.")
-
-conv2d_weight_op = defop(
-    "conv2d_weight", _conv2d_weight_forward,
-    (lambda v, ans, x, g, *, kernel, stride, padding:
-        conv_transpose2d_op(g, v, stride=stride, padding=padding, size=shape_of(x)[2:]),
-     lambda v, ans, x, g, *, kernel, stride, padding: conv2d_op(x, v, 0.0, stride=stride, padding=padding)),
-    "x (N, C_in, H, W) and grad_output (N, C_out, Ho, Wo) of the convolution",
-    doc="conv2d's adjoint in the weight: sum over the batch and positions of g times the patches.")
-
-
-def conv2d(x, weight, bias=None, stride=1, padding=0):
+def _conv2d_args(x, weight, bias=None, stride=1, padding=0):
     """2-D convolution (cross-correlation, no flip), as PyTorch's `torch.nn.functional.conv2d`.
 
     x (N, C_in, H, W) or (C_in, H, W); weight (C_out, C_in, kh, kw); bias (C_out,) or None; stride and
@@ -378,6 +344,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0):
     Ho = (H + 2 * padding - kh) // stride + 1.
 
     >>> import numpy as np
+    >>> from tinygrad_nn import conv2d
     >>> image = np.zeros((1, 1, 3, 3)); image[0, 0, :, 1] = 1.0              # a vertical bar
     >>> bar = np.array([[[[-1.0, 2.0, -1.0]] * 3]])                           # a vertical-bar detector
     >>> conv2d(image, bar, padding=(0, 1)).tolist()
@@ -394,12 +361,14 @@ def conv2d(x, weight, bias=None, stride=1, padding=0):
     if bias is not None and shape_of(bias) != ws[:1]:
         raise ValueError(f"conv2d: bias must have shape ({ws[0]},), one per output channel, got {shape_of(bias)}")
     Ho, Wo = _out_size("conv2d", xs[-2:], ws[2:], stride, padding)
+    params = {"stride": stride, "padding": padding}
     if len(xs) == 3:  # one image: a batch of one, and back
-        return reshape(conv2d(reshape(x, shape=(1,) + xs), weight, bias, stride, padding), shape=(ws[0], Ho, Wo))
-    return conv2d_op(x, weight, 0.0 if bias is None else bias, stride=stride, padding=padding)
+        return ((reshape(x, shape=(1,) + xs), weight, 0.0 if bias is None else bias), params,
+                lambda y: reshape(y, shape=(ws[0], Ho, Wo)))
+    return (x, weight, 0.0 if bias is None else bias), params
 
 
-def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0):
+def _conv_transpose2d_args(x, weight, bias=None, stride=1, padding=0, output_padding=0):
     """Transposed convolution, as PyTorch's `torch.nn.functional.conv_transpose2d`: the gradient of conv2d
     with respect to its input, used as a layer of its own (it enlarges images).
 
@@ -407,6 +376,7 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     Ho = (H - 1) * stride - 2 * padding + kh + output_padding.
 
     >>> import numpy as np
+    >>> from tinygrad_nn import conv_transpose2d
     >>> conv_transpose2d(np.ones((1, 1, 2, 2)), np.ones((1, 1, 2, 2)), stride=2).shape
     (1, 1, 4, 4)
     """
@@ -428,20 +398,20 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     if min(size) < 1 or any(k > n + 2 * p for k, n, p in zip(ws[2:], size, padding)):
         raise ValueError(f"conv_transpose2d: the output would be {size[0]}x{size[1]} for input {xs}, kernel "
                          f"{ws[2:]}, stride {stride}, padding {padding}; use less padding")
-    out = conv_transpose2d_op(x, weight, stride=stride, padding=padding, size=size)
-    if bias is not None:
-        if shape_of(bias) != ws[1:2]:
-            raise ValueError(f"conv_transpose2d: bias must have shape ({ws[1]},), got {shape_of(bias)}")
-        out = out + reshape(bias, shape=(ws[1], 1, 1))
-    return out
+    if bias is not None and shape_of(bias) != ws[1:2]:
+        raise ValueError(f"conv_transpose2d: bias must have shape ({ws[1]},), got {shape_of(bias)}")
+    # The bias is added to the op's output (the op itself is conv2d's adjoint, which has none).
+    finish = None if bias is None else (lambda out: out + reshape(bias, shape=(ws[1], 1, 1)))
+    return (x, weight), {"stride": stride, "padding": padding, "size": size}, finish
 
 
-def conv2d_weight(x, grad_output, kernel_size, stride=1, padding=0):
+def _conv2d_weight_args(x, grad_output, kernel_size, stride=1, padding=0):
     """The gradient of conv2d with respect to its weight (PyTorch's `torch.nn.grad.conv2d_weight`):
     for a convolution of x with a (C_out, C_in, kh, kw) filter whose output got the gradient
     `grad_output` (N, C_out, Ho, Wo).
 
     >>> import numpy as np
+    >>> from tinygrad_nn import conv2d_weight
     >>> conv2d_weight(np.ones((2, 3, 5, 5)), np.ones((2, 4, 3, 3)), 3).shape
     (4, 3, 3, 3)
     """
@@ -457,7 +427,42 @@ def conv2d_weight(x, grad_output, kernel_size, stride=1, padding=0):
         raise ValueError(f"conv2d_weight: grad_output is {gs[2]}x{gs[3]} but a {kernel[0]}x{kernel[1]} convolution "
                          f"of the {xs[2]}x{xs[3]} input with stride {stride}, padding {padding} gives "
                          f"{want[0]}x{want[1]}")
-    return conv2d_weight_op(x, grad_output, kernel=kernel, stride=stride, padding=padding)
+    return (x, grad_output), {"kernel": kernel, "stride": stride, "padding": padding}
+
+
+# Each rule gets (upstream gradient, output, inputs...) and calls the ops' raw form (no argument checks). `size`
+# is the image's (H, W): with a stride, the output's size does not fix it (the last rows may have been
+# skipped), so the transposed ops are told it.
+#
+# conv2d always takes three inputs, a bias included (the number 0.0 when there is none): with one rule per
+# input, the engine then runs only the rules of inputs that need a gradient, so the image's rule (a whole
+# transposed convolution) is skipped for the data batch into the first layer, and the bias's for 0.0.
+conv2d = defop(
+    "conv2d", _conv2d_forward,
+    (lambda g, ans, x, w, b, *, stride, padding:
+        conv_transpose2d.raw(g, w, stride=stride, padding=padding, size=shape_of(x)[2:]),
+     lambda g, ans, x, w, b, *, stride, padding:
+        conv2d_weight.raw(x, g, kernel=shape_of(w)[2:], stride=stride, padding=padding),
+     # (over the batch first: whole images added at once, then each channel's positions; 20% faster, W7)
+     lambda g, ans, x, w, b, *, stride, padding: sum(sum(g, axis=0), axis=(1, 2))),
+    "x (N, C_in, H, W), weight (C_out, C_in, kh, kw), bias (C_out,)",
+    prepare=_conv2d_args, inputs=3, scalars=False)
+
+conv_transpose2d = defop(
+    "conv_transpose2d", _conv_transpose2d_forward,
+    (lambda u, ans, g, w, *, stride, padding, size: conv2d.raw(u, w, 0.0, stride=stride, padding=padding),
+     lambda u, ans, g, w, *, stride, padding, size:
+        conv2d_weight.raw(u, g, kernel=shape_of(w)[2:], stride=stride, padding=padding)),
+    "x (N, C_in, H, W) and weight (C_in, C_out, kh, kw)",
+    prepare=_conv_transpose2d_args, inputs=3, scalars=False)
+
+conv2d_weight = defop(
+    "conv2d_weight", _conv2d_weight_forward,
+    (lambda v, ans, x, g, *, kernel, stride, padding:
+        conv_transpose2d.raw(g, v, stride=stride, padding=padding, size=shape_of(x)[2:]),
+     lambda v, ans, x, g, *, kernel, stride, padding: conv2d.raw(x, v, 0.0, stride=stride, padding=padding)),
+    "x (N, C_in, H, W) and grad_output (N, C_out, Ho, Wo) of the convolution",
+    prepare=_conv2d_weight_args, scalars=False)
 
 
 # -- pooling ----------------------------------------------------------------------------------------------
@@ -488,10 +493,6 @@ def _max_pool_vjp(g, ans, x, *, kernel, stride):
     return (reshape(flat, shape=xd.shape),)
 
 
-max_pool2d_op = defop("max_pool2d", _max_pool_forward, _max_pool_vjp, "x (N, C, H, W)",
-                      doc="The maximum of each kernel-sized window.")
-
-
 def _pool_args(who, x, kernel_size, stride):
     kernel = _pair(kernel_size, "kernel_size", who, 1)
     stride = kernel if stride is None else _pair(stride, "stride", who, 1)
@@ -500,25 +501,30 @@ def _pool_args(who, x, kernel_size, stride):
     return xs, kernel, stride
 
 
-def max_pool2d(x, kernel_size, stride=None):
+def _max_pool2d_args(x, kernel_size, stride=None):
     """The largest value of each kernel_size window (stride defaults to kernel_size: windows side by side),
     per image and channel, as PyTorch's `max_pool2d`. The gradient goes to the maximum of each window (on a
     tie, to the first one, row by row, as PyTorch).
 
     >>> import numpy as np
-    >>> from tinygrad_nn import Value
+    >>> from tinygrad_nn import Value, max_pool2d
     >>> x = Value(np.array([[[[1.0, 3.0], [3.0, 2.0]]]]))
     >>> y = max_pool2d(x, 2); y.backward(np.ones(y.shape))
     >>> y.item(), x.grad.tolist()                       # the tie at 3.0: the first one gets it
     (3.0, [[[[0.0, 1.0], [0.0, 0.0]]]])
     """
     xs, kernel, stride = _pool_args("max_pool2d", x, kernel_size, stride)
-    if len(xs) == 3:
-        y = max_pool2d_op(reshape(x, shape=(1,) + xs), kernel=kernel, stride=stride)
-        return reshape(y, shape=shape_of(y)[1:])
-    return max_pool2d_op(x, kernel=kernel, stride=stride)
+    if len(xs) == 3:  # one image: a batch of one, and back
+        return (reshape(x, shape=(1,) + xs),), {"kernel": kernel, "stride": stride}, \
+            lambda y: reshape(y, shape=shape_of(y)[1:])
+    return (x,), {"kernel": kernel, "stride": stride}
 
 
+max_pool2d = defop("max_pool2d", _max_pool_forward, _max_pool_vjp, "x (N, C, H, W)", prepare=_max_pool2d_args,
+                   inputs=1, scalars=False)
+
+
+@composite(inputs=1, scalars=False)
 def avg_pool2d(x, kernel_size, stride=None):
     """The mean of each kernel_size window (stride defaults to kernel_size), as PyTorch's `avg_pool2d`.
 
@@ -536,5 +542,9 @@ def avg_pool2d(x, kernel_size, stride=None):
         x = x if isinstance(x, Value) else np.asarray(x, dtype=dtype)
     mean_filter = np.full((1, 1) + kernel, 1.0 / (kernel[0] * kernel[1]), dtype=dtype)
     *lead, H, W = xs
-    y = conv2d_op(reshape(x, shape=(-1, 1, H, W)), mean_filter, 0.0, stride=stride, padding=(0, 0))
+    y = conv2d.raw(reshape(x, shape=(-1, 1, H, W)), mean_filter, 0.0, stride=stride, padding=(0, 0))
     return reshape(y, shape=tuple(lead) + shape_of(y)[2:])
+
+
+# The docstrings of the ops above run as doctests too (doctest finds functions by itself, not ops).
+__test__ = doctests(__name__)

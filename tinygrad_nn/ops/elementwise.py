@@ -13,12 +13,15 @@ import sys
 
 import numpy as np
 
-from ..engine import data_of
+from ..engine import Value, data_of
 from ..engine.core_ops import identity  # noqa: F401  (the engine's op, exported with this family)
-from .registry import defop
+from .registry import composite, defop, doctests
 
 _BROADCAST = ("the shapes must broadcast: align them from the right, where each pair of sizes is equal or "
               "one of them is 1 (reshape or index with None to add axes of size 1)")
+
+
+_NO_PARAMS: dict = {}  # shared, never written: apply reads params only
 
 
 def _is_scalar(x) -> bool:
@@ -140,12 +143,9 @@ def _pow_grad_exponent(g, ans, a, b):
     return g * where(a_nonzero, ans * log(where(a_nonzero, a, 1.0)), 0.0)
 
 
-_pow = defop("pow", _pow_forward, (_pow_grad_base, _pow_grad_exponent), _BROADCAST,
-             doc="a ** b, elementwise; the exponent may be a number, an array or a Value (then it gets a gradient).")
-
-
-def pow(a, b):  # noqa: A001 - mirrors Python's pow for Values
-    """a ** b: the base and the exponent may each be a number, an array or a Value.
+def _pow_args(a, b):
+    """a ** b, elementwise: the base and the exponent may each be a number, an array or a Value (then it gets a
+    gradient).
 
     >>> from tinygrad_nn import Value
     >>> x = Value(3.0); (x ** 2).backward(); x.grad
@@ -153,7 +153,11 @@ def pow(a, b):  # noqa: A001 - mirrors Python's pow for Values
     """
     if isinstance(b, (complex, np.complexfloating)):
         raise TypeError(f"pow: exponent must be real, got {b!r}")
-    return _pow(a, b)
+    return (a, b), _NO_PARAMS
+
+
+pow = defop("pow", _pow_forward, (_pow_grad_base, _pow_grad_exponent), _BROADCAST,  # noqa: A001 (Python's pow)
+            prepare=_pow_args, method="pow")
 
 
 # -- elementwise functions ----------------------------------------------------------------------
@@ -170,7 +174,7 @@ def _exp(x):
         return np.exp(x)
 
 
-exp = defop("exp", _exp, lambda g, ans, x: (g * ans,))
+exp = defop("exp", _exp, lambda g, ans, x: (g * ans,), method="exp")
 
 
 def _log(x):
@@ -183,7 +187,7 @@ def _log(x):
     return np.log(x)
 
 
-log = defop("log", _log, lambda g, ans, x: (g / x,))
+log = defop("log", _log, lambda g, ans, x: (g / x,), method="log")
 
 
 def _sqrt(x):
@@ -192,14 +196,14 @@ def _sqrt(x):
     return np.sqrt(x)
 
 
-sqrt = defop("sqrt", _sqrt, lambda g, ans, x: (g / (2.0 * ans),))
+sqrt = defop("sqrt", _sqrt, lambda g, ans, x: (g / (2.0 * ans),), method="sqrt")
 
 abs = defop("abs", lambda x: (x if x >= 0 else -x) if _is_scalar(x) else np.abs(x),  # noqa: A001
             # sign(0) = 0: at the kink the gradient is 0, as in PyTorch.
-            lambda g, ans, x: (g * np.sign(data_of(x)),))
+            lambda g, ans, x: (g * np.sign(data_of(x)),), method="abs")
 
 tanh = defop("tanh", lambda x: math.tanh(x) if _is_scalar(x) else np.tanh(x),
-             lambda g, ans, x: (g * (1.0 - ans * ans),))
+             lambda g, ans, x: (g * (1.0 - ans * ans),), method="tanh")
 
 
 def _sigmoid(x):
@@ -219,7 +223,7 @@ def _sigmoid(x):
 
 
 sigmoid = defop("sigmoid", _sigmoid, lambda g, ans, x: (g * (1.0 - ans) * ans,),  # PyTorch's order
-                doc="The book's activation a(z) = 1 / (1 + exp(-z)), stable for any z.")
+                doc="The book's activation a(z) = 1 / (1 + exp(-z)), stable for any z.", method="sigmoid")
 
 def _relu_vjp(g, ans, x):
     # relu'(0) = 0: the mask is taken from the output, as PyTorch does: 0 where it is <= 0, 1 elsewhere
@@ -230,20 +234,29 @@ def _relu_vjp(g, ans, x):
 
 
 # NaN stays NaN (0.0 if x <= 0 else x), as in numpy and PyTorch.
-relu = defop("relu", lambda x: (0.0 if x <= 0.0 else x) if _is_scalar(x) else np.maximum(x, 0), _relu_vjp)
+relu = defop("relu", lambda x: (0.0 if x <= 0.0 else x) if _is_scalar(x) else np.maximum(x, 0), _relu_vjp,
+             method="relu")
 
 step = defop("step",
              lambda x: (1.0 if x >= 0 else 0.0) if _is_scalar(x) else (x >= 0).astype(x.dtype),
              # The unit step is flat wherever it has a slope at all: its gradient is 0 everywhere
              # (at z = 0 too), so nothing learns through it; that is why the book moves on to sigmoid.
              lambda g, ans, x: (g * 0.0,),
-             doc="The book's unit step: 1 where z >= 0, else 0. Its gradient is 0 everywhere.")
+             doc="The book's unit step: 1 where z >= 0, else 0. Its gradient is 0 everywhere.", method="step")
 
 
-def _clip(x, lo=None, hi=None):
-    if lo is not None and hi is not None and lo > hi:
+# Bounds that are numbers or arrays are parameters; when either is a Value both are inputs (a missing one
+# then an infinite bound), and get gradients as PyTorch's clamp with tensor bounds gives them. The forward
+# and the rule take the bounds either way: positionally as inputs, or by keyword as parameters.
+
+
+def _clip(x, *bounds, lo=None, hi=None):
+    if bounds:
+        lo, hi = bounds
+    if lo is not None and hi is not None and (lo > hi if _is_scalar(lo) and _is_scalar(hi)
+                                              else np.any(np.greater(lo, hi))):
         raise ValueError(f"clip: lower bound {lo!r} is above upper bound {hi!r}; swap them")
-    if _is_scalar(x):
+    if _is_scalar(x) and (lo is None or _is_scalar(lo)) and (hi is None or _is_scalar(hi)):
         if lo is not None and x < lo:
             return float(lo)
         if hi is not None and x > hi:
@@ -252,27 +265,38 @@ def _clip(x, lo=None, hi=None):
     return np.clip(x, lo, hi)
 
 
-def _clip_vjp(g, ans, x, lo=None, hi=None):
+def _clip_vjp(g, ans, x, *bounds, lo=None, hi=None):
     xd = data_of(x)
+    if bounds:
+        lo, hi = (data_of(b) for b in bounds)
     inside = np.ones(np.shape(xd), bool)  # the gradient passes where lo <= x <= hi, as in PyTorch
     if lo is not None:
         inside &= np.greater_equal(xd, lo)
     if hi is not None:
         inside &= np.less_equal(xd, hi)
-    return (g * inside,)
+    if not bounds:
+        return (g * inside,)
+    # A bound gets the gradient where it is the output: where x is beyond it (x == lo is x's, as in PyTorch).
+    return g * inside, g * np.less(xd, lo), g * np.greater(xd, hi)
 
 
-_clip_op = defop("clip", _clip, _clip_vjp)
-
-
-def clip(x, lo=None, hi=None):
-    """x limited to [lo, hi] (either bound may be None); the gradient passes where lo <= x <= hi.
+def _clip_args(x, lo=None, hi=None):
+    """x limited to [lo, hi] (either bound may be None); the gradient passes to x where lo <= x <= hi. A bound
+    may be a Value: it then gets the gradient where x is beyond it (PyTorch's clamp with tensor bounds).
 
     >>> from tinygrad_nn import Value
     >>> Value([-2.0, 0.5, 3.0]).clip(0, 1)
     Value([0. , 0.5, 1. ])
+    >>> x, lo = Value([-2.0, 0.5]), Value(0.0)
+    >>> x.clip(lo).sum().backward(); x.grad, lo.grad
+    (array([0., 1.]), 1.0)
     """
-    return _clip_op(x, lo=lo, hi=hi)
+    if isinstance(lo, Value) or isinstance(hi, Value):
+        return (x, -math.inf if lo is None else lo, math.inf if hi is None else hi), _NO_PARAMS
+    return (x,), {"lo": lo, "hi": hi}
+
+
+clip = defop("clip", _clip, _clip_vjp, prepare=_clip_args, inputs=1, method="clip")
 
 
 def _extremum_vjp(first_loses):
@@ -291,10 +315,10 @@ def _extremum_vjp(first_loses):
 # Scalars propagate NaN from either side, as np.maximum and PyTorch do: `a >= b` is False for a NaN.
 maximum = defop("maximum",
                 lambda a, b: (a if a >= b or a != a else b) if _is_scalar(a) and _is_scalar(b) else np.maximum(a, b),
-                _extremum_vjp(np.less), _BROADCAST)
+                _extremum_vjp(np.less), _BROADCAST, method="maximum")
 minimum = defop("minimum",
                 lambda a, b: (a if a <= b or a != a else b) if _is_scalar(a) and _is_scalar(b) else np.minimum(a, b),
-                _extremum_vjp(np.greater), _BROADCAST)
+                _extremum_vjp(np.greater), _BROADCAST, method="minimum")
 
 
 def _where(a, b, cond):
@@ -303,11 +327,7 @@ def _where(a, b, cond):
     return np.where(cond, a, b)
 
 
-_where_op = defop("where", _where,
-                  lambda g, ans, a, b, cond: (g * cond, g * np.logical_not(cond)), _BROADCAST)
-
-
-def where(cond, a, b):
+def _where_args(cond, a, b):
     """a where cond holds, else b (elementwise, broadcasting). `cond` carries no gradient: booleans, or
     integers (nonzero is true).
 
@@ -324,7 +344,12 @@ def where(cond, a, b):
             raise TypeError(f"where: the condition must be booleans (or integers), got {type(cond).__name__} of "
                             f"dtype {np.asarray(cond).dtype}; compare first, e.g. where(x > 0, a, b)")
         cond = np.asarray(cond, dtype=bool)
-    return _where_op(a, b, cond=cond)
+    return (a, b), {"cond": cond}
+
+
+# The inputs are a and b; the condition, which carries no gradient, is a parameter.
+where = defop("where", _where, lambda g, ans, a, b, cond: (g * cond, g * np.logical_not(cond)), _BROADCAST,
+              prepare=_where_args, inputs=2)
 
 
 # ==============================================================================================
@@ -410,26 +435,28 @@ def _no_slope(g, ans, x, **params):
 # -- trigonometric ------------------------------------------------------------------------------
 
 sin = defop("sin", _elementwise("sin", math.sin, np.sin),
-            lambda g, ans, x: (g * cos(x),))
+            lambda g, ans, x: (g * cos(x),), method="sin")
 
 cos = defop("cos", _elementwise("cos", math.cos, np.cos),
-            lambda g, ans, x: (g * -sin(x),))
+            lambda g, ans, x: (g * -sin(x),), method="cos")
 
 # tan' = 1 + tan^2: written with the output, as PyTorch does (one node fewer than 1 / cos^2).
 tan = defop("tan", _elementwise("tan", math.tan, np.tan),
-            lambda g, ans, x: (g * (1.0 + ans * ans),))
+            lambda g, ans, x: (g * (1.0 + ans * ans),), method="tan")
 
 # (1 - x)(1 + x) rather than 1 - x*x: exact factors, so the slope keeps its precision next to +-1.
 arcsin = defop("arcsin", _elementwise("arcsin", math.asin, np.arcsin),
                lambda g, ans, x: (g / _root((1.0 - x) * (1.0 + x)),),
-               doc="The inverse sine, in [-pi/2, pi/2]; NaN outside [-1, 1]. The slope is infinite at +-1.")
+               doc="The inverse sine, in [-pi/2, pi/2]; NaN outside [-1, 1]. The slope is infinite at +-1.",
+               method=("arcsin", "asin"))
 
 arccos = defop("arccos", _elementwise("arccos", math.acos, np.arccos),
                lambda g, ans, x: (-g / _root((1.0 - x) * (1.0 + x)),),
-               doc="The inverse cosine, in [0, pi]; NaN outside [-1, 1]. The slope is infinite at +-1.")
+               doc="The inverse cosine, in [0, pi]; NaN outside [-1, 1]. The slope is infinite at +-1.",
+               method=("arccos", "acos"))
 
 arctan = defop("arctan", _elementwise("arctan", math.atan, np.arctan),
-               lambda g, ans, x: (g / (1.0 + x * x),))
+               lambda g, ans, x: (g / (1.0 + x * x),), method=("arctan", "atan"))
 
 
 def _arctan2_vjp(g, ans, a, b):
@@ -441,47 +468,49 @@ def _arctan2_vjp(g, ans, a, b):
 
 arctan2 = defop("arctan2", _elementwise2("arctan2", math.atan2, np.arctan2), _arctan2_vjp, _BROADCAST,
                 doc="The angle of the point (b, a) (numpy's arctan2(y, x)), in [-pi, pi]. Its gradient at the "
-                    "origin, where the angle has no limit, is 0 (PyTorch's choice).")
+                    "origin, where the angle has no limit, is 0 (PyTorch's choice).", method=("arctan2", "atan2"))
 
 # -- hyperbolic ---------------------------------------------------------------------------------
 
 sinh = defop("sinh", _elementwise("sinh", math.sinh, np.sinh),
-             lambda g, ans, x: (g * cosh(x),))
+             lambda g, ans, x: (g * cosh(x),), method="sinh")
 
 cosh = defop("cosh", _elementwise("cosh", math.cosh, np.cosh),
-             lambda g, ans, x: (g * sinh(x),))
+             lambda g, ans, x: (g * sinh(x),), method="cosh")
 
 arcsinh = defop("arcsinh", _elementwise("arcsinh", math.asinh, np.arcsinh),
-                lambda g, ans, x: (g / sqrt(x * x + 1.0),))
+                lambda g, ans, x: (g / sqrt(x * x + 1.0),), method=("arcsinh", "asinh"))
 
 arccosh = defop("arccosh", _elementwise("arccosh", math.acosh, np.arccosh),
                 lambda g, ans, x: (g / _root((x - 1.0) * (x + 1.0)),),
-                doc="The inverse hyperbolic cosine; NaN below 1. The slope is infinite at 1.")
+                doc="The inverse hyperbolic cosine; NaN below 1. The slope is infinite at 1.",
+                method=("arccosh", "acosh"))
 
 arctanh = defop("arctanh", _elementwise("arctanh", math.atanh, np.arctanh),
                 lambda g, ans, x: (g / ((1.0 - x) * (1.0 + x)),),
-                doc="The inverse hyperbolic tangent; +-inf at +-1 and NaN beyond.")
+                doc="The inverse hyperbolic tangent; +-inf at +-1 and NaN beyond.", method=("arctanh", "atanh"))
 
 # -- logarithms and exponentials ----------------------------------------------------------------
 
 log1p = defop("log1p", _elementwise("log1p", math.log1p, np.log1p),
               lambda g, ans, x: (g / (1.0 + x),),
-              doc="log(1 + x), accurate for tiny x; -inf at -1 and NaN below.")
+              doc="log(1 + x), accurate for tiny x; -inf at -1 and NaN below.", method="log1p")
 
 expm1 = defop("expm1", _elementwise("expm1", math.expm1, np.expm1),
               lambda g, ans, x: (g * (ans + 1.0),),
-              doc="exp(x) - 1, accurate for tiny x.")
+              doc="exp(x) - 1, accurate for tiny x.", method="expm1")
 
 log2 = defop("log2", _elementwise("log2", math.log2, np.log2),
-             lambda g, ans, x: (g / (x * _LN2),))
+             lambda g, ans, x: (g / (x * _LN2),), method="log2")
 
 log10 = defop("log10", _elementwise("log10", math.log10, np.log10),
-              lambda g, ans, x: (g / (x * _LN10),))
+              lambda g, ans, x: (g / (x * _LN10),), method="log10")
 
 exp2 = defop("exp2", _elementwise("exp2", lambda x: 2.0 ** x, np.exp2),
-             lambda g, ans, x: (g * (ans * _LN2),))
+             lambda g, ans, x: (g * (ans * _LN2),), method="exp2")
 
 
+@composite(method="square")
 def square(x):
     """x * x, as x ** 2 (the same node, so its gradient rule is pow's).
 
@@ -498,7 +527,8 @@ def square(x):
 # rule for a float divided by 0.0 in a gradient rule).
 hypot = defop("hypot", _elementwise2("hypot", math.hypot, np.hypot),
               lambda g, ans, a, b: (g * (a / ans), g * (b / ans)), _BROADCAST,
-              doc="sqrt(a**2 + b**2) without overflow or underflow. Its gradient at the origin is NaN (PyTorch).")
+              doc="sqrt(a**2 + b**2) without overflow or underflow. Its gradient at the origin is NaN (PyTorch).",
+              method="hypot")
 
 
 def _logaddexp_float(a, b):
@@ -528,12 +558,12 @@ def _logaddexp2_float(a, b):
 # gradient stays right at infinite inputs (logaddexp(inf, 1) gives gradients 1 and 0, as in PyTorch).
 logaddexp = defop("logaddexp", _elementwise2("logaddexp", _logaddexp_float, np.logaddexp),
                   lambda g, ans, a, b: (g * sigmoid(a - b), g * sigmoid(b - a)), _BROADCAST,
-                  doc="log(exp(a) + exp(b)), computed without overflow.")
+                  doc="log(exp(a) + exp(b)), computed without overflow.", method="logaddexp")
 
 # In base 2: 2^a / (2^a + 2^b) = sigmoid((a - b) ln 2).
 logaddexp2 = defop("logaddexp2", _elementwise2("logaddexp2", _logaddexp2_float, np.logaddexp2),
                    lambda g, ans, a, b: (g * sigmoid((a - b) * _LN2), g * sigmoid((b - a) * _LN2)), _BROADCAST,
-                   doc="log2(2**a + 2**b), computed without overflow.")
+                   doc="log2(2**a + 2**b), computed without overflow.", method="logaddexp2")
 
 
 def _sinc_float(x):
@@ -573,7 +603,7 @@ def _sinc_vjp(g, ans, x):
 
 
 sinc = defop("sinc", _elementwise("sinc", _sinc_float, np.sinc), _sinc_vjp,
-             doc="The normalised sinc, sin(pi x) / (pi x), with sinc(0) = 1 (numpy's sinc).")
+             doc="The normalised sinc, sin(pi x) / (pi x), with sinc(0) = 1 (numpy's sinc).", method="sinc")
 
 # -- rounding: piecewise constant, so the gradient is 0 -----------------------------------------
 
@@ -588,13 +618,13 @@ def _sign_float(x):
 
 # copysign keeps numpy's sign of zero: floor(-0.0), ceil(-0.5) and round(-0.4) are -0.0 there too.
 sign = defop("sign", _elementwise("sign", _sign_float, np.sign), _no_slope,
-             doc="-1, 0 or 1 by the sign of x (nan stays nan). The gradient is 0 everywhere (PyTorch).")
+             doc="-1, 0 or 1 by the sign of x (nan stays nan). The gradient is 0 everywhere (PyTorch).", method="sign")
 
 floor = defop("floor", _elementwise("floor", lambda x: math.copysign(float(math.floor(x)), x), np.floor), _no_slope,
-              doc="The largest integer <= x, as a float. The gradient is 0 everywhere (PyTorch).")
+              doc="The largest integer <= x, as a float. The gradient is 0 everywhere (PyTorch).", method="floor")
 
 ceil = defop("ceil", _elementwise("ceil", lambda x: math.copysign(float(math.ceil(x)), x), np.ceil), _no_slope,
-             doc="The smallest integer >= x, as a float. The gradient is 0 everywhere (PyTorch).")
+             doc="The smallest integer >= x, as a float. The gradient is 0 everywhere (PyTorch).", method="ceil")
 
 
 def _round_forward(x, decimals=0):
@@ -608,10 +638,7 @@ def _round_forward(x, decimals=0):
     return np.round(x, decimals)
 
 
-_round = defop("round", _round_forward, _no_slope)
-
-
-def round(x, decimals=0):  # noqa: A001 - mirrors numpy's round for Values
+def _round_args(x, decimals=0):
     """x rounded to `decimals` decimal places, halves to even (numpy's rule). The gradient is 0 everywhere.
 
     >>> from tinygrad_nn import Value
@@ -621,7 +648,10 @@ def round(x, decimals=0):  # noqa: A001 - mirrors numpy's round for Values
     if not isinstance(decimals, (int, np.integer)):  # numpy refuses them too, but without naming round
         raise TypeError(f"round: decimals must be an int (the number of decimal places; negative rounds to tens, "
                         f"hundreds...), got {type(decimals).__name__} {decimals!r}")
-    return _round(x, decimals=decimals)
+    return (x,), {"decimals": decimals}
+
+
+round = defop("round", _round_forward, _no_slope, prepare=_round_args, method="round")  # noqa: A001 (numpy's)
 
 
 # -- NaN-aware extrema --------------------------------------------------------------------------
@@ -656,9 +686,9 @@ def _fextremum_vjp(first_wins):
 
 fmax = defop("fmax", _elementwise2("fmax", _fmax_float, np.fmax), _fextremum_vjp(np.greater_equal), _BROADCAST,
              doc="The larger of a and b, ignoring nan (numpy's fmax): a nan loses to a number. On a tie the "
-                 "gradient goes to a.")
+                 "gradient goes to a.", method="fmax")
 fmin = defop("fmin", _elementwise2("fmin", _fmin_float, np.fmin), _fextremum_vjp(np.less_equal), _BROADCAST,
-             doc="The smaller of a and b, ignoring nan (numpy's fmin). On a tie the gradient goes to a.")
+             doc="The smaller of a and b, ignoring nan (numpy's fmin). On a tie the gradient goes to a.", method="fmin")
 
 # -- the remainder ------------------------------------------------------------------------------
 
@@ -682,7 +712,7 @@ def _mod_vjp(g, ans, a, b):
 
 remainder = defop("remainder", _mod_forward, _mod_vjp, _BROADCAST + "; the divisor must not be 0 for Python floats",
                   doc="a % b with the sign of b (numpy's remainder, Python's %, PyTorch's remainder). Gradients: "
-                      "1 for a, -floor(a / b) for b.")
+                      "1 for a, -floor(a / b) for b.", method="remainder")
 mod = remainder  # numpy's other name for it
 
 # -- angles and non-finite values ---------------------------------------------------------------
@@ -691,6 +721,7 @@ _RAD_PER_DEG = math.pi / 180.0  # numpy's deg2rad multiplies by this same consta
 _DEG_PER_RAD = 180.0 / math.pi
 
 
+@composite(method="deg2rad")
 def deg2rad(x):
     """Degrees to radians: x * (pi / 180) (a `mul` node).
 
@@ -701,6 +732,7 @@ def deg2rad(x):
     return mul(x, _RAD_PER_DEG)
 
 
+@composite(method="rad2deg")
 def rad2deg(x):
     """Radians to degrees: x * (180 / pi) (a `mul` node)."""
     return mul(x, _DEG_PER_RAD)
@@ -724,10 +756,7 @@ def _nan_to_num_vjp(g, ans, x, nan=0.0, posinf=None, neginf=None):
     return (g * (1.0 if math.isfinite(xd) else 0.0) if xd.__class__ is float else g * np.isfinite(xd),)
 
 
-_nan_to_num = defop("nan_to_num", _nan_to_num_forward, _nan_to_num_vjp)
-
-
-def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
+def _nan_to_num_args(x, copy=True, nan=0.0, posinf=None, neginf=None):
     """x with nan replaced by `nan` (0.0), inf by `posinf` and -inf by `neginf` (by default the largest and
     smallest finite floats of x's dtype), as numpy's nan_to_num. The gradient is 1 at finite entries and 0 at
     replaced ones. `copy` is accepted for numpy's signature: the result is always a new Value.
@@ -744,5 +773,11 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
             raise TypeError(f"nan_to_num: {name} must be a real number (the value put in place of "
                             f"{'nan' if name == 'nan' else '+inf' if name == 'posinf' else '-inf'}), got "
                             f"{type(v).__name__} {v!r}")
-    return _nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+    return (x,), {"nan": nan, "posinf": posinf, "neginf": neginf}
 
+
+nan_to_num = defop("nan_to_num", _nan_to_num_forward, _nan_to_num_vjp, prepare=_nan_to_num_args, method="nan_to_num")
+
+
+# The docstrings of the ops above run as doctests too (doctest finds functions by itself, not ops).
+__test__ = doctests(__name__)

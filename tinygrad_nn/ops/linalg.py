@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..engine import shape_of
-from .registry import defop
+from .registry import composite, defop, doctests
 from .shape import reshape, sum_to, transpose
 
 
@@ -55,7 +55,7 @@ def _matmul_vjp(g, ans, a, b):
 
 
 matmul = defop("matmul", _matmul_forward, _matmul_vjp,
-               "a.shape[-1] must equal b.shape[-2] (or b.shape[0] for a vector b)")
+               "a.shape[-1] must equal b.shape[-2] (or b.shape[0] for a vector b)", scalars=False, method="matmul")
 
 
 def _linear_forward(x, w, b):
@@ -82,8 +82,8 @@ linear = defop("linear", _linear_forward,
                 lambda g, ans, x, w, b: g),  # summed over the batch by the engine
                "x must end in the layer's input size: x.shape[-1] == weight.shape[1]",
                doc="x @ weight.T + bias: a fully connected layer's z = w . x + b for every unit at once. "
-                   "The same as composing matmul, transpose and add, in one node.")
-linear.input_names = ("input", "weight", "bias")  # PyTorch's F.linear(input, weight, bias)
+                   "The same as composing matmul, transpose and add, in one node.", scalars=False,
+               input_names=("input", "weight", "bias"))  # PyTorch's F.linear(input, weight, bias)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -99,7 +99,7 @@ import string  # noqa: E402
 from ..engine import Value, data_of  # noqa: E402
 from .elementwise import mul  # noqa: E402
 from .reductions import sum as _sum  # noqa: E402
-from .shape import _axis, _dtype_of, _getitem_op, broadcast_to  # noqa: E402
+from .shape import _axis, _dtype_of, broadcast_to, getitem  # noqa: E402
 
 
 def _mT(x):
@@ -118,6 +118,7 @@ def _square(who, a):
         raise ValueError(f"{who}: needs a square matrix or a stack of them (shape (..., n, n)), got shape {s}")
 
 
+@composite(scalars=False)
 def tensordot(a, b, axes=2):
     """Sum the products over the given axes, as numpy's tensordot: `axes` is an int N (the last N axes of a
     with the first N of b) or a pair of axis lists. The free axes of a come first in the result, then b's.
@@ -168,6 +169,7 @@ def tensordot(a, b, axes=2):
     return reshape(matmul(a2, b2), shape=tuple(sa[i] for i in free_a) + tuple(sb[j] for j in free_b))
 
 
+@composite(scalars=False, method="dot")
 def dot(a, b):
     """numpy's dot: a product with a scalar, the inner product of vectors, the matrix product, and for N-d
     inputs the sum over the last axis of a and the second-to-last of b.
@@ -188,6 +190,7 @@ def dot(a, b):
     return tensordot(a, b, axes=([-1], [-2]))
 
 
+@composite(scalars=False, method="inner")
 def inner(a, b):
     """numpy's inner: the sum of products over the last axes of a and b (a product when one is a scalar).
 
@@ -203,6 +206,7 @@ def inner(a, b):
     return tensordot(a, b, axes=([-1], [-1]))
 
 
+@composite(scalars=False, method="outer")
 def outer(a, b):
     """numpy's outer: every element of a (flattened) times every element of b (flattened).
 
@@ -214,6 +218,7 @@ def outer(a, b):
     return mul(reshape(a, shape=(-1, 1)), reshape(b, shape=(1, -1)))
 
 
+@composite(scalars=False, method="kron")
 def kron(a, b):
     """numpy's kron, the Kronecker product: blocks a[i, j] * b (the shorter shape gets leading ones).
 
@@ -342,7 +347,7 @@ def _einsum_vjp(g, ans, *operands, subscripts, optimize=False):
             want.append(c)
         present = set("".join(terms))
         kept = [c for c in want if c in present]
-        r = _einsum(*args, subscripts=",".join(terms) + "->" + "".join(kept), optimize=opt)
+        r = einsum.raw(*args, subscripts=",".join(terms) + "->" + "".join(kept), optimize=opt)
         if len(kept) < len(want):
             r = reshape(r, shape=tuple(n if c in present else 1 for c, n in zip(want, shapes[i])))
             r = broadcast_to(r, shape=shapes[i])
@@ -350,12 +355,7 @@ def _einsum_vjp(g, ans, *operands, subscripts, optimize=False):
     return tuple(grads)
 
 
-_einsum = defop("einsum", _einsum_forward, _einsum_vjp,
-                "the subscripts need one letter per axis of each operand ('...' for the rest), and equal "
-                "sizes (or 1) wherever a letter repeats")
-
-
-def einsum(*args, optimize=False):
+def _einsum_args(*args, optimize=False):
     """numpy's einsum, in either calling form: einsum('ij,jk->ik', a, b) or einsum(a, [0, 1], b, [1, 2]).
 
     Every form numpy accepts works: implicit output ('ij,jk'), '...' broadcasting, repeated indices
@@ -376,7 +376,12 @@ def einsum(*args, optimize=False):
         raise TypeError(f"einsum: subscripts must be a string, got {type(subscripts).__name__}")
     if not operands:
         raise ValueError(f"einsum: subscripts {subscripts!r} came without operands")
-    return _einsum(*operands, subscripts=subscripts, optimize=optimize)
+    return tuple(operands), {"subscripts": subscripts, "optimize": optimize}
+
+
+einsum = defop("einsum", _einsum_forward, _einsum_vjp,
+               "the subscripts need one letter per axis of each operand ('...' for the rest), and equal "
+               "sizes (or 1) wherever a letter repeats", prepare=_einsum_args, inputs="n", scalars=False)
 
 
 # -- inverse, solve, determinants ------------------------------------------------------------------
@@ -398,7 +403,8 @@ def _inv_forward(a):
 
 # d(A^-1) = -A^-1 dA A^-1, so the gradient is -A^-T g A^-T, with A^-1 the output.
 inv = defop("inv", _inv_forward, lambda g, ans, a: (-(_mT(ans) @ g @ _mT(ans)),),
-            doc="numpy's linalg.inv: the inverse of a square matrix, or of each matrix of a stack.")
+            doc="numpy's linalg.inv: the inverse of a square matrix, or of each matrix of a stack.",
+            scalars=False, method="inverse")
 
 
 def _solve_forward(a, b):
@@ -423,7 +429,7 @@ def _solve_vjp(g, ans, a, b):
 
 solve = defop("solve", _solve_forward, _solve_vjp,
               doc="numpy's linalg.solve: x with a @ x = b. b is a vector (shape (n,)) or matrices (..., n, k); "
-                  "a may be a stack of matrices.")
+                  "a may be a stack of matrices.", scalars=False)
 
 
 def _det_forward(a):
@@ -506,7 +512,8 @@ _cofactor = defop("cofactor", _cofactor_forward, lambda g, ans, a: (_det_hessian
 # the SVD as well); the third derivative and beyond need an invertible a (inv raises at a singular one).
 det = defop("det", _det_forward,
             lambda g, ans, a: (reshape(g, shape=shape_of(g) + (1, 1)) * _cofactor(a),),
-            doc="numpy's linalg.det: the determinant of a square matrix, or of each matrix of a stack.")
+            doc="numpy's linalg.det: the determinant of a square matrix, or of each matrix of a stack.",
+            scalars=False, method="det")
 
 
 def _logabsdet_forward(a):
@@ -514,13 +521,7 @@ def _logabsdet_forward(a):
     return np.linalg.slogdet(a)[1]
 
 
-# d log|det a| = tr(a^-1 da): the gradient is a^-T. At a singular matrix log|det| is -inf and has no
-# gradient; inv then raises (a LinAlgError naming inv) rather than returning infinities.
-_logabsdet = defop("slogdet", _logabsdet_forward,
-                   lambda g, ans, a: (reshape(g, shape=shape_of(g) + (1, 1)) * _mT(inv(a)),))
-
-
-def slogdet(a):
+def _slogdet_args(a):
     """numpy's linalg.slogdet: (sign, log|det a|). The sign is a constant (it has no gradient: it is
     piecewise constant); log|det a| is differentiable where a is invertible.
 
@@ -535,7 +536,16 @@ def slogdet(a):
     """
     _square("slogdet", data_of(a))
     sign = np.linalg.slogdet(data_of(a))[0]
-    return Value._leaf(sign if isinstance(sign, np.ndarray) else np.asarray(sign)), _logabsdet(a)
+    sign = Value._leaf(sign if isinstance(sign, np.ndarray) else np.asarray(sign))
+    return (a,), {}, lambda logabsdet: (sign, logabsdet)
+
+
+# The op's output is log|det a|; the sign, a constant, is put beside it by _slogdet_args.
+# d log|det a| = tr(a^-1 da): the gradient is a^-T. At a singular matrix log|det| is -inf and has no
+# gradient; inv then raises (a LinAlgError naming inv) rather than returning infinities.
+slogdet = defop("slogdet", _logabsdet_forward,
+                lambda g, ans, a: (reshape(g, shape=shape_of(g) + (1, 1)) * _mT(inv(a)),),
+                prepare=_slogdet_args, scalars=False, method="slogdet")
 
 
 # -- factorizations --------------------------------------------------------------------------------
@@ -565,7 +575,8 @@ cholesky = defop("cholesky", _cholesky_forward, _cholesky_vjp, "the matrix must 
                  doc="numpy's linalg.cholesky: the lower-triangular L with L Lᵀ = a, for a symmetric positive "
                      "definite a (or a stack). As JAX does, a is read as its symmetric part (a + aᵀ) / 2 "
                      "(which is a itself for a symmetric input; numpy reads only the lower triangle), so the "
-                     "gradient is symmetric, the same as PyTorch's and HIPS autograd's.")
+                     "gradient is symmetric, the same as PyTorch's and HIPS autograd's.",
+                 scalars=False, method="cholesky")
 
 
 # -- eigh and svd ----------------------------------------------------------------------------------
@@ -625,8 +636,8 @@ def _eigh_forward(a, UPLO):
 
 def _eigh_parts(packed, n):
     lead = shape_of(packed)[:-1]
-    w = _getitem_op(packed, index=(Ellipsis, slice(0, n)))
-    v = reshape(_getitem_op(packed, index=(Ellipsis, slice(n, None))), shape=lead + (n, n))
+    w = getitem.raw(packed, index=(Ellipsis, slice(0, n)))
+    v = reshape(getitem.raw(packed, index=(Ellipsis, slice(n, None))), shape=lead + (n, n))
     return w, v
 
 
@@ -661,10 +672,7 @@ def _read_triangle(n, UPLO, like):
     return (read + 0.5 * np.eye(n)).astype(_dtype_of(like))
 
 
-_eigh = defop("eigh", _eigh_forward, _eigh_vjp, doc="eigh's eigenvalues and eigenvectors, packed in one axis.")
-
-
-def eigh(a, UPLO="L"):
+def _eigh_args(a, UPLO="L"):
     """numpy's linalg.eigh: (w, V), the eigenvalues in ascending order and the eigenvectors (the columns
     of V) of a symmetric matrix a (or of each of a stack). As numpy, only one triangle of a is read: the
     lower one (UPLO="L") or the upper one ("U"); the other is taken as its mirror. The gradient is that of
@@ -688,7 +696,11 @@ def eigh(a, UPLO="L"):
     if not isinstance(UPLO, str) or UPLO.upper() not in ("L", "U"):
         raise ValueError(f"eigh: UPLO must be 'L' or 'U' (the triangle to read), got {UPLO!r}")
     n = shape_of(a)[-1] if shape_of(a) else 0
-    return _eigh_parts(_eigh(a, UPLO=UPLO.upper()), n)
+    return (a,), {"UPLO": UPLO.upper()}, lambda packed: _eigh_parts(packed, n)
+
+
+# The op's output packs w and V in one last axis; _eigh_args's finish unpacks them (getitem and reshape).
+eigh = defop("eigh", _eigh_forward, _eigh_vjp, prepare=_eigh_args, inputs=1, scalars=False)
 
 
 def _no_zero_vector(side, p, zero, big, dtype):
@@ -715,9 +727,9 @@ def _svd_parts(packed, m, n, full_matrices):
     k = min(m, n)
     cu, cv = (m, n) if full_matrices else (k, k)  # the columns of U, the rows of Vh
     ends = [m * cu, m * cu + k]
-    u = reshape(_getitem_op(packed, index=(Ellipsis, slice(0, ends[0]))), shape=lead + (m, cu))
-    s = _getitem_op(packed, index=(Ellipsis, slice(ends[0], ends[1])))
-    vh = reshape(_getitem_op(packed, index=(Ellipsis, slice(ends[1], None))), shape=lead + (cv, n))
+    u = reshape(getitem.raw(packed, index=(Ellipsis, slice(0, ends[0]))), shape=lead + (m, cu))
+    s = getitem.raw(packed, index=(Ellipsis, slice(ends[0], ends[1])))
+    vh = reshape(getitem.raw(packed, index=(Ellipsis, slice(ends[1], None))), shape=lead + (cv, n))
     return u, s, vh
 
 
@@ -738,10 +750,10 @@ def _svd_vjp(g, ans, a, full_matrices):
                              f"singular vectors of a {m}x{n} matrix are an arbitrary basis of the complement "
                              f"and the loss depends on them; use full_matrices=False")
         if m > n:
-            u, gu = _getitem_op(u, index=(Ellipsis, slice(0, k))), _getitem_op(gu, index=(Ellipsis, slice(0, k)))
+            u, gu = getitem.raw(u, index=(Ellipsis, slice(0, k))), getitem.raw(gu, index=(Ellipsis, slice(0, k)))
         else:
-            vh = _getitem_op(vh, index=(Ellipsis, slice(0, k), slice(None)))
-            gvh = _getitem_op(gvh, index=(Ellipsis, slice(0, k), slice(None)))
+            vh = getitem.raw(vh, index=(Ellipsis, slice(0, k), slice(None)))
+            gvh = getitem.raw(gvh, index=(Ellipsis, slice(0, k), slice(None)))
     lead = shape_of(s)[:-1]
     sd = data_of(s)
     scale = np.max(sd, axis=-1, keepdims=True) if k else np.zeros(lead + (1,))
@@ -780,10 +792,7 @@ def _svd_vjp(g, ans, a, full_matrices):
     return (ga,)
 
 
-_svd = defop("svd", _svd_forward, _svd_vjp, doc="svd's U, S and Vh, packed in one axis.")
-
-
-def svd(a, full_matrices=True, compute_uv=True):
+def _svd_args(a, full_matrices=True, compute_uv=True):
     """numpy's linalg.svd: (U, S, Vh) with a = U diag(S) Vh (for each matrix of a stack), S descending;
     with compute_uv=False only S.
 
@@ -807,13 +816,19 @@ def svd(a, full_matrices=True, compute_uv=True):
         raise ValueError(f"svd: needs a matrix or a stack of them (shape (..., m, n)), got shape {shape}")
     m, n = shape[-2:]
     if not compute_uv:
-        return _svd_parts(_svd(a, full_matrices=False), m, n, False)[1]
-    return _svd_parts(_svd(a, full_matrices=bool(full_matrices)), m, n, bool(full_matrices))
+        return (a,), {"full_matrices": False}, lambda packed: _svd_parts(packed, m, n, False)[1]
+    full = bool(full_matrices)
+    return (a,), {"full_matrices": full}, lambda packed: _svd_parts(packed, m, n, full)
+
+
+# The op's output packs U, S and Vh in one last axis; _svd_args's finish unpacks them (getitem and reshape).
+svd = defop("svd", _svd_forward, _svd_vjp, prepare=_svd_args, inputs=1, scalars=False)
 
 
 # -- cross products and the pseudo-inverse ------------------------------------------------------------------
 
 
+@composite(inputs=2, scalars=False)
 def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     """numpy's cross product of 3-vectors (or the z component for 2-vectors) along the given axes,
     broadcasting the others: products and differences of slices, so every order of gradient follows.
@@ -837,7 +852,7 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
                          f"(shapes {sa} and {sb} along axes {axisa} and {axisb})")
 
     def part(v, i):
-        return _getitem_op(v, index=(Ellipsis, i))
+        return getitem.raw(v, index=(Ellipsis, i))
 
     if na == 2:
         return part(a, 0) * part(b, 1) - part(a, 1) * part(b, 0)
@@ -869,11 +884,7 @@ def _pinv_vjp(g, ans, a, rtol, hermitian):
     return (-(pt @ g @ pt) + left @ gt @ p @ pt + pt @ p @ gt @ right,)
 
 
-_pinv = defop("pinv", _pinv_forward, _pinv_vjp,
-              doc="The Moore-Penrose pseudo-inverse; its gradient holds where the rank is constant.")
-
-
-def pinv(a, rcond=None, hermitian=False, *, rtol=None):
+def _pinv_args(a, rcond=None, hermitian=False, *, rtol=None):
     """numpy's linalg.pinv: the Moore-Penrose pseudo-inverse of a matrix (or each of a stack), from its SVD
     with singular values below rtol * the largest treated as zero.
 
@@ -893,4 +904,11 @@ def pinv(a, rcond=None, hermitian=False, *, rtol=None):
     tol = rtol if rtol is not None else (1e-15 if rcond is None else rcond)
     if isinstance(tol, Value):
         raise TypeError("pinv: rtol must be a number or an array, not a Value (no gradient flows through it)")
-    return _pinv(a, rtol=tol, hermitian=bool(hermitian))
+    return (a,), {"rtol": tol, "hermitian": bool(hermitian)}
+
+
+pinv = defop("pinv", _pinv_forward, _pinv_vjp, prepare=_pinv_args, inputs=1, scalars=False)
+
+
+# The docstrings of the ops above run as doctests too (doctest finds functions by itself, not ops).
+__test__ = doctests(__name__)

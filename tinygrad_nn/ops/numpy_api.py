@@ -201,7 +201,7 @@ def _arguments(func, args, kwargs):
 
 def _check_keywords(numpy_name, target, kw):
     """Each keyword must be a parameter of our function (for an Op: of its forward); otherwise say which."""
-    fn = target.forward if isinstance(target, Op) else target
+    fn = (target.prepare or target.forward) if isinstance(target, Op) else target  # the signature users call
     sig = _signature(fn)
     if sig is None or any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values()):
         return

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..engine import Value, data_of, shape_of
 from .elementwise import _div_or_zero, abs, div, exp, neg, pow, sub
-from .registry import defop
+from .registry import composite, defop, doctests
 from .shape import broadcast_to, concatenate, flatten, getitem, reshape, transpose
 
 _AXIS = "axis must be None, an int or a tuple of ints in [-ndim, ndim) of the input"
@@ -81,7 +81,8 @@ def _sum_forward(x, axis=None, keepdims=False):
 
 
 sum = defop("sum", _sum_forward,  # noqa: A001
-            lambda g, ans, x, axis=None, keepdims=False: (_spread(g, shape_of(x), axis, keepdims),), _AXIS)
+            lambda g, ans, x, axis=None, keepdims=False: (_spread(g, shape_of(x), axis, keepdims),), _AXIS,
+            method="sum")
 
 
 def _max_forward(x, axis=None, keepdims=False):
@@ -102,7 +103,7 @@ def _max_vjp(g, ans, x, axis=None, keepdims=False):
     return (_spread(g, shape, axis, keepdims) * share,)
 
 
-max = defop("max", _max_forward, _max_vjp, _AXIS)  # noqa: A001
+max = defop("max", _max_forward, _max_vjp, _AXIS, method="max")  # noqa: A001
 
 
 def _logsumexp_forward(x, axis=None, keepdims=False):
@@ -123,9 +124,10 @@ def _logsumexp_vjp(g, ans, x, axis=None, keepdims=False):
 
 
 logsumexp = defop("logsumexp", _logsumexp_forward, _logsumexp_vjp, _AXIS,
-                  doc="log(sum(exp(x), axis)), computed without overflow.")
+                  doc="log(sum(exp(x), axis)), computed without overflow.", method="logsumexp")
 
 
+@composite(method="mean")
 def mean(x, axis=None, keepdims=False):
     """Mean over `axis` (all axes by default): the sum divided by the count.
 
@@ -138,6 +140,7 @@ def mean(x, axis=None, keepdims=False):
     return div(sum(x, axis=axis, keepdims=keepdims), float(n))
 
 
+@composite(method="min")
 def min(x, axis=None, keepdims=False):  # noqa: A001
     """Minimum over `axis`: -max(-x); ties share the gradient evenly."""
     if np.size(data_of(x)) == 0:  # said here, or max would refuse it under its own name
@@ -161,20 +164,17 @@ def _log_softmax_vjp(g, ans, x, axis=-1):
     return (g - exp(ans) * sum(g, axis=axis, keepdims=True),)
 
 
-_log_softmax = defop("log_softmax", _log_softmax_forward, _log_softmax_vjp, _AXIS)
-
-
-def log_softmax(x, axis=-1):
-    """log(softmax(x)) = x - logsumexp(x), computed stably (one node).
+log_softmax = defop("log_softmax", _log_softmax_forward, _log_softmax_vjp, _AXIS, method="log_softmax",
+                    doc="""log(softmax(x)) = x - logsumexp(x) along `axis`, computed stably (one node).
 
     >>> import numpy as np
     >>> from tinygrad_nn import Value
     >>> np.exp(Value([1000.0, 1000.0]).log_softmax().data)
     array([0.5, 0.5])
-    """
-    return _log_softmax(x, axis=axis)
+    """, scalars=False)
 
 
+@composite(scalars=False, method="softmax")
 def softmax(x, axis=-1):
     """exp(log_softmax(x)): probabilities along `axis`, stable for any logits."""
     _check_axis("softmax", x, axis)
@@ -189,7 +189,7 @@ def softmax(x, axis=-1):
 
 def _flip(x, axis):
     """x reversed along `axis` (a non-negative int): a getitem node, so gradients flow back reversed."""
-    return getitem(x, (slice(None),) * axis + (slice(None, None, -1),))
+    return getitem.raw(x, index=(slice(None),) * axis + (slice(None, None, -1),))
 
 
 def _one_axis(who, axis, shape):
@@ -214,14 +214,10 @@ def _scan_axis(who, x, axis):
 
 def _reverse_cumsum(g, axis):
     """sum of g over positions k >= i, for each i: cumsum's adjoint."""
-    return _flip(_cumsum(_flip(g, axis), axis=axis), axis)
+    return _flip(cumsum.raw(_flip(g, axis), axis=axis), axis)
 
 
-_cumsum = defop("cumsum", lambda x, axis: np.cumsum(x, axis=axis),
-                lambda g, ans, x, axis: (_reverse_cumsum(g, axis),))
-
-
-def cumsum(x, axis=None):
+def _cumsum_args(x, axis=None):
     """Running sums along `axis` (of the flattened input when axis is None, as numpy).
 
     >>> from tinygrad_nn import Value
@@ -229,8 +225,12 @@ def cumsum(x, axis=None):
     (array([1., 3., 6.]), array([3., 2., 1.]))
     """
     if axis is None:
-        return _cumsum(flatten(x), axis=0)
-    return _cumsum(x, axis=_scan_axis("cumsum", x, axis))
+        return (flatten(x),), {"axis": 0}
+    return (x,), {"axis": _scan_axis("cumsum", x, axis)}
+
+
+cumsum = defop("cumsum", lambda x, axis: np.cumsum(x, axis=axis), lambda g, ans, x, axis: (_reverse_cumsum(g, axis),),
+               prepare=_cumsum_args, inputs=1, method="cumsum", scalars=False)
 
 
 def _shift(x, by):
@@ -307,10 +307,7 @@ def _cumprod_vjp(g, ans, x, axis):
     return (_cumprod_grad_exact(g, x, axis),)
 
 
-_cumprod = defop("cumprod", lambda x, axis: np.cumprod(x, axis=axis), _cumprod_vjp)
-
-
-def cumprod(x, axis=None):
+def _cumprod_args(x, axis=None):
     """Running products along `axis` (of the flattened input when axis is None, as numpy).
 
     The gradient is exact with zeros in the input (no division by them): before the first zero of a slice it is
@@ -322,8 +319,12 @@ def cumprod(x, axis=None):
     array([ 1., 32.,  0.,  0.])
     """
     if axis is None:
-        return _cumprod(flatten(x), axis=0)
-    return _cumprod(x, axis=_scan_axis("cumprod", x, axis))
+        return (flatten(x),), {"axis": 0}
+    return (x,), {"axis": _scan_axis("cumprod", x, axis)}
+
+
+cumprod = defop("cumprod", lambda x, axis: np.cumprod(x, axis=axis), _cumprod_vjp, prepare=_cumprod_args, inputs=1,
+                method="cumprod", scalars=False)
 
 
 # -- products -----------------------------------------------------------------------------------
@@ -333,7 +334,8 @@ def _exclusive_cumprod(x):
     """[1, x_0, x_0 x_1, ...] along the last axis: for each element, the product of those before it."""
     shape = shape_of(x)
     ones = np.ones(shape[:-1] + (1,), dtype=data_of(x).dtype)
-    return concatenate([ones, getitem(_cumprod(x, axis=len(shape) - 1), (Ellipsis, slice(None, -1)))], axis=-1)
+    before = getitem.raw(cumprod.raw(x, axis=len(shape) - 1), index=(Ellipsis, slice(None, -1)))
+    return concatenate([ones, before], axis=-1)
 
 
 def _product_of_others(x, axes):
@@ -370,11 +372,7 @@ def _prod_vjp(g, ans, x, axis=None, keepdims=False):
     return (_spread(g, shape, axis, keepdims) * _product_of_others(x, _axes(axis, len(shape))),)
 
 
-_prod = defop("prod", _prod_forward, _prod_vjp, _AXIS)
-
-
-def prod(x, axis=None, keepdims=False):
-    """Product over `axis` (all axes by default).
+prod = defop("prod", _prod_forward, _prod_vjp, _AXIS, method="prod", doc="""Product over `axis` (all axes by default).
 
     The gradient of each element is the product of the others, exact with zeros: one zero in a reduced group
     gets the product of the rest and the group's other elements get 0; two or more zeros give 0 everywhere.
@@ -382,13 +380,13 @@ def prod(x, axis=None, keepdims=False):
     >>> from tinygrad_nn import Value
     >>> x = Value([2.0, 0.0, 3.0]); x.prod().backward(); x.grad
     array([0., 6., 0.])
-    """
-    return _prod(x, axis=axis, keepdims=keepdims)
+    """)
 
 
 # -- moments ------------------------------------------------------------------------------------
 
 
+@composite(method="var")
 def var(x, axis=None, ddof=0, keepdims=False, *, correction=None):
     """Variance over `axis`: mean((x - mean(x))**2) with n - ddof in the denominator (numpy's ddof=0 by default;
     PyTorch's var defaults to the unbiased ddof=1). `correction` is numpy's and PyTorch's newer name for ddof.
@@ -421,6 +419,7 @@ def _var(x, axis, ddof, keepdims, correction, who):
     return div(sum(d * d, axis=axis, keepdims=keepdims), float(n - ddof))
 
 
+@composite(scalars=False, method="std")
 def std(x, axis=None, ddof=0, keepdims=False, *, correction=None):
     """Standard deviation over `axis`: sqrt(var(x, axis, ddof)) (ddof=0 by default, as numpy's std; PyTorch's std
     defaults to ddof=1).
@@ -499,6 +498,7 @@ def _matrix_norm(x, ord, axes, keepdims, shape):
     return out if keepdims else reshape(out, shape=tuple(s for i, s in enumerate(shape) if i not in (r, c)))
 
 
+@composite(method="norm")
 def norm(x, ord=None, axis=None, keepdims=False):
     """The norm of x, as numpy.linalg.norm: with ord=None and axis=None the 2-norm of all elements (Frobenius
     for a matrix); with one axis a vector norm (ord 1, 2, inf, -inf or p > 1); with two axes (or a 2-D input and
@@ -540,6 +540,7 @@ def norm(x, ord=None, axis=None, keepdims=False):
 # -- indices: no gradient -----------------------------------------------------------------------
 
 
+@composite(order=0, note="integer result", method="argmax")
 def argmax(x, axis=None, keepdims=False):
     """Index of the largest element (of the flattened input, or along `axis`): numpy integers, which carry no
     gradient. Ties give the first index, as numpy.
@@ -552,11 +553,13 @@ def argmax(x, axis=None, keepdims=False):
     return np.argmax(data_of(x), axis=axis, keepdims=keepdims)
 
 
+@composite(order=0, note="integer result", method="argmin")
 def argmin(x, axis=None, keepdims=False):
     """Index of the smallest element (numpy integers, no gradient); ties give the first index."""
     return np.argmin(data_of(x), axis=axis, keepdims=keepdims)
 
 
+@composite(order=0, note="integer result", method="argsort")
 def argsort(x, axis=-1, kind=None, stable=None):
     """The indices that sort x along `axis` (numpy integers, no gradient); always a stable sort, so equal elements
     keep their order."""
@@ -566,6 +569,7 @@ def argsort(x, axis=-1, kind=None, stable=None):
 # -- sorting and differences --------------------------------------------------------------------
 
 
+@composite(scalars=False)
 def sort(x, axis=-1, kind=None, stable=None):
     """x sorted along `axis` (the flattened input when axis is None); the gradient flows back through the
     permutation: each element gets the gradient of the position it was sorted to.
@@ -585,14 +589,19 @@ def sort(x, axis=-1, kind=None, stable=None):
     if not shape:
         raise ValueError("sort: a scalar has no axis to sort along; use axis=None or give the input an axis")
     axis = _one_axis("sort", axis, shape)
-    order = np.argsort(data_of(x), axis=axis, kind="stable")
-    # An open grid of indices along every other axis, and the permutation along `axis`: x[index] is sorted, and
-    # getitem's gradient (scatter-add) sends each gradient back to where its element came from.
+    return _rearranged(x, np.argsort(data_of(x), axis=axis, kind="stable"), axis, shape)
+
+
+def _rearranged(x, order, axis, shape):
+    """x rearranged along `axis` by the indices `order` (argsort's or argpartition's): an open grid of indices
+    along every other axis and `order` along `axis`; getitem's gradient (scatter-add) sends each gradient back
+    to where its element came from."""
     index = list(np.ix_(*[np.arange(s) for s in shape]))
     index[axis] = order
     return getitem(x, tuple(index))
 
 
+@composite(inputs=1, scalars=False)
 def partition(x, kth, axis=-1, kind="introselect"):
     """numpy's partition: x rearranged along `axis` so that the element at each position in `kth` is the one
     a sort would put there, the smaller ones before it and the larger after (in numpy's order). The gradient
@@ -614,9 +623,7 @@ def partition(x, kth, axis=-1, kind="introselect"):
         order = np.argpartition(data_of(x), kth, axis=axis, kind=kind)
     except (ValueError, TypeError) as e:
         raise type(e)(f"partition: kth={kth!r} along axis {axis} of shape {shape}: {e}") from None
-    index = list(np.ix_(*[np.arange(s) for s in shape]))
-    index[axis] = order
-    return getitem(x, tuple(index))
+    return _rearranged(x, order, axis, shape)
 
 
 def _pad_for_diff(name, v, x, shape, axis):
@@ -639,6 +646,7 @@ def _pad_for_diff(name, v, x, shape, axis):
     return v
 
 
+@composite(scalars=False, method="diff")
 def diff(x, n=1, axis=-1, prepend=None, append=None):
     """The n-th difference along `axis`: x[1:] - x[:-1], n times (numpy's diff, prepend and append included).
 
@@ -664,3 +672,7 @@ def diff(x, n=1, axis=-1, prepend=None, append=None):
     for _ in range(n):
         x = getitem(x, head + (slice(1, None),)) - getitem(x, head + (slice(None, -1),))
     return x
+
+
+# The docstrings of the ops above run as doctests too (doctest finds functions by itself, not ops).
+__test__ = doctests(__name__)

@@ -9,11 +9,12 @@ import numpy as np
 
 from ..engine import Value, data_of, shape_of
 from ..engine.core_ops import broadcast_to, sum_to  # noqa: F401  (the engine's ops, exported with this family)
-from .registry import defop
+from .registry import NoNode, composite, defop, doctests
 
 reshape = defop("reshape", lambda x, shape: np.reshape(x, shape),
                 lambda g, ans, x, shape: (reshape(g, shape=shape_of(x)),),
-                "the new shape must hold the same number of elements (one size may be -1)")
+                "the new shape must hold the same number of elements (one size may be -1)",
+                inputs=1, scalars=False, method=("reshape", "view"))
 
 
 def _transpose_forward(x, axes=None):
@@ -31,7 +32,8 @@ def _transpose_vjp(g, ans, x, axes=None):
     return (transpose(g, axes=tuple(np.argsort([a % n for a in axes]))),)
 
 
-transpose = defop("transpose", _transpose_forward, _transpose_vjp, "axes must be a permutation of range(ndim)")
+transpose = defop("transpose", _transpose_forward, _transpose_vjp, "axes must be a permutation of range(ndim)",
+                  scalars=False, method="transpose")
 
 
 def _is_basic(index) -> bool:
@@ -57,15 +59,6 @@ def _scatter_add_forward(g, index, shape):
     return out
 
 
-getitem = defop("getitem", _getitem_forward,
-                lambda g, ans, x, index: (scatter_add(g, index=index, shape=shape_of(x)),),
-                "use ints, slices, None, ..., integer arrays or a boolean mask that fit the shape")
-
-scatter_add = defop("scatter_add", _scatter_add_forward,
-                    lambda g, ans, x, index, shape: (getitem(g, index=index),),
-                    doc="zeros(shape) with x added at `index` (repeated indices add up): getitem's adjoint.")
-
-
 def _plain_index(index):
     """Indices may be Values or lists: the forward wants plain ints, slices and numpy arrays."""
     if isinstance(index, tuple):
@@ -80,11 +73,27 @@ def _plain_index(index):
     return index
 
 
-_getitem_op = getitem
+def _getitem_args(x, index):
+    """x[index]: ints, slices, None, ..., integer arrays (or lists, or Values holding integers) and boolean masks,
+    as numpy indexes. The gradient adds g back into zeros of x's shape (repeated indices add up).
+
+    >>> from tinygrad_nn import Value, getitem
+    >>> x = Value([1.0, 2.0, 3.0]); getitem(x, [0, 0, 2]).sum().backward(); x.grad
+    array([2., 0., 1.])
+    """
+    return (x,), {"index": _plain_index(index)}
 
 
-def getitem(x, index):  # noqa: F811 - the public form normalises the index first
-    return _getitem_op(x, index=_plain_index(index))
+# Gradient rules index with plain indices already: they call getitem.raw, which skips _getitem_args.
+getitem = defop("getitem", _getitem_forward,
+                lambda g, ans, x, index: (scatter_add(g, index=index, shape=shape_of(x)),),
+                "use ints, slices, None, ..., integer arrays or a boolean mask that fit the shape",
+                prepare=_getitem_args, inputs=1, scalars=False)
+
+scatter_add = defop("scatter_add", _scatter_add_forward,
+                    lambda g, ans, x, index, shape: (getitem.raw(g, index=index),),
+                    doc="zeros(shape) with x added at `index` (repeated indices add up): getitem's adjoint.",
+                    inputs=1, note="internal")
 
 
 def _concat_forward(*xs, axis=0):
@@ -101,26 +110,35 @@ def _concat_vjp(g, ans, *xs, axis=0):
     grads, start = [], 0
     for x in xs:
         n = shape_of(x)[ax]
-        grads.append(_getitem_op(g, index=(slice(None),) * ax + (slice(start, start + n),)))
+        grads.append(getitem.raw(g, index=(slice(None),) * ax + (slice(start, start + n),)))
         start += n
     return tuple(grads)
 
 
-_concat = defop("concatenate", _concat_forward, _concat_vjp,
-                "all inputs need the same number of axes and equal sizes except along `axis`")
-
-
-def concatenate(values, axis=0):
-    """Join tensors along an existing axis.
+def _concatenate_args(values, axis=0):
+    """Join tensors along an existing axis; with axis=None, flattened first (numpy's concatenate).
 
     >>> from tinygrad_nn import Value, concatenate
     >>> concatenate([Value([1.0, 2.0]), Value([3.0])]).data
     array([1., 2., 3.])
+    >>> concatenate([Value([[1.0, 2.0]]), Value(3.0)], axis=None).data
+    array([1., 2., 3.])
     """
-    values = list(values)
+    if isinstance(values, Value):
+        raise TypeError("concatenate: takes a list (or tuple) of inputs, got one Value; put it in a list, "
+                        "concatenate([a, b])")
+    values = tuple(values)
     if not values:
         raise ValueError("concatenate: needs at least one input")
-    return _concat(*values, axis=axis)
+    if axis is None:  # each input flattened (a reshape, so their gradients come back in shape), then joined
+        return tuple(reshape(v, shape=(-1,)) for v in values), {"axis": 0}
+    return values, {"axis": axis}
+
+
+# The inputs are the list's elements; gradient rules call concatenate.raw(*inputs, axis=...).
+concatenate = defop("concatenate", _concat_forward, _concat_vjp,
+                    "all inputs need the same number of axes and equal sizes except along `axis`",
+                    prepare=_concatenate_args, inputs="n", scalars=False)
 
 
 def _new_axis(who, axis, shape):
@@ -133,6 +151,7 @@ def _new_axis(who, axis, shape):
     return axis % (nd + 1)
 
 
+@composite(inputs=1, scalars=False, method=("expand_dims", "unsqueeze"))
 def expand_dims(x, axis):
     """A new axis of size 1 at `axis` (a reshape)."""
     shape = shape_of(x)
@@ -140,6 +159,7 @@ def expand_dims(x, axis):
     return reshape(x, shape=shape[:ax] + (1,) + shape[ax:])
 
 
+@composite(scalars=False)
 def stack(values, axis=0):
     """Join same-shaped tensors (or scalars) along a new axis.
 
@@ -154,9 +174,10 @@ def stack(values, axis=0):
     if len(shapes) > 1:
         raise ValueError(f"stack: all inputs need the same shape, got {sorted(shapes)}; reshape or pad them first")
     axis = _new_axis("stack", axis, shape_of(values[0]))  # checked here, so that the error names stack
-    return _concat(*[expand_dims(v, axis) for v in values], axis=axis)
+    return concatenate.raw(*[expand_dims(v, axis) for v in values], axis=axis)
 
 
+@composite(scalars=False, method="flatten")
 def flatten(x, start_dim=0, end_dim=-1):
     """Axes start_dim to end_dim (inclusive, negative ones count from the end) merged into one, row-major,
     as PyTorch's `flatten`; by default all of them.
@@ -186,6 +207,7 @@ def flatten(x, start_dim=0, end_dim=-1):
     return reshape(x, shape=shape[:start] + (math.prod(shape[start:end + 1]),) + shape[end + 1:])
 
 
+@composite(scalars=False, method="squeeze")
 def squeeze(x, axis=None):
     """Drop axes of size 1 (all of them, or those in `axis`)."""
     shape = shape_of(x)
@@ -243,6 +265,7 @@ def _along(axis, index):
     return (slice(None),) * axis + (index,)
 
 
+@composite(inputs=1, scalars=False)
 def pad(x, pad_width, mode="constant", constant_values=0):
     """numpy's pad, constant mode: `pad_width` is an int, a (before, after) pair, or one pair per axis.
 
@@ -294,6 +317,7 @@ def pad(x, pad_width, mode="constant", constant_values=0):
     return out
 
 
+@composite(scalars=False, method="flip")
 def flip(x, axis=None):
     """Reverse the order of the elements along `axis` (an int, a tuple, or None for every axis).
 
@@ -306,9 +330,10 @@ def flip(x, axis=None):
     axes = _axis_list("flip", axis, nd)
     if nd == 0:
         return reshape(x, shape=())
-    return _getitem_op(x, index=tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(nd)))
+    return getitem.raw(x, index=tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(nd)))
 
 
+@composite(inputs=1, scalars=False, method="roll")
 def roll(x, shift, axis=None):
     """Shift the elements along `axis` cyclically, as numpy's roll (axis None: over the flattened input).
 
@@ -334,11 +359,12 @@ def roll(x, shift, axis=None):
         n = shape[a]
         s = s % n if n else 0
         if s:
-            out = _concat(_getitem_op(out, index=_along(a, slice(n - s, None))),
-                          _getitem_op(out, index=_along(a, slice(0, n - s))), axis=a)
+            out = concatenate.raw(getitem.raw(out, index=_along(a, slice(n - s, None))),
+                          getitem.raw(out, index=_along(a, slice(0, n - s))), axis=a)
     return out if out is not x else reshape(x, shape=shape)  # a new node (numpy returns a copy) even if unmoved
 
 
+@composite(inputs=1, scalars=False, method="tile")
 def tile(x, reps):
     """The input repeated `reps` times along each axis, as numpy's tile (and PyTorch's Tensor.tile).
 
@@ -363,6 +389,7 @@ def tile(x, reps):
     return reshape(out, shape=tuple(r * s for r, s in zip(reps, shape)))
 
 
+@composite(inputs=1, scalars=False)
 def repeat(x, repeats, axis=None):
     """Repeat each element `repeats` times along `axis` (None: of the flattened input), as numpy's repeat.
 
@@ -394,9 +421,10 @@ def repeat(x, repeats, axis=None):
     if counts.shape != (n,):
         raise ValueError(f"repeat: repeats of shape {counts.shape} need one count per element along axis "
                          f"{axis}, that is shape ({n},) for an input of shape {shape}")
-    return _getitem_op(x, index=_along(ax, np.repeat(np.arange(n), counts)))
+    return getitem.raw(x, index=_along(ax, np.repeat(np.arange(n), counts)))
 
 
+@composite(inputs=1, scalars=False)
 def array_split(x, indices_or_sections, axis=0):
     """Split into a list of pieces along `axis`: `n` pieces (the first ones one element longer when n does
     not divide the size) or pieces between the given indices, as numpy's array_split.
@@ -412,6 +440,7 @@ def array_split(x, indices_or_sections, axis=0):
     return _split("array_split", x, indices_or_sections, axis, equal=False)
 
 
+@composite(inputs=1, scalars=False)
 def split(x, indices_or_sections, axis=0):
     """numpy's split: as array_split, but an int `n` must divide the size along `axis`.
 
@@ -446,9 +475,10 @@ def _split(who, x, indices_or_sections, axis, equal):
     else:
         raise TypeError(f"{who}: indices_or_sections must be an int (the number of pieces) or a sequence of "
                         f"indices, got {type(indices_or_sections).__name__} {indices_or_sections!r}")
-    return [_getitem_op(x, index=_along(ax, slice(a, b))) for a, b in zip(bounds[:-1], bounds[1:])]
+    return [getitem.raw(x, index=_along(ax, slice(a, b))) for a, b in zip(bounds[:-1], bounds[1:])]
 
 
+@composite(inputs=1, scalars=False)
 def vsplit(x, indices_or_sections):
     """split along axis 0 of an input of 2 or more axes (numpy's vsplit)."""
     if len(shape_of(x)) < 2:
@@ -456,6 +486,7 @@ def vsplit(x, indices_or_sections):
     return _split("vsplit", x, indices_or_sections, 0, equal=True)
 
 
+@composite(inputs=1, scalars=False)
 def hsplit(x, indices_or_sections):
     """split along axis 1 (axis 0 for a 1-D input), as numpy's hsplit."""
     nd = len(shape_of(x))
@@ -473,6 +504,7 @@ def _triangle(who, x, mask_of):
     return where(mask_of(n, m), x, 0.0)
 
 
+@composite(scalars=False, method="tril")
 def tril(x, k=0):
     """The lower triangle of the last two axes (on and below diagonal k); the rest zero. As numpy's tril.
 
@@ -485,6 +517,7 @@ def tril(x, k=0):
     return _triangle("tril", x, lambda n, m: np.tri(n, m, k, dtype=bool))
 
 
+@composite(scalars=False, method="triu")
 def triu(x, k=0):
     """The upper triangle of the last two axes (on and above diagonal k); the rest zero. As numpy's triu."""
     k = _int("triu", "k", k)
@@ -496,6 +529,7 @@ def _diagonal_index(n, m, offset):
     return np.arange(d) + max(0, -offset), np.arange(d) + max(0, offset)
 
 
+@composite(scalars=False, method="diagonal")
 def diagonal(x, offset=0, axis1=0, axis2=1):
     """The diagonal `offset` of the matrices in axes (axis1, axis2), as a new last axis (numpy's diagonal).
 
@@ -521,9 +555,10 @@ def _diagonal(who, x, offset, axis1, axis2):
     if order != list(range(nd)):
         x = transpose(x, axes=tuple(order))
     rows, cols = _diagonal_index(shape[a1], shape[a2], offset)
-    return _getitem_op(x, index=(Ellipsis, rows, cols))
+    return getitem.raw(x, index=(Ellipsis, rows, cols))
 
 
+@composite(scalars=False, method="diag")
 def diag(x, k=0):
     """numpy's diag: a 1-D input becomes a matrix with it on diagonal k; a 2-D input gives its diagonal k.
 
@@ -542,6 +577,7 @@ def diag(x, k=0):
     raise ValueError(f"diag: needs a 1-D or 2-D input, got shape {shape}; use diagonal for stacks of matrices")
 
 
+@composite(scalars=False, method="trace")
 def trace(x, offset=0, axis1=0, axis2=1):
     """The sum of the diagonal `offset` of the matrices in axes (axis1, axis2), as numpy's trace.
 
@@ -554,11 +590,13 @@ def trace(x, offset=0, axis1=0, axis2=1):
     return _sum(_diagonal("trace", x, offset, axis1, axis2), axis=-1)
 
 
+@composite(scalars=False, method="ravel")
 def ravel(x):
     """All elements in one axis, row-major (numpy's ravel: a 0-d input gives one element)."""
     return reshape(x, shape=(-1,))
 
 
+@composite(inputs=1, scalars=False, method="swapaxes")
 def swapaxes(x, axis1, axis2):
     """Exchange two axes (a transpose)."""
     nd = len(shape_of(x))
@@ -568,6 +606,7 @@ def swapaxes(x, axis1, axis2):
     return transpose(x, axes=tuple(order))
 
 
+@composite(inputs=1, scalars=False, method="moveaxis")
 def moveaxis(x, source, destination):
     """Move axes to new positions, the others keeping their order (numpy's moveaxis; a transpose).
 
@@ -608,6 +647,7 @@ def _atleast(x, nd):
     return reshape(x, shape=(1,) * (2 - len(shape)) + shape)  # (n,) -> (1, n), () -> (1, 1)
 
 
+@composite(scalars=False)
 def vstack(values):
     """Join along axis 0, vectors becoming rows (numpy's vstack).
 
@@ -621,9 +661,10 @@ def vstack(values):
         raise ValueError("vstack: needs at least one input")
     values = [_atleast(v, 2) for v in values]
     _check_join("vstack", values, 0)
-    return _concat(*values, axis=0)
+    return concatenate.raw(*values, axis=0)
 
 
+@composite(scalars=False)
 def hstack(values):
     """Join along axis 1, or along axis 0 when the inputs are vectors (numpy's hstack).
 
@@ -636,7 +677,7 @@ def hstack(values):
         raise ValueError("hstack: needs at least one input")
     axis = 0 if len(shape_of(values[0])) == 1 else 1
     _check_join("hstack", values, axis)
-    return _concat(*values, axis=axis)
+    return concatenate.raw(*values, axis=axis)
 
 
 def _dtype_of(x):
@@ -657,13 +698,10 @@ def _astype_vjp(g, ans, x, dtype):
     # The gradient comes back in the input's dtype (as PyTorch's .to(dtype) does): a float32 parameter used
     # in float64 arithmetic gets a float32 gradient.
     want = _dtype_of(x)
-    return (g if _dtype_of(g) == want else _astype_op(g, dtype=want),)
+    return (g if _dtype_of(g) == want else astype.raw(g, dtype=want),)
 
 
-_astype_op = defop("astype", _astype_forward, _astype_vjp, "dtype must be a float type")
-
-
-def astype(x, dtype):
+def _astype_args(x, dtype):
     """The values in another float dtype (a copy), numpy's astype; the gradient returns in x's dtype.
 
     >>> import numpy as np
@@ -679,11 +717,15 @@ def astype(x, dtype):
     except TypeError as e:
         raise TypeError(f"astype: {dtype!r} is no dtype ({e})") from None
     if dt.kind in "iub":
-        return _as_integers(x, dt)
+        return NoNode(_as_integers(x, dt))
     if dt.kind != "f":
         raise TypeError(f"astype: Values hold real floats, so dtype must be a float type (float16, float32, "
                         f"float64) or an integer type (then plain numpy integers come back), got {dt}")
-    return _astype_op(x, dtype=dt)
+    return (x,), {"dtype": dt}
+
+
+astype = defop("astype", _astype_forward, _astype_vjp, "dtype must be a float type",
+               prepare=_astype_args, inputs=1, scalars=False, method="astype")
 
 
 def _as_integers(x, dt):
@@ -706,6 +748,7 @@ def _as_integers(x, dt):
 # -- rotations, depth splits and evenly spaced values, composed from the ops above -----------------------
 
 
+@composite(scalars=False)
 def rot90(x, k=1, axes=(0, 1)):
     """Rotate by 90 degrees k times in the plane of `axes`, from the first axis towards the second (numpy's
     rot90): a flip and a transpose, so the gradient rotates back.
@@ -733,6 +776,7 @@ def rot90(x, k=1, axes=(0, 1)):
     return flip(transpose(x, axes=tuple(order)), axis=a1)
 
 
+@composite(inputs=1, scalars=False)
 def dsplit(x, indices_or_sections):
     """split along axis 2 (depth) of an input of 3 or more axes (numpy's dsplit).
 
@@ -746,6 +790,7 @@ def dsplit(x, indices_or_sections):
     return _split("dsplit", x, indices_or_sections, 2, equal=True)
 
 
+@composite(scalars=False)
 def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
     """num evenly spaced values from start to stop (numpy's linspace, the same bits), differentiable in the
     endpoints when they are Values: each value is start + i * step with step = (stop - start) / div, and
@@ -790,3 +835,7 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     if dtype is not None:
         y = astype(y, dtype)
     return (y, step) if retstep else y
+
+
+# The docstrings of the ops above run as doctests too (doctest finds functions by itself, not ops).
+__test__ = doctests(__name__)

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..engine import data_of
 from .elementwise import exp, sigmoid, where
-from .registry import defop
+from .registry import defop, doctests
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _ONE_OVER_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -111,12 +111,25 @@ def _polygamma_forward(x, n):
 
 
 def _polygamma_vjp(g, ans, x, n):
-    return (g * _polygamma(x, n=n + 1),)
+    return (g * polygamma.raw(x, n=n + 1),)
 
 
-_polygamma = defop("polygamma", _polygamma_forward, _polygamma_vjp, "n must be a whole number >= 0",
-                   doc="The n-th derivative of digamma (n is a static parameter).")
-digamma = defop("digamma", _elementwise("digamma"), lambda g, ans, x: (g * _polygamma(x, n=1),),
+def _polygamma_args(n, x):
+    """The n-th derivative of the digamma function at x (scipy's argument order: n first; n is a static
+    parameter, x the input).
+
+    >>> from tinygrad_nn.special import polygamma
+    >>> round(polygamma(1, 1.0), 12)                        # pi^2 / 6
+    1.644934066848
+    """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise ValueError(f"polygamma: n must be a whole number >= 0, got {n!r}")
+    return (x,), {"n": int(n)}
+
+
+polygamma = defop("polygamma", _polygamma_forward, _polygamma_vjp, "n must be a whole number >= 0",
+                  prepare=_polygamma_args, inputs=1)
+digamma = defop("digamma", _elementwise("digamma"), lambda g, ans, x: (g * polygamma.raw(x, n=1),),
                 doc="""psi(x) = d/dx log Gamma(x).
 
                 >>> from tinygrad_nn import special
@@ -130,18 +143,6 @@ gammaln = defop("gammaln", _elementwise("gammaln", _lgamma_float), lambda g, ans
                 >>> round(float(special.gammaln(5.0)), 6)                      # log 4! = log 24
                 3.178054
                 """)
-
-
-def polygamma(n, x):
-    """The n-th derivative of the digamma function at x (scipy's argument order: n first).
-
-    >>> from tinygrad_nn.special import polygamma
-    >>> round(polygamma(1, 1.0), 12)                        # pi^2 / 6
-    1.644934066848
-    """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-        raise ValueError(f"polygamma: n must be a whole number >= 0, got {n!r}")
-    return _polygamma(x, n=int(n))
 
 
 def _xlogy_forward(x, y):
@@ -185,3 +186,6 @@ logit = defop("logit", _elementwise("logit"), lambda g, ans, x: (g / (x * (1.0 -
 expit = sigmoid
 
 __all__ = ["digamma", "erf", "erfc", "expit", "gammaln", "log_ndtr", "logit", "ndtr", "polygamma", "xlogy"]
+
+# The docstrings of the ops above run as doctests too (doctest finds functions by itself, not ops).
+__test__ = doctests(__name__)

@@ -1,6 +1,7 @@
-"""Learning-rate schedules, PyTorch's torch.optim.lr_scheduler: StepLR, CosineAnnealingLR, LambdaLR, LinearLR (a
-linear warm-up) and SequentialLR (one schedule after another). Call `scheduler.step()` once per epoch (or per
-step, as you count), after `optimizer.step()`; it writes each group's "lr".
+"""Learning-rate schedules, PyTorch's torch.optim.lr_scheduler: StepLR, MultiStepLR, ExponentialLR,
+CosineAnnealingLR, LambdaLR, LinearLR (a linear warm-up) and SequentialLR (one schedule after another). Call
+`scheduler.step()` once per epoch (or per step, as you count), after `optimizer.step()`; it writes each group's
+"lr".
 
 Each rate is computed from the epoch count alone (PyTorch's closed forms), so a schedule resumed from its
 `state_dict()` goes on exactly as an uninterrupted one.
@@ -19,12 +20,14 @@ Each rate is computed from the epoch count alone (PyTorch's closed forms), so a 
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Callable, Mapping
 
 from .optimizer import Optimizer, _number
 
-__all__ = ["CosineAnnealingLR", "LRScheduler", "LambdaLR", "LinearLR", "SequentialLR", "StepLR"]
+__all__ = ["CosineAnnealingLR", "ExponentialLR", "LRScheduler", "LambdaLR", "LinearLR", "MultiStepLR", "SequentialLR",
+           "StepLR"]
 
 
 class LRScheduler:
@@ -121,6 +124,61 @@ class StepLR(LRScheduler):
 
     def _lr(self, base_lr, epoch, group):
         return base_lr * self.gamma ** (epoch // self.step_size)
+
+
+class MultiStepLR(LRScheduler):
+    """lr = base_lr · gamma^(the number of milestones <= epoch): decay by gamma at each milestone epoch.
+
+    >>> import numpy as np
+    >>> from tinygrad_nn import Value
+    >>> from tinygrad_nn.optim import SGD
+    >>> opt = SGD([Value(np.zeros(1))], lr=1.0)
+    >>> sched = MultiStepLR(opt, milestones=[2, 4], gamma=0.5)
+    >>> rates = []
+    >>> for epoch in range(6):
+    ...     rates.append(sched.get_last_lr()[0]); opt.step(); sched.step()
+    >>> rates
+    [1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
+    """
+
+    _SAVED = ("milestones", "gamma")
+
+    def __init__(self, optimizer, milestones: list, gamma: float = 0.1, last_epoch: int = -1):
+        if not isinstance(milestones, (list, tuple)) or not all(
+                isinstance(m, int) and not isinstance(m, bool) and m >= 0 for m in milestones):
+            raise ValueError(f"MultiStepLR: milestones must be a list of epochs (whole numbers >= 0), got "
+                             f"{milestones!r}")
+        self.milestones = sorted(milestones)
+        self.gamma = _number(gamma, "gamma", "MultiStepLR", lambda v: math.isfinite(v) and v >= 0,
+                             "a finite number >= 0")
+        super().__init__(optimizer, last_epoch)
+
+    def _lr(self, base_lr, epoch, group):
+        return base_lr * self.gamma ** bisect.bisect_right(self.milestones, epoch)
+
+
+class ExponentialLR(LRScheduler):
+    """lr = base_lr · gamma^epoch: decay by gamma every epoch.
+
+    >>> import numpy as np
+    >>> from tinygrad_nn import Value
+    >>> from tinygrad_nn.optim import SGD
+    >>> opt = SGD([Value(np.zeros(1))], lr=1.0)
+    >>> sched = ExponentialLR(opt, gamma=0.5)
+    >>> opt.step(); sched.step(); opt.step(); sched.step()
+    >>> sched.get_last_lr()
+    [0.25]
+    """
+
+    _SAVED = ("gamma",)
+
+    def __init__(self, optimizer, gamma: float, last_epoch: int = -1):
+        self.gamma = _number(gamma, "gamma", "ExponentialLR", lambda v: math.isfinite(v) and v >= 0,
+                             "a finite number >= 0")
+        super().__init__(optimizer, last_epoch)
+
+    def _lr(self, base_lr, epoch, group):
+        return base_lr * self.gamma ** epoch
 
 
 class CosineAnnealingLR(LRScheduler):

@@ -47,6 +47,13 @@ def _check_lr(lr, who, zero_ok=False):
     return _number(lr, "lr", who, lambda v: math.isfinite(v) and v > 0, "a positive finite number")
 
 
+def _check_flag(settings, name, who):
+    """A True/False setting (nesterov, amsgrad, maximize), normalised to a bool."""
+    if not isinstance(settings[name], (bool, np.bool_)):
+        raise TypeError(f"{who}: {name} must be True or False, got {settings[name]!r}")
+    settings[name] = bool(settings[name])
+
+
 def _check_weight_decay(wd, who):
     return _number(wd, "weight_decay", who, lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0")
 
@@ -319,9 +326,10 @@ class SGD(Optimizer):
     1.92
     """
 
-    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
+    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, *,
+                 maximize=False):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-                                      nesterov=nesterov))
+                                      nesterov=nesterov, maximize=maximize))
         self._buffers = {}  # plain SGD's lr * g goes into a buffer kept between steps: no allocation per step
 
     _STATE_KEYS = _STATE_ARRAYS = frozenset({"momentum_buffer"})
@@ -332,9 +340,8 @@ class SGD(Optimizer):
         s["momentum"] = _number(s["momentum"], "momentum", w, lambda v: 0.0 <= v < 1.0, "in [0, 1)")
         s["dampening"] = _number(s["dampening"], "dampening", w, lambda v: 0.0 <= v <= 1.0, "in [0, 1]")
         s["weight_decay"] = _check_weight_decay(s["weight_decay"], w)
-        if not isinstance(s["nesterov"], (bool, np.bool_)):
-            raise TypeError(f"{w}: nesterov must be True or False, got {s['nesterov']!r}")
-        s["nesterov"] = bool(s["nesterov"])
+        _check_flag(s, "nesterov", w)
+        _check_flag(s, "maximize", w)
         # As in PyTorch, a group that inherits nesterov=True but sets momentum 0 is plain SGD; a group that asks
         # for Nesterov itself must make sense.
         checked = explicit is None or "nesterov" in explicit
@@ -351,7 +358,7 @@ class SGD(Optimizer):
             if g is None:  # no gradient reached this parameter
                 continue
             changed.append(p)
-            if g.__class__ is np.ndarray and not wd and not momentum:
+            if g.__class__ is np.ndarray and not wd and not momentum and not group["maximize"]:
                 # Plain SGD on a tensor, the common case (benchmarks W2 and W3 time it): lr * g into a buffer
                 # kept between steps, then one in-place subtraction. No allocation, no extra call.
                 buf = buffers.get(p)
@@ -360,6 +367,8 @@ class SGD(Optimizer):
                 p.data -= np.multiply(g, lr, out=buf)
                 continue
             g = self._grad(p)
+            if group["maximize"]:  # ascend: the negated gradient, before decay and momentum, as in PyTorch
+                g = -g
             if wd:
                 g = g + wd * p.data  # a new array: the parameter's .grad stays what backward gave
             if momentum:
@@ -388,6 +397,8 @@ class Adam(Optimizer):
         m = beta1 m + (1 - beta1) g;   v = beta2 v + (1 - beta2) g²
         p = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
 
+    amsgrad=True puts the largest v so far in place of v; maximize=True ascends (g = -grad first).
+
     >>> import numpy as np
     >>> from tinygrad_nn import Value
     >>> w = Value(np.array([1.0, -2.0]))
@@ -397,16 +408,19 @@ class Adam(Optimizer):
     array([ 0.9, -1.9])
     """
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
-        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, *,
+                 maximize=False):
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+                                      maximize=maximize))
 
-    _STATE_KEYS = frozenset({"step", "exp_avg", "exp_avg_sq"})
-    _STATE_ARRAYS = frozenset({"exp_avg", "exp_avg_sq"})
+    _STATE_KEYS = frozenset({"step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"})  # the last with amsgrad only
+    _STATE_ARRAYS = frozenset({"exp_avg", "exp_avg_sq", "max_exp_avg_sq"})
 
     def _state_of(self, p, buffers, who):
         out = super()._state_of(p, buffers, who)
-        if set(out) != self._STATE_KEYS:
-            raise ValueError(f"{who}: Adam needs {sorted(self._STATE_KEYS)}, got {sorted(out)}")
+        if set(out) - {"max_exp_avg_sq"} != {"step", "exp_avg", "exp_avg_sq"}:
+            raise ValueError(f"{who}: Adam needs ['exp_avg', 'exp_avg_sq', 'step'] (and max_exp_avg_sq with amsgrad), "
+                             f"got {sorted(out)}")
         step = out["step"]
         if isinstance(step, (np.ndarray, np.generic)) and np.ndim(step) == 0:
             step = step.item()
@@ -427,6 +441,8 @@ class Adam(Optimizer):
         s["eps"] = _number(s["eps"], "eps", w, lambda v: math.isfinite(v) and v >= 0,
                            "a finite number >= 0 (the usual choice is 1e-8)")
         s["weight_decay"] = _check_weight_decay(s["weight_decay"], w)
+        _check_flag(s, "amsgrad", w)
+        _check_flag(s, "maximize", w)
         return s
 
     _decoupled = False  # AdamW: weight decay shrinks the parameter itself instead of entering the gradient
@@ -438,6 +454,8 @@ class Adam(Optimizer):
             if g is None:
                 continue
             changed.append(p)
+            if group["maximize"]:
+                g = -g
             if wd and self._decoupled:
                 if p.data.__class__ is float:
                     p.data = p.data * (1.0 - lr * wd)
@@ -452,6 +470,8 @@ class Adam(Optimizer):
             state["step"] = t = state["step"] + 1
             m = state["exp_avg"] = b1 * state["exp_avg"] + (1.0 - b1) * g
             v = state["exp_avg_sq"] = b2 * state["exp_avg_sq"] + (1.0 - b2) * (g * g)
+            if group["amsgrad"]:  # the largest second moment so far, as PyTorch's AMSGrad keeps it
+                v = state["max_exp_avg_sq"] = np.maximum(state.get("max_exp_avg_sq", v), v)
             step_size = lr / (1.0 - b1 ** t)
             denom = np.sqrt(v) / math.sqrt(1.0 - b2 ** t) + eps
             self._apply(p, step_size * m / denom)
@@ -473,5 +493,7 @@ class AdamW(Adam):
 
     _decoupled = True
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
-        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
+                 maximize=False):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+                         maximize=maximize)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer, _check_weight_decay, _number, _real
+from .optimizer import Optimizer, _check_flag, _check_weight_decay, _number, _real
 
 
 class RMSprop(Optimizer):
@@ -25,9 +25,10 @@ class RMSprop(Optimizer):
     array([0.9])
     """
 
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False):
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False, *,
+                 maximize=False):
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
-                                      centered=centered))
+                                      centered=centered, maximize=maximize))
 
     _STATE_KEYS = frozenset({"step", "square_avg", "momentum_buffer", "grad_avg"})
     _STATE_ARRAYS = frozenset({"square_avg", "momentum_buffer", "grad_avg"})
@@ -39,9 +40,8 @@ class RMSprop(Optimizer):
         s["eps"] = _number(s["eps"], "eps", w, lambda v: np.isfinite(v) and v >= 0, "a finite number >= 0")
         s["weight_decay"] = _check_weight_decay(s["weight_decay"], w)
         s["momentum"] = _number(s["momentum"], "momentum", w, lambda v: 0.0 <= v < 1.0, "in [0, 1)")
-        if not isinstance(s["centered"], (bool, np.bool_)):
-            raise TypeError(f"{w}: centered must be True or False, got {s['centered']!r}")
-        s["centered"] = bool(s["centered"])
+        _check_flag(s, "centered", w)
+        _check_flag(s, "maximize", w)
         return s
 
     def _state_of(self, p, buffers, who):
@@ -62,6 +62,8 @@ class RMSprop(Optimizer):
             if g is None:
                 continue
             changed.append(p)
+            if group["maximize"]:
+                g = -g
             if wd:
                 g = g + wd * p.data
             state = self.state.get(p)

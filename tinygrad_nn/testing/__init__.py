@@ -1,6 +1,6 @@
 """Property checks for an op, as the built-in ones get them: run them on your own op from your own tests.
 
-`check_op(info)` takes an `OpInfo` (see tinygrad_nn.ops.registry) and checks, on inputs drawn as the entry
+`check_op(info)` takes an `OpInfo` (see opinfo.py) and checks, on inputs drawn as the entry
 says (its `domain`, `away_from`, `shapes`, `params` or `sample`):
 
 - forward: float64 in, a float64 array out, equal to the entry's numpy reference;
@@ -14,8 +14,8 @@ It needs numpy only (no pytest plugin, no Hypothesis): inputs come from a seeded
 package's own test suite runs the same checks on every registered op with Hypothesis drawing the inputs.
 
 >>> import numpy as np
->>> from tinygrad_nn.ops import OpInfo, defop, sigmoid
->>> from tinygrad_nn.testing import check_op
+>>> from tinygrad_nn.ops import defop, sigmoid
+>>> from tinygrad_nn.testing import OpInfo, check_op
 >>> softplus = defop("softplus_testing_doc", forward=lambda x: np.logaddexp(0.0, x),
 ...                  vjp=lambda g, ans, x: (g * sigmoid(x),))
 >>> check_op(OpInfo("softplus_testing_doc", softplus, lambda x: np.log1p(np.exp(x))))
@@ -28,10 +28,11 @@ from functools import partial
 
 import numpy as np
 
-from .engine import Value, gradients
-from .gradcheck import gradcheck, gradgradcheck
-from .ops import identity
-from .ops.opinfos import EXACT, KINK_MARGIN
+from ..engine import Value, gradients
+from ..gradcheck import gradcheck, gradgradcheck
+from ..ops import identity
+from .opinfo import OPINFOS, ErrorCase, OpInfo, register_test
+from .opinfos import EXACT, KINK_MARGIN, NO_BAD_INPUT  # the built-in entries, registered on import
 
 MAX_SIDE = 4  # sizes of drawn axes: 1..MAX_SIDE
 GRADGRAD_MAX_SIDE = 2  # second-order checks cost a backward pass per element of the gradient: keep them small
@@ -238,7 +239,6 @@ def check_op(info, examples=5, seed=0):
 
     >>> import numpy as np
     >>> from tinygrad_nn import sqrt
-    >>> from tinygrad_nn.ops import OpInfo
     >>> check_op(OpInfo("sqrt_check_op_doc", sqrt, np.sqrt, domain=(0.1, 4.0)), examples=2)
     ['forward', 'grad', 'float32', 'scalar', 'gradgrad', 'errors']
     """
