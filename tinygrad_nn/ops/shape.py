@@ -21,6 +21,11 @@ reshape = defop("reshape", lambda x, shape: np.reshape(x, shape),
 def _transpose_forward(x, axes=None):
     if x.__class__ is float:
         raise ValueError("transpose: a scalar has no axes to permute")
+    if axes is not None:
+        shape = np.shape(x)
+        if len(axis_tuple("transpose", axes, shape, "axes")) != len(shape):
+            raise ValueError(f"transpose: axes={axes!r} names {len(np.atleast_1d(axes))} of the {len(shape)} axes of "
+                             f"an input of shape {shape}; give a permutation of all of them")
     return np.transpose(x, axes)
 
 
@@ -299,14 +304,18 @@ def roll(x, shift, axis=None):
     shape = shape_of(x)
     if axis is None:
         return reshape(roll(ravel(x), shift, 0), shape=shape)
+    # Shifts and axes checked as given, before numpy turns them into arrays; unlike flip's, an axis may come twice.
+    sequences = (tuple, list, range, np.ndarray)
+    shifts = [integer("roll", "shift", s) for s in shift] if isinstance(shift, sequences) else \
+        integer("roll", "shift", shift)
+    axes = [one_axis("roll", a, shape) for a in axis] if isinstance(axis, sequences) else one_axis("roll", axis, shape)
     try:
-        pairs = np.broadcast(np.asarray(shift), np.asarray(axis))
+        pairs = np.broadcast(np.asarray(shifts), np.asarray(axes))
     except ValueError:
         raise ValueError(f"roll: shift {shift!r} and axis {axis!r} must have the same length") from None
     total = {}
     for s, a in pairs:  # shifts along the same axis add up, as in numpy
-        a = one_axis("roll", a, shape)
-        total[a] = total.get(a, 0) + integer("roll", "shift", s)
+        total[int(a)] = total.get(int(a), 0) + int(s)
     out = x
     for a, s in total.items():
         n = shape[a]
