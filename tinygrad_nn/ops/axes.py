@@ -35,7 +35,8 @@ from __future__ import annotations
 
 import numpy as np
 
-# The sequences an axis argument may be besides one int (numpy's functions take a tuple; a list reads the same).
+# The sequences an axis argument may be besides one int (numpy's functions take a tuple; a list, a range or a
+# 1-D array of ints reads the same).
 _SEQUENCES = (tuple, list, range)
 
 
@@ -130,7 +131,7 @@ def axis_tuple(who: str, axis, shape, name: str = "axis") -> tuple:
     if _is_int(axis):
         return (_in_range(who, _label(name, "{}"), axis, shape),)
     # A string is refused here, before tuple() could split it into letters.
-    if not isinstance(axis, _SEQUENCES):
+    if not (isinstance(axis, _SEQUENCES) or (isinstance(axis, np.ndarray) and axis.ndim == 1)):
         raise TypeError(f"{who}: {name} must be an int or a tuple of ints, got {type(axis).__name__} "
                         f"{axis!r}")
     out = []
