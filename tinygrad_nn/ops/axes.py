@@ -45,22 +45,25 @@ def _is_int(v) -> bool:
     return v.__class__ is int or (isinstance(v, (int, np.integer)) and not isinstance(v, bool))
 
 
-def _label(name, axis) -> str:
-    """How an error names the axis argument: "axis 2", or "axis1=2" for an argument with another name."""
-    return f"axis {axis}" if name == "axis" else f"{name}={axis}"
+def _label(name, axis, within=None) -> str:
+    """How an error names an axis: "axis 2", "axis1=2" for an argument with another name, "axis 2 in
+    source=[0, 2]" for one of several in such an argument."""
+    if name == "axis":
+        return f"axis {axis}"
+    return f"{name}={axis}" if within is None else f"axis {axis} in {name}={within!r}"
 
 
 def _count(nd) -> str:
     return f"{nd} axis" if nd == 1 else f"{nd} axes"
 
 
-def _in_range(who, label, axis, shape) -> int:
-    """An int axis of an input of `shape`, made non-negative; `label` names it in the error (see _label)."""
+def _in_range(who, axis, shape, name, within=None) -> int:
+    """An int axis of an input of `shape`, made non-negative (`name` and `within` as for _label)."""
     nd, axis = len(shape), int(axis)
     if -nd <= axis < nd:
         return axis % nd
     valid = f"use an int in [{-nd}, {nd - 1}]" if nd else "a 0-d input has no axis to name"
-    raise ValueError(f"{who}: {label.format(axis)} is out of range for an input of shape {tuple(shape)} "
+    raise ValueError(f"{who}: {_label(name, axis, within)} is out of range for an input of shape {tuple(shape)} "
                      f"({_count(nd)}); {valid}")
 
 
@@ -93,7 +96,7 @@ def one_axis(who: str, axis, shape, name: str = "axis") -> int:
     """
     if axis.__class__ is int and -len(shape) <= axis < len(shape):  # the common case, kept cheap
         return axis % len(shape)
-    return _in_range(who, _label(name, "{}"), integer(who, name, axis), shape)
+    return _in_range(who, integer(who, name, axis), shape, name)
 
 
 def new_axis(who: str, axis, shape) -> int:
@@ -129,18 +132,17 @@ def axis_tuple(who: str, axis, shape, name: str = "axis") -> tuple:
     if axis.__class__ is int and -len(shape) <= axis < len(shape):  # the common case, kept cheap
         return (axis % len(shape),)
     if _is_int(axis):
-        return (_in_range(who, _label(name, "{}"), axis, shape),)
+        return (_in_range(who, axis, shape, name),)
     # A string is refused here, before tuple() could split it into letters.
     if not (isinstance(axis, _SEQUENCES) or (isinstance(axis, np.ndarray) and axis.ndim == 1)):
         raise TypeError(f"{who}: {name} must be an int or a tuple of ints, got {type(axis).__name__} "
                         f"{axis!r}")
     out = []
-    label = "axis {}" if name == "axis" else f"axis {{}} in {name}={axis!r}"
     for a in axis:
         if not _is_int(a):
             raise TypeError(f"{who}: {name} must be an int or a tuple of ints, got {type(a).__name__} {a!r} "
                             f"in {name}={axis!r}")
-        out.append(_in_range(who, label, a, shape))
+        out.append(_in_range(who, a, shape, name, axis))
     if len(set(out)) != len(out):
         twice = next(a for a in out if out.count(a) > 1)
         raise ValueError(f"{who}: {_label(name, axis)} repeats an axis (axis {twice} of an input of shape "
