@@ -5,7 +5,9 @@ Each method is the function of `tinygrad_nn.ops` of the same name (numpy's names
 atan2... as well), called with the Value as its first input. Those functions import the engine, so they are reached
 through `links.ops` (links.py says why). A method of an op that takes one input and no parameters (`exp`, `tanh`)
 takes nothing, as PyTorch's do; the others pass what they are given on to the op, which binds it by the op's
-signature (`x.sum(0, keepdims=True)`). Spelled out, the call costs 8% fewer instructions (benchmark W1: `relu`). Left out on purpose, as either reading would be wrong for somebody:
+signature (`x.sum(0, keepdims=True)`). Spelled out, the call costs 8% fewer instructions (benchmark W1: `relu`).
+
+Left out on purpose, as either reading would be wrong for somebody:
 `repeat` (numpy's ndarray.repeat is our repeat, PyTorch's Tensor.repeat is our tile), `split` (PyTorch's takes piece
 sizes, numpy's a count), `svd` (PyTorch's Tensor.svd returns V) and `sort` (PyTorch's returns (values, indices),
 numpy's sorts in place): call the functions for those.
