@@ -16,17 +16,20 @@ from __future__ import annotations
 
 import functools
 import threading
+import time
 import warnings
 from collections import OrderedDict
 
 import numpy as np
 
 from ..engine import Value, modes
-from . import recorder
-from .codegen import compile_program, generate
+from . import build, recorder
+from .build import Builder, program_steps
+from .codegen import drain
 from .ir import Arg, Const, Instr, same_const
 
 ndarray = np.ndarray
+_clock = time.perf_counter
 
 
 class JitError(RuntimeError):
@@ -142,16 +145,15 @@ def _result_leaves(tree, out):
 class Program:
     """A compiled recording: the generated `replay` function, its source and how to rebuild the results."""
 
-    def __init__(self, rec, arg_is_value, out_slots, out_kinds, desc, name, keep_recording=False):
+    def __init__(self, rec, arg_is_value, out_slots, out_kinds, desc, name, keep_recording=False, built=None):
         self.arg_is_value = arg_is_value
         self.out_slots = out_slots
         self.out_kinds = out_kinds
         self.desc = desc
-        from .emit import plan_and_emit
-
-        self.source, globs = generate(rec, arg_is_value, out_slots, emitters=plan_and_emit)
+        if built is None:  # all at once (build.py makes it a slice per call)
+            built = drain(program_steps(_NO_DEADLINE, rec, arg_is_value, out_slots, name))
+        self.source, globs, self.replay, self.parts = built
         self.globals = globs
-        self.replay = compile_program(self.source, globs, name)
         self.lock = threading.Lock()  # buffers planned once are this program's: one replay at a time
         self.n_instructions = len(rec.instrs)
         self.rec = rec if keep_recording else None  # check=True compares against it
@@ -183,12 +185,21 @@ def _rebuild(outs, kinds):
     return res
 
 
+class _NoDeadline:
+    deadline = float("inf")
+
+
+_NO_DEADLINE = _NoDeadline()
+
+
 class _Entry:
-    __slots__ = ("recs", "program", "eager", "reason")
+    __slots__ = ("recs", "program", "eager", "reason", "builder", "making")
 
     def __init__(self):
         self.recs = []
         self.program = None
+        self.builder = None  # the program being made, a slice per call (build.py)
+        self.making = None  # what the finished program is made from: (recording, arg_is_value, outputs)
         self.eager = False
         self.reason = None
 
@@ -228,8 +239,10 @@ def _outputs(rec, result):
 
 
 def _first_difference(a, b):
-    """Where two recordings of one signature part ways (None if they agree)."""
+    """Where two recordings of one signature part ways (None if they agree); resumable steps (a generator)."""
     for k, (x, y) in enumerate(zip(a.instrs, b.instrs)):
+        if not k & 255:
+            yield
         why = _instr_difference(x, y)
         if why:
             return f"at instruction {k} ({x.what}): {why}"
@@ -355,15 +368,9 @@ class Jitted:
             return self.fn(*args, **kwargs)
         program = entry.program
         if program is None:
-            result = self._record(entry, desc, leaves)
-            if entry.program is not None and not kwargs and not self.check:
-                key = _quick_key(args)
-                if key is not None:
-                    with self._lock:
-                        self._quick[key] = entry.program
-                        while len(self._quick) > self.max_signatures:
-                            self._quick.popitem(last=False)
-            return result
+            if entry.builder is not None:
+                return self._make(entry, args, kwargs)
+            return self._record(entry, desc, leaves, None if kwargs else args)
         self._last = program
         if self.check:
             from .check import checked_call
@@ -371,7 +378,7 @@ class Jitted:
             return checked_call(self, entry, desc, leaves)
         return program(leaves)
 
-    def _record(self, entry, desc, leaves):
+    def _record(self, entry, desc, leaves, quick_args=None):
         rec = recorder.Recording(snapshot=len(entry.recs) == 1)  # the second keeps copies: emit.py checks on them
         recorder.start(rec)
         try:
@@ -393,25 +400,77 @@ class Jitted:
         if len(entry.recs) == 2:
             first, second = entry.recs
             entry.recs = []
-            why = _first_difference(first, second) or (None if first.out[0] == second.out[0] and all(
-                a == b or same_const(a[1], b[1]) for a, b in zip(first.out[2], second.out[2])) else
-                "the results differ in structure or in a constant")
-            if why is not None:
-                entry.recs = []
-                entry.eager = True
-                raise JitError(f"jit: two calls of {self.__name__} with the same signature did different things, "
-                               f"{why}. A recording replays one fixed program: randomness (dropout, shuffling), "
-                               f"plain numpy on the arguments, or Python control flow that depends on values "
-                               f"cannot be frozen. Pass such arrays as arguments, compute them with ops, or run "
-                               f"this function eagerly (this signature runs eagerly from now on)")
-            _merge(first, second)
             arg_is_value = [isinstance(x, Value) for x in leaves]
-            entry.program = Program(second, arg_is_value, out_slots, out_kinds, out_desc,
-                                    getattr(self.fn, "__name__", "fn"), keep_recording=self.check)
-            if not self.check:
-                second.release()
-            self._last = entry.program
+            builder = Builder(None)
+            builder.steps = self._making(entry, builder, first, second, arg_is_value)
+            entry.making = (second, arg_is_value, out_slots, out_kinds, out_desc)
+            entry.builder = builder  # the next calls run eagerly and make the program a slice at a time
+            if not build.SLICED:
+                with builder.lock:
+                    self._advance(entry, builder, float("inf"), quick_args)
         return result
+
+    def _making(self, entry, builder, first, second, arg_is_value):
+        """The steps from two recordings to a program: compare them (raise if they differ), then generate and
+        compile (build.py); resumable, as the calls after the recordings run it a slice at a time."""
+        why = (yield from _first_difference(first, second)) or (None if first.out[0] == second.out[0] and all(
+            a == b or same_const(a[1], b[1]) for a, b in zip(first.out[2], second.out[2])) else
+            "the results differ in structure or in a constant")
+        if why is not None:
+            entry.eager = True
+            raise JitError(f"jit: two calls of {self.__name__} with the same signature did different things, "
+                           f"{why}. A recording replays one fixed program: randomness (dropout, shuffling), "
+                           f"plain numpy on the arguments, or Python control flow that depends on values "
+                           f"cannot be frozen. Pass such arrays as arguments, compute them with ops, or run "
+                           f"this function eagerly (this signature runs eagerly from now on)")
+        _merge(first, second)
+        del first
+        return (yield from program_steps(builder, second, arg_is_value, second.out[1],
+                                         getattr(self.fn, "__name__", "fn")))
+
+    def _make(self, entry, args, kwargs):
+        """A call while this signature's program is being made: the function runs eagerly, then the making goes
+        on for at most `build.BUDGET` times as long."""
+        recorder.hold_gc()
+        try:
+            t0 = _clock()
+            result = self.fn(*args, **kwargs)
+            spent = _clock() - t0
+            builder = entry.builder
+            if builder is None or not builder.lock.acquire(blocking=False):
+                return result  # finished meanwhile, or another thread is making it: this call stays eager
+            try:
+                if entry.builder is builder:
+                    builder.eager = min(builder.eager, spent)
+                    self._advance(entry, builder, build.BUDGET * builder.eager, None if kwargs else args)
+            finally:
+                builder.lock.release()
+        finally:
+            recorder.release_gc()
+        return result
+
+    def _advance(self, entry, builder, seconds, args):
+        """Work on the program that long; when it is made, install it (for `args`' quick key, if given)."""
+        try:
+            built = builder.advance(seconds)
+        except BaseException:
+            entry.builder, entry.making = None, None  # record again at the next call
+            raise
+        if built is None:
+            return
+        second, arg_is_value, out_slots, out_kinds, out_desc = entry.making
+        program = Program(second, arg_is_value, out_slots, out_kinds, out_desc, None,
+                          keep_recording=self.check, built=built)
+        if not self.check:
+            second.release()
+        entry.program, entry.builder, entry.making = program, None, None
+        self._last = program
+        key = _quick_key(args) if args is not None and not self.check else None
+        if key is not None:
+            with self._lock:
+                self._quick[key] = program
+                while len(self._quick) > self.max_signatures:
+                    self._quick.popitem(last=False)
 
     def _go_eager(self, entry, reason):
         entry.eager = True
@@ -428,14 +487,21 @@ class Jitted:
         """Print the straight-line program of the latest signature replayed (or recorded), and return it."""
         program = self._last
         if program is None:
-            raise JitError(f"jit: {self.__name__} has no recording yet; call it (twice: the first two calls record) "
-                           f"before asking for its trace")
+            raise JitError(f"jit: {self.__name__} has no program yet; call it until it replays (the first two calls "
+                           f"record, the next few make the program: `.replaying` says when) before asking for its "
+                           f"trace")
         print(program.source, end="", file=file)
         return program.source
 
     @property
     def signatures(self) -> int:
         return len(self._cache)
+
+    @property
+    def replaying(self) -> bool:
+        """Whether some signature has its program made, so that its calls replay (before that, a signature's
+        calls record, then run eagerly while its program is made: build.py)."""
+        return any(e.program is not None for e in list(self._cache.values()))
 
 
 def _bind_args(rec, desc, leaves):

@@ -195,6 +195,7 @@ def _deposit(rec, run, scr):
     for node in run.order:
         node.grad, node._scratch = node._scratch, None
     pending = Counter(id(leaf._scratch) for leaf in run.leaves if leaf._scratch is not None)
+    outside = []
     for leaf in run.leaves:
         g, leaf._scratch = leaf._scratch, None
         if g is None:
@@ -203,7 +204,7 @@ def _deposit(rec, run, scr):
         ref = scr.get(id(leaf))
         was_none = leaf.grad is None
         was_zero = not was_none and _is_zero(leaf.grad)
-        adopt = was_none and _may_adopt(rec, g, leaf, ref, run, pending)
+        adopt = was_none and _may_adopt(rec, g, leaf, ref, run, pending, outside)
         if adopt:
             leaf.grad = g
         else:
@@ -220,7 +221,7 @@ def _deposit(rec, run, scr):
     run.order = run.leaves = ()
 
 
-def _may_adopt(rec, g, leaf, ref, run, pending) -> bool:
+def _may_adopt(rec, g, leaf, ref, run, pending, outside) -> bool:
     """Whether eager would hand the array g to leaf.grad as it is: a fresh array of the leaf's dtype that no other
     node's gradient, and nothing from outside the program, shares (fastpaths.owned decides by reference counts,
     which the recording's own references would spoil)."""
@@ -231,15 +232,18 @@ def _may_adopt(rec, g, leaf, ref, run, pending) -> bool:
     for node in run.order:
         if node.grad is g:
             return False
-    return id(g) not in _outside_ids(rec)
+    return id(g) not in _outside_ids(rec, outside)
 
 
 def _adoption_on() -> bool:
     return fastpaths._adopt
 
 
-def _outside_ids(rec):
-    return {id(c.value) for i in rec.instrs for c in i.args if c.__class__ is Const}
+def _outside_ids(rec, cache):
+    """The ids of the recording's constants, gathered once per deposit of a pass (into `cache`, a list)."""
+    if not cache:
+        cache.append({id(c.value) for i in rec.instrs for c in i.args if c.__class__ is Const})
+    return cache[0]
 
 
 def _leaf_ref(rec, leaf):

@@ -317,11 +317,18 @@ class Recording:
     def verify_watched(self):
         for leaf, attr, obj, copy in self.watch.values():
             now = getattr(leaf, attr)
-            if now is not obj or (obj.__class__ is ndarray and not np.array_equal(obj, copy, equal_nan=True)) or (
+            if now is not obj or (obj.__class__ is ndarray and not _unchanged(obj, copy)) or (
                     obj.__class__ is float and not (obj == copy or obj != obj)):
                 self.abandon(f"the function changed .{attr} of a leaf ({_describe(leaf)}) by hand, which jit "
                              f"cannot see; use an optimizer (tinygrad_nn.optim) and its zero_grad")
                 return
+
+
+def _unchanged(a, b) -> bool:
+    """np.array_equal(a, b, equal_nan=True) for two arrays of one shape and dtype, without its Python preamble."""
+    if (a == b).all():
+        return True
+    return np.array_equal(a, b, equal_nan=True)
 
 
 def _describe(leaf) -> str:
@@ -355,21 +362,38 @@ def _normalized(op):
 
 
 _gc_was_enabled = False
+_gc_holds = 0  # recordings running and programs being made (in any thread): the cyclic collector waits for them
+
+
+def hold_gc():
+    """Pause the cyclic collector (counted, for every thread): a recording keeps every node and payload alive until
+    its program is made, so the collector would walk an ever larger heap for nothing (on a scalar graph, most of
+    the time of a recording and of the calls that make its program)."""
+    global _gc_holds, _gc_was_enabled
+    with _active_lock:
+        _gc_holds += 1
+        if _gc_holds == 1:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+
+
+def release_gc():
+    global _gc_holds
+    with _active_lock:
+        _gc_holds -= 1
+        if _gc_holds == 0 and _gc_was_enabled:
+            gc.enable()
 
 
 def start(rec):
-    global _active, _gc_was_enabled
+    global _active
     if recording_in_this_thread():
         raise RuntimeError("jit: a recording is running in this thread already")
     _local.rec = rec
     with _active_lock:
         _active += 1
         modes.recorder = HOOKS
-        if _active == 1:
-            # The recording keeps every node and payload alive until it is compiled, so the cyclic collector
-            # would walk an ever larger heap for nothing (on a scalar graph, most of the recording's time).
-            _gc_was_enabled = gc.isenabled()
-            gc.disable()
+    hold_gc()
     modes.open_block(1)  # fastpaths.py steps aside: every op goes through `apply`, where it is recorded
 
 
@@ -381,10 +405,9 @@ def stop():
         _active -= 1
         if _active == 0:
             modes.recorder = None
-            if _gc_was_enabled:
-                gc.enable()
+    release_gc()
 
 
 from . import backward as _backward  # noqa: E402  (backward.py reads this module's Recording only)
 
-__all__ = ["Recording", "start", "stop", "current", "recorded", "HOOKS"]
+__all__ = ["Recording", "start", "stop", "current", "recorded", "HOOKS", "hold_gc", "release_gc"]

@@ -1,0 +1,164 @@
+"""Making a recording's program a slice at a time, so that no call pays for all of it.
+
+Generating a program and compiling it cost far more than the step it replays: CPython's `compile()` alone takes
+about 12 µs a line, where an eager op takes 1-5 µs, and the emitter checks every numpy line on the recording's
+values. So jit does that work in slices: each call of a signature whose program is still being made runs the
+function eagerly (as it would without jit, bit for bit), and then spends at most `BUDGET` times what that eager run
+took on the making, where it left off. The steps are a generator (`codegen.generate_steps`, `emit.plan_and_emit`
+yield every few dozen microseconds of work).
+
+A program too long to compile within one slice is compiled in parts: functions over consecutive top-level
+statements, each taking the local names it reads from earlier parts and returning those that later parts read,
+called in order by a short `replay`. The parts run the very lines of the whole program (`step.trace()` prints
+them as the one function they make up), so a replay computes the same bits; a part call costs a fraction of a
+microsecond.
+
+>>> import numpy as np
+>>> from tinygrad_nn import Value, jit
+>>> w = Value(np.array([1.0, 2.0]))
+>>> f = jit(lambda x: (w * x).sum())
+>>> [f(np.array([3.0, 4.0])).item() for _ in range(6)]   # record, record, make (eagerly), then replay
+[11.0, 11.0, 11.0, 11.0, 11.0, 11.0]
+>>> f.replaying
+True
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+
+from .codegen import assemble, generate_steps
+from .emit import plan_and_emit
+
+#: the making of a program may take this many times the eager run of the call that makes it
+BUDGET = 1.5
+#: False: make the whole program in the second recording's call instead (one slow call; tests/jit uses it so
+#: that the third call replays)
+SLICED = True
+_compile_cost = [0.6e-6]  # seconds per character of compile(), learnt from this process's compiles
+_clock = time.perf_counter
+
+
+class Builder:
+    """A program being made: `advance(seconds)` works on it that long (at least one step) and returns the
+    finished result, or None while there is more to do."""
+
+    def __init__(self, steps):
+        self.steps = steps
+        self.deadline = 0.0
+        self.lock = threading.Lock()  # a generator runs in one thread at a time; other threads run eagerly
+        self.slices = 0
+        self.eager = float("inf")  # the quickest eager run seen while making: what a slice is measured against
+
+    def advance(self, seconds):
+        """Work for `seconds` (at least one step); the finished result, or None."""
+        self.deadline = _clock() + seconds
+        self.slices += 1
+        steps = self.steps
+        while True:
+            try:
+                next(steps)
+            except StopIteration as done:
+                return done.value
+            if _clock() >= self.deadline:
+                return None
+
+
+def program_steps(builder, rec, arg_is_value, out_slots, name):
+    """Generate and compile: returns (source, globals, replay function, number of parts)."""
+    params, lines, result, globs = yield from generate_steps(rec, arg_is_value, out_slots, emitters=plan_and_emit)
+    source = assemble(params, lines, result)
+    yield
+    replay, parts = yield from compile_steps(builder, params, lines, result, globs, name)
+    return source, globs, replay, parts
+
+
+def _compile(src, ns, name):
+    t0 = _clock()
+    exec(compile(src, f"<jit {name}>", "exec"), ns)  # noqa: S102 - the source is generated from the recording
+    if len(src) > 500:
+        _compile_cost[0] = 0.7 * _compile_cost[0] + 0.3 * (_clock() - t0) / len(src)
+
+
+def compile_steps(clock, params, lines, result, globs, name):
+    """The replay function, compiled whole if it fits in what is left of this slice, else in parts."""
+    ns = dict(globs)
+    size = [len(line) + 5 for line in lines]
+    if sum(size) * _compile_cost[0] <= clock.deadline - _clock():
+        _compile(assemble(params, lines, result), ns, name)
+        return ns["replay"], 1
+    starts = _statements(lines)
+    stmt = [sum(size[a:b]) for a, b in zip(starts, starts[1:] + [len(lines)])]  # characters per statement
+    defined, last_use = _names(lines, result)
+    known = list(params)  # local names bound so far: the parameters, then what earlier parts return
+    driver = []
+    k = i = 0
+    resumed = False
+    while i < len(starts):
+        room = clock.deadline - _clock()
+        if room < stmt[i] * _compile_cost[0] and not resumed:
+            yield  # not even the next statement fits: the next slice
+            resumed = True
+            continue
+        resumed = False
+        want = room / _compile_cost[0]  # characters that compile in the time left
+        j, got = i + 1, stmt[i]
+        while j < len(starts) and got + stmt[j] <= want:
+            got += stmt[j]
+            j += 1
+        a, b = starts[i], starts[j] if j < len(starts) else len(lines)
+        body = lines[a:b]
+        used = set()
+        for line in body:
+            used.update(_NAME.findall(line.partition("  # ")[0]))
+        if b == len(lines):
+            used.update(_NAME.findall(result))
+        inputs = [n for n in known if n in used]
+        if b == len(lines):
+            outputs = None
+            driver.append(f"return _jit_part{k}({', '.join(inputs)})")
+            src = assemble(inputs, body, result, name=f"_jit_part{k}")
+        else:
+            outputs = [n for n in dict.fromkeys(d for line in range(a, b) for d in defined.get(line, ()))
+                       if last_use.get(n, -1) >= b]
+            known.extend(n for n in outputs if n not in known)
+            call = f"_jit_part{k}({', '.join(inputs)})"
+            driver.append(f"{', '.join(outputs)}, = {call}" if outputs else call)
+            src = assemble(inputs, body, f"({', '.join(outputs)}{',' if len(outputs) == 1 else ''})",
+                           name=f"_jit_part{k}")
+        _compile(src, ns, name)
+        k += 1
+        i = j
+    src = f"def replay({', '.join(params)}):\n" + "".join(f"    {line}\n" for line in driver)
+    if clock.deadline < _clock() + len(src) * _compile_cost[0]:
+        yield
+    _compile(src, ns, name)
+    return ns["replay"], k
+
+
+_NAME = re.compile(r"(?<![\w.'\"])[^\W\d]\w*")
+_TARGETS = re.compile(r"^([^\W\d]\w*(?:, [^\W\d]\w*)*),? = ")
+
+
+def _statements(lines):
+    """The indices of the lines that begin a top-level statement (not indented, not an `else:`)."""
+    return [k for k, line in enumerate(lines) if not line.startswith((" ", "else:", "elif "))]
+
+
+def _names(lines, result):
+    """{line: names a top-level assignment there binds} and {name: the last line that reads it} (len(lines) for
+    the result). Only top-level assignments count as bindings a later part may read: they always run."""
+    defined, last_use = {}, {}
+    for k, line in enumerate(lines):
+        code = line.partition("  # ")[0]
+        m = _TARGETS.match(code)
+        if m is not None:
+            defined[k] = [n for n in m.group(1).split(", ") if n != "_"]
+            code = code[m.end():]
+        for n in _NAME.findall(code):
+            last_use[n] = k
+    for n in _NAME.findall(result):
+        last_use[n] = len(lines)
+    return defined, last_use
