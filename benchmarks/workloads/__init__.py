@@ -86,8 +86,9 @@ def jax_sgd_step(loss_fn, params, lr, *data):
 def jit_case(make_step, *args):
     """tinygrad_nn.jit of a step: `make_step()` builds a fresh model and returns its step function (called with
     `args`). Returns (jitted step, info): info times, on a twin model of its own, one eager step (the best of 3)
-    and the two calls that record (the second also compiles), so that the benchmark's own run starts from the
-    same weights as every other implementation's."""
+    and every call until the twin replays: the two that record, then those that run eagerly while its program is
+    made (a slice per call), so that the benchmark's own run starts from the same weights as every other
+    implementation's."""
     import time
 
     from tinygrad_nn import jit
@@ -100,11 +101,15 @@ def jit_case(make_step, *args):
         times.append(time.perf_counter() - t0)
     twin = jit(make_step())
     rec = []
-    for _ in range(2):
+    while not twin.replaying and len(rec) < 10_000:
         t0 = time.perf_counter()
         twin(*args)
         rec.append(time.perf_counter() - t0)
+    making = rec[2:] or [0.0]
     info = {"eager_step_s": min(times), "record_first_s": rec[0], "record_second_s": rec[1],
+            "making_calls": len(rec) - 2, "making_max_s": max(making),
+            "making_median_s": sorted(making)[len(making) // 2],
+            "program_parts": twin._last.parts if twin._last is not None else None,
             "program_lines": len(twin._last.source.splitlines()) if twin._last is not None else None}
     del eager, twin
     return jit(make_step()), info

@@ -287,6 +287,24 @@ def _instr_difference(x, y):
     return None
 
 
+def _making(name, clock, first, second, arg_is_value):
+    """The steps from two recordings to a program: compare them (JitError if they differ), then generate and
+    compile (build.py); resumable, as the calls after the recordings run it a slice at a time. (A function of its
+    own: the generator must not hold the jitted function or its cache, which hold it.)"""
+    why = (yield from _first_difference(first, second)) or (None if first.out[0] == second.out[0] and all(
+        a == b or same_const(a[1], b[1]) for a, b in zip(first.out[2], second.out[2])) else
+        "the results differ in structure or in a constant")
+    if why is not None:
+        raise JitError(f"jit: two calls of {name} with the same signature did different things, "
+                       f"{why}. A recording replays one fixed program: randomness (dropout, shuffling), "
+                       f"plain numpy on the arguments, or Python control flow that depends on values "
+                       f"cannot be frozen. Pass such arrays as arguments, compute them with ops, or run "
+                       f"this function eagerly (this signature runs eagerly from now on)")
+    _merge(first, second)
+    del first
+    return (yield from program_steps(clock, second, arg_is_value, second.out[1], name))
+
+
 def _merge(first, second):
     """What the compiled recording (the second) keeps of the first: a deposit guards that .grad is zero at
     replay only if it was zero in both calls (zeroed every call, by a hand jit cannot see); zero in the first
@@ -401,32 +419,14 @@ class Jitted:
             first, second = entry.recs
             entry.recs = []
             arg_is_value = [isinstance(x, Value) for x in leaves]
-            builder = Builder(None)
-            builder.steps = self._making(entry, builder, first, second, arg_is_value)
+            builder = Builder()
+            builder.steps = _making(getattr(self.fn, "__name__", "fn"), builder.clock, first, second, arg_is_value)
             entry.making = (second, arg_is_value, out_slots, out_kinds, out_desc)
             entry.builder = builder  # the next calls run eagerly and make the program a slice at a time
             if not build.SLICED:
                 with builder.lock:
                     self._advance(entry, builder, float("inf"), quick_args)
         return result
-
-    def _making(self, entry, builder, first, second, arg_is_value):
-        """The steps from two recordings to a program: compare them (raise if they differ), then generate and
-        compile (build.py); resumable, as the calls after the recordings run it a slice at a time."""
-        why = (yield from _first_difference(first, second)) or (None if first.out[0] == second.out[0] and all(
-            a == b or same_const(a[1], b[1]) for a, b in zip(first.out[2], second.out[2])) else
-            "the results differ in structure or in a constant")
-        if why is not None:
-            entry.eager = True
-            raise JitError(f"jit: two calls of {self.__name__} with the same signature did different things, "
-                           f"{why}. A recording replays one fixed program: randomness (dropout, shuffling), "
-                           f"plain numpy on the arguments, or Python control flow that depends on values "
-                           f"cannot be frozen. Pass such arrays as arguments, compute them with ops, or run "
-                           f"this function eagerly (this signature runs eagerly from now on)")
-        _merge(first, second)
-        del first
-        return (yield from program_steps(builder, second, arg_is_value, second.out[1],
-                                         getattr(self.fn, "__name__", "fn")))
 
     def _make(self, entry, args, kwargs):
         """A call while this signature's program is being made: the function runs eagerly, then the making goes
@@ -453,6 +453,9 @@ class Jitted:
         """Work on the program that long; when it is made, install it (for `args`' quick key, if given)."""
         try:
             built = builder.advance(seconds)
+        except JitError:
+            entry.builder, entry.making, entry.eager = None, None, True  # the recordings differ: eagerly from now on
+            raise
         except BaseException:
             entry.builder, entry.making = None, None  # record again at the next call
             raise

@@ -170,12 +170,14 @@ def _accumulate_scratch(rec, p, pg, pref, scr):
     if oref is None:
         oref = Const(_initial(p))
     pd = p.data
-    if pg.__class__ is float and old.__class__ is float:
-        new, ref = rec.call(_add_floats, (old, pg), (oref, pref), _NO, "gradients added", name="δ")
+    if pg.__class__ is float and old.__class__ is float:  # rec.call(_add_floats, ...) spelled out: the hot path
+        new = old + pg  # of a scalar graph's recording
+        ref = rec.new_slot(new, "δ")
+        rec.instrs.append(Instr("call", _add_floats, (oref, pref), None, (ref,), "gradients added"))
     elif old is None and pg.__class__ is ndarray and pd.__class__ is ndarray and pg.shape == pd.shape:
         new, ref = pg, pref  # backward._add returns the gradient itself
     else:
-        like = Like(pd)
+        like = _like(pd)
         new, ref = rec.call(_bw._add, (old, pg, like), (oref, pref, Const(like)), _NO,
                             "gradient summed to its input's shape and added", name="δ")
     p._scratch = new
@@ -184,6 +186,18 @@ def _accumulate_scratch(rec, p, pg, pref, scr):
         of = rec.node_slot.get(id(p), rec.param_slot.get(id(p)))
         if of is not None:
             rec.grad_of[ref] = of
+
+
+_likes: dict = {}
+
+
+def _like(data):
+    """A `Like` of data's kind, shape and dtype, made once per kind (they are read-only, and many)."""
+    key = (data.shape, data.dtype) if data.__class__ is ndarray else data.__class__
+    got = _likes.get(key)
+    if got is None:
+        got = _likes[key] = Like(data)
+    return got
 
 
 def _add_floats(a, b):

@@ -33,7 +33,7 @@ from .codegen import assemble, generate_steps
 from .emit import plan_and_emit
 
 #: the making of a program may take this many times the eager run of the call that makes it
-BUDGET = 1.5
+BUDGET = 1.2
 #: False: make the whole program in the second recording's call instead (one slow call; tests/jit uses it so
 #: that the third call replays)
 SLICED = True
@@ -41,20 +41,30 @@ _compile_cost = [0.6e-6]  # seconds per character of compile(), learnt from this
 _clock = time.perf_counter
 
 
+class Clock:
+    """When the current slice ends (`time.perf_counter()` seconds); the steps read it to size what they compile."""
+
+    __slots__ = ("deadline",)
+
+    def __init__(self):
+        self.deadline = 0.0
+
+
 class Builder:
-    """A program being made: `advance(seconds)` works on it that long (at least one step) and returns the
+    """A program being made: `steps` (a generator given a `clock`, not the builder: no reference cycle keeps an
+    abandoned recording alive); `advance(seconds)` works on it that long (at least one step) and returns the
     finished result, or None while there is more to do."""
 
-    def __init__(self, steps):
+    def __init__(self, steps=None):
         self.steps = steps
-        self.deadline = 0.0
+        self.clock = Clock()
         self.lock = threading.Lock()  # a generator runs in one thread at a time; other threads run eagerly
         self.slices = 0
         self.eager = float("inf")  # the quickest eager run seen while making: what a slice is measured against
 
     def advance(self, seconds):
         """Work for `seconds` (at least one step); the finished result, or None."""
-        self.deadline = _clock() + seconds
+        self.clock.deadline = _clock() + seconds
         self.slices += 1
         steps = self.steps
         while True:
@@ -62,16 +72,16 @@ class Builder:
                 next(steps)
             except StopIteration as done:
                 return done.value
-            if _clock() >= self.deadline:
+            if _clock() >= self.clock.deadline:
                 return None
 
 
-def program_steps(builder, rec, arg_is_value, out_slots, name):
+def program_steps(clock, rec, arg_is_value, out_slots, name):
     """Generate and compile: returns (source, globals, replay function, number of parts)."""
     params, lines, result, globs = yield from generate_steps(rec, arg_is_value, out_slots, emitters=plan_and_emit)
     source = assemble(params, lines, result)
     yield
-    replay, parts = yield from compile_steps(builder, params, lines, result, globs, name)
+    replay, parts = yield from compile_steps(clock, params, lines, result, globs, name)
     return source, globs, replay, parts
 
 
@@ -91,8 +101,8 @@ def compile_steps(clock, params, lines, result, globs, name):
         return ns["replay"], 1
     starts = _statements(lines)
     stmt = [sum(size[a:b]) for a, b in zip(starts, starts[1:] + [len(lines)])]  # characters per statement
-    defined, last_use = _names(lines, result)
-    known = list(params)  # local names bound so far: the parameters, then what earlier parts return
+    defined, last_use = yield from _names(lines, result)
+    known = dict.fromkeys(params)  # local names bound so far, in order: the parameters, then what parts return
     driver = []
     k = i = 0
     resumed = False
@@ -123,7 +133,7 @@ def compile_steps(clock, params, lines, result, globs, name):
         else:
             outputs = [n for n in dict.fromkeys(d for line in range(a, b) for d in defined.get(line, ()))
                        if last_use.get(n, -1) >= b]
-            known.extend(n for n in outputs if n not in known)
+            known.update(dict.fromkeys(outputs))
             call = f"_jit_part{k}({', '.join(inputs)})"
             driver.append(f"{', '.join(outputs)}, = {call}" if outputs else call)
             src = assemble(inputs, body, f"({', '.join(outputs)}{',' if len(outputs) == 1 else ''})",
@@ -149,9 +159,11 @@ def _statements(lines):
 
 def _names(lines, result):
     """{line: names a top-level assignment there binds} and {name: the last line that reads it} (len(lines) for
-    the result). Only top-level assignments count as bindings a later part may read: they always run."""
+    the result). Only top-level assignments count as bindings a later part may read: they always run. Resumable."""
     defined, last_use = {}, {}
     for k, line in enumerate(lines):
+        if not k & 255:
+            yield
         code = line.partition("  # ")[0]
         m = _TARGETS.match(code)
         if m is not None:

@@ -226,7 +226,7 @@ class Recording:
 
     # -- what the hooks record ------------------------------------------------------------------------
     def forward(self, op, inputs, params, v):
-        refs = tuple(self.ref_value(x) for x in inputs)
+        refs = tuple([self.ref_value(x) for x in inputs])
         fn = _normalized(op)  # apply normalises what the forward gives (a numpy scalar becomes a 0-d array)
         s = self.new_slot(v.data, "v")
         self.node_slot[id(v)] = s
@@ -289,7 +289,7 @@ class Recording:
             return s
         if not isinstance(out, (tuple, list)) or len(out) != n_out:
             return None  # the caller raises the engine's error for a rule that returns the wrong count
-        slots = tuple(self.new_slot(o, name) if o is not None else None for o in out)
+        slots = tuple([self.new_slot(o, name) if o is not None else None for o in out])
         self.emit(Instr("call", fn, tuple(refs), dict(kwargs), slots, what, unpack=True))
         return slots
 
