@@ -110,22 +110,43 @@ def _tensor_rules(rec, op, node, inputs, vals, refs, P):
             _bw.check_count(op, grads, n)
         return list(zip(grads, slots))
     out = []
+    whats = _rule_whats.get(op)
+    if whats is None:
+        whats = _rule_whats[op] = [f"rule of {op.name} (input {i})" for i in range(len(op.vjps))]
+    kw = dict(P) if P else None
     for i, (rule, p) in enumerate(zip(op.vjps, inputs)):
-        if p.requires_grad:
-            out.append(rec.call(rule, vals, refs, P, f"rule of {op.name} (input {i})", name="δ"))
+        if p.requires_grad:  # rec.call(rule, ...) spelled out: one per input of every node
+            rec.muted += 1
+            try:
+                g = rule(*vals, **P)
+            finally:
+                rec.muted -= 1
+            s = rec.new_slot(g, "δ")
+            rec.instrs.append(Instr("call", rule, refs, kw if kw is None else dict(kw), (s,), whats[i]))
+            out.append((g, s))
         else:
             out.append((None, None))
     return out
 
 
+_rule_whats: dict = {}
+
+
 def _scalar_rules(rec, op, node, inputs, vals, refs, P):
-    """A node of floats: all its rules in one call, which reruns them in numpy if one divides by zero."""
-    needs = tuple(p.requires_grad for p in inputs)
-    fn = _float_rules_of(op, needs)
-    grads, slots = rec.call(fn, vals, refs, P, f"rule of {op.name}", n_out=len(inputs), name="δ")
-    if slots is None:
+    """A node of floats: all its rules in one call, which reruns them in numpy if one divides by zero. (rec.call
+    spelled out: a scalar graph's recording makes one per node.)"""
+    fn = _float_rules_of(op, tuple([p.requires_grad for p in inputs]))
+    rec.muted += 1
+    try:
+        grads = fn(*vals, **P)
+    finally:
+        rec.muted -= 1
+    if grads.__class__ is not tuple or len(grads) != len(inputs):
         _bw.check_count(op, grads, len(inputs))
-    return list(zip(grads, slots))
+    new_slot = rec.new_slot
+    slots = tuple([new_slot(g, "δ") if g is not None else None for g in grads])
+    rec.instrs.append(Instr("call", fn, refs, dict(P), slots, fn.what, unpack=True))
+    return zip(grads, slots)
 
 
 _float_rules_cache: dict = {}
@@ -158,6 +179,7 @@ def _float_rules_of(op, needs):
         return tuple(grads)
 
     f.__name__ = f"{op.name}_rules"
+    f.what = f"rule of {op.name}"
     f.rules_of = (op, needs)
     _float_rules_cache[key] = f
     return f

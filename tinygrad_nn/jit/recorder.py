@@ -139,7 +139,8 @@ class Recording:
         self.muted = 0
         self.dead = None  # why the recording was abandoned
         self.arg_objs: list = []
-        self.watch: dict[int, tuple] = {}  # id(leaf) -> (leaf, attribute, object, copy): writes jit cannot see
+        self.watch: dict[tuple, tuple] = {}  # (id(leaf), attribute) -> (leaf, attribute, object, its bytes):
+        # writes jit cannot see
         self.snapshot = snapshot  # keep a copy of every slot's value (check mode compares them)
         self.snaps: list = []
         self.escaped: set[int] = set()  # slots whose arrays leave the program (a leaf's .grad, a result)
@@ -211,7 +212,7 @@ class Recording:
         self.emit(Instr("read", args=(Const(leaf),), outs=(s,), what=f"the payload of a leaf ({_describe(leaf)})"))
         self.param_slot[id(leaf)] = s
         self.keep.append(leaf)
-        if id(leaf) not in self.watch:
+        if (id(leaf), "data") not in self.watch:  # watched from its first read (and after each effect)
             self._watch(leaf, "data")
         return s
 
@@ -231,7 +232,7 @@ class Recording:
         s = self.new_slot(v.data, "v")
         self.node_slot[id(v)] = s
         self.keep.append(v)
-        self.emit(Instr("call", fn, refs, self.kw(params), (s,), op.name))
+        self.instrs.append(Instr("call", fn, refs, self.kw(params) if params else None, (s,), fn.what))
 
     def payload(self, op, inputs, params):
         out = op.forward(*inputs, **params)
@@ -307,28 +308,20 @@ class Recording:
     # -- writes the recorder cannot see ---------------------------------------------------------------
     def _watch(self, leaf, attr):
         obj = getattr(leaf, attr)
-        self.watch[(id(leaf), attr)] = (leaf, attr, obj, obj.copy() if obj.__class__ is ndarray else obj)
+        self.watch[(id(leaf), attr)] = (leaf, attr, obj, obj.tobytes() if obj.__class__ is ndarray else obj)
 
     def rewatch(self):
         for key, (leaf, attr, _, _) in list(self.watch.items()):
             obj = getattr(leaf, attr)
-            self.watch[key] = (leaf, attr, obj, obj.copy() if obj.__class__ is ndarray else obj)
+            self.watch[key] = (leaf, attr, obj, obj.tobytes() if obj.__class__ is ndarray else obj)
 
     def verify_watched(self):
         for leaf, attr, obj, copy in self.watch.values():
             now = getattr(leaf, attr)
-            if now is not obj or (obj.__class__ is ndarray and not _unchanged(obj, copy)) or (
-                    obj.__class__ is float and not (obj == copy or obj != obj)):
+            if now is not obj or (obj.__class__ is ndarray and obj.tobytes() != copy):  # bit for bit
                 self.abandon(f"the function changed .{attr} of a leaf ({_describe(leaf)}) by hand, which jit "
                              f"cannot see; use an optimizer (tinygrad_nn.optim) and its zero_grad")
                 return
-
-
-def _unchanged(a, b) -> bool:
-    """np.array_equal(a, b, equal_nan=True) for two arrays of one shape and dtype, without its Python preamble."""
-    if (a == b).all():
-        return True
-    return np.array_equal(a, b, equal_nan=True)
 
 
 def _describe(leaf) -> str:
@@ -356,6 +349,7 @@ def _normalized(op):
             return normalize(forward(*datas, **params), datas)
 
         f.__name__ = f"{op.name}_forward"
+        f.what = op.name
         f.forward_of = forward
         _normalized_cache[op] = f
     return f
