@@ -6,7 +6,7 @@
 >>> @jit
 ... def f(x):
 ...     return (w * x).sum()
->>> [float(f(np.array([3.0, 4.0])).data) for _ in range(3)]   # records (twice), then replays
+>>> [float(f(np.array([3.0, 4.0])).data) for _ in range(3)]   # records (twice), then makes its program
 [11.0, 11.0, 11.0]
 >>> float(f(np.array([1.0, 1.0])).data)                        # same signature, new numbers
 3.0
@@ -39,12 +39,12 @@ class JitError(RuntimeError):
     >>> from tinygrad_nn import Value, jit
     >>> rng = np.random.default_rng(0)
     >>> f = jit(lambda x: (x * rng.random(2)).sum())   # new random numbers every call
-    >>> _ = f(Value(np.ones(2)))
     >>> try:
-    ...     f(Value(np.ones(2)))
+    ...     for _ in range(1000):   # two recordings, compared while the program is made
+    ...         _ = f(Value(np.ones(2)))
     ... except JitError as e:
-    ...     print("randomness" in str(e))
-    True
+    ...     print("randomness" in str(e), f.replaying)
+    True False
     """
 
 
@@ -339,6 +339,8 @@ class Jitted:
     >>> f = jit(lambda x: (w * x).sum())
     >>> [f(np.array([3.0])).item() for _ in range(3)], f.signatures
     ([6.0, 6.0, 6.0], 1)
+    >>> while not f.replaying:   # two calls record, the next few make the program
+    ...     _ = f(np.array([3.0]))
     >>> "np.multiply" in f.trace(file=open("/dev/null", "w"))
     True
     """
@@ -525,8 +527,11 @@ def jit(fn=None, *, check=False, strict=False, max_signatures=8):
     """Record `fn` (forward, backward, zero_grad, an optimizer's step) and replay it as straight-line numpy.
 
     The first two calls with a given signature (the shapes and dtypes of the array arguments, the structure of
-    the arguments, the values of int/str/bool arguments) run eagerly while recording; when both did the same,
-    later calls replay the recording. Parameters' `.data` and `.grad` end as eager leaves them.
+    the arguments, the values of int/str/bool arguments) run eagerly while recording; the next few run eagerly
+    too while the program is made from the recordings (compared, generated, compiled: a slice per call, at most
+    `jit.build.BUDGET` times that call's eager run); then calls replay the program. If the two recordings did
+    different things, JitError (and the signature runs eagerly). Parameters' `.data` and `.grad` end as eager
+    leaves them.
 
     check=True: every replay is followed by an eager run from the same state, and the first value that differs
     raises JitError naming the op. strict=True: raise instead of falling back to eager (with a JitWarning) when
@@ -545,7 +550,7 @@ def jit(fn=None, *, check=False, strict=False, max_signatures=8):
     ...     loss.backward()
     ...     opt.step()
     ...     return loss
-    >>> [round(step(np.array([1.0, 2.0])).item(), 4) for _ in range(4)]   # calls 1-2 record, 3-4 replay
+    >>> [round(step(np.array([1.0, 2.0])).item(), 4) for _ in range(4)]   # calls 1-2 record, then the program
     [4.0, 1.0, 0.25, 0.0625]
     """
     if fn is None:
