@@ -46,10 +46,11 @@ _clock = time.perf_counter
 class Clock:
     """When the current slice ends (`time.perf_counter()` seconds); the steps read it to size what they compile."""
 
-    __slots__ = ("deadline",)
+    __slots__ = ("deadline", "budget")
 
     def __init__(self):
         self.deadline = 0.0
+        self.budget = 0.0  # the length of the current slice
 
 
 class Builder:
@@ -67,6 +68,7 @@ class Builder:
     def advance(self, seconds):
         """Work for `seconds` (at least one step); the finished result, or None."""
         self.clock.deadline = _clock() + seconds
+        self.clock.budget = seconds
         self.slices += 1
         steps = self.steps
         while True:
@@ -90,8 +92,9 @@ def program_steps(clock, rec, arg_is_value, out_slots, name):
 def _compile(src, ns, name):
     t0 = _clock()
     exec(compile(src, f"<jit {name}>", "exec"), ns)  # noqa: S102 - the source is generated from the recording
-    if len(src) > 500:
-        _compile_cost[0] = 0.7 * _compile_cost[0] + 0.3 * (_clock() - t0) / len(src)
+    if len(src) > 2000:  # small sources say more about compile's fixed cost than about its cost per character
+        per_char = min(max((_clock() - t0) / len(src), 0.1e-6), 5e-6)
+        _compile_cost[0] = 0.7 * _compile_cost[0] + 0.3 * per_char
 
 
 def compile_steps(clock, params, lines, result, globs, name):
@@ -110,8 +113,8 @@ def compile_steps(clock, params, lines, result, globs, name):
     resumed = False
     while i < len(starts):
         room = clock.deadline - _clock()
-        if room < stmt[i] * _compile_cost[0] and not resumed:
-            yield  # not even the next statement fits: the next slice
+        if room < max(stmt[i] * _compile_cost[0], clock.budget / 2) and not resumed:
+            yield  # less than half a slice left: a part of a whole slice next time (few parts replay faster)
             resumed = True
             continue
         resumed = False
