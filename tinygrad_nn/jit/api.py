@@ -432,7 +432,7 @@ class Jitted:
 
     def _make(self, entry, args, kwargs):
         """A call while this signature's program is being made: the function runs eagerly, then the making goes
-        on for at most `build.BUDGET` times as long."""
+        on until the call has taken `build.BUDGET` times the quickest eager run seen."""
         recorder.hold_gc()
         try:
             t0 = _clock()
@@ -443,8 +443,9 @@ class Jitted:
                 return result  # finished meanwhile, or another thread is making it: this call stays eager
             try:
                 if entry.builder is builder:
-                    builder.eager = min(builder.eager, spent)
-                    self._advance(entry, builder, build.BUDGET * builder.eager, None if kwargs else args)
+                    best = builder.eager = min(builder.eager, spent)
+                    seconds = max(build.BUDGET * best - spent, build.MIN_SLICE * best)
+                    self._advance(entry, builder, seconds, None if kwargs else args)
             finally:
                 builder.lock.release()
         finally:
@@ -528,10 +529,10 @@ def jit(fn=None, *, check=False, strict=False, max_signatures=8):
 
     The first two calls with a given signature (the shapes and dtypes of the array arguments, the structure of
     the arguments, the values of int/str/bool arguments) run eagerly while recording; the next few run eagerly
-    too while the program is made from the recordings (compared, generated, compiled: a slice per call, at most
-    `jit.build.BUDGET` times that call's eager run); then calls replay the program. If the two recordings did
-    different things, JitError (and the signature runs eagerly). Parameters' `.data` and `.grad` end as eager
-    leaves them.
+    too while the program is made from the recordings (compared, generated, compiled: a slice per call, each
+    call taking about `jit.build.BUDGET` times an eager run, its own included); then calls replay the program.
+    If the two recordings did different things, JitError (and the signature runs eagerly). Parameters' `.data`
+    and `.grad` end as eager leaves them.
 
     check=True: every replay is followed by an eager run from the same state, and the first value that differs
     raises JitError naming the op. strict=True: raise instead of falling back to eager (with a JitWarning) when

@@ -3,9 +3,9 @@
 Generating a program and compiling it cost far more than the step it replays: CPython's `compile()` alone takes
 about 12 µs a line, where an eager op takes 1-5 µs, and the emitter checks every numpy line on the recording's
 values. So jit does that work in slices: each call of a signature whose program is still being made runs the
-function eagerly (as it would without jit, bit for bit), and then spends at most `BUDGET` times what that eager run
-took on the making, where it left off. The steps are a generator (`codegen.generate_steps`, `emit.plan_and_emit`
-yield every few dozen microseconds of work).
+function eagerly (as it would without jit, bit for bit), and then works on the making, where it left off, for what
+is left of `BUDGET` times the quickest eager run seen (at least `MIN_SLICE` times it). The steps are a generator
+(`codegen.generate_steps`, `emit.plan_and_emit` yield every few dozen microseconds of work).
 
 A program too long to compile within one slice is compiled in parts: functions over consecutive top-level
 statements, each taking the local names it reads from earlier parts and returning those that later parts read,
@@ -34,8 +34,10 @@ import time
 from .codegen import assemble, generate_steps
 from .emit import plan_and_emit
 
-#: the making of a program may take this many times the eager run of the call that makes it
-BUDGET = 1.0
+#: a call that makes a program may take this many times the quickest eager run seen meanwhile (its own eager run
+#: included: the making gets what is left, and at least MIN_SLICE times the eager run, so that it progresses)
+BUDGET = 2.5
+MIN_SLICE = 0.25
 #: False: make the whole program in the second recording's call instead (one slow call; tests/jit uses it so
 #: that the third call replays)
 SLICED = True
