@@ -414,15 +414,17 @@ def note(row: Row) -> str:
     j = row.job
     if row.error:
         return ""
-    if j.amortized:
-        return "mean step per process (GC amortized), median over processes"
+    amortized = "mean step per process (GC amortized), median over processes" if j.amortized else ""
     if j.impl == "tinygrad_nn_jit" and row.extra and row.extra[0].get("eager_step_s"):
         e = row.extra[0]
         x = e["eager_step_s"]
         made = (f"; made over {e['making_calls']} calls, each at most {e['making_max_s'] / x:.3g}x (median "
                 f"{e['making_median_s'] / x:.3g}x)" if e.get("making_calls") else "")
         return (f"records in {fmt_time(e['record_first_s'])} + {fmt_time(e['record_second_s'])} "
-                f"({e['record_first_s'] / x:.3g}x + {e['record_second_s'] / x:.3g}x an eager step){made}")
+                f"({e['record_first_s'] / x:.3g}x + {e['record_second_s'] / x:.3g}x an eager step){made}"
+                + (f"; {amortized}" if amortized else ""))
+    if amortized:
+        return amortized
     if j.wid == 4 and row.med is not None:
         return f"{fmt_time(row.med / row.extra[0]['ops'])}/op"
     if j.wid == 5 and row.med is not None:
