@@ -64,14 +64,12 @@ class Builder:
         self.steps = steps
         self.clock = Clock()
         self.lock = threading.Lock()  # a generator runs in one thread at a time; other threads run eagerly
-        self.slices = 0
         self.eager = float("inf")  # the quickest eager run seen while making: what a slice is measured against
 
     def advance(self, seconds):
         """Work for `seconds` (at least one step); the finished result, or None."""
         self.clock.deadline = _clock() + seconds
         self.clock.budget = seconds
-        self.slices += 1
         steps = self.steps
         while True:
             try:
@@ -103,7 +101,10 @@ def compile_steps(clock, params, lines, result, globs, name):
     """The replay function, compiled whole if it fits in what is left of this slice, else in parts."""
     ns = dict(globs)
     size = [len(line) + 5 for line in lines]
-    if sum(size) * _compile_cost[0] <= clock.deadline - _clock():
+    whole = sum(size) * _compile_cost[0]
+    if whole > clock.deadline - _clock() and whole <= clock.budget:
+        yield  # fits in a whole slice: the next one (one function replays faster than parts)
+    if not lines or whole <= clock.deadline - _clock():
         _compile(assemble(params, lines, result), ns, name)
         return ns["replay"], 1
     starts = _statements(lines)
@@ -134,7 +135,6 @@ def compile_steps(clock, params, lines, result, globs, name):
             used.update(_NAME.findall(result))
         inputs = [n for n in known if n in used]
         if b == len(lines):
-            outputs = None
             driver.append(f"return _jit_part{k}({', '.join(inputs)})")
             src = assemble(inputs, body, result, name=f"_jit_part{k}")
         else:
