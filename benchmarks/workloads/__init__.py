@@ -109,6 +109,7 @@ def jit_case(make_step, *args):
     info = {"eager_step_s": min(times), "record_first_s": rec[0], "record_second_s": rec[1],
             "making_calls": len(rec) - 2, "making_max_s": max(making),
             "making_median_s": sorted(making)[len(making) // 2],
+            "making_p90_s": sorted(making)[int(0.9 * (len(making) - 1))],
             "program_parts": twin._last.parts if twin._last is not None else None,
             "program_lines": len(twin._last.source.splitlines()) if twin._last is not None else None}
     del eager, twin

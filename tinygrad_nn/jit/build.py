@@ -36,7 +36,7 @@ from .emit import plan_and_emit
 
 #: a call that makes a program may take this many times the quickest eager run seen meanwhile (its own eager run
 #: included: the making gets what is left, and at least MIN_SLICE times the eager run, so that it progresses)
-BUDGET = 2.5
+BUDGET = 2.2
 MIN_SLICE = 0.25
 #: False: make the whole program in the second recording's call instead (one slow call; tests/jit uses it so
 #: that the third call replays)
