@@ -41,7 +41,8 @@ MIN_SLICE = 0.25
 #: False: make the whole program in the second recording's call instead (one slow call; tests/jit uses it so
 #: that the third call replays)
 SLICED = True
-_compile_cost = [0.6e-6]  # seconds per character of compile(), learnt from this process's compiles
+_compile_cost = [0.25e-6]  # seconds per character of compile(): the median of the last compiles measured
+_compile_seen: list = []
 _clock = time.perf_counter
 
 
@@ -92,9 +93,10 @@ def program_steps(clock, rec, arg_is_value, out_slots, name):
 def _compile(src, ns, name):
     t0 = _clock()
     exec(compile(src, f"<jit {name}>", "exec"), ns)  # noqa: S102 - the source is generated from the recording
-    if len(src) > 2000:  # small sources say more about compile's fixed cost than about its cost per character
-        per_char = min(max((_clock() - t0) / len(src), 0.1e-6), 5e-6)
-        _compile_cost[0] = 0.7 * _compile_cost[0] + 0.3 * per_char
+    if len(src) > 500:  # less its fixed cost (~15 µs); a median, as a compile the machine preempted takes far longer
+        _compile_seen.append(max((_clock() - t0 - 15e-6) / len(src), 0.05e-6))
+        del _compile_seen[:-9]
+        _compile_cost[0] = sorted(_compile_seen)[len(_compile_seen) // 2]
 
 
 def compile_steps(clock, params, lines, result, globs, name):
