@@ -35,9 +35,10 @@ from .codegen import assemble, generate_steps
 from .emit import plan_and_emit
 
 #: a call that makes a program may take this many times the quickest eager run seen meanwhile (its own eager run
-#: included: the making gets what is left, and at least MIN_SLICE times the eager run, so that it progresses)
+#: included: the making gets what is left, and at least MIN_SLICE times the eager run: a call preempted by the
+#: machine would otherwise leave the making crumbs, and compile the program in many small parts)
 BUDGET = 2.2
-MIN_SLICE = 0.25
+MIN_SLICE = 0.6
 #: False: make the whole program in the second recording's call instead (one slow call; tests/jit uses it so
 #: that the third call replays)
 SLICED = True
