@@ -111,7 +111,8 @@ def jit_case(make_step, *args):
     making = rec[2:] or [0.0]
     making_cpu = sorted(rec_cpu[2:] or [0.0])
     info = {"eager_step_s": min(times), "record_first_s": rec[0], "record_second_s": rec[1],
-            "eager_cpu_s": min(cpus), "making_cpu_max_s": making_cpu[-1],
+            "eager_cpu_s": min(cpus), "record_first_cpu_s": rec_cpu[0], "record_second_cpu_s": rec_cpu[1],
+            "making_cpu_max_s": making_cpu[-1],
             "making_cpu_p90_s": making_cpu[int(0.9 * (len(making_cpu) - 1))],
             "making_calls": len(rec) - 2, "making_max_s": max(making),
             "making_median_s": sorted(making)[len(making) // 2],
