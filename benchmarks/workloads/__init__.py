@@ -86,25 +86,38 @@ def jax_sgd_step(loss_fn, params, lr, *data):
 def jit_case(make_step, *args):
     """tinygrad_nn.jit of a step: `make_step()` builds a fresh model and returns its step function (called with
     `args`). Returns (jitted step, info): info times, on a twin model of its own, one eager step (the best of 3)
-    and the two calls that record (the second also compiles), so that the benchmark's own run starts from the
-    same weights as every other implementation's."""
+    and every call until the twin replays: the two that record, then those that run eagerly while its program is
+    made (a slice per call), so that the benchmark's own run starts from the same weights as every other
+    implementation's."""
     import time
 
     from tinygrad_nn import jit
 
+    cpu = time.process_time  # besides the wall clock: a call the machine preempts takes no more CPU time
     eager = make_step()
-    times = []
+    times, cpus = [], []
     for _ in range(3):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), cpu()
         eager(*args)
         times.append(time.perf_counter() - t0)
+        cpus.append(cpu() - c0)
     twin = jit(make_step())
-    rec = []
-    for _ in range(2):
-        t0 = time.perf_counter()
+    rec, rec_cpu = [], []
+    while not twin.replaying and len(rec) < 10_000:
+        t0, c0 = time.perf_counter(), cpu()
         twin(*args)
         rec.append(time.perf_counter() - t0)
+        rec_cpu.append(cpu() - c0)
+    making = rec[2:] or [0.0]
+    making_cpu = sorted(rec_cpu[2:] or [0.0])
     info = {"eager_step_s": min(times), "record_first_s": rec[0], "record_second_s": rec[1],
+            "eager_cpu_s": min(cpus), "record_first_cpu_s": rec_cpu[0], "record_second_cpu_s": rec_cpu[1],
+            "making_cpu_max_s": making_cpu[-1],
+            "making_cpu_p90_s": making_cpu[int(0.9 * (len(making_cpu) - 1))],
+            "making_calls": len(rec) - 2, "making_max_s": max(making),
+            "making_median_s": sorted(making)[len(making) // 2],
+            "making_p90_s": sorted(making)[int(0.9 * (len(making) - 1))],
+            "program_parts": twin._last.parts if twin._last is not None else None,
             "program_lines": len(twin._last.source.splitlines()) if twin._last is not None else None}
     del eager, twin
     return jit(make_step()), info

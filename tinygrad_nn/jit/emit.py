@@ -332,7 +332,8 @@ def _escaped_closure(rec):
 
 
 def plan_and_emit(rec, instrs, used, namer, slot_names):
-    """{id(instruction): its lines} for the calls that become numpy with out=, and the buffers they write."""
+    """{id(instruction): its lines} for the calls that become numpy with out=, and the buffers they write; as
+    resumable steps (a generator returning the plan: codegen.generate_steps)."""
     plan = {}
     snaps = rec.snaps if rec.snapshot else None
     if snaps is None:
@@ -340,6 +341,7 @@ def plan_and_emit(rec, instrs, used, namer, slot_names):
     escaped = _escaped_closure(rec)
     fresh = {}  # id(leaf) -> its .grad was just given an array by a deposit, and no effect came since
     for ins in instrs:
+        yield
         if ins.kind == "deposit":
             lines = _deposit_lines(ins, rec, namer, slot_names)
             if lines:
@@ -407,7 +409,7 @@ def _instantiate(ins, lines, temps, vals, outs, used, escaped, namer, slot_names
     names = {}
     for i, v in enumerate(vals):
         names[f"a{i}"] = f"a{i}"
-        trial[f"a{i}"] = v.copy() if v.__class__ is ndarray else v
+        trial[f"a{i}"] = v  # a snapshot (the recording's own copy): the lines write only outputs and temporaries
     aliases = _aliases(lines, len(outs))
     for j, o in enumerate(outs):
         names[f"o{j}"] = f"o{j}"
