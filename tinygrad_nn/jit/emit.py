@@ -14,6 +14,7 @@ it) or a rule (`op.vjp`, `op.vjps[i]`), or the engine's helpers (`engine.backwar
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 
@@ -22,7 +23,7 @@ from ..engine import backward as _bw
 from ..ops import OPS
 from .backward import _add_floats, _deposit_leaf
 from .codegen import leaf_hint
-from .ir import Const, KwSlot
+from .ir import Const, KwSlot, Like
 
 ndarray = np.ndarray
 _EMITTERS: dict = {}
@@ -338,6 +339,7 @@ def plan_and_emit(rec, instrs, used, namer, slot_names):
     if snaps is None:
         return plan
     escaped = _escaped_closure(rec)
+    consts = set()  # slots folded into constants (see _foldable)
     fresh = {}  # id(leaf) -> its .grad was just given an array by a deposit, and no effect came since
     for ins in instrs:
         if ins.kind == "deposit":
@@ -378,9 +380,9 @@ def plan_and_emit(rec, instrs, used, namer, slot_names):
                 and lines[0].endswith(", out={o0})") and getattr(outs[0], "ndim", 0) > 0):
             # a value that leaves the program is a fresh array anyway: let the ufunc allocate it
             fresh_lines = ["{o0} = " + lines[0][:-len(", out={o0})")] + ")"] + list(lines[1:])
-            emitted = _instantiate(ins, fresh_lines, temps, vals, outs, used, escaped, namer, slot_names, rec)
+            emitted = _instantiate(ins, fresh_lines, temps, vals, outs, used, escaped, namer, slot_names, consts)
         if emitted is None:
-            emitted = _instantiate(ins, lines, temps, vals, outs, used, escaped, namer, slot_names, rec)
+            emitted = _instantiate(ins, lines, temps, vals, outs, used, escaped, namer, slot_names, consts)
         if emitted is not None:
             plan[id(ins)] = emitted
     return plan
@@ -400,7 +402,29 @@ def _aliases(lines, n):
     return got
 
 
-def _instantiate(ins, lines, temps, vals, outs, used, escaped, namer, slot_names, rec):
+_PLACEHOLDER = re.compile(r"\{([aot]\d+)\}")
+_TARGET = re.compile(r"^\{([ot]\d+)\}(?: = |\[\.\.\.\] = )|, out=\{([ot]\d+)\}\)$")
+
+
+def _foldable(lines, known):
+    """The outputs and temporaries ("o0", "t1") that template lines compute from constants alone: `known`
+    holds the inputs that are constants ("a3"); a line whose every read is known and whose target no other line
+    writes computes the same bits at every replay (the backward seed `1.0 * 0.5`, its array, the sum rule
+    spreading it), so it runs once, when the program is made, and the replay reads its result."""
+    targets = [_target(line) for line in lines]
+    known = set(known)
+    folded = set()
+    for line, target in zip(lines, targets):
+        if target is None or targets.count(target) != 1:
+            continue
+        m = _TARGET.search(line)
+        if set(_PLACEHOLDER.findall(line[:m.start()] + line[m.end():])) <= known:
+            known.add(target)
+            folded.add(target)
+    return folded
+
+
+def _instantiate(ins, lines, temps, vals, outs, used, escaped, namer, slot_names, consts):
     """The lines with names filled in, after checking them on the record-time values; None if they differ."""
     # Trial run on copies of the record-time inputs.
     trial = {"np": np, "math": math}
@@ -432,6 +456,8 @@ def _instantiate(ins, lines, temps, vals, outs, used, escaped, namer, slot_names
     for j, o in enumerate(outs):
         if o is not None and not _same_bits(trial[f"o{j}"], o):
             return None
+    folded = _foldable(lines, {f"a{i}" for i, a in enumerate(ins.args) if a in consts or _fixed(a)})
+    applied = {f"t{k}" for k in range(len(temps))} & folded
     # The real names: inputs by reference, outputs into planned buffers (or fresh arrays when they escape).
     real = {}
     for i, a in enumerate(ins.args):
@@ -442,6 +468,11 @@ def _instantiate(ins, lines, temps, vals, outs, used, escaped, namer, slot_names
     pre = []
     for j, (s, o) in enumerate(zip(ins.outs, outs)):
         alias = j in aliases
+        if s is not None and s in used and f"o{j}" in folded and s not in escaped:
+            real[f"o{j}"] = slot_names[s] = namer.name(trial[f"o{j}"], "k_" + slot_names[s])
+            consts.add(s)
+            applied.add(f"o{j}")
+            continue
         if s is None or s not in used:
             if alias:
                 real[f"o{j}"] = "_"
@@ -459,10 +490,26 @@ def _instantiate(ins, lines, temps, vals, outs, used, escaped, namer, slot_names
             real[f"o{j}"] = buf
             slot_names[s] = buf
     for k, (shape, dtype) in enumerate(temps):
-        real[f"t{k}"] = namer.name(np.empty(shape, dtype), "tmp")
-    body = pre + [line.format(**real) for line in lines]
+        real[f"t{k}"] = namer.name(trial[f"t{k}"] if f"t{k}" in applied else np.empty(shape, dtype), "tmp")
+    body = pre + [line.format(**real) for line in lines if _target(line) not in applied]
     body = [b for b in body if not b.startswith("_ = ")]
-    return body or ["pass"]
+    return body if body or applied else ["pass"]
+
+
+def _target(line):
+    """The output or temporary a template line writes ("o0", "t1"), or None."""
+    m = _TARGET.search(line)
+    return None if m is None else (m.group(1) or m.group(2))
+
+
+def _fixed(a) -> bool:
+    """A recorded constant that cannot change between replays: a number, or what the engine made afresh (the
+    backward seed, a stand-in for a node's kind and shape). An array given from outside may be changed in place
+    by its owner between calls, so lines reading it run every call."""
+    if a.__class__ is not Const:
+        return False
+    v = a.value
+    return a.by_value or v is None or v.__class__ in (float, int, bool, Like) or isinstance(v, np.generic)
 
 
 def _deposit_lines(ins, rec, namer, slot_names):
