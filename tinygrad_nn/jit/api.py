@@ -23,8 +23,9 @@ import numpy as np
 
 from ..engine import Value, modes
 from . import recorder
-from .codegen import compile_program, generate
+from .codegen import generate
 from .ir import Arg, Const, Instr, same_const
+from .speed import compile_replay
 
 ndarray = np.ndarray
 
@@ -151,7 +152,7 @@ class Program:
 
         self.source, globs = generate(rec, arg_is_value, out_slots, emitters=plan_and_emit)
         self.globals = globs
-        self.replay = compile_program(self.source, globs, name)
+        self.replay = compile_replay(self.source, globs, name)
         self.lock = threading.Lock()  # buffers planned once are this program's: one replay at a time
         self.n_instructions = len(rec.instrs)
         self.rec = rec if keep_recording else None  # check=True compares against it
