@@ -45,8 +45,9 @@ def test_the_books_network_trains_to_the_same_bits():
     lambda ps: SGD([{"params": ps[:2], "momentum": 0.9}, {"params": ps[2:], "lr": 0.1}], lr=0.05),
     lambda ps: AdamW(ps, lr=0.01, weight_decay=0.1),
     lambda ps: RMSprop(ps, lr=0.01, momentum=0.5),
+    lambda ps: SGD(ps, lr=0.05, maximize=True),
 ], ids=["sgd", "momentum", "nesterov-wd", "dampening", "adam", "adam-wd", "adam-groups", "sgd-groups", "adamw",
-        "rmsprop"])
+        "rmsprop", "sgd-maximize"])
 def test_an_mlp_with_each_optimizer_trains_to_the_same_bits(optimizer):
     rng = np.random.default_rng(0)
     X = rng.standard_normal((20, 16 * 4)).astype(np.float32)
@@ -157,5 +158,8 @@ def test_a_schedule_and_changed_settings_between_calls_are_followed():
             opt.lr = 0.2 / (1 + k)  # a schedule, set outside the step
             if k == 6:  # momentum switched on after the recording: the optimizer's own step runs
                 opt.param_groups[0]["momentum"] = 0.9
+            if k == 8:  # and then plain SGD that ascends
+                opt.param_groups[0]["momentum"] = 0.0
+                opt.param_groups[0]["maximize"] = True
         assert same_bits(eager(d.inputs, d.targets), jitted(d.inputs, d.targets))
         assert_same_state(net_e.parameters(), net_j.parameters(), f"step {k}")

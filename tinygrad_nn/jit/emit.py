@@ -524,9 +524,9 @@ def _deposit_lines(ins, rec, namer, slot_names):
 
 
 def _sgd_lines(ins, fresh, namer):
-    """Plain SGD's step (no momentum, no weight decay, every parameter given an array gradient just before) as
-    numpy lines: p.data -= lr * grad, as SGD._step_group computes it; the optimizer's own step when a group's
-    settings have changed since."""
+    """Plain SGD's step (no momentum, no weight decay, not maximizing, every parameter given an array gradient
+    just before) as numpy lines: p.data -= lr * grad into the optimizer's own buffer, as SGD._step_group computes
+    it; the optimizer's own step when a group's settings have changed since."""
     from ..optim import SGD
 
     bound = ins.fn.value
@@ -540,13 +540,13 @@ def _sgd_lines(ins, fresh, namer):
             return None
         if g.__class__ is ndarray and (g.shape != p.data.shape or g.dtype != p.data.dtype):
             return None
-    if any(g["momentum"] or g["weight_decay"] for g in opt.param_groups):
+    if any(g["momentum"] or g["weight_decay"] or g["maximize"] for g in opt.param_groups):
         return None
     o = namer.name(opt, "sgd")
     groups = namer.name(opt.param_groups, "sgd_groups")
     step = namer.name(bound, "SGD_step")
-    guard = " and ".join(f"not ({groups}[{k}]['momentum'] or {groups}[{k}]['weight_decay'])"
-                         for k in range(len(opt.param_groups)))
+    guard = " and ".join(f"not ({groups}[{k}]['momentum'] or {groups}[{k}]['weight_decay'] or "
+                         f"{groups}[{k}]['maximize'])" for k in range(len(opt.param_groups)))
     lines = [f"if {o}.param_groups is {groups} and len({groups}) == {len(opt.param_groups)} and {guard}:"]
     for k, g in enumerate(opt.param_groups):
         lines.append(f"    lr = {groups}[{k}]['lr']")
@@ -555,7 +555,10 @@ def _sgd_lines(ins, fresh, namer):
             if p.data.__class__ is float:  # SGD._apply: p.data = p.data - float(lr * g)
                 lines.append(f"    {w}.data = {w}.data - lr * {w}.grad")
                 continue
-            buf = namer.name(np.empty_like(p.data), "lr_times_grad")
+            buf = opt._buffers.get(p)  # the buffer eager's step writes lr * grad into (one copy of it, not two)
+            if buf is None or buf.shape != p.data.shape or buf.dtype != p.data.dtype:
+                buf = np.empty_like(p.data)
+            buf = namer.name(buf, "lr_times_grad")
             lines.append(f"    {w}.data -= np.multiply({w}.grad, lr, out={buf})")
     changed = namer.name(tuple(params), "sgd_params")
     mark = namer.name(engine.mark_changed, "mark_changed")
