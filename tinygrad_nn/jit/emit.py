@@ -426,12 +426,12 @@ def _foldable(lines, known):
 
 def _instantiate(ins, lines, temps, vals, outs, used, escaped, namer, slot_names, consts):
     """The lines with names filled in, after checking them on the record-time values; None if they differ."""
-    # Trial run on copies of the record-time inputs.
+    # Trial run on read-only views of the record-time inputs (a line that wrote into its input would raise).
     trial = {"np": np, "math": math}
     names = {}
     for i, v in enumerate(vals):
         names[f"a{i}"] = f"a{i}"
-        trial[f"a{i}"] = v.copy() if v.__class__ is ndarray else v
+        trial[f"a{i}"] = _read_only(v) if v.__class__ is ndarray else v
     aliases = _aliases(lines, len(outs))
     for j, o in enumerate(outs):
         names[f"o{j}"] = f"o{j}"
@@ -494,6 +494,12 @@ def _instantiate(ins, lines, temps, vals, outs, used, escaped, namer, slot_names
     body = pre + [line.format(**real) for line in lines if _target(line) not in applied]
     body = [b for b in body if not b.startswith("_ = ")]
     return body if body or applied else ["pass"]
+
+
+def _read_only(a):
+    view = a.view()
+    view.flags.writeable = False
+    return view
 
 
 def _target(line):

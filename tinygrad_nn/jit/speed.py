@@ -1,21 +1,29 @@
-"""How a generated program is compiled for speed: the same calls, spelled the way CPython and numpy run fastest.
+"""How a generated program is compiled for speed: the same calls, spelled the way numpy runs them fastest.
 
 `step.trace()` shows the program as written (`np.add(a, b, out=buf)`: readable, the way numpy's documentation
-writes it). The function that replays is compiled from that source after two mechanical rewrites of its
-syntax tree, none of which changes which function runs on which operands:
+writes it). The function that replays is compiled from that source after two rewrites of the lines emit.py
+writes, neither of which changes which function runs on which operands:
 
 - `np.add(a, b, out=buf)` becomes `np_add(a, b, buf)`: numpy parses a positional `out` faster than a keyword,
   and `np_add` is one global lookup where `np.add` is a global and an attribute (`np.maximum` and `np.minimum`
-  keep `out=`, since numpy 2.4 deprecates a positional one for them);
+  keep `out=`, since numpy 2.4 deprecates a positional one for them); `np.matmul(a, b)` becomes
+  `np_matmul(a, b)`;
 - `np.add.reduce(a, axis=0, keepdims=False, out=buf)` becomes `np_add_reduce(a, 0, None, buf, False)` (the
-  positional order of `ufunc.reduce`: array, axis, dtype, out, keepdims);
+  positional order of `ufunc.reduce`: array, axis, dtype, out, keepdims).
 
-On the book's 12-3-2 step (benchmark W2: about 45 numpy calls on arrays of 64 x 3 and smaller, where the
-calls' overhead is the cost) these take the replay from about 41 µs to about 37 µs against the hand-written
-numpy step's 35 µs (`python -m benchmarks --workloads 2`); on large arrays (W3) they change nothing measurable.
+On the book's 12-3-2 step (benchmark W2: about 45 numpy calls on arrays of 64 x 3 and smaller, where a call's
+overhead is its cost) they take the replay from about 41 µs to about 37.5 µs, against 35 µs for the numpy step
+written by hand (`python -m benchmarks --workloads 2`); on W3's large arrays they change nothing measurable.
+They are regular expressions over lines of known shape, not a syntax tree: compiling the program stays as cheap
+as compiling its source (a tree costs milliseconds, a fifth of W2's recording).
 
 >>> import numpy as np
 >>> src = "def replay(x):\\n    np.multiply(x, 2.0, out=buf)\\n    return (buf,)\\n"
+>>> print(fast_source(src, {"np": np}))
+def replay(x):
+    np_multiply(x, 2.0, buf)
+    return (buf,)
+<BLANKLINE>
 >>> f = compile_replay(src, {"np": np, "buf": np.empty(2)}, "demo")
 >>> f(np.array([1.0, 2.0]))
 (array([2., 4.]),)
@@ -23,68 +31,58 @@ numpy step's 35 µs (`python -m benchmarks --workloads 2`); on large arrays (W3)
 
 from __future__ import annotations
 
-import ast
+import re
 
 import numpy as np
 
-_REDUCE_ORDER = ("axis", "dtype", "out", "keepdims")
 # numpy 2.4 deprecates a positional out for these (a third operand reads as "more inputs"): they keep `out=`
 _KEYWORD_OUT = frozenset({"maximum", "minimum"})
+_OPERAND = r"-?[\w.]+"  # a name, an attribute (x.T, P.grad) or a number: what emit.py passes to a ufunc
+_UFUNC_CALL = re.compile(rf"\bnp\.(\w+)\(((?:{_OPERAND}, )*{_OPERAND})(?:, out=(\w+))?\)")
+_REDUCE_CALL = re.compile(rf"\bnp\.(\w+)\.reduce\(({_OPERAND}), axis=(None|-?\d+|\((?:-?\d+, ?)*-?\d*,?\))"
+                          r"(?:, keepdims=(True|False))?(?:, out=(\w+))?\)")
+
+
+def fast_source(source, ns):
+    """The source with the calls above rewritten; the ufuncs they name are added to `ns`."""
+    if "np." not in source:
+        return source
+
+    def ufunc_call(m):
+        name, args, out = m.groups()
+        ufunc = getattr(np, name, None)
+        if not isinstance(ufunc, np.ufunc) or args.count(", ") + 1 != ufunc.nin or (out and name in _KEYWORD_OUT):
+            return m.group()
+        bound = _bind(ns, ufunc, f"np_{name}")
+        return m.group() if bound is None else f"{bound}({args}, {out})" if out else f"{bound}({args})"
+
+    def reduce_call(m):
+        name, array, axis, keepdims, out = m.groups()
+        ufunc = getattr(np, name, None)
+        if not isinstance(ufunc, np.ufunc):
+            return m.group()
+        reduce = _REDUCES.get(name)
+        if reduce is None:
+            reduce = _REDUCES[name] = ufunc.reduce  # one bound method: `ufunc.reduce` makes a new one each time
+        bound = _bind(ns, reduce, f"np_{name}_reduce")
+        if bound is None:
+            return m.group()
+        return f"{bound}({array}, {axis}, None, {out or 'None'}, {keepdims or 'False'})"
+
+    return _REDUCE_CALL.sub(reduce_call, _UFUNC_CALL.sub(ufunc_call, source))
+
+
+_REDUCES: dict = {}
+
+
+def _bind(ns, obj, name):
+    ns.setdefault(name, obj)
+    return name if ns[name] is obj else None
 
 
 def compile_replay(source, globs, name):
     """The replay function of `source` (one `def replay(...)`), compiled after the rewrites above."""
     ns = dict(globs)
-    if "out=" not in source:  # a program of Python floats (micrograd's demo: ~78,000 lines): nothing to rewrite,
-        exec(compile(source, f"<jit {name}>", "exec"), ns)  # noqa: S102 - and a syntax tree would cost seconds
-        return ns["replay"]
-    tree = ast.parse(source)
-    fn = tree.body[0]
-    _Rewrite(ns).visit(fn)
-    ast.fix_missing_locations(tree)
-    code = compile(tree, f"<jit {name}>", "exec")
+    code = compile(fast_source(source, ns), f"<jit {name}>", "exec")
     exec(code, ns)  # noqa: S102 - the source is generated by codegen.py from the recording
     return ns["replay"]
-
-
-class _Rewrite(ast.NodeTransformer):
-    def __init__(self, ns):
-        self.ns = ns
-
-    def _bind(self, obj, name):
-        self.ns.setdefault(name, obj)
-        return ast.Name(name, ast.Load()) if self.ns[name] is obj else None
-
-    def visit_Call(self, node):
-        self.generic_visit(node)
-        f = node.func
-        if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
-            return node
-        if _is_np_attr(f) and isinstance(getattr(np, f.attr, None), np.ufunc):  # np.add(a, b, out=buf)
-            ufunc = getattr(np, f.attr)
-            kw = {k.arg: k.value for k in node.keywords}
-            if len(node.args) != ufunc.nin or set(kw) - {"out"}:
-                return node
-            name = self._bind(ufunc, f"np_{f.attr}")
-            if name is None:
-                return node
-            if f.attr in _KEYWORD_OUT:
-                return ast.Call(name, node.args, node.keywords)
-            return ast.Call(name, node.args + ([kw["out"]] if "out" in kw else []), [])
-        if (isinstance(f, ast.Attribute) and f.attr == "reduce" and _is_np_attr(f.value)
-                and isinstance(getattr(np, f.value.attr, None), np.ufunc)):  # np.add.reduce(a, axis=0, ...)
-            kw = {k.arg: k.value for k in node.keywords}
-            if len(node.args) != 1 or set(kw) - set(_REDUCE_ORDER):
-                return node
-            name = self._bind(getattr(np, f.value.attr).reduce, f"np_{f.value.attr}_reduce")
-            if name is None:
-                return node
-            last = max((_REDUCE_ORDER.index(k) for k in kw), default=-1)
-            defaults = {"axis": 0, "dtype": None, "out": None, "keepdims": False}
-            args = [kw[k] if k in kw else ast.Constant(defaults[k]) for k in _REDUCE_ORDER[:last + 1]]
-            return ast.Call(name, node.args + args, [])
-        return node
-
-
-def _is_np_attr(node) -> bool:
-    return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "np"
