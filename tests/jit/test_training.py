@@ -105,6 +105,29 @@ def test_a_new_signature_records_again_and_the_cache_is_bounded():
     assert same_bits(jf(np.ones(3, np.float32)), f(np.ones(3, np.float32)))  # another dtype: another recording
 
 
+def test_signatures_that_alternate_each_replay_their_own_program():
+    # arrays, floats, Values around arrays and around floats, with and without gradients: each call must replay
+    # the recording of its own signature (the check written out per signature, api._fast_entry), never another's
+    w = Value(np.array([0.5, -1.0]))
+
+    def f(*args):
+        total = w.sum()
+        for a in args:
+            total = total + (w * a).sum() if not isinstance(a, Value) or isinstance(a.data, np.ndarray) else total * a
+        return total
+
+    jf = jit(f, max_signatures=10)
+    calls = [(np.array([1.0, 2.0]),), (np.array([1.0, 2.0], np.float32),), (np.ones((3, 2)),), (2.5,),
+             (Value(np.array([3.0, 4.0])),), (Value(np.array([3.0, 4.0]), requires_grad=False),), (Value(1.5),),
+             (Value(1.5, requires_grad=False),), (np.array([1.0, 2.0]), 0.5), ()]
+    for rnd in range(4):
+        for k, args in enumerate(calls):
+            scaled = tuple(a * (rnd + 1) if not isinstance(a, Value) else a for a in args)
+            assert same_bits(jf(*scaled), f(*scaled)), (rnd, k)
+            assert (jf._last is not None) == (rnd >= 1)  # rounds 0 and 1 record, 2 and 3 replay
+    assert jf.signatures == len(calls)
+
+
 def test_numbers_and_values_as_arguments_and_results_in_structures():
     w = Value(np.array([0.5, -1.0]))
 
