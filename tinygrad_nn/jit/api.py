@@ -279,8 +279,13 @@ def _instr_difference(x, y):
 def _merge(first, second):
     """What the compiled recording (the second) keeps of the first: a deposit guards that .grad is zero at
     replay only if it was zero in both calls (zeroed every call, by a hand jit cannot see); zero in the first
-    call only means gradients accumulate from call to call."""
+    call only means gradients accumulate from call to call. And which constant arrays were made afresh."""
     for x, y in zip(first.instrs, second.instrs):
+        for p, q in zip(x.args, y.args):
+            if q.__class__ is Const and q.value.__class__ is ndarray:
+                # an array made afresh by each call (the backward seed, np.ones(3) in the function) is a value that
+                # emit.py may fold; one array in both calls came from outside, and its owner may change it
+                q.by_value = p.value is not q.value
         if y.kind == "deposit":
             y.args = y.args[:4] + (Const(bool(x.args[4].value and y.args[4].value)),)
 

@@ -21,6 +21,7 @@ import numpy as np
 from .. import engine
 from ..engine import backward as _bw
 from ..ops import OPS
+from ..ops.reductions import _kept_shape
 from .backward import _add_floats, _deposit_leaf
 from .codegen import leaf_hint
 from .ir import Const, KwSlot, Like
@@ -250,10 +251,54 @@ def _linear_rule2(vals, outs, kw):
 
 @emitter(_rule("sum"))
 def _sum_rule(vals, outs, kw):
-    g = vals[0]
-    if kw.get("axis") is not None or not (g.__class__ is ndarray or isinstance(g, np.generic)):
+    g, x = vals[0], vals[2]
+    if not (g.__class__ is ndarray or isinstance(g, np.generic)) or set(kw) - {"axis", "keepdims"}:
         return None
-    return ["{o0}[...] = {a0}"], []
+    if kw.get("axis") is None or kw.get("keepdims", False):
+        return ["{o0}[...] = {a0}"], []
+    if x.__class__ is not ndarray:
+        return None
+    # reductions._spread: g reshaped to the kept shape and broadcast back (a view there, a copy here)
+    return [f"{{o0}}[...] = {{a0}}.reshape({_kept_shape(x.shape, kw['axis'])!r})"], []
+
+
+def _int_axis(x, kw):
+    """The `axis` keyword of an array op when it is one int (log_softmax's); None otherwise."""
+    axis = kw.get("axis", -1)
+    if set(kw) - {"axis"} or x.__class__ is not ndarray or x.ndim == 0 or axis.__class__ is not int:
+        return None
+    return axis if -x.ndim <= axis < x.ndim else None
+
+
+@emitter(_forward("log_softmax"))
+def _log_softmax(vals, outs, kw):
+    x = vals[0]
+    axis = _int_axis(x, kw)
+    if axis is None:
+        return None
+    kept = _kept_shape(x.shape, axis)
+    # reductions._log_softmax_forward: m = max (0 where not finite), z = x - m, z - log(sum(exp(z)))
+    return [f"np.maximum.reduce({{a0}}, axis={axis}, keepdims=True, out={{t0}})",
+            "np.isfinite({t0}, out={t1})",
+            "np.copyto({t0}, 0.0, where=np.logical_not({t1}, out={t1}))",
+            "np.subtract({a0}, {t0}, out={o0})",
+            "np.exp({o0}, out={t2})",
+            f"np.add.reduce({{t2}}, axis={axis}, keepdims=True, out={{t0}})",
+            "np.log({t0}, out={t0})",
+            "np.subtract({o0}, {t0}, out={o0})"], [(kept, x.dtype), (kept, np.dtype(bool)), (x.shape, x.dtype)]
+
+
+@emitter(_rule("log_softmax"))
+def _log_softmax_rule(vals, outs, kw):
+    g, ans, x = vals
+    axis = _int_axis(x, kw)
+    if axis is None or not _arrays(g, ans) or g.shape != ans.shape:
+        return None
+    # g - exp(ans) * sum(g, axis, keepdims=True)
+    return ["np.exp({a1}, out={t0})",
+            f"np.add.reduce({{a0}}, axis={axis}, keepdims=True, out={{t1}})",
+            "np.multiply({t0}, {t1}, out={t0})",
+            "np.subtract({a0}, {t0}, out={o0})"], [(ans.shape, ans.dtype), (_kept_shape(g.shape, axis), g.dtype)]
 
 
 @emitter(_bw._add)
@@ -477,6 +522,9 @@ def _instantiate(ins, lines, temps, vals, outs, used, escaped, namer, slot_names
             if alias:
                 real[f"o{j}"] = "_"
                 continue
+            if sum(line.count(f"{{o{j}}}") for line in lines) == 1 and f"o{j}" in map(_target, lines):
+                applied.add(f"o{j}")  # a result nobody reads, written by a line of its own: not computed
+                continue
             buf = namer.name(np.empty(o.shape, o.dtype), "scrap")  # a result nobody reads: still written
             real[f"o{j}"] = buf
             continue
@@ -509,9 +557,9 @@ def _target(line):
 
 
 def _fixed(a) -> bool:
-    """A recorded constant that cannot change between replays: a number, or what the engine made afresh (the
-    backward seed, a stand-in for a node's kind and shape). An array given from outside may be changed in place
-    by its owner between calls, so lines reading it run every call."""
+    """A recorded constant that cannot change between replays: a number, or an array made afresh by each call
+    (the backward seed; not an upstream gradient passed to backward(), which its owner may change in place
+    between calls, so lines reading it run every call), or a stand-in for a node's kind and shape."""
     if a.__class__ is not Const:
         return False
     v = a.value
