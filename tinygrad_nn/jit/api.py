@@ -388,7 +388,9 @@ class Jitted:
         return program(leaves)
 
     def _record(self, entry, desc, leaves):
-        rec = recorder.Recording(snapshot=len(entry.recs) == 1)  # the second keeps copies: emit.py checks on them
+        # the second keeps each value as it was made (emit.py checks its lines on them), copying only what is then
+        # written in place: the recording's memory is the eager step's and little more (benchmark W3's peak RSS)
+        rec = recorder.Recording(snapshot="lazy" if len(entry.recs) == 1 else False)
         recorder.start(rec)
         try:
             call_args = _bind_args(rec, desc, leaves)
