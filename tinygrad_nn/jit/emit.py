@@ -448,24 +448,32 @@ def _aliases(lines, n):
 
 
 _PLACEHOLDER = re.compile(r"\{([aot]\d+)\}")
-_TARGET = re.compile(r"^\{([ot]\d+)\}(?: = |\[\.\.\.\] = )|, out=\{([ot]\d+)\}\)$")
+_WRITE = re.compile(r"^\{([ot]\d+)\}(?: = |\[\.\.\.\] = )|out=\{([ot]\d+)\}")
 
 
 def _foldable(lines, known):
     """The outputs and temporaries ("o0", "t1") that template lines compute from constants alone: `known`
     holds the inputs that are constants ("a3"); a line whose every read is known and whose target no other line
     writes computes the same bits at every replay (the backward seed `1.0 * 0.5`, its array, the sum rule
-    spreading it), so it runs once, when the program is made, and the replay reads its result."""
-    targets = [_target(line) for line in lines]
+    spreading it), so it runs once, when the program is made, and the replay reads its result.
+
+    >>> sorted(_foldable(["np.exp({a0}, out={t0})", "np.multiply({t0}, {a1}, out={o0})"], {"a0"}))
+    ['t0']
+    >>> sorted(_foldable(["np.exp({a0}, out={t0})", "np.log({t0}, out={t0})"], {"a0"}))   # t0 written twice
+    []
+    """
+    writes = [[a or b for a, b in _WRITE.findall(line)] for line in lines]
+    every = [w for ws in writes for w in ws]
     known = set(known)
     folded = set()
-    for line, target in zip(lines, targets):
-        if target is None or targets.count(target) != 1:
+    for line, ws in zip(lines, writes):
+        if len(ws) != 1 or every.count(ws[0]) != 1:
             continue
-        m = _TARGET.search(line)
-        if set(_PLACEHOLDER.findall(line[:m.start()] + line[m.end():])) <= known:
-            known.add(target)
-            folded.add(target)
+        reads = _PLACEHOLDER.findall(line)
+        reads.remove(ws[0])  # the write; a line that also reads what it writes is not folded
+        if set(reads) <= known:
+            known.add(ws[0])
+            folded.add(ws[0])
     return folded
 
 
@@ -551,9 +559,9 @@ def _read_only(a):
 
 
 def _target(line):
-    """The output or temporary a template line writes ("o0", "t1"), or None."""
-    m = _TARGET.search(line)
-    return None if m is None else (m.group(1) or m.group(2))
+    """The output or temporary a template line writes ("o0", "t1"), when it writes one; None otherwise."""
+    ws = [a or b for a, b in _WRITE.findall(line)]
+    return ws[0] if len(ws) == 1 else None
 
 
 def _fixed(a) -> bool:
