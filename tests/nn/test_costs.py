@@ -108,25 +108,3 @@ def test_cross_entropy_at_logits_1000_is_finite_under_errstate(dtype):
     assert loss.item() == pytest.approx(1000.0, rel=1e-6)  # (2000 + 0) / 2
     np.testing.assert_allclose(z.grad, [[0.5, -0.5], [0.0, 0.0]], atol=1e-6)
     assert loss.dtype == dtype and z.grad.dtype == dtype
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("ignore", [False, True])
-def test_cross_entropy_coefficients_written_out_are_the_formulas_bits(dtype, ignore):
-    # the unweighted, unsmoothed (N, C) case skips the general formula (costs._index_coefficients): it must give
-    # the same array to the bit, -1.0 at the labels and -0.0 (not +0.0) elsewhere, ignored rows included
-    from tinygrad_nn.nn.costs import _coefficients_by_formula, _index_coefficients
-
-    labels = np.random.default_rng(4).integers(0, 7, 50)
-    if ignore:
-        labels[::5] = -100
-    counted = labels != -100
-    fast = _index_coefficients(labels, 7, np.dtype(dtype), np.ones(7, dtype), -100, 0.0, 1)
-    slow = _coefficients_by_formula(labels, counted, 7, np.dtype(dtype), np.ones(7, dtype), 0.0, 1)
-    assert fast.dtype == slow.dtype and fast.shape == slow.shape and fast.tobytes() == slow.tobytes()
-    # and the cases it does not take still agree with the formula (a weight, smoothing)
-    w = np.linspace(0.5, 2.0, 7).astype(dtype)
-    for per_class, smoothing in ((w, 0.0), (np.ones(7, dtype), 0.1)):
-        got = _index_coefficients(labels, 7, np.dtype(dtype), per_class, -100, smoothing, 1)
-        ref = _coefficients_by_formula(labels, counted, 7, np.dtype(dtype), per_class, smoothing, 1)
-        assert got.tobytes() == ref.tobytes()

@@ -171,19 +171,6 @@ def _index_coefficients(labels, classes, dtype, per_class, ignore_index, label_s
     if used.size and (used.min() < 0 or used.max() >= classes):
         raise ValueError(f"cross_entropy: labels must lie in [0, {classes}) (or be ignore_index="
                          f"{ignore_index}), got values from {used.min()} to {used.max()}")
-    if labels.ndim == 1 and axis == 1 and not label_smoothing and (per_class == 1.0).all():
-        # Unweighted and unsmoothed (N, C) logits, the usual case, written out: the formula below gives exactly
-        # -1.0 at each counted label and -0.0 everywhere else, in a third of the time (benchmark W3, whose
-        # jitted step runs this every call: ~80 of its ~1800 us).
-        out = np.empty((labels.shape[0], classes), dtype)
-        out.fill(-0.0)
-        rows = np.flatnonzero(counted)
-        out[rows, labels[rows]] = -1.0
-        return out
-    return _coefficients_by_formula(labels, counted, classes, dtype, per_class, label_smoothing, axis)
-
-
-def _coefficients_by_formula(labels, counted, classes, dtype, per_class, label_smoothing, axis):
     onehot = np.moveaxis(np.eye(classes, dtype=dtype)[np.where(counted, labels, 0)], -1, axis)
     coef = (onehot * (1.0 - label_smoothing) + label_smoothing / classes) * per_class
     return -(coef * np.expand_dims(counted, axis).astype(dtype))  # negated: the loss is minus the picked ones
