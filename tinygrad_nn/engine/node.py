@@ -342,7 +342,7 @@ class Value(OperatorMethods, ElementwiseMethods, ReductionMethods, ShapeMethods,
     def __add__(self, other):
         d = self.data
         if d.__class__ is not float or not _modes.fast:
-            return _add(self, other)
+            return _apply(_add, (self, other), _NO_PARAMS)
         cls = other.__class__
         if cls is Value:
             o = other
@@ -352,10 +352,10 @@ class Value(OperatorMethods, ElementwiseMethods, ReductionMethods, ShapeMethods,
             except OverflowError:  # an int past float64's range
                 raise too_large(other, "add") from None
         else:
-            return _add(self, other)
+            return _apply(_add, (self, other), _NO_PARAMS)
         e = o.data
         if e.__class__ is not float:
-            return _add(self, o)
+            return _apply(_add, (self, o), _NO_PARAMS)
         v = _new(Value)
         v.data = d + e
         v.grad = 0.0
@@ -403,12 +403,12 @@ class Value(OperatorMethods, ElementwiseMethods, ReductionMethods, ShapeMethods,
                 return _node(float(other), None, None, None, None, None) + self
             except OverflowError:  # an int past float64's range
                 raise too_large(other, "add") from None
-        return _add(other, self)
+        return _apply(_add, (other, self), _NO_PARAMS)
 
     def __mul__(self, other):
         d = self.data
         if d.__class__ is not float or not _modes.fast:
-            return _mul(self, other)
+            return _apply(_mul, (self, other), _NO_PARAMS)
         cls = other.__class__
         if cls is Value:
             o = other
@@ -418,10 +418,10 @@ class Value(OperatorMethods, ElementwiseMethods, ReductionMethods, ShapeMethods,
             except OverflowError:  # an int past float64's range
                 raise too_large(other, "mul") from None
         else:
-            return _mul(self, other)
+            return _apply(_mul, (self, other), _NO_PARAMS)
         e = o.data
         if e.__class__ is not float:
-            return _mul(self, o)
+            return _apply(_mul, (self, o), _NO_PARAMS)
         v = _new(Value)
         v.data = d * e
         v.grad = 0.0
@@ -444,7 +444,7 @@ class Value(OperatorMethods, ElementwiseMethods, ReductionMethods, ShapeMethods,
                 return _node(float(other), None, None, None, None, None) * self
             except OverflowError:  # an int past float64's range
                 raise too_large(other, "mul") from None
-        return _mul(other, self)
+        return _apply(_mul, (other, self), _NO_PARAMS)
 
     # In-place updates. Inside no_grad, `w -= lr * w.grad` changes the leaf w itself (as in PyTorch), so a
     # hand-written optimizer keeps its parameters. On a node made by an op, or a constant, they give
@@ -559,15 +559,17 @@ def _node(data, op, a, b, more, params, cls=Value):
     return v
 
 
-# The ops whose nodes scalar + and * build inline. tinygrad_nn.ops gives them when it links itself (it imports this
-# module, so this module cannot import it); plain globals, because __add__ and __mul__ read them for every scalar
-# node (W1), where a lookup in links.ops would cost 1% of the step.
-_add = _mul = _add_n = None
+# The ops whose nodes scalar + and * build inline, and `apply`, which runs them on tensors. tinygrad_nn.ops gives
+# them when it links itself (it and engine/apply.py import this module, so this module cannot import them); plain
+# globals, because __add__ and __mul__ read them for every node: a lookup in links.ops would cost 1% of W1, and
+# going through the op's `__call__` (which binds positional parameters) 3% of W4's chain of tensor ops.
+_add = _mul = _add_n = _apply = None
+_NO_PARAMS: dict = {}
 
 
-def link_arithmetic(add, mul, add_n):
-    global _add, _mul, _add_n
-    _add, _mul, _add_n = add, mul, add_n
+def link_arithmetic(add, mul, add_n, apply):
+    global _add, _mul, _add_n, _apply
+    _add, _mul, _add_n, _apply = add, mul, add_n, apply
 
 
 # Reference counts tell a temporary from a named node only on CPython with its GIL (3.14 may borrow references

@@ -127,6 +127,9 @@ class Op(str):
         else:
             op.nin = facts.inputs
             op.param_names = names[op.nin:]
+        # The number of arguments of a call that goes straight to `apply`: its inputs, with no parameters and no
+        # `prepare` to run (-1: none does). One attribute read decides it, for every call of `x.exp()` or `x - y`.
+        op.plain_arity = op.nin if prepare is None and op.nin != sys.maxsize else -1
         op.facts = facts
         return op
 
@@ -145,6 +148,8 @@ class Op(str):
     input_names: tuple = ("input", "other")
 
     def __call__(self, *args, **params):
+        if not params and len(args) == self.plain_arity:  # inputs alone, the common call: nothing to bind
+            return apply(self, args, params)
         prepare = self.prepare
         if prepare is not None:  # (inline, not a method: x ** 2 comes this way)
             call = prepare(*args, **params)

@@ -51,14 +51,19 @@ def squared_error(a, t):
     return sum((a - t) ** 2) * 0.5
 
 
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _check_reduction(who, reduction):
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{who}: reduction must be 'mean', 'sum' or 'none' (PyTorch's choices), got {reduction!r}")
+
+
 def _reduced(who, x, reduction):
+    _check_reduction(who, reduction)
     if reduction == "mean":
         return mean(x)
-    if reduction == "sum":
-        return sum(x)
-    if reduction == "none":
-        return x
-    raise ValueError(f"{who}: reduction must be 'mean', 'sum' or 'none' (PyTorch's choices), got {reduction!r}")
+    return sum(x) if reduction == "sum" else x
 
 
 def mse(a, t, reduction: str = "mean"):
@@ -85,7 +90,7 @@ class MSELoss(Module):
     """
 
     def __init__(self, reduction: str = "mean"):
-        _reduced("MSELoss", 0.0, reduction)  # checks the name now rather than at the first call
+        _check_reduction("MSELoss", reduction)  # now rather than at the first call
         self.reduction = reduction
 
     def forward(self, a, t):
@@ -111,7 +116,7 @@ class CrossEntropyLoss(Module):
     """
 
     def __init__(self, weight=None, ignore_index: int = -100, reduction: str = "mean", label_smoothing: float = 0.0):
-        _reduced("CrossEntropyLoss", 0.0, reduction)  # checks the name now rather than at the first call
+        _check_reduction("CrossEntropyLoss", reduction)  # now rather than at the first call
         self.weight = None if weight is None else np.asarray(data_of(weight))  # a constant, not a parameter
         self.ignore_index, self.reduction, self.label_smoothing = ignore_index, reduction, label_smoothing
 
@@ -165,27 +170,44 @@ def _floored_log(p, lo):
 @recorded
 def _index_coefficients(labels, classes, dtype, per_class, ignore_index, label_smoothing, axis):
     """One constant array of coefficients per (sample, class), negated: the label's weight, smoothed towards
-    every class's, and zero for an ignored label; multiplying picks each log-probability without a scatter."""
+    every class's, and zero for an ignored label; multiplying picks each log-probability without a scatter.
+    per_class is None when every class weighs 1."""
     counted = labels != ignore_index
-    used = labels[counted]
+    every = counted.all()
+    used = labels if every else labels[counted]
     if used.size and (used.min() < 0 or used.max() >= classes):
         raise ValueError(f"cross_entropy: labels must lie in [0, {classes}) (or be ignore_index="
                          f"{ignore_index}), got values from {used.min()} to {used.max()}")
-    onehot = np.moveaxis(np.eye(classes, dtype=dtype)[np.where(counted, labels, 0)], -1, axis)
-    coef = (onehot * (1.0 - label_smoothing) + label_smoothing / classes) * per_class
-    return -(coef * np.expand_dims(counted, axis).astype(dtype))  # negated: the loss is minus the picked ones
+    onehot = np.eye(classes, dtype=dtype)[labels if every else np.where(counted, labels, 0)]
+    if axis != onehot.ndim - 1:
+        onehot = np.moveaxis(onehot, -1, axis)
+    # A factor that is 1 everywhere is left out: multiplying by 1.0 changes no bit. Plain labels (the common
+    # case) cost one table lookup (benchmark W3).
+    coef = onehot if label_smoothing == 0 else onehot * (1.0 - label_smoothing) + label_smoothing / classes
+    if per_class is not None:
+        coef = coef * per_class
+    if not every:
+        coef = coef * np.expand_dims(counted, axis).astype(dtype)
+    return -coef  # negated: the loss is minus the picked ones
 
 
 @recorded
 def _row_coefficients(labels, dtype, per_class, label_smoothing, classes):
     """The same for probability rows: each row smoothed and weighted, negated."""
-    return -((labels.astype(dtype) * (1.0 - label_smoothing) + label_smoothing / classes) * per_class)
+    coef = labels.astype(dtype) * (1.0 - label_smoothing) + label_smoothing / classes
+    return -(coef if per_class is None else coef * per_class)
 
 
 @recorded
-def _index_total(labels, w, ignore_index):
-    """The weight of the labels counted (the mean's divisor), in the logits' float width."""
+def _index_total(labels, w, ignore_index, dtype, classes):
+    """The weight of the labels counted (the mean's divisor), in the logits' float width; w is None when every
+    class weighs 1."""
     counted = labels != ignore_index
+    n = np.count_nonzero(counted)
+    if w is None and n <= 2 ** 24 and dtype.itemsize >= 4:  # the count: what summing n ones gives, exactly
+        return np.asarray(n, dtype=dtype)
+    if w is None:
+        w = np.ones(classes, dtype)
     return np.asarray(w[np.where(counted, labels, 0)][counted].sum(), dtype=w.dtype)
 
 
@@ -212,7 +234,7 @@ def cross_entropy(logits, labels, weight=None, ignore_index: int = -100, reducti
     shape = shape_of(logits)
     if not shape:
         raise ValueError("cross_entropy: logits must have shape (C,), (N, C) or (N, C, d1, ...), got a scalar")
-    _reduced("cross_entropy", 0.0, reduction)  # a wrong name fails before any work
+    _check_reduction("cross_entropy", reduction)  # before any work
     if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float)) \
             or not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be a number in [0, 1], got {label_smoothing!r}")
@@ -220,15 +242,18 @@ def cross_entropy(logits, labels, weight=None, ignore_index: int = -100, reducti
     classes = shape[axis]
     dtype = logits.dtype if isinstance(logits, Value) else np.asarray(logits).dtype
     dtype = dtype if dtype.kind == "f" else np.dtype(np.float64)
-    w = np.ones(classes, dtype) if weight is None else np.asarray(data_of(weight), dtype)
-    if w.shape != (classes,):
-        raise ValueError(f"cross_entropy: weight must have one entry per class, shape ({classes},), got {w.shape}")
-    per_class = w.reshape((classes,) + (1,) * (len(shape) - axis - 1))  # broadcasts along the class axis
+    w = per_class = None  # every class weighs 1
+    if weight is not None:
+        w = np.asarray(data_of(weight), dtype)
+        if w.shape != (classes,):
+            raise ValueError(f"cross_entropy: weight must have one entry per class, shape ({classes},), got "
+                             f"{w.shape}")
+        per_class = w.reshape((classes,) + (1,) * (len(shape) - axis - 1))  # broadcasts along the class axis
     labels = np.asarray(data_of(labels))
     sample_shape = shape[:axis] + shape[axis + 1:]
     if labels.dtype.kind in "iu" and labels.shape == sample_shape:
         minus_coef = _index_coefficients(labels, classes, dtype, per_class, ignore_index, label_smoothing, axis)
-        total = _index_total(labels, w, ignore_index)
+        total = _index_total(labels, w, ignore_index, dtype, classes)
     elif labels.shape == shape:
         minus_coef = _row_coefficients(labels, dtype, per_class, label_smoothing, classes)
         total = float(np.prod(sample_shape))

@@ -14,7 +14,7 @@ import sys
 import types
 
 from ..engine import fastpaths, holds_values, links
-from ..engine.apply import stacked
+from ..engine.apply import apply, stacked
 from ..engine.node import link_arithmetic
 from . import (
     numpy_api,
@@ -217,5 +217,5 @@ __all__ = ["OPS", "Facts", "Op", "composite", "defop"] + sorted(
 
 # Value's methods and operators can call the ops now; then the speed paths check this interpreter.
 links.link(links.ops, sys.modules[__name__])
-link_arithmetic(add, mul, add_n)
+link_arithmetic(add, mul, add_n, apply)
 fastpaths.enable()
