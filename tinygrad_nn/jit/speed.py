@@ -69,7 +69,12 @@ def fast_source(source, ns):
             return m.group()
         return f"{bound}({array}, {axis}, None, {out or 'None'}, {keepdims or 'False'})"
 
-    return _REDUCE_CALL.sub(reduce_call, _UFUNC_CALL.sub(ufunc_call, source))
+    lines = source.split("\n")
+    for k, line in enumerate(lines):
+        if "np." in line:
+            line = _UFUNC_CALL.sub(ufunc_call, line)
+            lines[k] = _REDUCE_CALL.sub(reduce_call, line) if ".reduce(" in line else line
+    return "\n".join(lines)
 
 
 _REDUCES: dict = {}
