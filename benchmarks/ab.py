@@ -44,8 +44,8 @@ w, steps, gc_off, cpu, impl = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1",
 if cpu >= 0 and hasattr(os, "sched_setaffinity"):
     os.sched_setaffinity(0, {cpu})
 module = importlib.import_module("benchmarks.workloads." + {"1": "w1_micrograd_demo", "2": "w2_book_net",
-                                 "3": "w3_mlp", "4": "w4_per_op"}[w])
-cfg = {"points": 100} if w == "1" else {"quick": False}
+                                 "3": "w3_mlp", "4": "w4_per_op", "7": "w7_conv2d", "7d": "w7_conv2d"}[w])
+cfg = {"points": 100} if w == "1" else {"quick": False, "input_grad": w == "7"}
 if hasattr(module, "prepare"):
     cfg["data"] = module.prepare(cfg)
 step = module.build(impl, cfg).step
@@ -70,13 +70,15 @@ print(json.dumps({"median": times[len(times) // 2]}))
 
 # (label, workload, steps per process, GC paused); for --instructions, the short and long runs' steps
 # (long enough that the garbage collector's full collections, part of every step's cost, average out)
-COUNTED = {"1": (1, 5), "2": (20, 1020), "3": (2, 12), "4": (20, 520)}
+COUNTED = {"1": (1, 5), "2": (20, 1020), "3": (2, 12), "4": (20, 520), "7": (2, 7)}
 # (label, workload, steps per process, GC paused)
 ROWS = {
     "1": [("W1 micrograd demo, default GC", "1", 15, False), ("W1 micrograd demo, GC paused", "1", 15, True)],
     "2": [("W2 book 12-3-2 network", "2", 3000, False)],
     "3": [("W3 MLP 784-256-128-10", "3", 150, False)],
     "4": [("W4 chain of 100 ops", "4", 1000, False)],
+    # W7's conv step, its input a hidden layer's (with a gradient) and a data batch (without one)
+    "7": [("W7 conv, input gradient", "7", 20, False), ("W7 conv, data batch", "7d", 20, False)],
 }
 
 
@@ -153,7 +155,7 @@ def table(results, base_rev, impl="tinygrad_nn"):
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m benchmarks.ab", description=__doc__.split("\n\n")[0])
     ap.add_argument("--base", required=True, help="the git revision to compare against (e.g. a commit or main~3)")
-    ap.add_argument("--workloads", default="1,2,3,4", help="comma-separated, of 1, 2, 3, 4 (default: all four)")
+    ap.add_argument("--workloads", default="1,2,3,4", help="comma-separated, of 1, 2, 3, 4, 7 (default: 1, 2, 3, 4)")
     ap.add_argument("--rounds", type=int, default=6, help="processes per side and workload (default 6)")
     ap.add_argument("--cpu", type=int, default=0, help="the core to pin every process to; -1: do not pin")
     ap.add_argument("--json", metavar="FILE", help="write the step times and ratios as JSON")
@@ -166,7 +168,7 @@ def main(argv=None):
     workloads = [w.strip() for w in args.workloads.split(",") if w.strip()]
     bad = [w for w in workloads if w not in ROWS]
     if bad or not workloads:
-        ap.error(f"--workloads: choose among 1, 2, 3, 4 (got {args.workloads!r})")
+        ap.error(f"--workloads: choose among 1, 2, 3, 4, 7 (got {args.workloads!r})")
     if args.rounds < 1:
         ap.error(f"--rounds must be at least 1, got {args.rounds}")
     rev = subprocess.run(["git", "rev-parse", "--short", args.base], cwd=HERE, capture_output=True, text=True)

@@ -32,11 +32,27 @@ class Case:
     step:    one step (forward, backward, update...); returns something that keeps its graph alive, or None
     loss_of: turns step's result into a float (the loss), for the cross-implementation check; or None
     info:    anything worth recording (sizes, node counts...)
+    ready:   for a jitted step, whether its program is made: the warm-up goes on until it is (the calls before
+             record, then run eagerly while the program is made), so that only replays are timed
     """
 
     step: Callable[[], Any]
     loss_of: Callable[[Any], float] | None = None
     info: dict = field(default_factory=dict)
+    ready: Callable[[], bool] | None = None
+
+
+def warm_up(case: Case, warmup: int):
+    """Run the warm-up steps (at least one, and until `case.ready()`); the loss of the first step."""
+    loss0 = None
+    i = 0
+    while i < max(warmup, 1) or (case.ready is not None and not case.ready() and i < 100_000):
+        res = case.step()
+        if i == 0 and case.loss_of is not None:
+            loss0 = case.loss_of(res)
+        res = None
+        i += 1
+    return loss0
 
 
 def measure(case: Case, *, warmup: int, min_steps: int, max_steps: int, budget: float, gc_off: bool = False) -> dict:
@@ -44,12 +60,7 @@ def measure(case: Case, *, warmup: int, min_steps: int, max_steps: int, budget: 
     if gc_off:
         gc.disable()
     gc.collect()  # start every process's timed loop from the same clean heap state
-    loss0 = None
-    res = None
-    for i in range(max(warmup, 1)):
-        res = step()
-        if i == 0 and case.loss_of is not None:
-            loss0 = case.loss_of(res)
+    loss0 = warm_up(case, warmup)
     res = None
     gc.collect()  # garbage of the warm-up (gc_off: what the collector was kept from) is not timed
     if gc_off:

@@ -416,13 +416,29 @@ def note(row: Row) -> str:
     j = row.job
     if row.error:
         return ""
-    if j.amortized:
-        return "mean step per process (GC amortized), median over processes"
+    amortized = "mean step per process (GC amortized), median over processes" if j.amortized else ""
     if j.impl == "tinygrad_nn_jit" and row.extra and row.extra[0].get("eager_step_s"):
-        e = row.extra[0]
-        return (f"records in {fmt_time(e['record_first_s'])} + {fmt_time(e['record_second_s'])} "
-                f"({e['record_first_s'] / e['eager_step_s']:.3g}x + {e['record_second_s'] / e['eager_step_s']:.3g}x "
-                f"an eager step)")
+        # each figure the median over the processes (one twin each), as a multiple of that process's eager step:
+        # one call preempted on a busy machine moves one process's figures by tens of times an eager step
+        def x(key):
+            return median([e[key] / e["eager_step_s"] for e in row.extra])
+
+        def t(key):
+            return fmt_time(median([e[key] for e in row.extra]))
+
+        calls = median([e.get("making_calls", 0) for e in row.extra])
+        made = (f"; made over {calls:.0f} calls, each at most {x('making_max_s'):.3g}x (90% under "
+                f"{x('making_p90_s'):.3g}x, median {x('making_median_s'):.3g}x)" if calls else "")
+        if calls and "eager_cpu_s" in row.extra[0]:
+            cpu = [(e["making_cpu_max_s"] / e["eager_cpu_s"], e["making_cpu_p90_s"] / e["eager_cpu_s"],
+                    e["record_first_cpu_s"] / e["eager_cpu_s"], e["record_second_cpu_s"] / e["eager_cpu_s"])
+                   for e in row.extra if e.get("eager_cpu_s")]
+            made += (f"; in CPU time: records {median([c[2] for c in cpu]):.3g}x + {median([c[3] for c in cpu]):.3g}x, "
+                     f"makes at most {median([c[0] for c in cpu]):.3g}x (90% under {median([c[1] for c in cpu]):.3g}x)")
+        return (f"records in {t('record_first_s')} + {t('record_second_s')} ({x('record_first_s'):.3g}x + "
+                f"{x('record_second_s'):.3g}x an eager step){made}" + (f"; {amortized}" if amortized else ""))
+    if amortized:
+        return amortized
     if j.wid == 4 and row.med is not None:
         return f"{fmt_time(row.med / row.extra[0]['ops'])}/op"
     if j.wid == 5 and row.med is not None:

@@ -34,7 +34,7 @@ def cores() -> int:
 
 
 def run(spec: dict) -> dict:
-    from benchmarks.common import maxrss_mb, measure
+    from benchmarks.common import maxrss_mb, measure, warm_up
 
     impl = spec["impl"]
     rss_start = maxrss_mb()
@@ -67,8 +67,7 @@ def run(spec: dict) -> dict:
         import io
         import pstats
 
-        for _ in range(max(spec.get("warmup", 1), 1)):
-            case.step()
+        warm_up(case, spec.get("warmup", 1))
         n = int(spec["profile"])
         prof = cProfile.Profile()
         prof.enable()

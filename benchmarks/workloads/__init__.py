@@ -89,36 +89,54 @@ def jit_case(make_step, *args):
     """tinygrad_nn.jit of a step: `make_step()` builds a fresh model and returns its step function (called with
     `args`). Returns (jitted step, info).
 
-    The process measures the jitted run alone, from its first call (which records) on, so that its peak RSS is
-    the jitted run's: the times of the two calls that record are taken on that run itself, and the eager step
-    they are compared with is timed on a twin model made only after the timed loop and the peak RSS reading
-    (`late_info`, which the worker calls then). info is filled in at that point."""
+    The process measures the jitted run alone, from its first call on, so that its peak RSS is the jitted run's
+    (a twin recorded beforehand would leave its memory in the peak): the calls until the program replays (the
+    two that record, then those that run eagerly while the program is made, a slice per call) are timed on that
+    run itself, in wall and CPU time (a call the machine preempts takes no more CPU time); the eager step they
+    are compared with (the best of 3) is timed on a model of its own made only after the timed loop and the
+    peak RSS reading (`late_info`, which the worker calls then). info is filled in at that point."""
     from tinygrad_nn.jit.api import Jitted
 
     info = {}
-    rec = []
+    cpu = time.process_time
+    rec, rec_cpu, making, making_cpu = [], [], [], []
 
-    class Timed(Jitted):  # times the calls that record (not a replay: no cost on the timed steps)
-        def _record(self, *a):
-            t0 = time.perf_counter()
+    class Timed(Jitted):  # times the calls before the program replays (a replay calls neither method)
+        def _record(self, *a, **k):
+            t0, c0 = time.perf_counter(), cpu()
             try:
-                return super()._record(*a)
+                return super()._record(*a, **k)
             finally:
                 rec.append(time.perf_counter() - t0)
+                rec_cpu.append(cpu() - c0)
+
+        def _make(self, *a, **k):
+            t0, c0 = time.perf_counter(), cpu()
+            try:
+                return super()._make(*a, **k)
+            finally:
+                making.append(time.perf_counter() - t0)
+                making_cpu.append(cpu() - c0)
 
     jitted = Timed(make_step())
 
     def late():
         eager = make_step()
-        times = []
+        times, cpus = [], []
         for _ in range(3):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), cpu()
             eager(*args)
             times.append(time.perf_counter() - t0)
-        if len(rec) >= 2:
-            info.update(record_first_s=rec[0], record_second_s=rec[1])
-        info.update(eager_step_s=min(times),
+            cpus.append(cpu() - c0)
+        info.update(eager_step_s=min(times), eager_cpu_s=min(cpus),
+                    program_parts=jitted._last.parts if jitted._last is not None else None,
                     program_lines=len(jitted._last.source.splitlines()) if jitted._last is not None else None)
+        if len(rec) >= 2:
+            made, made_cpu = sorted(making or [0.0]), sorted(making_cpu or [0.0])
+            info.update(record_first_s=rec[0], record_second_s=rec[1], record_first_cpu_s=rec_cpu[0],
+                        record_second_cpu_s=rec_cpu[1], making_calls=len(making), making_max_s=made[-1],
+                        making_median_s=made[len(made) // 2], making_p90_s=made[int(0.9 * (len(made) - 1))],
+                        making_cpu_max_s=made_cpu[-1], making_cpu_p90_s=made_cpu[int(0.9 * (len(made_cpu) - 1))])
         return info
 
     _LATE.append(late)

@@ -158,4 +158,5 @@ def _jit_case(cfg):
         k[0] += 1
         return jitted()
 
-    return Case(step, loss_of=lambda v: float(v.data), info={"points": len(X), **info})
+    return Case(step, loss_of=lambda v: float(v.data), info={"points": len(X), **info},
+                ready=lambda: jitted.replaying)

@@ -44,6 +44,16 @@ def train_twins(make, data, steps, jit_options=None):
     return jitted
 
 
+def until_replaying(step, *args, limit=10_000):
+    """Call a jitted function until its program is made (two calls record, the next run eagerly while the program
+    is made, a slice per call); the number of calls it took. The next call with these arguments replays."""
+    for n in range(1, limit + 1):
+        step(*args)
+        if step.replaying:
+            return n
+    raise AssertionError(f"no program after {limit} calls")
+
+
 def training_step(net, opt, loss=None):
     """step(x, t): zero the gradients, loss(net(x), t) (the book's squared error by default), back-propagate,
     update; returns the loss."""

@@ -218,7 +218,7 @@ def test_a_jitted_function_called_inside_another_becomes_part_of_it():
 def test_trace_prints_the_books_step_line_by_line():
     net, opt = _net()
     step = jit(training_step(net, opt))
-    with pytest.raises(JitError, match="no recording yet"):
+    with pytest.raises(JitError, match="no program yet"):
         step.trace()
     for _ in range(3):
         step(D.inputs, D.targets)

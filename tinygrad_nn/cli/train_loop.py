@@ -95,8 +95,8 @@ def train_command(args, model, inputs, targets, *, title, hooks=()):
     print(f"{title} {model!r}: {sum(p.size for p in model.parameters())} weights and biases")
     print(f"Training on {len(inputs)} images for {args.steps} steps ({args.optimizer}, lr {lr}, seed {args.seed})")
     print("Eagerly: each iteration builds its graph anew" if args.eager else
-          "Through tinygrad_nn.jit: recorded in the first two steps, then replayed as straight-line numpy (--eager "
-          "to compare)")
+          "Through tinygrad_nn.jit: recorded in the first two steps, run eagerly while its program is made, then "
+          "replayed as straight-line numpy (--eager to compare)")
     step = full_batch_step(model, opt)
     if not args.eager:
         step = jit(step)  # recorded at the first two steps, then replayed as straight-line numpy (docs/jit.md)

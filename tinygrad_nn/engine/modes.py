@@ -28,6 +28,9 @@ special = 0
 # Whether Value's inline scalar paths may run: the speed paths are on (fastpaths.py) and no mode block is open
 # (the general path is the one that honours the modes).
 fast = True
+# The same as the class a scalar payload has while `fast`, else None: `Value.__add__` and `__mul__` ask "a float
+# payload, and fast?" in one comparison, `d.__class__ is fast_scalar` (a second test costs 0.7% of W1).
+fast_scalar = float
 _fast_paths_on = True
 _lock = threading.Lock()
 
@@ -42,10 +45,15 @@ recorder = None
 
 def open_block(delta):
     """A mode block opens (+1) or closes (-1), in any thread."""
-    global special, fast
+    global special
     with _lock:
         special += delta
-        fast = _fast_paths_on and special == 0
+        _set_fast(_fast_paths_on and special == 0)
+
+
+def _set_fast(on):
+    global fast, fast_scalar
+    fast, fast_scalar = on, (float if on else None)
 
 
 def _renew_lock_after_fork():
@@ -62,10 +70,10 @@ if hasattr(os, "register_at_fork"):
 
 def set_fast_paths(on: bool):
     """Let the scalar fast paths run (while no mode block is open) or not (fastpaths.enable, disable)."""
-    global _fast_paths_on, fast
+    global _fast_paths_on
     with _lock:
         _fast_paths_on = on
-        fast = on and special == 0
+        _set_fast(on and special == 0)
 
 
 def is_grad_enabled() -> bool:

@@ -341,7 +341,7 @@ class Value(OperatorMethods, ElementwiseMethods, ReductionMethods, ShapeMethods,
     # about 1,100 instructions, 6% of micrograd's demo (W1), which makes ~45,000 nodes a step.
     def __add__(self, other):
         d = self.data
-        if d.__class__ is not float or not _modes.fast:
+        if d.__class__ is not _modes.fast_scalar:  # a tensor, or the fast paths are aside
             return _apply(_add, (self, other), _NO_PARAMS)
         cls = other.__class__
         if cls is Value:
@@ -407,7 +407,7 @@ class Value(OperatorMethods, ElementwiseMethods, ReductionMethods, ShapeMethods,
 
     def __mul__(self, other):
         d = self.data
-        if d.__class__ is not float or not _modes.fast:
+        if d.__class__ is not _modes.fast_scalar:  # a tensor, or the fast paths are aside
             return _apply(_mul, (self, other), _NO_PARAMS)
         cls = other.__class__
         if cls is Value:

@@ -6,7 +6,7 @@
 >>> @jit
 ... def f(x):
 ...     return (w * x).sum()
->>> [float(f(np.array([3.0, 4.0])).data) for _ in range(3)]   # records (twice), then replays
+>>> [float(f(np.array([3.0, 4.0])).data) for _ in range(3)]   # records (twice), then makes its program
 [11.0, 11.0, 11.0]
 >>> float(f(np.array([1.0, 1.0])).data)                        # same signature, new numbers
 3.0
@@ -16,18 +16,20 @@ from __future__ import annotations
 
 import functools
 import threading
+import time
 import warnings
 from collections import OrderedDict
 
 import numpy as np
 
 from ..engine import Value, modes
-from . import recorder
-from .codegen import generate
+from . import build, recorder
+from .build import Builder, program_steps
+from .codegen import drain
 from .ir import Arg, Const, Instr, same_const
-from .speed import compile_replay
 
 ndarray = np.ndarray
+_clock = time.perf_counter
 
 
 class JitError(RuntimeError):
@@ -37,12 +39,12 @@ class JitError(RuntimeError):
     >>> from tinygrad_nn import Value, jit
     >>> rng = np.random.default_rng(0)
     >>> f = jit(lambda x: (x * rng.random(2)).sum())   # new random numbers every call
-    >>> _ = f(Value(np.ones(2)))
     >>> try:
-    ...     f(Value(np.ones(2)))
+    ...     for _ in range(1000):   # two recordings, compared while the program is made
+    ...         _ = f(Value(np.ones(2)))
     ... except JitError as e:
-    ...     print("randomness" in str(e))
-    True
+    ...     print("randomness" in str(e), f.replaying)
+    True False
     """
 
 
@@ -143,22 +145,21 @@ def _result_leaves(tree, out):
 class Program:
     """A compiled recording: the generated `replay` function, its source and how to rebuild the results."""
 
-    def __init__(self, rec, arg_is_value, out_slots, out_kinds, desc, name, keep_recording=False):
+    def __init__(self, rec, arg_is_value, out_slots, out_kinds, desc, name, keep_recording=False, built=None):
         self.arg_is_value = arg_is_value
         self.out_slots = out_slots
         self.out_kinds = out_kinds
         self.desc = desc
-        from .emit import plan_and_emit
-
-        self.source, globs = generate(rec, arg_is_value, out_slots, emitters=plan_and_emit)
+        if built is None:  # all at once (build.py makes it a slice per call)
+            built = drain(program_steps(_NO_DEADLINE, rec, arg_is_value, out_slots, name))
+        self.source, globs, self.replay, self.parts = built
         self.globals = globs
-        self.replay = compile_replay(self.source, globs, name)
         self.lock = threading.Lock()  # buffers planned once are this program's: one replay at a time
         self.n_instructions = len(rec.instrs)
         self.rec = rec if keep_recording else None  # check=True compares against it
         self.one_value = desc == ("o",) and out_kinds == [("value", None)]
         self.tapped = None
-        self.fast = None  # made when the program enters the quick cache (Jitted.__call__)
+        self.fast = None  # made when the program enters the quick cache (Jitted._advance)
 
     def __call__(self, leaves):
         with self.lock:
@@ -185,12 +186,21 @@ def _rebuild(outs, kinds):
     return res
 
 
+class _NoDeadline:
+    deadline = float("inf")
+
+
+_NO_DEADLINE = _NoDeadline()
+
+
 class _Entry:
-    __slots__ = ("recs", "program", "eager", "reason")
+    __slots__ = ("recs", "program", "eager", "reason", "builder", "making")
 
     def __init__(self):
         self.recs = []
         self.program = None
+        self.builder = None  # the program being made, a slice per call (build.py)
+        self.making = None  # what the finished program is made from: (recording, arg_is_value, outputs)
         self.eager = False
         self.reason = None
 
@@ -230,8 +240,10 @@ def _outputs(rec, result):
 
 
 def _first_difference(a, b):
-    """Where two recordings of one signature part ways (None if they agree)."""
+    """Where two recordings of one signature part ways (None if they agree); resumable steps (a generator)."""
     for k, (x, y) in enumerate(zip(a.instrs, b.instrs)):
+        if not k & 255:
+            yield
         why = _instr_difference(x, y)
         if why:
             return f"at instruction {k} ({x.what}): {why}"
@@ -276,6 +288,24 @@ def _instr_difference(x, y):
     return None
 
 
+def _making(name, clock, first, second, arg_is_value):
+    """The steps from two recordings to a program: compare them (JitError if they differ), then generate and
+    compile (build.py); resumable, as the calls after the recordings run it a slice at a time. (A function of its
+    own: the generator must not hold the jitted function or its cache, which hold it.)"""
+    why = (yield from _first_difference(first, second)) or (None if first.out[0] == second.out[0] and all(
+        a == b or same_const(a[1], b[1]) for a, b in zip(first.out[2], second.out[2])) else
+        "the results differ in structure or in a constant")
+    if why is not None:
+        raise JitError(f"jit: two calls of {name} with the same signature did different things, "
+                       f"{why}. A recording replays one fixed program: randomness (dropout, shuffling), "
+                       f"plain numpy on the arguments, or Python control flow that depends on values "
+                       f"cannot be frozen. Pass such arrays as arguments, compute them with ops, or run "
+                       f"this function eagerly (this signature runs eagerly from now on)")
+    _merge(first, second)
+    del first
+    return (yield from program_steps(clock, second, arg_is_value, second.out[1], name))
+
+
 def _merge(first, second):
     """What the compiled recording (the second) keeps of the first: a deposit guards that .grad is zero at
     replay only if it was zero in both calls (zeroed every call, by a hand jit cannot see); zero in the first
@@ -315,6 +345,8 @@ class Jitted:
     >>> f = jit(lambda x: (w * x).sum())
     >>> [f(np.array([3.0])).item() for _ in range(3)], f.signatures
     ([6.0, 6.0, 6.0], 1)
+    >>> while not f.replaying:   # two calls record, the next few make the program
+    ...     _ = f(np.array([3.0]))
     >>> "np.multiply" in f.trace(file=open("/dev/null", "w"))
     True
     """
@@ -369,16 +401,9 @@ class Jitted:
             return self.fn(*args, **kwargs)
         program = entry.program
         if program is None:
-            result = self._record(entry, desc, leaves)
-            if entry.program is not None and not kwargs and not self.check:
-                key = _quick_key(args)
-                if key is not None:
-                    entry.program.fast = _fast_entry(entry.program, key)
-                    with self._lock:
-                        self._quick[key] = entry.program
-                        while len(self._quick) > self.max_signatures:
-                            self._quick.popitem(last=False)
-            return result
+            if entry.builder is not None:
+                return self._make(entry, args, kwargs)
+            return self._record(entry, desc, leaves, None if kwargs else args)
         self._last = program
         self._fast = None
         if self.check:
@@ -387,9 +412,10 @@ class Jitted:
             return checked_call(self, entry, desc, leaves)
         return program(leaves)
 
-    def _record(self, entry, desc, leaves):
-        # the second keeps each value as it was made (emit.py checks its lines on them), copying only what is then
-        # written in place: the recording's memory is the eager step's and little more (benchmark W3's peak RSS)
+    def _record(self, entry, desc, leaves, quick_args=None):
+        # The second keeps each value as it was made (emit.py checks its lines on them), copying only what is
+        # written in place: during the call, and by the calls after it, which make the program (benchmark W3's
+        # peak RSS: no copy of every activation and gradient).
         rec = recorder.Recording(snapshot="lazy" if len(entry.recs) == 1 else False)
         recorder.start(rec)
         try:
@@ -398,6 +424,7 @@ class Jitted:
             result = self.fn(*args, **kwargs)
             if rec.dead is None:
                 rec.verify_watched()
+                rec.freeze(rec.mutable_arrays() + [x for x in leaves if x.__class__ is ndarray])
             out_desc, out_slots, out_kinds = _outputs(rec, result) if rec.dead is None else (None, None, None)
         finally:
             recorder.stop()
@@ -411,26 +438,65 @@ class Jitted:
         if len(entry.recs) == 2:
             first, second = entry.recs
             entry.recs = []
-            why = _first_difference(first, second) or (None if first.out[0] == second.out[0] and all(
-                a == b or same_const(a[1], b[1]) for a, b in zip(first.out[2], second.out[2])) else
-                "the results differ in structure or in a constant")
-            if why is not None:
-                entry.recs = []
-                entry.eager = True
-                raise JitError(f"jit: two calls of {self.__name__} with the same signature did different things, "
-                               f"{why}. A recording replays one fixed program: randomness (dropout, shuffling), "
-                               f"plain numpy on the arguments, or Python control flow that depends on values "
-                               f"cannot be frozen. Pass such arrays as arguments, compute them with ops, or run "
-                               f"this function eagerly (this signature runs eagerly from now on)")
-            _merge(first, second)
             arg_is_value = [isinstance(x, Value) for x in leaves]
-            entry.program = Program(second, arg_is_value, out_slots, out_kinds, out_desc,
-                                    getattr(self.fn, "__name__", "fn"), keep_recording=self.check)
-            if not self.check:
-                second.release()
-            self._last = entry.program
-            self._fast = None
+            builder = Builder()
+            builder.steps = _making(getattr(self.fn, "__name__", "fn"), builder.clock, first, second, arg_is_value)
+            entry.making = (second, arg_is_value, out_slots, out_kinds, out_desc)
+            entry.builder = builder  # the next calls run eagerly and make the program a slice at a time
+            if not build.SLICED:
+                with builder.lock:
+                    self._advance(entry, builder, float("inf"), quick_args)
         return result
+
+    def _make(self, entry, args, kwargs):
+        """A call while this signature's program is being made: the function runs eagerly, then the making goes
+        on until the call has taken `build.BUDGET` times the quickest eager run seen."""
+        recorder.hold_gc()
+        try:
+            t0 = _clock()
+            result = self.fn(*args, **kwargs)
+            spent = _clock() - t0
+            builder = entry.builder
+            if builder is None or not builder.lock.acquire(blocking=False):
+                return result  # finished meanwhile, or another thread is making it: this call stays eager
+            try:
+                if entry.builder is builder:
+                    best = builder.eager = min(builder.eager, spent)
+                    seconds = max(build.BUDGET * best - spent, build.MIN_SLICE * best)
+                    self._advance(entry, builder, seconds, None if kwargs else args)
+            finally:
+                builder.lock.release()
+        finally:
+            recorder.release_gc()
+        return result
+
+    def _advance(self, entry, builder, seconds, args):
+        """Work on the program that long; when it is made, install it (for `args`' quick key, if given)."""
+        try:
+            built = builder.advance(seconds)
+        except JitError:
+            entry.builder, entry.making, entry.eager = None, None, True  # the recordings differ: eagerly from now on
+            raise
+        except BaseException:
+            entry.builder, entry.making = None, None  # record again at the next call
+            raise
+        if built is None:
+            return
+        second, arg_is_value, out_slots, out_kinds, out_desc = entry.making
+        program = Program(second, arg_is_value, out_slots, out_kinds, out_desc, None,
+                          keep_recording=self.check, built=built)
+        if not self.check:
+            second.release()
+        entry.program, entry.builder, entry.making = program, None, None
+        self._last = program
+        self._fast = None
+        key = _quick_key(args) if args is not None and not self.check else None
+        if key is not None:
+            program.fast = _fast_entry(program, key)
+            with self._lock:
+                self._quick[key] = program
+                while len(self._quick) > self.max_signatures:
+                    self._quick.popitem(last=False)
 
     def _go_eager(self, entry, reason):
         entry.eager = True
@@ -447,14 +513,21 @@ class Jitted:
         """Print the straight-line program of the latest signature replayed (or recorded), and return it."""
         program = self._last
         if program is None:
-            raise JitError(f"jit: {self.__name__} has no recording yet; call it (twice: the first two calls record) "
-                           f"before asking for its trace")
+            raise JitError(f"jit: {self.__name__} has no program yet; call it until it replays (the first two calls "
+                           f"record, the next few make the program: `.replaying` says when) before asking for its "
+                           f"trace")
         print(program.source, end="", file=file)
         return program.source
 
     @property
     def signatures(self) -> int:
         return len(self._cache)
+
+    @property
+    def replaying(self) -> bool:
+        """Whether some signature has its program made, so that its calls replay (before that, a signature's
+        calls record, then run eagerly while its program is made: build.py)."""
+        return any(e.program is not None for e in list(self._cache.values()))
 
 
 _MISS = object()
@@ -511,8 +584,11 @@ def jit(fn=None, *, check=False, strict=False, max_signatures=8):
     """Record `fn` (forward, backward, zero_grad, an optimizer's step) and replay it as straight-line numpy.
 
     The first two calls with a given signature (the shapes and dtypes of the array arguments, the structure of
-    the arguments, the values of int/str/bool arguments) run eagerly while recording; when both did the same,
-    later calls replay the recording. Parameters' `.data` and `.grad` end as eager leaves them.
+    the arguments, the values of int/str/bool arguments) run eagerly while recording; the next few run eagerly
+    too while the program is made from the recordings (compared, generated, compiled: a slice per call, each
+    call taking about `jit.build.BUDGET` times an eager run, its own included); then calls replay the program.
+    If the two recordings did different things, JitError (and the signature runs eagerly). Parameters' `.data`
+    and `.grad` end as eager leaves them.
 
     check=True: every replay is followed by an eager run from the same state, and the first value that differs
     raises JitError naming the op. strict=True: raise instead of falling back to eager (with a JitWarning) when
@@ -531,7 +607,7 @@ def jit(fn=None, *, check=False, strict=False, max_signatures=8):
     ...     loss.backward()
     ...     opt.step()
     ...     return loss
-    >>> [round(step(np.array([1.0, 2.0])).item(), 4) for _ in range(4)]   # calls 1-2 record, 3-4 replay
+    >>> [round(step(np.array([1.0, 2.0])).item(), 4) for _ in range(4)]   # calls 1-2 record, then the program
     [4.0, 1.0, 0.25, 0.0625]
     """
     if fn is None:

@@ -110,22 +110,43 @@ def _tensor_rules(rec, op, node, inputs, vals, refs, P):
             _bw.check_count(op, grads, n)
         return list(zip(grads, slots))
     out = []
+    whats = _rule_whats.get(op)
+    if whats is None:
+        whats = _rule_whats[op] = [f"rule of {op.name} (input {i})" for i in range(len(op.vjps))]
+    kw = dict(P) if P else None
     for i, (rule, p) in enumerate(zip(op.vjps, inputs)):
-        if p.requires_grad:
-            out.append(rec.call(rule, vals, refs, P, f"rule of {op.name} (input {i})", name="δ"))
+        if p.requires_grad:  # rec.call(rule, ...) spelled out: one per input of every node
+            rec.muted += 1
+            try:
+                g = rule(*vals, **P)
+            finally:
+                rec.muted -= 1
+            s = rec.new_slot(g, "δ")
+            rec.instrs.append(Instr("call", rule, refs, kw if kw is None else dict(kw), (s,), whats[i]))
+            out.append((g, s))
         else:
             out.append((None, None))
     return out
 
 
+_rule_whats: dict = {}
+
+
 def _scalar_rules(rec, op, node, inputs, vals, refs, P):
-    """A node of floats: all its rules in one call, which reruns them in numpy if one divides by zero."""
-    needs = tuple(p.requires_grad for p in inputs)
-    fn = _float_rules_of(op, needs)
-    grads, slots = rec.call(fn, vals, refs, P, f"rule of {op.name}", n_out=len(inputs), name="δ")
-    if slots is None:
+    """A node of floats: all its rules in one call, which reruns them in numpy if one divides by zero. (rec.call
+    spelled out: a scalar graph's recording makes one per node.)"""
+    fn = _float_rules_of(op, tuple([p.requires_grad for p in inputs]))
+    rec.muted += 1
+    try:
+        grads = fn(*vals, **P)
+    finally:
+        rec.muted -= 1
+    if grads.__class__ is not tuple or len(grads) != len(inputs):
         _bw.check_count(op, grads, len(inputs))
-    return list(zip(grads, slots))
+    new_slot = rec.new_slot
+    slots = tuple([new_slot(g, "δ") if g is not None else None for g in grads])
+    rec.instrs.append(Instr("call", fn, refs, dict(P), slots, fn.what, unpack=True))
+    return zip(grads, slots)
 
 
 _float_rules_cache: dict = {}
@@ -158,6 +179,7 @@ def _float_rules_of(op, needs):
         return tuple(grads)
 
     f.__name__ = f"{op.name}_rules"
+    f.what = f"rule of {op.name}"
     f.rules_of = (op, needs)
     _float_rules_cache[key] = f
     return f
@@ -170,12 +192,14 @@ def _accumulate_scratch(rec, p, pg, pref, scr):
     if oref is None:
         oref = Const(_initial(p))
     pd = p.data
-    if pg.__class__ is float and old.__class__ is float:
-        new, ref = rec.call(_add_floats, (old, pg), (oref, pref), _NO, "gradients added", name="δ")
+    if pg.__class__ is float and old.__class__ is float:  # rec.call(_add_floats, ...) spelled out: the hot path
+        new = old + pg  # of a scalar graph's recording
+        ref = rec.new_slot(new, "δ")
+        rec.instrs.append(Instr("call", _add_floats, (oref, pref), None, (ref,), "gradients added"))
     elif old is None and pg.__class__ is ndarray and pd.__class__ is ndarray and pg.shape == pd.shape:
         new, ref = pg, pref  # backward._add returns the gradient itself
     else:
-        like = Like(pd)
+        like = _like(pd)
         new, ref = rec.call(_bw._add, (old, pg, like), (oref, pref, Const(like)), _NO,
                             "gradient summed to its input's shape and added", name="δ")
     p._scratch = new
@@ -184,6 +208,18 @@ def _accumulate_scratch(rec, p, pg, pref, scr):
         of = rec.node_slot.get(id(p), rec.param_slot.get(id(p)))
         if of is not None:
             rec.grad_of[ref] = of
+
+
+_likes: dict = {}
+
+
+def _like(data):
+    """A `Like` of data's kind, shape and dtype, made once per kind (they are read-only, and many)."""
+    key = (data.shape, data.dtype) if data.__class__ is ndarray else data.__class__
+    got = _likes.get(key)
+    if got is None:
+        got = _likes[key] = Like(data)
+    return got
 
 
 def _add_floats(a, b):
@@ -196,6 +232,7 @@ def _deposit(rec, run, scr):
     for node in run.order:
         node.grad, node._scratch = node._scratch, None
     pending = Counter(id(leaf._scratch) for leaf in run.leaves if leaf._scratch is not None)
+    outside = []
     for leaf in run.leaves:
         g, leaf._scratch = leaf._scratch, None
         if g is None:
@@ -204,7 +241,7 @@ def _deposit(rec, run, scr):
         ref = scr.get(id(leaf))
         was_none = leaf.grad is None
         was_zero = not was_none and _is_zero(leaf.grad)
-        adopt = was_none and _may_adopt(rec, g, leaf, ref, run, pending)
+        adopt = was_none and _may_adopt(rec, g, leaf, ref, run, pending, outside)
         if adopt:
             leaf.grad = g
         else:
@@ -221,7 +258,7 @@ def _deposit(rec, run, scr):
     run.order = run.leaves = ()
 
 
-def _may_adopt(rec, g, leaf, ref, run, pending) -> bool:
+def _may_adopt(rec, g, leaf, ref, run, pending, outside) -> bool:
     """Whether eager would hand the array g to leaf.grad as it is: a fresh array of the leaf's dtype that no other
     node's gradient, and nothing from outside the program, shares (fastpaths.owned decides by reference counts,
     which the recording's own references would spoil)."""
@@ -232,15 +269,18 @@ def _may_adopt(rec, g, leaf, ref, run, pending) -> bool:
     for node in run.order:
         if node.grad is g:
             return False
-    return id(g) not in _outside_ids(rec)
+    return id(g) not in _outside_ids(rec, outside)
 
 
 def _adoption_on() -> bool:
     return fastpaths._adopt
 
 
-def _outside_ids(rec):
-    return {id(c.value) for i in rec.instrs for c in i.args if c.__class__ is Const}
+def _outside_ids(rec, cache):
+    """The ids of the recording's constants, gathered once per deposit of a pass (into `cache`, a list)."""
+    if not cache:
+        cache.append({id(c.value) for i in rec.instrs for c in i.args if c.__class__ is Const})
+    return cache[0]
 
 
 def _leaf_ref(rec, leaf):

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..engine import Value
 from . import recorder
-from .codegen import compile_program, display_names, generate
+from .codegen import compile_program, display_names, drain, generate
 from .ir import Const
 
 ndarray = np.ndarray
@@ -104,7 +104,7 @@ def checked_call(jitted, entry, desc, leaves):
         recorder.stop()
     if rec.dead is not None:
         raise JitError(f"jit (check): the eager run could not be recorded: {rec.dead}")
-    why = _first_difference(program.rec, rec)
+    why = drain(_first_difference(program.rec, rec))
     if why is not None:
         raise JitError(f"jit (check): the eager run took another path than the recording, {why}")
     names = display_names(program.rec)

@@ -19,9 +19,24 @@ from .ir import Arg, KwSlot
 
 def live_instructions(rec, outputs):
     """The instructions the results need, in order (dead code removed)."""
+    return drain(live_instruction_steps(rec, outputs))
+
+
+def drain(steps):
+    """Run a resumable step (a generator, see `generate_steps`) to its end; its return value."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
+
+
+def live_instruction_steps(rec, outputs):
     used = set(s for s in outputs if s is not None)
     keep = []
-    for ins in reversed(rec.instrs):
+    for k, ins in enumerate(reversed(rec.instrs)):
+        if not k & 255:
+            yield
         if ins.kind in ("effect", "deposit") or any(s in used for s in ins.outs if s is not None):
             keep.append(ins)
             for a in ins.args:
@@ -77,6 +92,10 @@ _NUMBERED = ("v", "t", "δ", "x")
 def display_names(rec):
     """A Python name per slot: v0, v1... (forward values), δ0, δ1... (gradients), t0... (other payloads), x0...
     (arguments), a parameter by its own name."""
+    return drain(display_name_steps(rec))
+
+
+def display_name_steps(rec):
     names, taken, counts = [], set(), {}
     grad_of = getattr(rec, "grad_of", {})
 
@@ -88,6 +107,8 @@ def display_names(rec):
         return n
 
     for i, n in enumerate(rec.names):
+        if not i & 1023:
+            yield
         if i in grad_of:
             names.append(None)  # named below, after the value it is the gradient of
             continue
@@ -98,7 +119,9 @@ def display_names(rec):
         else:
             n = _ident(n)
         names.append(unique(n))
-    for i, of in grad_of.items():
+    for k, (i, of) in enumerate(grad_of.items()):
+        if not k & 1023:
+            yield
         names[i] = unique("δ" + (names[of] or "") if names[of] and not names[of].startswith("_") else
                           "δ" + (names[of] or "_"))
     return names
@@ -123,13 +146,31 @@ def _fn_name(ins) -> str:
 
 def generate(rec, arg_is_value, outputs, emitters=None, tap=False):
     """Source of `def replay(A0, A1, ...)` returning the output slots' payloads, and its globals."""
-    instrs, used = live_instructions(rec, outputs)
+    params, lines, result, globs = drain(generate_steps(rec, arg_is_value, outputs, emitters, tap))
+    return assemble(params, lines, result), globs
+
+
+def assemble(params, lines, result, name="replay"):
+    """The source of one function: `def name(params):`, the lines, `return result`."""
+    src = [f"def {name}({', '.join(params)}):"]
+    src += ["    " + line for line in lines]
+    src.append(f"    return {result}")
+    return "\n".join(src) + "\n"
+
+
+def generate_steps(rec, arg_is_value, outputs, emitters=None, tap=False):
+    """`generate` as resumable steps: a generator that yields every few hundred microseconds of work (jit spreads
+    a program's making over calls, see build.py) and returns (parameters, body lines, result expression, globals).
+    `emitters` is a generator function like emit.plan_and_emit."""
+    instrs, used = yield from live_instruction_steps(rec, outputs)
     namer = Namer()
-    slot_names = dict(enumerate(display_names(rec)))
+    slot_names = dict(enumerate((yield from display_name_steps(rec))))
 
     # The function's parameters: an array or number argument under its slot's name (x0, x1...), a Value as A0...
     params = [f"A{i}" for i in range(len(arg_is_value))]
-    for ins in instrs:
+    for k, ins in enumerate(instrs):
+        if not k & 1023:
+            yield
         if ins.kind == "arg" and not arg_is_value[ins.args[0].index]:
             params[ins.args[0].index] = slot_names[ins.outs[0]]
 
@@ -141,8 +182,10 @@ def generate(rec, arg_is_value, outputs, emitters=None, tap=False):
         return namer.const(a.value)
 
     lines = []
-    plan = emitters(rec, instrs, used, namer, slot_names) if emitters is not None else {}
-    for ins in instrs:
+    plan = (yield from emitters(rec, instrs, used, namer, slot_names)) if emitters is not None else {}
+    for k, ins in enumerate(instrs):
+        if not k & 7:
+            yield
         special = plan.get(id(ins))
         if special is not None:
             body = special
@@ -180,12 +223,10 @@ def generate(rec, arg_is_value, outputs, emitters=None, tap=False):
                 if s is not None and s in used:
                     lines.append(f"TAP({s}, {slot_names[s]})")
     result = ", ".join(slot_names[s] if s is not None else "None" for s in outputs)
-    lines, result = _propagate_aliases(lines, result)
-    lines = _inline_scalars(lines, result)
-    src = [f"def replay({', '.join(params)}):"]
-    src += ["    " + line for line in lines]
-    src.append(f"    return ({result}{',' if len(outputs) == 1 else ''})")
-    return "\n".join(src) + "\n", namer.globals
+    yield
+    lines, result = yield from _propagate_aliases(lines, result)
+    lines = yield from _inline_scalars(lines, result)
+    return params, lines, f"({result}{',' if len(outputs) == 1 else ''})", namer.globals
 
 
 _ALIAS = re.compile(r"^([^\W\d]\w*) = ([^\W\d]\w*)(?:  #.*)?$")
@@ -201,7 +242,9 @@ def _propagate_aliases(lines, result):
         return _NAME.sub(lambda m: alias.get(m.group(), m.group()), code)
 
     out = []
-    for line in lines:
+    for k, line in enumerate(lines):
+        if not k & 31:
+            yield
         m = _ALIAS.match(line)
         if m is not None and m.group(1) != "_":
             alias[m.group(1)] = alias.get(m.group(2), m.group(2))
@@ -238,7 +281,9 @@ def _inline_scalars(lines, result):
     of Python less. Values named in the result, and long expressions, stay where they are."""
     uses = {}
     parsed = []
-    for line in lines:
+    for k, line in enumerate(lines):
+        if not k & 15:
+            yield
         code, sep, comment = line.partition("  # ")
         for name in _NAME.findall(code):
             uses[name] = uses.get(name, 0) + 1
@@ -249,7 +294,9 @@ def _inline_scalars(lines, result):
         uses[name] = uses.get(name, 0) + 2
     pending = {}
     out = []
-    for code, sep, comment, target, expr in parsed:
+    for k, (code, sep, comment, target, expr) in enumerate(parsed):
+        if not k & 15:
+            yield
         if target is None:
             for name in _NAME.findall(code):  # a use outside arithmetic: define it here, just before
                 if name in pending:

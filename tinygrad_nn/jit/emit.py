@@ -378,7 +378,8 @@ def _escaped_closure(rec):
 
 
 def plan_and_emit(rec, instrs, used, namer, slot_names):
-    """{id(instruction): its lines} for the calls that become numpy with out=, and the buffers they write."""
+    """{id(instruction): its lines} for the calls that become numpy with out=, and the buffers they write; as
+    resumable steps (a generator returning the plan: codegen.generate_steps)."""
     plan = {}
     snaps = rec.snaps if rec.snapshot else None
     if snaps is None:
@@ -387,6 +388,7 @@ def plan_and_emit(rec, instrs, used, namer, slot_names):
     consts = set()  # slots folded into constants (see _foldable)
     fresh = {}  # id(leaf) -> its .grad was just given an array by a deposit, and no effect came since
     for ins in instrs:
+        yield
         if ins.kind == "deposit":
             lines = _deposit_lines(ins, rec, namer, slot_names)
             if lines:
@@ -484,7 +486,7 @@ def _instantiate(ins, lines, temps, vals, outs, used, escaped, namer, slot_names
     names = {}
     for i, v in enumerate(vals):
         names[f"a{i}"] = f"a{i}"
-        trial[f"a{i}"] = _read_only(v) if v.__class__ is ndarray else v
+        trial[f"a{i}"] = _read_only(v) if v.__class__ is ndarray else v  # a snap may be the live array (lazy)
     aliases = _aliases(lines, len(outs))
     for j, o in enumerate(outs):
         names[f"o{j}"] = f"o{j}"

@@ -15,8 +15,6 @@ Kinds of instruction:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 
 
@@ -70,15 +68,23 @@ class Like:
         return "float" if d.__class__ is float else f"{d.dtype}{list(d.shape)}"
 
 
-@dataclass
 class Instr:
-    kind: str
-    fn: object = None
-    args: tuple = ()
-    kwargs: dict = field(default_factory=dict)
-    outs: tuple = ()
-    what: str = ""  # "sigmoid", "rule of matmul (input 0)", "SGD.step"...: for messages and the trace
-    unpack: bool = False
+    """One instruction (see the module's docstring); a plain class with slots, as a recording makes one per payload
+    computed (a quarter of a million for micrograd's demo)."""
+
+    __slots__ = ("kind", "fn", "args", "kwargs", "outs", "what", "unpack")
+
+    def __init__(self, kind, fn=None, args=(), kwargs=None, outs=(), what="", unpack=False):
+        self.kind = kind
+        self.fn = fn
+        self.args = args
+        self.kwargs = {} if kwargs is None else kwargs
+        self.outs = outs
+        self.what = what  # "sigmoid", "rule of matmul (input 0)", "SGD.step"...: for messages and the trace
+        self.unpack = unpack
+
+    def __repr__(self):
+        return f"Instr({self.kind!r}, {self.what!r}, args={self.args!r}, outs={self.outs!r})"
 
 
 def same_const(a, b) -> bool:

@@ -139,7 +139,8 @@ class Recording:
         self.muted = 0
         self.dead = None  # why the recording was abandoned
         self.arg_objs: list = []
-        self.watch: dict[int, tuple] = {}  # id(leaf) -> (leaf, attribute, object, copy): writes jit cannot see
+        self.watch: dict[tuple, tuple] = {}  # (id(leaf), attribute) -> (leaf, attribute, object, its bytes):
+        # writes jit cannot see
         # snaps: every slot's value as it was made, for emit.py to check its lines on (True: a copy of each array,
         # which check mode compares with; "lazy": the array itself, copied only before something may write into
         # it in place: see freeze)
@@ -248,7 +249,7 @@ class Recording:
         self.emit(Instr("read", args=(Const(leaf),), outs=(s,), what=f"the payload of a leaf ({_describe(leaf)})"))
         self.param_slot[id(leaf)] = s
         self.keep.append(leaf)
-        if id(leaf) not in self.watch:
+        if (id(leaf), "data") not in self.watch:  # watched from its first read (and after each effect)
             self._watch(leaf, "data")
         return s
 
@@ -263,12 +264,12 @@ class Recording:
 
     # -- what the hooks record ------------------------------------------------------------------------
     def forward(self, op, inputs, params, v):
-        refs = tuple(self.ref_value(x) for x in inputs)
+        refs = tuple([self.ref_value(x) for x in inputs])
         fn = _normalized(op)  # apply normalises what the forward gives (a numpy scalar becomes a 0-d array)
         s = self.new_slot(v.data, "v")
         self.node_slot[id(v)] = s
         self.keep.append(v)
-        self.emit(Instr("call", fn, refs, self.kw(params), (s,), op.name))
+        self.instrs.append(Instr("call", fn, refs, self.kw(params) if params else None, (s,), fn.what))
 
     def payload(self, op, inputs, params):
         out = op.forward(*inputs, **params)
@@ -326,7 +327,7 @@ class Recording:
             return s
         if not isinstance(out, (tuple, list)) or len(out) != n_out:
             return None  # the caller raises the engine's error for a rule that returns the wrong count
-        slots = tuple(self.new_slot(o, name) if o is not None else None for o in out)
+        slots = tuple([self.new_slot(o, name) if o is not None else None for o in out])
         self.emit(Instr("call", fn, tuple(refs), dict(kwargs), slots, what, unpack=True))
         return slots
 
@@ -350,18 +351,17 @@ class Recording:
     # -- writes the recorder cannot see ---------------------------------------------------------------
     def _watch(self, leaf, attr):
         obj = getattr(leaf, attr)
-        self.watch[(id(leaf), attr)] = (leaf, attr, obj, obj.copy() if obj.__class__ is ndarray else obj)
+        self.watch[(id(leaf), attr)] = (leaf, attr, obj, obj.tobytes() if obj.__class__ is ndarray else obj)
 
     def rewatch(self):
         for key, (leaf, attr, _, _) in list(self.watch.items()):
             obj = getattr(leaf, attr)
-            self.watch[key] = (leaf, attr, obj, obj.copy() if obj.__class__ is ndarray else obj)
+            self.watch[key] = (leaf, attr, obj, obj.tobytes() if obj.__class__ is ndarray else obj)
 
     def verify_watched(self):
         for leaf, attr, obj, copy in self.watch.values():
             now = getattr(leaf, attr)
-            if now is not obj or (obj.__class__ is ndarray and not np.array_equal(obj, copy, equal_nan=True)) or (
-                    obj.__class__ is float and not (obj == copy or obj != obj)):
+            if now is not obj or (obj.__class__ is ndarray and obj.tobytes() != copy):  # bit for bit
                 self.abandon(f"the function changed .{attr} of a leaf ({_describe(leaf)}) by hand, which jit "
                              f"cannot see; use an optimizer (tinygrad_nn.optim) and its zero_grad")
                 return
@@ -399,27 +399,45 @@ def _normalized(op):
             return normalize(forward(*datas, **params), datas)
 
         f.__name__ = f"{op.name}_forward"
+        f.what = op.name
         f.forward_of = forward
         _normalized_cache[op] = f
     return f
 
 
 _gc_was_enabled = False
+_gc_holds = 0  # recordings running and programs being made (in any thread): the cyclic collector waits for them
+
+
+def hold_gc():
+    """Pause the cyclic collector (counted, for every thread): a recording keeps every node and payload alive until
+    its program is made, so the collector would walk an ever larger heap for nothing (on a scalar graph, most of
+    the time of a recording and of the calls that make its program)."""
+    global _gc_holds, _gc_was_enabled
+    with _active_lock:
+        _gc_holds += 1
+        if _gc_holds == 1:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+
+
+def release_gc():
+    global _gc_holds
+    with _active_lock:
+        _gc_holds -= 1
+        if _gc_holds == 0 and _gc_was_enabled:
+            gc.enable()
 
 
 def start(rec):
-    global _active, _gc_was_enabled
+    global _active
     if recording_in_this_thread():
         raise RuntimeError("jit: a recording is running in this thread already")
     _local.rec = rec
     with _active_lock:
         _active += 1
         modes.recorder = HOOKS
-        if _active == 1:
-            # The recording keeps every node and payload alive until it is compiled, so the cyclic collector
-            # would walk an ever larger heap for nothing (on a scalar graph, most of the recording's time).
-            _gc_was_enabled = gc.isenabled()
-            gc.disable()
+    hold_gc()
     modes.open_block(1)  # fastpaths.py steps aside: every op goes through `apply`, where it is recorded
 
 
@@ -431,10 +449,9 @@ def stop():
         _active -= 1
         if _active == 0:
             modes.recorder = None
-            if _gc_was_enabled:
-                gc.enable()
+    release_gc()
 
 
 from . import backward as _backward  # noqa: E402  (backward.py reads this module's Recording only)
 
-__all__ = ["Recording", "start", "stop", "current", "recorded", "HOOKS"]
+__all__ = ["Recording", "start", "stop", "current", "recorded", "HOOKS", "hold_gc", "release_gc"]
