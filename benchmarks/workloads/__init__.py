@@ -101,22 +101,20 @@ def jit_case(make_step, *args):
     cpu = time.process_time
     rec, rec_cpu, making, making_cpu = [], [], [], []
 
-    class Timed(Jitted):  # times the calls before the program replays (a replay calls neither method)
-        def _record(self, *a, **k):
+    def timed(method, wall, cpus):
+        def run(self, *a, **k):
             t0, c0 = time.perf_counter(), cpu()
             try:
-                return super()._record(*a, **k)
+                return method(self, *a, **k)
             finally:
-                rec.append(time.perf_counter() - t0)
-                rec_cpu.append(cpu() - c0)
+                wall.append(time.perf_counter() - t0)
+                cpus.append(cpu() - c0)
 
-        def _make(self, *a, **k):
-            t0, c0 = time.perf_counter(), cpu()
-            try:
-                return super()._make(*a, **k)
-            finally:
-                making.append(time.perf_counter() - t0)
-                making_cpu.append(cpu() - c0)
+        return run
+
+    class Timed(Jitted):  # times the calls before the program replays (a replay calls neither method)
+        _record = timed(Jitted._record, rec, rec_cpu)
+        _make = timed(Jitted._make, making, making_cpu)
 
     jitted = Timed(make_step())
 
