@@ -365,7 +365,8 @@ def test_flatten_dims_as_pytorch():
 
 def test_flatten_bad_dims():
     x = np.ones((2, 3, 4))
-    with pytest.raises(ValueError, match=r"flatten: start_dim=3 is out of range for shape \(2, 3, 4\)"):
+    with pytest.raises(ValueError, match=r"flatten: start_dim=3 is out of range for an input of shape \(2, 3, 4\) "
+                                         r"\(3 axes\)"):
         flatten(x, 3)
     with pytest.raises(ValueError, match="flatten: start_dim 2 comes after end_dim 1"):
         flatten(x, 2, 1)

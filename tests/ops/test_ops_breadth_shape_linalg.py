@@ -105,7 +105,8 @@ def test_flip_method_spellings():
     np.testing.assert_array_equal(v.flip(axis=1).data, np.flip(x, 1))
     with pytest.raises(ValueError, match="flip: axis 3 is out of range"):
         flip(v, 3)
-    with pytest.raises(ValueError, match="names an axis twice"):
+    with pytest.raises(ValueError, match=r"flip: axis \(0, -3\) repeats an axis \(axis 0 of an input of shape "
+                                         r"\(2, 3, 2\)\)"):
         flip(v, (0, -3))
 
 
@@ -257,7 +258,7 @@ def test_axes_functions_match_numpy():
     np.testing.assert_array_equal(Value(x).moveaxis(2, 0).data, np.moveaxis(x, 2, 0))
     with pytest.raises(ValueError, match="moveaxis: source .* and destination .* must name as many axes"):
         moveaxis(Value(x), [0, 1], [0])
-    with pytest.raises(ValueError, match="swapaxes: axis 3 is out of range"):
+    with pytest.raises(ValueError, match="swapaxes: axis2=3 is out of range"):
         swapaxes(Value(x), 0, 3)
 
 

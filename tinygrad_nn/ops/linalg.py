@@ -97,9 +97,10 @@ import math  # noqa: E402
 import string  # noqa: E402
 
 from ..engine import Value, data_of  # noqa: E402
+from .axes import axis_tuple, one_axis  # noqa: E402
 from .elementwise import mul  # noqa: E402
 from .reductions import sum as _sum  # noqa: E402
-from .shape import _axis, _dtype_of, broadcast_to, getitem  # noqa: E402
+from .shape import _dtype_of, broadcast_to, getitem  # noqa: E402
 
 
 def _mT(x):
@@ -144,14 +145,11 @@ def tensordot(a, b, axes=2):
             ax_a, ax_b = axes
         except (TypeError, ValueError):
             raise ValueError(f"tensordot: axes must be an int or a pair of axis lists, got {axes!r}") from None
-        ax_a = [ax_a] if isinstance(ax_a, (int, np.integer)) else list(ax_a)
-        ax_b = [ax_b] if isinstance(ax_b, (int, np.integer)) else list(ax_b)
+        if ax_a is None or ax_b is None:  # which axis_tuple would read as every axis
+            raise TypeError(f"tensordot: axes must be an int or a pair of axis lists, got {axes!r}")
+        ax_a, ax_b = list(axis_tuple("tensordot", ax_a, sa)), list(axis_tuple("tensordot", ax_b, sb))
         if len(ax_a) != len(ax_b):
             raise ValueError(f"tensordot: axes {axes!r} pair {len(ax_a)} axes of a with {len(ax_b)} of b")
-        ax_a = [_axis("tensordot", i, na) for i in ax_a]
-        ax_b = [_axis("tensordot", i, nb) for i in ax_b]
-        if len(set(ax_a)) != len(ax_a) or len(set(ax_b)) != len(ax_b):
-            raise ValueError(f"tensordot: axes {axes!r} repeats an axis")
     for i, j in zip(ax_a, ax_b):
         if sa[i] != sb[j]:
             raise ValueError(f"tensordot: summed axes differ in size: axis {i} of a (shape {sa}) has {sa[i]}, "
@@ -844,8 +842,8 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     sa, sb = shape_of(a), shape_of(b)
     if not sa or not sb:
         raise ValueError(f"cross: needs vectors, got shapes {sa} and {sb}")
-    a = moveaxis(a, _axis("cross", axisa, len(sa)), -1)
-    b = moveaxis(b, _axis("cross", axisb, len(sb)), -1)
+    a = moveaxis(a, one_axis("cross", axisa, sa, "axisa"), -1)
+    b = moveaxis(b, one_axis("cross", axisb, sb, "axisb"), -1)
     na, nb = shape_of(a)[-1], shape_of(b)[-1]
     if na not in (2, 3) or nb not in (2, 3) or na != nb:
         raise ValueError(f"cross: the vectors must both have 3 components (or both 2), got {na} and {nb} "
@@ -861,7 +859,7 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     from .shape import stack
 
     out = stack(c, axis=-1)
-    return moveaxis(out, -1, _axis("cross", axisc, len(shape_of(out))))
+    return moveaxis(out, -1, one_axis("cross", axisc, shape_of(out), "axisc"))
 
 
 def _pinv_forward(a, rtol, hermitian):

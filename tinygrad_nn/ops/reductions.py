@@ -1,17 +1,17 @@
 """Reductions: sum, max and logsumexp as primitives; mean, min, softmax and log_softmax composed from them.
 
-The op names shadow the builtins sum, max and min in this module: the builtins are reached as builtins.max.
+The op names shadow the builtins sum, max and min in this module. Axis arguments are checked by ops/axes.py.
 """
 
 from __future__ import annotations
 
-import builtins
 import math
 import sys
 
 import numpy as np
 
 from ..engine import Value, data_of, shape_of
+from .axes import axis_tuple, integer, one_axis
 from .elementwise import _div_or_zero, abs, div, exp, neg, pow, sub
 from .registry import composite, defop, doctests
 from .shape import broadcast_to, concatenate, flatten, getitem, reshape, transpose
@@ -19,46 +19,9 @@ from .shape import broadcast_to, concatenate, flatten, getitem, reshape, transpo
 _AXIS = "axis must be None, an int or a tuple of ints in [-ndim, ndim) of the input"
 
 
-def _is_int(a) -> bool:
-    return isinstance(a, (int, np.integer))
-
-
-def _axes(axis, ndim, who=None, shape=None):
-    """Normalise an axis argument to a sorted tuple of non-negative axes; `who` names the op in errors."""
-    if axis is None:
-        return tuple(range(ndim))
-    # An axis of the wrong type is a TypeError, as in numpy (which says "'float' object cannot be interpreted
-    # as an integer"); a string is refused before tuple() could split it into letters.
-    if _is_int(axis):
-        axes = (axis,)
-    elif isinstance(axis, (tuple, list, range)):
-        axes = tuple(axis)
-    else:
-        raise TypeError(f"{who or 'reduction'}: axis must be None, an int or a tuple of ints, got "
-                        f"{type(axis).__name__} {axis!r}")
-    out = []
-    for a in axes:
-        if not _is_int(a):
-            raise TypeError(f"{who or 'reduction'}: axis must be None, an int or a tuple of ints, got "
-                            f"{type(a).__name__} {a!r} in axis={axis!r}")
-        if not -ndim <= a < ndim:
-            where = f"shape {shape} ({ndim} axes)" if shape is not None else f"{ndim} axes"
-            raise ValueError(f"{who or 'reduction'}: axis {a!r} is out of range for an input of {where}; {_AXIS}")
-        out.append(int(a) % builtins.max(ndim, 1))
-    if len(set(out)) != len(out):
-        raise ValueError(f"{who or 'reduction'}: axis {axis!r} repeats an axis")
-    return tuple(sorted(out))
-
-
-def _check_axis(who, x, axis):
-    if axis is not None:
-        shape = np.shape(x) if not hasattr(x, "shape") else x.shape
-        _axes(axis, len(shape), who, shape)
-
-
 def _kept_shape(shape, axis):
-    """The shape of a reduction with keepdims=True: reduced axes become 1."""
-    axes = _axes(axis, len(shape))
+    """The shape of a reduction with keepdims=True: reduced axes become 1 (`axis` was checked by the forward)."""
+    axes = axis_tuple("reduction", axis, shape)
     return tuple(1 if i in axes else s for i, s in enumerate(shape))
 
 
@@ -74,7 +37,8 @@ def _spread(g, shape, axis, keepdims):
 
 
 def _sum_forward(x, axis=None, keepdims=False):
-    _check_axis("sum", x, axis)
+    if axis is not None:
+        axis_tuple("sum", axis, np.shape(x))
     if x.__class__ is np.ndarray:  # what np.sum calls, without its Python wrapper (benchmark W2)
         return np.add.reduce(x, axis=axis, keepdims=keepdims)
     return np.sum(x, axis=axis, keepdims=keepdims)
@@ -88,7 +52,8 @@ sum = defop("sum", _sum_forward,  # noqa: A001
 def _max_forward(x, axis=None, keepdims=False):
     if np.size(x) == 0:
         raise ValueError(f"max: the input of shape {np.shape(x)} is empty and has no maximum")
-    _check_axis("max", x, axis)
+    if axis is not None:
+        axis_tuple("max", axis, np.shape(x))
     return np.max(x, axis=axis, keepdims=keepdims)
 
 
@@ -107,7 +72,8 @@ max = defop("max", _max_forward, _max_vjp, _AXIS, method="max")  # noqa: A001
 
 
 def _logsumexp_forward(x, axis=None, keepdims=False):
-    _check_axis("logsumexp", x, axis)
+    if axis is not None:
+        axis_tuple("logsumexp", axis, np.shape(x))
     # Subtract the maximum first so that exp never overflows; -inf rows stay -inf.
     m = np.max(x, axis=axis, keepdims=True)
     m = np.where(np.isfinite(m), m, 0.0)
@@ -136,7 +102,7 @@ def mean(x, axis=None, keepdims=False):
     Value(array(3.))
     """
     shape = shape_of(x)
-    n = np.prod([shape[a] for a in _axes(axis, len(shape), "mean", shape)], dtype=np.int64)
+    n = np.prod([shape[a] for a in axis_tuple("mean", axis, shape)], dtype=np.int64)
     return div(sum(x, axis=axis, keepdims=keepdims), float(n))
 
 
@@ -145,12 +111,14 @@ def min(x, axis=None, keepdims=False):  # noqa: A001
     """Minimum over `axis`: -max(-x); ties share the gradient evenly."""
     if np.size(data_of(x)) == 0:  # said here, or max would refuse it under its own name
         raise ValueError(f"min: the input of shape {shape_of(x)} is empty and has no minimum")
-    _check_axis("min", x, axis)
+    if axis is not None:
+        axis_tuple("min", axis, shape_of(x))
     return neg(max(neg(x), axis=axis, keepdims=keepdims))
 
 
 def _log_softmax_forward(x, axis=-1):
-    _check_axis("log_softmax", x, axis)
+    if axis is not None:
+        axis_tuple("log_softmax", axis, np.shape(x))
     # Shift by the maximum first: within x - m the largest logit is exactly 0, so exp never overflows and
     # the result keeps full precision even for logits like 1e17 (x - logsumexp(x) would round them away).
     m = np.max(x, axis=axis, keepdims=True)
@@ -177,7 +145,8 @@ log_softmax = defop("log_softmax", _log_softmax_forward, _log_softmax_vjp, _AXIS
 @composite(scalars=False, method="softmax")
 def softmax(x, axis=-1):
     """exp(log_softmax(x)): probabilities along `axis`, stable for any logits."""
-    _check_axis("softmax", x, axis)
+    if axis is not None:
+        axis_tuple("softmax", axis, shape_of(x))
     return exp(log_softmax(x, axis=axis))
 
 
@@ -192,21 +161,16 @@ def _flip(x, axis):
     return getitem.raw(x, index=(slice(None),) * axis + (slice(None, None, -1),))
 
 
-def _one_axis(who, axis, shape):
-    """One int axis of an input of `shape`, made non-negative: for the functions that run along a single axis
-    (scans, sort, diff), where numpy refuses a tuple (rather than taking its first axis) with a TypeError."""
-    if not _is_int(axis):
-        raise TypeError(f"{who}: axis must be one int (or None), got {type(axis).__name__} {axis!r}")
-    return _axes(axis, len(shape), who, shape)[0]
-
-
-def _scan_axis(who, x, axis):
-    """The one axis a scan runs along, made non-negative (axis=None is handled by the caller: it flattens)."""
+def _scan_args(who, x, axis):
+    """A scan's inputs and parameters: the flattened input when axis is None (as numpy), else x and the one
+    axis it runs along, made non-negative."""
+    if axis is None:
+        return (flatten(x),), {"axis": 0}
     shape = shape_of(x)
     if not shape:
         raise ValueError(f"{who}: a scalar has no axis {axis!r} to run along; use axis=None (the flattened input, "
                          f"as numpy does) or give the input an axis")
-    return _one_axis(who, axis, shape)
+    return (x,), {"axis": one_axis(who, axis, shape)}
 
 
 # -- running sums and products ------------------------------------------------------------------
@@ -224,9 +188,7 @@ def _cumsum_args(x, axis=None):
     >>> x = Value([1.0, 2.0, 3.0]); y = x.cumsum(); y.sum().backward(); (y.data, x.grad)
     (array([1., 3., 6.]), array([3., 2., 1.]))
     """
-    if axis is None:
-        return (flatten(x),), {"axis": 0}
-    return (x,), {"axis": _scan_axis("cumsum", x, axis)}
+    return _scan_args("cumsum", x, axis)
 
 
 cumsum = defop("cumsum", lambda x, axis: np.cumsum(x, axis=axis), lambda g, ans, x, axis: (_reverse_cumsum(g, axis),),
@@ -318,9 +280,7 @@ def _cumprod_args(x, axis=None):
     >>> x = Value([2.0, 0.0, 3.0, 4.0]); x.cumprod().sum().backward(); x.grad
     array([ 1., 32.,  0.,  0.])
     """
-    if axis is None:
-        return (flatten(x),), {"axis": 0}
-    return (x,), {"axis": _scan_axis("cumprod", x, axis)}
+    return _scan_args("cumprod", x, axis)
 
 
 cumprod = defop("cumprod", lambda x, axis: np.cumprod(x, axis=axis), _cumprod_vjp, prepare=_cumprod_args, inputs=1,
@@ -362,14 +322,15 @@ def _product_of_others(x, axes):
 
 
 def _prod_forward(x, axis=None, keepdims=False):
-    _check_axis("prod", x, axis)
+    if axis is not None:
+        axis_tuple("prod", axis, np.shape(x))
     return np.prod(x, axis=axis, keepdims=keepdims)
 
 
 def _prod_vjp(g, ans, x, axis=None, keepdims=False):
     # d prod / d x_i = the product of the others (not prod / x_i, which is 0 / 0 at a zero).
     shape = shape_of(x)
-    return (_spread(g, shape, axis, keepdims) * _product_of_others(x, _axes(axis, len(shape))),)
+    return (_spread(g, shape, axis, keepdims) * _product_of_others(x, tuple(sorted(axis_tuple("prod", axis, shape)))),)
 
 
 prod = defop("prod", _prod_forward, _prod_vjp, _AXIS, method="prod", doc="""Product over `axis` (all axes by default).
@@ -410,7 +371,7 @@ def _var(x, axis, ddof, keepdims, correction, who):
             raise ValueError(f"{who}: ddof={ddof!r} and correction={correction!r} disagree; give one of them")
         ddof = correction
     shape = shape_of(x)
-    n = math.prod(shape[a] for a in _axes(axis, len(shape), who, shape))
+    n = math.prod(shape[a] for a in axis_tuple(who, axis, shape))
     if n - ddof <= 0:
         raise ValueError(f"{who}: ddof={ddof!r} leaves {n - ddof} degrees of freedom for the {n} element(s) of "
                          f"each result (input shape {shape}, axis={axis!r}); use a smaller ddof or reduce over more "
@@ -522,14 +483,7 @@ def norm(x, ord=None, axis=None, keepdims=False):
                              f"give axis (one int for vector norms, two for matrix norms)")
         axes = tuple(range(nd))
     else:
-        if not _is_int(axis) and not isinstance(axis, (tuple, list)):
-            raise TypeError(f"norm: axis must be None, an int or a pair of ints, got {type(axis).__name__} {axis!r}")
-        axes = (axis,) if _is_int(axis) else tuple(axis)
-        for a in axes:
-            _axes(a, nd, "norm", shape)  # the type and range checks
-        axes = tuple(int(a) % nd for a in axes)
-        if len(set(axes)) != len(axes):
-            raise ValueError(f"norm: axis {axis!r} repeats an axis")
+        axes = axis_tuple("norm", axis, shape)
     if len(axes) == 1:
         return _vector_norm(x, 2 if ord is None else ord, axes, keepdims)
     if len(axes) == 2:
@@ -538,6 +492,11 @@ def norm(x, ord=None, axis=None, keepdims=False):
 
 
 # -- indices: no gradient -----------------------------------------------------------------------
+
+
+def _index_axis(who, x, axis):
+    """argmax's, argmin's and argsort's axis: None (the flattened input, as numpy) or one axis of x."""
+    return None if axis is None else one_axis(who, axis, shape_of(x))
 
 
 @composite(order=0, note="integer result", method="argmax")
@@ -550,20 +509,20 @@ def argmax(x, axis=None, keepdims=False):
     >>> int(x.argmax()), x.argmax(axis=1)
     (2, array([1, 0]))
     """
-    return np.argmax(data_of(x), axis=axis, keepdims=keepdims)
+    return np.argmax(data_of(x), axis=_index_axis("argmax", x, axis), keepdims=keepdims)
 
 
 @composite(order=0, note="integer result", method="argmin")
 def argmin(x, axis=None, keepdims=False):
     """Index of the smallest element (numpy integers, no gradient); ties give the first index."""
-    return np.argmin(data_of(x), axis=axis, keepdims=keepdims)
+    return np.argmin(data_of(x), axis=_index_axis("argmin", x, axis), keepdims=keepdims)
 
 
 @composite(order=0, note="integer result", method="argsort")
 def argsort(x, axis=-1, kind=None, stable=None):
     """The indices that sort x along `axis` (numpy integers, no gradient); always a stable sort, so equal elements
     keep their order."""
-    return np.argsort(data_of(x), axis=axis, kind="stable")
+    return np.argsort(data_of(x), axis=_index_axis("argsort", x, axis), kind="stable")
 
 
 # -- sorting and differences --------------------------------------------------------------------
@@ -588,7 +547,7 @@ def sort(x, axis=-1, kind=None, stable=None):
     shape = shape_of(x)
     if not shape:
         raise ValueError("sort: a scalar has no axis to sort along; use axis=None or give the input an axis")
-    axis = _one_axis("sort", axis, shape)
+    axis = one_axis("sort", axis, shape)
     return _rearranged(x, np.argsort(data_of(x), axis=axis, kind="stable"), axis, shape)
 
 
@@ -618,7 +577,7 @@ def partition(x, kth, axis=-1, kind="introselect"):
     shape = shape_of(x)
     if not shape:
         raise ValueError("partition: a scalar has no axis to partition along; give the input an axis")
-    axis = _one_axis("partition", axis, shape)
+    axis = one_axis("partition", axis, shape)
     try:
         order = np.argpartition(data_of(x), kth, axis=axis, kind=kind)
     except (ValueError, TypeError) as e:
@@ -657,11 +616,9 @@ def diff(x, n=1, axis=-1, prepend=None, append=None):
     shape = shape_of(x)
     if not shape:
         raise ValueError("diff: needs an input with at least one axis (a scalar has no differences)")
-    if not _is_int(n):
-        raise TypeError(f"diff: order n must be a non-negative int, got {type(n).__name__} {n!r}")
-    if n < 0:
+    if integer("diff", "order n", n) < 0:
         raise ValueError(f"diff: order n must be a non-negative int, got {n!r}")
-    axis = _one_axis("diff", axis, shape)
+    axis = one_axis("diff", axis, shape)
     if prepend is not None or append is not None:
         parts = [] if prepend is None else [_pad_for_diff("prepend", prepend, x, shape, axis)]
         parts.append(x)

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..engine import Value, data_of, shape_of
 from ..engine.core_ops import broadcast_to, sum_to  # noqa: F401  (the engine's ops, exported with this family)
+from .axes import axis_tuple, integer, new_axis, one_axis
 from .registry import NoNode, composite, defop, doctests
 
 reshape = defop("reshape", lambda x, shape: np.reshape(x, shape),
@@ -20,6 +21,11 @@ reshape = defop("reshape", lambda x, shape: np.reshape(x, shape),
 def _transpose_forward(x, axes=None):
     if x.__class__ is float:
         raise ValueError("transpose: a scalar has no axes to permute")
+    if axes is not None:
+        shape = np.shape(x)
+        if len(axis_tuple("transpose", axes, shape, "axes")) != len(shape):
+            raise ValueError(f"transpose: axes={axes!r} names {len(np.atleast_1d(axes))} of the {len(shape)} axes of "
+                             f"an input of shape {shape}; give a permutation of all of them")
     return np.transpose(x, axes)
 
 
@@ -132,7 +138,9 @@ def _concatenate_args(values, axis=0):
         raise ValueError("concatenate: needs at least one input")
     if axis is None:  # each input flattened (a reshape, so their gradients come back in shape), then joined
         return tuple(reshape(v, shape=(-1,)) for v in values), {"axis": 0}
-    return values, {"axis": axis}
+    shape = shape_of(values[0])
+    # Checked against the first input (the forward says which inputs do not fit); a scalar is refused by the forward.
+    return values, {"axis": one_axis("concatenate", axis, shape) if shape else axis}
 
 
 # The inputs are the list's elements; gradient rules call concatenate.raw(*inputs, axis=...).
@@ -141,21 +149,11 @@ concatenate = defop("concatenate", _concat_forward, _concat_vjp,
                     prepare=_concatenate_args, inputs="n", scalars=False)
 
 
-def _new_axis(who, axis, shape):
-    """The position of a new axis in an input of `shape`: an int in [-ndim - 1, ndim], made non-negative."""
-    axis = _int(who, "axis", axis)
-    nd = len(shape)
-    if not -nd - 1 <= axis <= nd:
-        raise ValueError(f"{who}: axis {axis} is out of range for a new axis in an input of shape {shape}; use an "
-                         f"int in [{-nd - 1}, {nd}]")
-    return axis % (nd + 1)
-
-
 @composite(inputs=1, scalars=False, method=("expand_dims", "unsqueeze"))
 def expand_dims(x, axis):
     """A new axis of size 1 at `axis` (a reshape)."""
     shape = shape_of(x)
-    ax = _new_axis("expand_dims", axis, shape)
+    ax = new_axis("expand_dims", axis, shape)
     return reshape(x, shape=shape[:ax] + (1,) + shape[ax:])
 
 
@@ -173,7 +171,7 @@ def stack(values, axis=0):
     shapes = {shape_of(v) for v in values}
     if len(shapes) > 1:
         raise ValueError(f"stack: all inputs need the same shape, got {sorted(shapes)}; reshape or pad them first")
-    axis = _new_axis("stack", axis, shape_of(values[0]))  # checked here, so that the error names stack
+    axis = new_axis("stack", axis, shape_of(values[0]))  # checked here, so that the error names stack
     return concatenate.raw(*[expand_dims(v, axis) for v in values], axis=axis)
 
 
@@ -189,16 +187,8 @@ def flatten(x, start_dim=0, end_dim=-1):
     ((120,), (2, 60), (2, 12, 5))
     """
     shape = shape_of(x)
-    nd = max(len(shape), 1)  # a scalar flattens to one axis of one element, as in PyTorch
-    dims = []
-    for name, d in (("start_dim", start_dim), ("end_dim", end_dim)):
-        if not isinstance(d, (int, np.integer)) or isinstance(d, bool):
-            raise TypeError(f"flatten: {name} must be an int, got {type(d).__name__} {d!r}")
-        if not -nd <= d < nd:
-            raise ValueError(f"flatten: {name}={d!r} is out of range for shape {shape}; use an int in "
-                             f"[{-nd}, {nd - 1}]")
-        dims.append(int(d) % nd)
-    start, end = dims
+    dims = shape or (1,)  # a scalar flattens as one axis of one element, as in PyTorch
+    start, end = one_axis("flatten", start_dim, dims, "start_dim"), one_axis("flatten", end_dim, dims, "end_dim")
     if start > end:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {shape}; "
                          f"start_dim must not be after end_dim")
@@ -211,7 +201,7 @@ def flatten(x, start_dim=0, end_dim=-1):
 def squeeze(x, axis=None):
     """Drop axes of size 1 (all of them, or those in `axis`)."""
     shape = shape_of(x)
-    axes = _axis_list("squeeze", axis, len(shape))  # ints in range, none twice (as numpy's squeeze)
+    axes = axis_tuple("squeeze", axis, shape)
     for a in axes:
         if axis is not None and shape[a] != 1:
             raise ValueError(f"squeeze: axis {a} has size {shape[a]}, not 1")
@@ -225,39 +215,6 @@ def squeeze(x, axis=None):
 # `astype` is the one primitive, since a change of dtype is no rearrangement.
 
 from .elementwise import where  # noqa: E402  (elementwise does not import this module)
-
-
-def _int(who, name, v):
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
-        raise TypeError(f"{who}: {name} must be an int, got {type(v).__name__} {v!r}")
-    return int(v)
-
-
-def _axis(who, axis, ndim):
-    """One axis in [-ndim, ndim), made non-negative."""
-    axis = _int(who, "axis", axis)
-    if not -ndim <= axis < ndim:
-        raise ValueError(f"{who}: axis {axis} is out of range for an input of {ndim} axes; use an int in "
-                         f"[{-ndim}, {ndim})")
-    return axis % ndim
-
-
-def _axis_list(who, axis, ndim):
-    """None (every axis), an int or a sequence of distinct ints, made non-negative (in the given order)."""
-    if axis is None:
-        return list(range(ndim))
-    if isinstance(axis, (int, np.integer)):
-        axes = [axis]
-    else:
-        try:
-            axes = list(axis)
-        except TypeError:  # a float, say: say so, rather than Python's "'float' object is not iterable"
-            raise TypeError(f"{who}: axis must be None, an int or a sequence of ints, got {type(axis).__name__} "
-                            f"{axis!r}") from None
-    out = [_axis(who, a, ndim) for a in axes]
-    if len(set(out)) != len(out):
-        raise ValueError(f"{who}: axis {axis!r} names an axis twice")
-    return out
 
 
 def _along(axis, index):
@@ -326,8 +283,9 @@ def flip(x, axis=None):
     array([[2., 1.],
            [4., 3.]])
     """
-    nd = len(shape_of(x))
-    axes = _axis_list("flip", axis, nd)
+    shape = shape_of(x)
+    nd = len(shape)
+    axes = axis_tuple("flip", axis, shape)
     if nd == 0:
         return reshape(x, shape=())
     return getitem.raw(x, index=tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(nd)))
@@ -346,14 +304,18 @@ def roll(x, shift, axis=None):
     shape = shape_of(x)
     if axis is None:
         return reshape(roll(ravel(x), shift, 0), shape=shape)
+    # Shifts and axes checked as given, before numpy turns them into arrays; unlike flip's, an axis may come twice.
+    sequences = (tuple, list, range, np.ndarray)
+    shifts = [integer("roll", "shift", s) for s in shift] if isinstance(shift, sequences) else \
+        integer("roll", "shift", shift)
+    axes = [one_axis("roll", a, shape) for a in axis] if isinstance(axis, sequences) else one_axis("roll", axis, shape)
     try:
-        pairs = np.broadcast(np.asarray(shift), np.asarray(axis))
+        pairs = np.broadcast(np.asarray(shifts), np.asarray(axes))
     except ValueError:
         raise ValueError(f"roll: shift {shift!r} and axis {axis!r} must have the same length") from None
     total = {}
     for s, a in pairs:  # shifts along the same axis add up, as in numpy
-        a = _axis("roll", a, len(shape))
-        total[a] = total.get(a, 0) + _int("roll", "shift", s)
+        total[int(a)] = total.get(int(a), 0) + int(s)
     out = x
     for a, s in total.items():
         n = shape[a]
@@ -376,7 +338,7 @@ def tile(x, reps):
            [1., 2., 1., 2.]])
     """
     reps = [reps] if np.ndim(reps) == 0 else list(reps)
-    reps = [_int("tile", "reps", r) for r in reps]  # a float (or a float among them) is refused by name
+    reps = [integer("tile", "reps", r) for r in reps]  # a float (or a float among them) is refused by name
     if any(r < 0 for r in reps):
         raise ValueError(f"tile: reps must not be negative, got {reps}")
     shape = shape_of(x)
@@ -406,7 +368,7 @@ def repeat(x, repeats, axis=None):
     if axis is None:
         x, axis = ravel(x), 0
     shape = shape_of(x)
-    ax = _axis("repeat", axis, len(shape))
+    ax = one_axis("repeat", axis, shape)
     n = shape[ax]
     counts = np.asarray(repeats)
     if counts.dtype.kind not in "iu":
@@ -457,7 +419,7 @@ def _split(who, x, indices_or_sections, axis, equal):
     shape = shape_of(x)
     if not shape:
         raise ValueError(f"{who}: a 0-d input has no axis to split")
-    ax = _axis(who, axis, len(shape))
+    ax = one_axis(who, axis, shape)
     n = shape[ax]
     if isinstance(indices_or_sections, (int, np.integer)) and not isinstance(indices_or_sections, bool):
         k = int(indices_or_sections)
@@ -471,7 +433,7 @@ def _split(who, x, indices_or_sections, axis, equal):
         for i in range(k):
             bounds.append(bounds[-1] + q + (1 if i < r else 0))
     elif np.ndim(indices_or_sections) == 1:  # a sequence of indices (a list, a tuple, a range, an array)
-        bounds = [0] + [_int(who, "an index", i) for i in indices_or_sections] + [n]
+        bounds = [0] + [integer(who, "an index", i) for i in indices_or_sections] + [n]
     else:
         raise TypeError(f"{who}: indices_or_sections must be an int (the number of pieces) or a sequence of "
                         f"indices, got {type(indices_or_sections).__name__} {indices_or_sections!r}")
@@ -513,14 +475,14 @@ def tril(x, k=0):
     array([[1., 0.],
            [3., 4.]])
     """
-    k = _int("tril", "k", k)
+    k = integer("tril", "k", k)
     return _triangle("tril", x, lambda n, m: np.tri(n, m, k, dtype=bool))
 
 
 @composite(scalars=False, method="triu")
 def triu(x, k=0):
     """The upper triangle of the last two axes (on and above diagonal k); the rest zero. As numpy's triu."""
-    k = _int("triu", "k", k)
+    k = integer("triu", "k", k)
     return _triangle("triu", x, lambda n, m: ~np.tri(n, m, k - 1, dtype=bool))
 
 
@@ -547,8 +509,8 @@ def _diagonal(who, x, offset, axis1, axis2):
     nd = len(shape)
     if nd < 2:
         raise ValueError(f"{who}: needs an input of at least 2 axes, got shape {shape}")
-    offset = _int(who, "offset", offset)
-    a1, a2 = _axis(who, axis1, nd), _axis(who, axis2, nd)
+    offset = integer(who, "offset", offset)
+    a1, a2 = one_axis(who, axis1, shape, "axis1"), one_axis(who, axis2, shape, "axis2")
     if a1 == a2:
         raise ValueError(f"{who}: axis1 and axis2 must differ, both are {a1}")
     order = [i for i in range(nd) if i not in (a1, a2)] + [a1, a2]
@@ -568,7 +530,7 @@ def diag(x, k=0):
            [0., 2.]])
     """
     shape = shape_of(x)
-    k = _int("diag", "k", k)
+    k = integer("diag", "k", k)
     if len(shape) == 1:
         size = shape[0] + abs(k)
         return scatter_add(x, index=_diagonal_index(size, size, k), shape=(size, size))
@@ -599,8 +561,9 @@ def ravel(x):
 @composite(inputs=1, scalars=False, method="swapaxes")
 def swapaxes(x, axis1, axis2):
     """Exchange two axes (a transpose)."""
-    nd = len(shape_of(x))
-    a1, a2 = _axis("swapaxes", axis1, nd), _axis("swapaxes", axis2, nd)
+    shape = shape_of(x)
+    nd = len(shape)
+    a1, a2 = one_axis("swapaxes", axis1, shape, "axis1"), one_axis("swapaxes", axis2, shape, "axis2")
     order = list(range(nd))
     order[a1], order[a2] = a2, a1
     return transpose(x, axes=tuple(order))
@@ -615,9 +578,10 @@ def moveaxis(x, source, destination):
     >>> moveaxis(Value(np.zeros((2, 3, 4))), 0, -1).shape
     (3, 4, 2)
     """
-    nd = len(shape_of(x))
-    src = _axis_list("moveaxis", source, nd)
-    dst = _axis_list("moveaxis", destination, nd)
+    shape = shape_of(x)
+    nd = len(shape)
+    src = axis_tuple("moveaxis", source, shape, "source")
+    dst = axis_tuple("moveaxis", destination, shape, "destination")
     if len(src) != len(dst):
         raise ValueError(f"moveaxis: source {source!r} and destination {destination!r} must name as many axes")
     order = [i for i in range(nd) if i not in src]
@@ -758,13 +722,14 @@ def rot90(x, k=1, axes=(0, 1)):
     array([[2., 4.],
            [1., 3.]])
     """
-    nd = len(shape_of(x))
+    shape = shape_of(x)
+    nd = len(shape)
     if len(axes) != 2:
         raise ValueError(f"rot90: axes must name two axes, got {axes!r}")
-    a0, a1 = (_axis("rot90", a, nd) for a in axes)
+    a0, a1 = (one_axis("rot90", a, shape) for a in axes)
     if a0 == a1:
         raise ValueError(f"rot90: axes must be two different axes, got {axes!r}")
-    k = _int("rot90", "k", k) % 4
+    k = integer("rot90", "k", k) % 4
     if k == 0:
         return flip(x, axis=())
     if k == 2:
@@ -803,7 +768,7 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     >>> y.sum().backward(); a.grad, b.grad                 # sum of (1 - t) and of t over t = 0, 1/4 ... 1
     (2.5, 2.5)
     """
-    num = _int("linspace", "num", num)
+    num = integer("linspace", "num", num)
     if num < 0:
         raise ValueError(f"linspace: num must be >= 0, got {num}")
     if dtype is not None and np.dtype(dtype).kind != "f":
@@ -819,6 +784,7 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     except ValueError:
         raise ValueError(f"linspace: start and stop of shapes {shape_of(start)} and {shape_of(stop)} do not "
                          f"broadcast") from None
+    axis = new_axis("linspace", axis, lead)  # where the samples go among the endpoints' axes
     delta = stop - start
     kind = np.result_type(data_of(start), data_of(stop), float(num))  # numpy's: float32 ends stay float32
     steps = np.arange(num, dtype=kind).reshape((-1,) + (1,) * len(lead))

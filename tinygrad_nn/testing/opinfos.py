@@ -279,7 +279,7 @@ def _binary(name, *extra, op=None):
             *extra]
 
 
-_INT_AXES = r"axis must be None, an int or a tuple of ints, got"
+_INT_AXES = r"axis must be an int or a tuple of ints, got"
 
 
 def _reduction(name, who=None):
@@ -299,7 +299,7 @@ _MOD0 = r"^remainder: division by zero on the scalars 1\.0, 0\.0"
 
 
 # Scans, sort and diff run along one axis: a tuple is refused (numpy's TypeError), not cut to its first axis.
-_ONE_AXIS = r"axis must be one int \(or None\), got"
+_ONE_AXIS = r"axis must be an int, got"
 
 
 _ORDS = r"vector norms take ord None, 1, 2, inf, -inf or a number p > 1"
@@ -356,7 +356,7 @@ def _diagonal_errors(_name):
     """The bad inputs of diagonal, trace."""
     return [E((_a(3),), match=rf"^{_name}: needs an input of at least 2 axes, got shape \(3,\)"),
             E((_a(2, 3),), {"axis1": 0, "axis2": -2}, match=rf"^{_name}: axis1 and axis2 must differ, both are 0"),
-            E((_a(2, 3),), {"axis1": 0, "axis2": 2}, match=rf"^{_name}: axis 2 is out of range"),
+            E((_a(2, 3),), {"axis1": 0, "axis2": 2}, match=rf"^{_name}: axis2=2 is out of range"),
             E((_a(2, 3),), {"offset": 0.5}, error=TypeError, match=rf"^{_name}: offset must be an int")]
 
 
@@ -540,8 +540,11 @@ register_test(OpInfo("reshape", lambda x, shape: reshape(x, shape=shape), np.res
 register_test(OpInfo("transpose", lambda x, axes: transpose(x, axes=axes), np.transpose, params=_transpose_params,
                      scalar=False,
                      errors=[E((_a(2, 3),), {"axes": (0, 0)},
-                               match=r"^transpose: .*repeated axis.*permutation of range\(ndim\)"),
-                             E((_a(2, 3),), {"axes": (0,)}, match=r"^transpose: .*axes don't match array"),
+                               match=r"^transpose: axes=\(0, 0\) repeats an axis \(axis 0 of an input of shape "
+                                     r"\(2, 3\)\)"),
+                             E((_a(2, 3),), {"axes": (0,)},
+                               match=r"^transpose: axes=\(0,\) names 1 of the 2 axes of an input of shape \(2, 3\); "
+                                     r"give a permutation"),
                              E((2.0,), {"axes": None}, match=r"^transpose: a scalar has no axes to permute")]))
 register_test(OpInfo("getitem", lambda x, index: x[index], lambda x, index: x[index], min_ndim=1,
                      params=_getitem_params, scalar=False,
@@ -568,7 +571,8 @@ register_test(OpInfo("concatenate", lambda *xs, axis: concatenate(xs, axis=axis)
                                  r"axis=1"),
                              E((_a(2, 3), _a(3), _a(2, 3)), {"axis": 0},
                                match=r"^concatenate: .*same number of dimensions"),
-                             E((_a(2), _a(2), _a(2)), {"axis": 1}, match=r"^concatenate: .*axis 1 is out of bounds"),
+                             E((_a(2), _a(2), _a(2)), {"axis": 1},
+                               match=r"^concatenate: axis 1 is out of range for an input of shape \(2,\) \(1 axis\)"),
                              E((1.0, 2.0, 3.0), {"axis": 0}, match=r"^concatenate: scalars cannot be joined")]))
 # axis=None: numpy's flatten-then-join (scalars included), through reshape's gradient.
 register_test(OpInfo("concatenate_flat", lambda *xs: concatenate(xs, axis=None),
@@ -583,14 +587,14 @@ register_test(OpInfo("stack", lambda *xs, axis: stack(xs, axis=axis), lambda *xs
 register_test(OpInfo("expand_dims", expand_dims, np.expand_dims, params=_new_axis_params, scalar=False,
                      errors=[E((_a(2),), {"axis": 2},
                                match=r"^expand_dims: axis 2 is out of range for a new axis in an input of shape "
-                                                        r"\(2,\); use an int in \[-2, 1\]"),
+                                                        r"\(2,\) \(1 axis\); use an int in \[-2, 1\]"),
                              E((_a(2),), {"axis": 0.5}, error=TypeError,
                                match=r"^expand_dims: axis must be an int, got float 0\.5")]))
 register_test(OpInfo("squeeze", squeeze, np.squeeze, params=_squeeze_params, scalar=False,
                      errors=[E((_a(2, 1),), {"axis": 0}, match=r"^squeeze: axis 0 has size 2, not 1"),
                              E((_a(2, 1),), {"axis": 2}, match=r"^squeeze: axis 2 is out of range"),
                              E((_a(2, 1),), {"axis": 0.5}, error=TypeError,
-                               match=r"^squeeze: axis must be None, an int or a sequence")]))
+                               match=r"^squeeze: axis must be an int or a tuple of ints, got float 0\.5")]))
 register_test(OpInfo("flatten", flatten, np.ravel, scalar=False))
 
 
@@ -765,10 +769,11 @@ register_test(OpInfo("pad", lambda x, **p: pad(x, **p), lambda x, **p: np.pad(x,
                              E((_a(2, 3),), {"pad_width": 1, "mode": "reflect"}, error=NotImplementedError,
                            match=r"^pad: only mode='constant' is supported")]))
 register_test(OpInfo("flip", flip, np.flip, params=_flip_params, scalar=False,
-                     errors=[E((_a(2, 3),), {"axis": 2}, match=r"^flip: axis 2 is out of range for an input of 2 axes"),
-                             E((_a(2, 3),), {"axis": (0, -2)}, match=r"^flip: axis \(0, -2\) names an axis twice"),
+                     errors=[E((_a(2, 3),), {"axis": 2},
+                               match=r"^flip: axis 2 is out of range for an input of shape \(2, 3\) \(2 axes\)"),
+                             E((_a(2, 3),), {"axis": (0, -2)}, match=r"^flip: axis \(0, -2\) repeats an axis"),
                              E((_a(2, 3),), {"axis": 0.5}, error=TypeError,
-                               match=r"^flip: axis must be None, an int or a sequence")]))
+                               match=r"^flip: axis must be an int or a tuple of ints, got float 0\.5")]))
 register_test(OpInfo("roll", roll, np.roll, params=_roll_params, scalar=False,
                      errors=[E((_a(2, 3),), {"shift": (1, 2, 3), "axis": (0, 1)},
                                match=r"^roll: shift \(1, 2, 3\) and axis \(0, 1\) "
@@ -828,20 +833,19 @@ register_test(OpInfo("trace", trace, np.trace, min_ndim=2, params=_diagonal_para
 register_test(OpInfo("ravel", ravel, np.ravel, scalar=False))
 register_test(OpInfo("swapaxes", swapaxes, np.swapaxes, min_ndim=1, params=_swapaxes_params, scalar=False,
                      errors=[E((_a(2, 3),), {"axis1": 0, "axis2": 2},
-                               match=r"^swapaxes: axis 2 is out of range for an input of 2 axes"),
+                               match=r"^swapaxes: axis2=2 is out of range for an input of shape \(2, 3\) \(2 axes\)"),
                              E((_a(2, 3),), {"axis1": 0.5, "axis2": 0}, error=TypeError,
-                               match=r"^swapaxes: axis must be an int")]))
+                               match=r"^swapaxes: axis1 must be an int, got float 0\.5")]))
 register_test(OpInfo("moveaxis", moveaxis, np.moveaxis, min_ndim=1, params=_moveaxis_params, scalar=False,
                      errors=[E((_a(2, 3),), {"source": [0, 1], "destination": [0]},
                                match=r"^moveaxis: source \[0, 1\] and destination "
                                                                                       r"\[0\] must name as many axes"),
                              E((_a(2, 3),), {"source": 0, "destination": 2},
-                               match=r"^moveaxis: axis 2 is out of range"),
+                               match=r"^moveaxis: destination=2 is out of range"),
                              E((_a(2, 3),), {"source": [0, 0], "destination": [0, 1]},
-                               match=r"^moveaxis: axis \[0, 0\] names an axis "
-                                                                                          r"twice"),
+                               match=r"^moveaxis: source=\[0, 0\] repeats an axis"),
                              E((_a(2, 3),), {"source": 0.5, "destination": 0}, error=TypeError,
-                           match=r"^moveaxis: axis must be None, an int or a sequence")]))
+                           match=r"^moveaxis: source must be an int or a tuple of ints, got float 0\.5")]))
 # astype there and back: float32 in, float64 inside, float32 out (the gradient is cast back at each step);
 # float64 in, the casts are copies. The exact dtype behaviour is tested on its own.
 register_test(OpInfo("astype", lambda x: astype(astype(x, np.float64) * 3.0, x.dtype),
@@ -1027,7 +1031,7 @@ register_test(OpInfo("tensordot", tensordot, np.tensordot, nargs=2, scalar=False
                              E((_a(2, 3), _a(3, 4)), {"axes": ([0], [0])},
                                match=r"^tensordot: summed axes differ in size"),
                              E((_a(2, 3), _a(3, 4)), {"axes": ([1, 1], [0, 0])},
-                               match=r"^tensordot: axes .* repeats an axis"),
+                               match=r"^tensordot: axis \[1, 1\] repeats an axis"),
                              E((_a(2, 3), _a(3, 4)), {"axes": ([1], [0, 1])},
                                match=r"^tensordot: axes .* pair 1 axes of a with 2 of b"),
                              E((_a(2, 3), _a(3, 4)), {"axes": ([1], [2])},
@@ -1338,8 +1342,7 @@ register_test(OpInfo("norm", _red.norm, np.linalg.norm, params=_norm_params, awa
                              E((_a(2, 3),), {"axis": 2},
                                match=r"^norm: axis 2 is out of range for an input of shape \(2, 3\)"),
                              E((_a(2, 3),), {"axis": 0.5}, error=TypeError,
-                               match=r"^norm: axis must be None, an int or a pair of ints, "
-                                                                               r"got float 0\.5"),
+                               match=r"^norm: axis must be an int or a tuple of ints, got float 0\.5"),
                              E((_a(2, 3, 2),), {"axis": (0, 1, 2)},
                                match=r"^norm: axis must be an int or a pair of ints, got \(0, 1, 2\)")]))
 register_test(OpInfo("norm_max", _red.norm, np.linalg.norm, sample=_norm_max_sample, scalar=False,
@@ -1357,7 +1360,7 @@ register_test(OpInfo("diff", _red.diff, np.diff, sample=_diff_sample, scalar=Fal
                              E((2.0,), match=r"^diff: needs an input with at least one axis"),
                              E((_a(2, 3),), {"n": -1}, match=r"^diff: order n must be a non-negative int, got -1"),
                              E((_a(2, 3),), {"n": 1.5}, error=TypeError,
-                           match=r"^diff: order n must be a non-negative int, got float 1\.5"),
+                           match=r"^diff: order n must be an int, got float 1\.5"),
                              E((_a(2, 3),), {"prepend": _a(3, 3), "axis": 1},
                            match=r"^diff: prepend of shape \(3, 3\) does not fit the input of shape \(2, "
                                  r"3\).*except along axis 1"),
@@ -1578,8 +1581,8 @@ register_test(OpInfo("avg_pool2d", avg_pool2d, _np_pool(np.mean), scalar=False,
                      errors=_pool_errors('avg_pool2d')))
 register_test(OpInfo("flatten_dims", flatten, _np_flatten, params=_flatten_params, scalar=False,
                      errors=[E((_a(2, 3),), {"start_dim": 3},
-                               match=r"^flatten: start_dim=3 is out of range for shape \(2, 3\); use an int "
-                                                               r"in \[-2, 1\]"),
+                               match=r"^flatten: start_dim=3 is out of range for an input of shape \(2, 3\) "
+                                     r"\(2 axes\); use an int in \[-2, 1\]"),
                              E((_a(2, 3),), {"end_dim": -3}, match=r"^flatten: end_dim=-3 is out of range"),
                              E((_a(2, 3, 4),), {"start_dim": 2, "end_dim": 1},
                                match=r"^flatten: start_dim 2 comes after end_dim 1")]))
