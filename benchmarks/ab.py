@@ -13,6 +13,9 @@ installed), and the table gives the machine instructions per step, the differenc
 divided by the steps between them. Counts do not depend on the machine's load, so they show a change of 1%
 where times cannot (string hashing is fixed with PYTHONHASHSEED=0, OpenBLAS kept to one thread).
 
+`--impl tinygrad_nn_jit` measures the jitted replay instead (W2-W4: the warm-up's first two calls record), and
+`--impl numpy` the numpy floor (the same in both trees: the yardstick for the other two).
+
 The base is checked out into a temporary git worktree (removed afterwards). Each process builds the workload
 with that tree's own `benchmarks.workloads` and times `--steps` steps after a warm-up; a round's number is
 the median step. The table gives, per workload, the fastest round of each side, their ratio, and the median
@@ -37,7 +40,7 @@ HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # which both trees have.
 _WORKER = r"""
 import gc, importlib, json, os, sys, time
-w, steps, gc_off, cpu = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1", int(sys.argv[4])
+w, steps, gc_off, cpu, impl = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1", int(sys.argv[4]), sys.argv[5]
 if cpu >= 0 and hasattr(os, "sched_setaffinity"):
     os.sched_setaffinity(0, {cpu})
 module = importlib.import_module("benchmarks.workloads." + {"1": "w1_micrograd_demo", "2": "w2_book_net",
@@ -45,7 +48,7 @@ module = importlib.import_module("benchmarks.workloads." + {"1": "w1_micrograd_d
 cfg = {"points": 100} if w == "1" else {"quick": False, "input_grad": w == "7"}
 if hasattr(module, "prepare"):
     cfg["data"] = module.prepare(cfg)
-step = module.build("tinygrad_nn", cfg).step
+step = module.build(impl, cfg).step
 for _ in range(3):
     res = step()
 res = None
@@ -79,20 +82,20 @@ ROWS = {
 }
 
 
-def _time(tree, workload, steps, gc_off, cpu):
+def _time(tree, workload, steps, gc_off, cpu, impl="tinygrad_nn"):
     env = {**os.environ, "PYTHONPATH": tree}
-    out = subprocess.run([sys.executable, "-c", _WORKER, workload, str(steps), "1" if gc_off else "0", str(cpu)],
+    out = subprocess.run([sys.executable, "-c", _WORKER, workload, str(steps), "1" if gc_off else "0", str(cpu), impl],
                          cwd=tree, env=env, capture_output=True, text=True)
     if out.returncode != 0:
         raise RuntimeError(f"benchmarks.ab: the worker failed in {tree}:\n{out.stderr[-2000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])["median"]
 
 
-def _count(tree, workload, steps, gc_off):
+def _count(tree, workload, steps, gc_off, impl="tinygrad_nn"):
     """Instructions of a whole worker process running `steps` steps, under cachegrind."""
     env = {**os.environ, "PYTHONPATH": tree, "PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1"}
     cmd = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null", sys.executable,
-           "-c", _WORKER, workload, str(steps), "1" if gc_off else "0", "-2"]
+           "-c", _WORKER, workload, str(steps), "1" if gc_off else "0", "-2", impl]
     out = subprocess.run(cmd, cwd=tree, env=env, capture_output=True, text=True)
     for line in out.stderr.splitlines():
         if "I" in line and "refs:" in line:
@@ -100,14 +103,14 @@ def _count(tree, workload, steps, gc_off):
     raise RuntimeError(f"benchmarks.ab: no instruction count from valgrind in {tree}:\n{out.stderr[-2000:]}")
 
 
-def count(base_tree, head_tree, workloads):
+def count(base_tree, head_tree, workloads, impl="tinygrad_nn"):
     results = []
     for w in workloads:
         short, long = COUNTED[w]
         for label, workload, _, gc_off in ROWS[w]:
             per = {}
             for side, tree in (("base", base_tree), ("head", head_tree)):
-                counts = [_count(tree, workload, steps, gc_off) for steps in (short, long)]
+                counts = [_count(tree, workload, steps, gc_off, impl) for steps in (short, long)]
                 per[side] = (counts[1] - counts[0]) / (long - short)
             results.append({"row": label, "base_instructions": per["base"], "head_instructions": per["head"],
                             "ratio": per["head"] / per["base"]})
@@ -116,7 +119,7 @@ def count(base_tree, head_tree, workloads):
     return results
 
 
-def compare(base_tree, head_tree, workloads, rounds, cpu, fewer=1):
+def compare(base_tree, head_tree, workloads, rounds, cpu, fewer=1, impl="tinygrad_nn"):
     results = []
     for w in workloads:
         for label, workload, steps, gc_off in ROWS[w]:
@@ -125,7 +128,7 @@ def compare(base_tree, head_tree, workloads, rounds, cpu, fewer=1):
             for r in range(rounds):
                 order = [(base_tree, base), (head_tree, head)]
                 for tree, into in (order if r % 2 == 0 else order[::-1]):
-                    into.append(_time(tree, workload, steps, gc_off, cpu))
+                    into.append(_time(tree, workload, steps, gc_off, cpu, impl))
             ratios = [h / b for h, b in zip(head, base)]
             results.append({"row": label, "base_s": base, "head_s": head, "best_ratio": min(head) / min(base),
                             "median_round_ratio": statistics.median(ratios)})
@@ -134,14 +137,14 @@ def compare(base_tree, head_tree, workloads, rounds, cpu, fewer=1):
     return results
 
 
-def table(results, base_rev):
+def table(results, base_rev, impl="tinygrad_nn"):
     if results and "ratio" in results[0]:
-        lines = [f"| workload (tinygrad_nn's step) | base {base_rev}: instructions | head: instructions "
+        lines = [f"| workload ({impl}'s step) | base {base_rev}: instructions | head: instructions "
                  f"| head ÷ base |", "|---|---|---|---|"]
         lines += [f"| {r['row']} | {r['base_instructions']:,.0f} | {r['head_instructions']:,.0f} | {r['ratio']:.3f} |"
                   for r in results]
         return "\n".join(lines)
-    lines = [f"| workload (tinygrad_nn's step) | base {base_rev} (fastest round) | head (fastest round) | head ÷ base "
+    lines = [f"| workload ({impl}'s step) | base {base_rev} (fastest round) | head (fastest round) | head ÷ base "
              f"| median of round ratios |", "|---|---|---|---|---|"]
     for r in results:
         lines.append(f"| {r['row']} | {min(r['base_s']) * 1e6:,.0f} µs | {min(r['head_s']) * 1e6:,.0f} µs | "
@@ -157,6 +160,8 @@ def main(argv=None):
     ap.add_argument("--cpu", type=int, default=0, help="the core to pin every process to; -1: do not pin")
     ap.add_argument("--json", metavar="FILE", help="write the step times and ratios as JSON")
     ap.add_argument("--quick", action="store_true", help="a tenth of the steps (a smoke test)")
+    ap.add_argument("--impl", default="tinygrad_nn", choices=("tinygrad_nn", "tinygrad_nn_jit", "numpy"),
+                    help="whose step: tinygrad_nn's (eager, the default), its jitted replay, or the numpy floor")
     ap.add_argument("--instructions", action="store_true",
                     help="count machine instructions per step under valgrind instead of timing")
     args = ap.parse_args(argv)
@@ -179,17 +184,17 @@ def main(argv=None):
         try:
             if args.instructions:
                 print(f"base {base_rev} in {tree}; head {HERE}; counting instructions under valgrind", flush=True)
-                results = count(tree, HERE, workloads)
+                results = count(tree, HERE, workloads, args.impl)
             else:
                 print(f"base {base_rev} in {tree}; head {HERE}; {args.rounds} rounds, pinned to "
                       f"{'core ' + str(args.cpu) if args.cpu >= 0 else 'no core'}", flush=True)
-                results = compare(tree, HERE, workloads, args.rounds, args.cpu, 10 if args.quick else 1)
+                results = compare(tree, HERE, workloads, args.rounds, args.cpu, 10 if args.quick else 1, args.impl)
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", tree], cwd=HERE, capture_output=True)
     print()
-    print(table(results, base_rev))
+    print(table(results, base_rev, args.impl))
     if args.json:  # written whole or not at all
-        text = json.dumps({"base": base_rev, "rounds": args.rounds, "cpu": args.cpu,
+        text = json.dumps({"base": base_rev, "impl": args.impl, "rounds": args.rounds, "cpu": args.cpu,
                            "measure": "instructions" if args.instructions else "seconds", "results": results}, indent=1)
         with open(args.json + ".tmp", "w", encoding="utf-8") as f:
             f.write(text)

@@ -377,7 +377,9 @@ def targets(rows: dict, groups: list[list[Job]]) -> list[Target]:
         out.append(Target("W3 jitted vs numpy floor", "jit ÷ numpy", ratio(rows, r, tj, "numpy"), 1.05, "<=",
                           where=(r, tj)))
         a, b = rows.get((r, tj)), rows.get((r, tg))
-        mem = median(a.deltas) / median(b.deltas) if (a and b and a.deltas and b.deltas) else None
+        # (a growth of 0 MB, which --quick sizes can give, is no base for a ratio)
+        mem = median(a.deltas) / median(b.deltas) if (a and b and a.deltas and b.deltas and median(b.deltas) > 0) \
+            else None
         out.append(Target("W3 jitted memory vs eager", "Δ RSS ÷ eager's", mem, 1.0, "<="))
     if 4 in by_wid:
         r = by_wid[4]

@@ -84,6 +84,9 @@ def run(spec: dict) -> dict:
     out.update(measure(case, warmup=spec["warmup"], min_steps=spec["min_steps"], max_steps=spec["max_steps"],
                        budget=spec["budget"], gc_off=spec.get("gc_off", False)))
     out["rss_peak_mb"] = maxrss_mb()
+    from benchmarks.workloads import late_info
+
+    out["info"] = {**case.info, **late_info()}  # measured now so as not to count in the peak RSS (jit_case)
     return out
 
 

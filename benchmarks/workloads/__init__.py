@@ -2,6 +2,8 @@
 names of the implementations it knows (``IMPLS``); workloads whose data the runner makes also have
 ``prepare(cfg) -> dict`` (run in the runner, passed to the worker as JSON)."""
 
+import time
+
 
 def init_params(sizes, seed, dtype="float64"):
     """Weights for fully connected layers, the same in every implementation: for each layer a
@@ -85,39 +87,66 @@ def jax_sgd_step(loss_fn, params, lr, *data):
 
 def jit_case(make_step, *args):
     """tinygrad_nn.jit of a step: `make_step()` builds a fresh model and returns its step function (called with
-    `args`). Returns (jitted step, info): info times, on a twin model of its own, one eager step (the best of 3)
-    and every call until the twin replays: the two that record, then those that run eagerly while its program is
-    made (a slice per call), so that the benchmark's own run starts from the same weights as every other
-    implementation's."""
-    import time
+    `args`). Returns (jitted step, info).
 
-    from tinygrad_nn import jit
+    The process measures the jitted run alone, from its first call on, so that its peak RSS is the jitted run's
+    (a twin recorded beforehand would leave its memory in the peak): the calls until the program replays (the
+    two that record, then those that run eagerly while the program is made, a slice per call) are timed on that
+    run itself, in wall and CPU time (a call the machine preempts takes no more CPU time); the eager step they
+    are compared with (the best of 3) is timed on a model of its own made only after the timed loop and the
+    peak RSS reading (`late_info`, which the worker calls then). info is filled in at that point."""
+    from tinygrad_nn.jit.api import Jitted
 
-    cpu = time.process_time  # besides the wall clock: a call the machine preempts takes no more CPU time
-    eager = make_step()
-    times, cpus = [], []
-    for _ in range(3):
-        t0, c0 = time.perf_counter(), cpu()
-        eager(*args)
-        times.append(time.perf_counter() - t0)
-        cpus.append(cpu() - c0)
-    twin = jit(make_step())
-    rec, rec_cpu = [], []
-    while not twin.replaying and len(rec) < 10_000:
-        t0, c0 = time.perf_counter(), cpu()
-        twin(*args)
-        rec.append(time.perf_counter() - t0)
-        rec_cpu.append(cpu() - c0)
-    making = rec[2:] or [0.0]
-    making_cpu = sorted(rec_cpu[2:] or [0.0])
-    info = {"eager_step_s": min(times), "record_first_s": rec[0], "record_second_s": rec[1],
-            "eager_cpu_s": min(cpus), "record_first_cpu_s": rec_cpu[0], "record_second_cpu_s": rec_cpu[1],
-            "making_cpu_max_s": making_cpu[-1],
-            "making_cpu_p90_s": making_cpu[int(0.9 * (len(making_cpu) - 1))],
-            "making_calls": len(rec) - 2, "making_max_s": max(making),
-            "making_median_s": sorted(making)[len(making) // 2],
-            "making_p90_s": sorted(making)[int(0.9 * (len(making) - 1))],
-            "program_parts": twin._last.parts if twin._last is not None else None,
-            "program_lines": len(twin._last.source.splitlines()) if twin._last is not None else None}
-    del eager, twin
-    return jit(make_step()), info
+    info = {}
+    cpu = time.process_time
+    rec, rec_cpu, making, making_cpu = [], [], [], []
+
+    def timed(method, wall, cpus):
+        def run(self, *a, **k):
+            t0, c0 = time.perf_counter(), cpu()
+            try:
+                return method(self, *a, **k)
+            finally:
+                wall.append(time.perf_counter() - t0)
+                cpus.append(cpu() - c0)
+
+        return run
+
+    class Timed(Jitted):  # times the calls before the program replays (a replay calls neither method)
+        _record = timed(Jitted._record, rec, rec_cpu)
+        _make = timed(Jitted._make, making, making_cpu)
+
+    jitted = Timed(make_step())
+
+    def late():
+        eager = make_step()
+        times, cpus = [], []
+        for _ in range(3):
+            t0, c0 = time.perf_counter(), cpu()
+            eager(*args)
+            times.append(time.perf_counter() - t0)
+            cpus.append(cpu() - c0)
+        info.update(eager_step_s=min(times), eager_cpu_s=min(cpus),
+                    program_parts=jitted._last.parts if jitted._last is not None else None,
+                    program_lines=len(jitted._last.source.splitlines()) if jitted._last is not None else None)
+        if len(rec) >= 2:
+            made, made_cpu = sorted(making or [0.0]), sorted(making_cpu or [0.0])
+            info.update(record_first_s=rec[0], record_second_s=rec[1], record_first_cpu_s=rec_cpu[0],
+                        record_second_cpu_s=rec_cpu[1], making_calls=len(making), making_max_s=made[-1],
+                        making_median_s=made[len(made) // 2], making_p90_s=made[int(0.9 * (len(made) - 1))],
+                        making_cpu_max_s=made_cpu[-1], making_cpu_p90_s=made_cpu[int(0.9 * (len(made_cpu) - 1))])
+        return info
+
+    _LATE.append(late)
+    return jitted, info
+
+
+_LATE = []
+
+
+def late_info() -> dict:
+    """What the cases measure after the timed loop (see jit_case), merged; called once by the worker."""
+    out = {}
+    while _LATE:
+        out.update(_LATE.pop(0)())
+    return out

@@ -3,6 +3,8 @@ chapter 5 CNN, minibatches, mixed eager and jitted calls, saving in between, new
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -19,6 +21,7 @@ from tinygrad_nn.nn import (
     Sigmoid,
     cross_entropy,
     mse,
+    squared_error,
 )
 from tinygrad_nn.optim import SGD, Adam, AdamW, RMSprop
 
@@ -45,8 +48,9 @@ def test_the_books_network_trains_to_the_same_bits():
     lambda ps: SGD([{"params": ps[:2], "momentum": 0.9}, {"params": ps[2:], "lr": 0.1}], lr=0.05),
     lambda ps: AdamW(ps, lr=0.01, weight_decay=0.1),
     lambda ps: RMSprop(ps, lr=0.01, momentum=0.5),
+    lambda ps: SGD(ps, lr=0.05, maximize=True),
 ], ids=["sgd", "momentum", "nesterov-wd", "dampening", "adam", "adam-wd", "adam-groups", "sgd-groups", "adamw",
-        "rmsprop"])
+        "rmsprop", "sgd-maximize"])
 def test_an_mlp_with_each_optimizer_trains_to_the_same_bits(optimizer):
     rng = np.random.default_rng(0)
     X = rng.standard_normal((20, 16 * 4)).astype(np.float32)
@@ -104,6 +108,47 @@ def test_a_new_signature_records_again_and_the_cache_is_bounded():
     assert same_bits(jf(np.ones(3, np.float32)), f(np.ones(3, np.float32)))  # another dtype: another recording
 
 
+def test_signatures_that_alternate_each_replay_their_own_program():
+    # arrays, floats, Values around arrays and around floats, with and without gradients: each call must replay
+    # the recording of its own signature (the check written out per signature, api._fast_entry), never another's
+    w = Value(np.array([0.5, -1.0]))
+
+    def f(*args):
+        total = w.sum()
+        for a in args:
+            total = total + (w * a).sum() if not isinstance(a, Value) or isinstance(a.data, np.ndarray) else total * a
+        return total
+
+    jf = jit(f, max_signatures=10)
+    calls = [(np.array([1.0, 2.0]),), (np.array([1.0, 2.0], np.float32),), (np.ones((3, 2)),), (2.5,),
+             (Value(np.array([3.0, 4.0])),), (Value(np.array([3.0, 4.0]), requires_grad=False),), (Value(1.5),),
+             (Value(1.5, requires_grad=False),), (np.array([1.0, 2.0]), 0.5), ()]
+    for rnd in range(4):
+        for k, args in enumerate(calls):
+            scaled = tuple(a * (rnd + 1) if not isinstance(a, Value) else a for a in args)
+            assert same_bits(jf(*scaled), f(*scaled)), (rnd, k)
+            assert (jf._last is not None) == (rnd >= 1)  # rounds 0 and 1 record, 2 and 3 replay
+    assert jf.signatures == len(calls)
+
+
+def test_an_upstream_gradient_changed_in_place_between_calls_is_followed():
+    # the backward seed made by the engine is a constant the program computes with once (emit.py folds it); an
+    # upstream gradient passed in from outside is the caller's array, read afresh at every call
+    upstream = np.ones(3)
+
+    def step(x):
+        out = x.sum(axis=1) * 3.0
+        out.backward(upstream)
+        return out
+
+    jf = jit(step)
+    for k in range(5):
+        upstream[:] = [1.0, 2.0, 3.0 + k] if k >= 3 else 1.0
+        x_j, x_e = Value(np.ones((3, 4))), Value(np.ones((3, 4)))
+        assert same_bits(jf(x_j), step(x_e))
+        assert same_bits(x_j.grad, x_e.grad), f"call {k}"
+
+
 def test_numbers_and_values_as_arguments_and_results_in_structures():
     w = Value(np.array([0.5, -1.0]))
 
@@ -146,6 +191,34 @@ def test_argument_values_receive_their_gradients():
         assert same_bits(x.grad, x_e.grad)
 
 
+@pytest.mark.parametrize("set_to_none", [True, False])
+def test_gradients_written_in_place_during_the_call_replay(set_to_none):
+    # zero_grad(set_to_none=False) fills the .grad arrays a previous call left, a second backward adds into the
+    # .grad the first gave, momentum keeps its buffers: arrays the recording saw are written in place while the
+    # call runs, and the lines emit.py checks against the values as they were made must still be right
+    rng = np.random.default_rng(1)
+    X, T = rng.standard_normal((6, 5)), rng.standard_normal((6, 2))
+
+    def make():
+        net = MLP(5, [4, 2], activation="tanh", seed=3)
+        opt = SGD(net.parameters(), lr=0.1, momentum=0.5)
+
+        def step(x1, t1, x2, t2):
+            opt.zero_grad(set_to_none=set_to_none)
+            squared_error(net(x1), t1).backward()
+            loss = squared_error(net(x2), t2)
+            loss.backward()
+            opt.step()
+            return loss
+
+        return net.parameters(), step
+
+    jitted = train_twins(make, lambda k: (X[:3] * (1 + 0.1 * k), T[:3], X[3:], T[3:] * (1 - 0.1 * k)), steps=6)
+    # the layers replayed as numpy lines, checked on the parameters as they were before the step changed them
+    program = jitted.trace(file=open(os.devnull, "w"))
+    assert "np.matmul(x0, _0_weight.T" in program and "linear_forward(" not in program
+
+
 def test_a_schedule_and_changed_settings_between_calls_are_followed():
     d = load_digits_4x3()
     net_e = MLP(12, [3, 2], activation="sigmoid", seed=0)
@@ -157,5 +230,8 @@ def test_a_schedule_and_changed_settings_between_calls_are_followed():
             opt.lr = 0.2 / (1 + k)  # a schedule, set outside the step
             if k == 6:  # momentum switched on after the recording: the optimizer's own step runs
                 opt.param_groups[0]["momentum"] = 0.9
+            if k == 8:  # and then plain SGD that ascends
+                opt.param_groups[0]["momentum"] = 0.0
+                opt.param_groups[0]["maximize"] = True
         assert same_bits(eager(d.inputs, d.targets), jitted(d.inputs, d.targets))
         assert_same_state(net_e.parameters(), net_j.parameters(), f"step {k}")

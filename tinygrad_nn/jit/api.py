@@ -159,6 +159,7 @@ class Program:
         self.rec = rec if keep_recording else None  # check=True compares against it
         self.one_value = desc == ("o",) and out_kinds == [("value", None)]
         self.tapped = None
+        self.fast = None  # made when the program enters the quick cache (Jitted._advance)
 
     def __call__(self, leaves):
         with self.lock:
@@ -308,8 +309,13 @@ def _making(name, clock, first, second, arg_is_value):
 def _merge(first, second):
     """What the compiled recording (the second) keeps of the first: a deposit guards that .grad is zero at
     replay only if it was zero in both calls (zeroed every call, by a hand jit cannot see); zero in the first
-    call only means gradients accumulate from call to call."""
+    call only means gradients accumulate from call to call. And which constant arrays were made afresh."""
     for x, y in zip(first.instrs, second.instrs):
+        for p, q in zip(x.args, y.args):
+            if q.__class__ is Const and q.value.__class__ is ndarray:
+                # an array made afresh by each call (the backward seed, np.ones(3) in the function) is a value that
+                # emit.py may fold; one array in both calls came from outside, and its owner may change it
+                q.by_value = p.value is not q.value
         if y.kind == "deposit":
             y.args = y.args[:4] + (Const(bool(x.args[4].value and y.args[4].value)),)
 
@@ -356,6 +362,7 @@ class Jitted:
         self._lock = threading.Lock()
         self._warned = set()
         self._last = None
+        self._fast = None  # fast(args): _last's replay if args match its signature, else _MISS
 
     def __get__(self, obj, objtype=None):  # as a method: bind like a function
         if obj is None:
@@ -366,11 +373,17 @@ class Jitted:
         if modes.recorder is not None and recorder.recording_in_this_thread():
             return self.fn(*args, **kwargs)  # inside another jitted function's recording: be part of it
         if not kwargs:  # arrays, Values and numbers only (a training step's usual arguments): a short key
+            fast = self._fast  # the latest signature replayed, its check written out (_fast_entry)
+            if fast is not None:
+                out = fast(args)
+                if out is not _MISS:
+                    return out
             key = _quick_key(args)
             if key is not None:
                 program = self._quick.get(key)
                 if program is not None:
                     self._last = program
+                    self._fast = program.fast
                     with program.lock:
                         outs = program.replay(*args)
                     return Value._leaf(outs[0]) if program.one_value else program.rebuild(outs)
@@ -392,6 +405,7 @@ class Jitted:
                 return self._make(entry, args, kwargs)
             return self._record(entry, desc, leaves, None if kwargs else args)
         self._last = program
+        self._fast = None
         if self.check:
             from .check import checked_call
 
@@ -399,7 +413,10 @@ class Jitted:
         return program(leaves)
 
     def _record(self, entry, desc, leaves, quick_args=None):
-        rec = recorder.Recording(snapshot=len(entry.recs) == 1)  # the second keeps copies: emit.py checks on them
+        # The second keeps each value as it was made (emit.py checks its lines on them), copying only what is
+        # written in place: during the call, and by the calls after it, which make the program (benchmark W3's
+        # peak RSS: no copy of every activation and gradient).
+        rec = recorder.Recording(snapshot="lazy" if len(entry.recs) == 1 else False)
         recorder.start(rec)
         try:
             call_args = _bind_args(rec, desc, leaves)
@@ -407,6 +424,7 @@ class Jitted:
             result = self.fn(*args, **kwargs)
             if rec.dead is None:
                 rec.verify_watched()
+                rec.freeze(rec.mutable_arrays() + [x for x in leaves if x.__class__ is ndarray])
             out_desc, out_slots, out_kinds = _outputs(rec, result) if rec.dead is None else (None, None, None)
         finally:
             recorder.stop()
@@ -471,8 +489,10 @@ class Jitted:
             second.release()
         entry.program, entry.builder, entry.making = program, None, None
         self._last = program
+        self._fast = None
         key = _quick_key(args) if args is not None and not self.check else None
         if key is not None:
+            program.fast = _fast_entry(program, key)
             with self._lock:
                 self._quick[key] = program
                 while len(self._quick) > self.max_signatures:
@@ -508,6 +528,42 @@ class Jitted:
         """Whether some signature has its program made, so that its calls replay (before that, a signature's
         calls record, then run eagerly while its program is made: build.py)."""
         return any(e.program is not None for e in list(self._cache.values()))
+
+
+_MISS = object()
+
+
+def _fast_entry(program, key):
+    """fast(args): the program's replay of positional arguments whose `_quick_key` is `key`, or _MISS for any
+    others; the check written out for this signature (`x0.__class__ is ndarray and x0.shape == S0 and
+    x0.dtype == D0 and ...`), which costs a third of building and hashing the key (W2: 1.6 µs of a 41 µs call).
+    Speed: see speed.py for the rest of what makes a replay fast."""
+    ns = {"ndarray": ndarray, "Value": Value, "MISS": _MISS, "replay": program.replay, "lock": program.lock,
+          "leaf": Value._leaf, "rebuild": program.rebuild}
+    names, conds = [], []
+    for i, k in enumerate(key):
+        x = f"x{i}"
+        names.append(x)
+        if k == 3:  # a float
+            conds.append(f"{x}.__class__ is float")
+        elif len(k) == 2 and k[0].__class__ is not tuple:  # a Value around a float: (requires_grad, 2)
+            ns[f"R{i}"] = k[0]
+            conds.append(f"{x}.__class__ is Value and {x}.data.__class__ is not ndarray and {x}.requires_grad == R{i}")
+        elif len(k) == 2:  # an array
+            ns[f"S{i}"], ns[f"D{i}"] = k
+            conds.append(f"{x}.__class__ is ndarray and {x}.shape == S{i} and {x}.dtype == D{i}")
+        else:  # a Value around an array
+            ns[f"S{i}"], ns[f"D{i}"], ns[f"R{i}"] = k[:3]
+            conds.append(f"{x}.__class__ is Value and {x}.data.__class__ is ndarray and {x}.data.shape == S{i} "
+                         f"and {x}.data.dtype == D{i} and {x}.requires_grad == R{i}")
+    unpack = f"        {', '.join(names)}, = args\n" if names else ""
+    done = "leaf(outs[0])" if program.one_value else "rebuild(outs)"
+    src = (f"def fast(args):\n    if len(args) == {len(key)}:\n{unpack}"
+           f"        if {' and '.join(conds) or 'True'}:\n"
+           f"            with lock:\n                outs = replay({', '.join(names)})\n"
+           f"            return {done}\n    return MISS\n")
+    exec(compile(src, "<jit fast entry>", "exec"), ns)  # noqa: S102 - written here, from the key
+    return ns["fast"]
 
 
 def _bind_args(rec, desc, leaves):

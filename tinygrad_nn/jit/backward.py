@@ -228,6 +228,7 @@ def _add_floats(a, b):
 
 def _deposit(rec, run, scr):
     """engine.backward._deposit, recorded: each leaf's gradient goes to its .grad."""
+    rec.freeze([leaf.grad for leaf in run.leaves])  # a gradient added to a .grad is added in place
     for node in run.order:
         node.grad, node._scratch = node._scratch, None
     pending = Counter(id(leaf._scratch) for leaf in run.leaves if leaf._scratch is not None)

@@ -33,6 +33,7 @@ import time
 
 from .codegen import assemble, generate_steps
 from .emit import plan_and_emit
+from .speed import fast_source
 
 #: a call that makes a program may take this many times the quickest eager run seen meanwhile (its own eager run
 #: included: the making gets what is left, and at least MIN_SLICE times the eager run: a call preempted by the
@@ -93,6 +94,7 @@ def program_steps(clock, rec, arg_is_value, out_slots, name):
 
 def _compile(src, ns, name):
     t0 = _clock()
+    src = fast_source(src, ns)  # the same calls, spelled as numpy runs them fastest (speed.py)
     exec(compile(src, f"<jit {name}>", "exec"), ns)  # noqa: S102 - the source is generated from the recording
     if len(src) > 500:  # less its fixed cost (~15 µs); a median, as a compile the machine preempted takes far longer
         _compile_seen.append(max((_clock() - t0 - 15e-6) / len(src), 0.05e-6))

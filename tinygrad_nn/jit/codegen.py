@@ -215,9 +215,9 @@ def generate_steps(rec, arg_is_value, outputs, emitters=None, tap=False):
             body = [f"{fname}({', '.join(ref(a) for a in ins.args)})"]
         else:  # pragma: no cover - the recorder makes no other kind
             raise AssertionError(ins.kind)
-        comment = f"  # {ins.what}" if ins.what else ""
-        body[-1] += comment
-        lines.extend(body)
+        if body:  # empty: a constant computed when the program was made (emit.py)
+            body[-1] += f"  # {ins.what}" if ins.what else ""
+            lines.extend(body)
         if tap:
             for s in ins.outs:
                 if s is not None and s in used:

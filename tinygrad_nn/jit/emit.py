@@ -14,15 +14,17 @@ it) or a rule (`op.vjp`, `op.vjps[i]`), or the engine's helpers (`engine.backwar
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 
 from .. import engine
 from ..engine import backward as _bw
 from ..ops import OPS
+from ..ops.reductions import _kept_shape
 from .backward import _add_floats, _deposit_leaf
 from .codegen import leaf_hint
-from .ir import Const, KwSlot
+from .ir import Const, KwSlot, Like
 
 ndarray = np.ndarray
 _EMITTERS: dict = {}
@@ -249,10 +251,54 @@ def _linear_rule2(vals, outs, kw):
 
 @emitter(_rule("sum"))
 def _sum_rule(vals, outs, kw):
-    g = vals[0]
-    if kw.get("axis") is not None or not (g.__class__ is ndarray or isinstance(g, np.generic)):
+    g, x = vals[0], vals[2]
+    if not (g.__class__ is ndarray or isinstance(g, np.generic)) or set(kw) - {"axis", "keepdims"}:
         return None
-    return ["{o0}[...] = {a0}"], []
+    if kw.get("axis") is None or kw.get("keepdims", False):
+        return ["{o0}[...] = {a0}"], []
+    if x.__class__ is not ndarray:
+        return None
+    # reductions._spread: g reshaped to the kept shape and broadcast back (a view there, a copy here)
+    return [f"{{o0}}[...] = {{a0}}.reshape({_kept_shape(x.shape, kw['axis'])!r})"], []
+
+
+def _int_axis(x, kw):
+    """The `axis` keyword of an array op when it is one int (log_softmax's); None otherwise."""
+    axis = kw.get("axis", -1)
+    if set(kw) - {"axis"} or x.__class__ is not ndarray or x.ndim == 0 or axis.__class__ is not int:
+        return None
+    return axis if -x.ndim <= axis < x.ndim else None
+
+
+@emitter(_forward("log_softmax"))
+def _log_softmax(vals, outs, kw):
+    x = vals[0]
+    axis = _int_axis(x, kw)
+    if axis is None:
+        return None
+    kept = _kept_shape(x.shape, axis)
+    # reductions._log_softmax_forward: m = max (0 where not finite), z = x - m, z - log(sum(exp(z)))
+    return [f"np.maximum.reduce({{a0}}, axis={axis}, keepdims=True, out={{t0}})",
+            "np.isfinite({t0}, out={t1})",
+            "np.copyto({t0}, 0.0, where=np.logical_not({t1}, out={t1}))",
+            "np.subtract({a0}, {t0}, out={o0})",
+            "np.exp({o0}, out={t2})",
+            f"np.add.reduce({{t2}}, axis={axis}, keepdims=True, out={{t0}})",
+            "np.log({t0}, out={t0})",
+            "np.subtract({o0}, {t0}, out={o0})"], [(kept, x.dtype), (kept, np.dtype(bool)), (x.shape, x.dtype)]
+
+
+@emitter(_rule("log_softmax"))
+def _log_softmax_rule(vals, outs, kw):
+    g, ans, x = vals
+    axis = _int_axis(x, kw)
+    if axis is None or not _arrays(g, ans) or g.shape != ans.shape:
+        return None
+    # g - exp(ans) * sum(g, axis, keepdims=True)
+    return ["np.exp({a1}, out={t0})",
+            f"np.add.reduce({{a0}}, axis={axis}, keepdims=True, out={{t1}})",
+            "np.multiply({t0}, {t1}, out={t0})",
+            "np.subtract({a0}, {t0}, out={o0})"], [(ans.shape, ans.dtype), (_kept_shape(g.shape, axis), g.dtype)]
 
 
 @emitter(_bw._add)
@@ -339,6 +385,7 @@ def plan_and_emit(rec, instrs, used, namer, slot_names):
     if snaps is None:
         return plan
     escaped = _escaped_closure(rec)
+    consts = set()  # slots folded into constants (see _foldable)
     fresh = {}  # id(leaf) -> its .grad was just given an array by a deposit, and no effect came since
     for ins in instrs:
         yield
@@ -380,9 +427,9 @@ def plan_and_emit(rec, instrs, used, namer, slot_names):
                 and lines[0].endswith(", out={o0})") and getattr(outs[0], "ndim", 0) > 0):
             # a value that leaves the program is a fresh array anyway: let the ufunc allocate it
             fresh_lines = ["{o0} = " + lines[0][:-len(", out={o0})")] + ")"] + list(lines[1:])
-            emitted = _instantiate(ins, fresh_lines, temps, vals, outs, used, escaped, namer, slot_names, rec)
+            emitted = _instantiate(ins, fresh_lines, temps, vals, outs, used, escaped, namer, slot_names, consts)
         if emitted is None:
-            emitted = _instantiate(ins, lines, temps, vals, outs, used, escaped, namer, slot_names, rec)
+            emitted = _instantiate(ins, lines, temps, vals, outs, used, escaped, namer, slot_names, consts)
         if emitted is not None:
             plan[id(ins)] = emitted
     return plan
@@ -402,14 +449,44 @@ def _aliases(lines, n):
     return got
 
 
-def _instantiate(ins, lines, temps, vals, outs, used, escaped, namer, slot_names, rec):
+_PLACEHOLDER = re.compile(r"\{([aot]\d+)\}")
+_WRITE = re.compile(r"^\{([ot]\d+)\}(?: = |\[\.\.\.\] = )|out=\{([ot]\d+)\}")
+
+
+def _foldable(lines, known):
+    """The outputs and temporaries ("o0", "t1") that template lines compute from constants alone: `known`
+    holds the inputs that are constants ("a3"); a line whose every read is known and whose target no other line
+    writes computes the same bits at every replay (the backward seed `1.0 * 0.5`, its array, the sum rule
+    spreading it), so it runs once, when the program is made, and the replay reads its result.
+
+    >>> sorted(_foldable(["np.exp({a0}, out={t0})", "np.multiply({t0}, {a1}, out={o0})"], {"a0"}))
+    ['t0']
+    >>> sorted(_foldable(["np.exp({a0}, out={t0})", "np.log({t0}, out={t0})"], {"a0"}))   # t0 written twice
+    []
+    """
+    writes = [[a or b for a, b in _WRITE.findall(line)] for line in lines]
+    every = [w for ws in writes for w in ws]
+    known = set(known)
+    folded = set()
+    for line, ws in zip(lines, writes):
+        if len(ws) != 1 or every.count(ws[0]) != 1:
+            continue
+        reads = _PLACEHOLDER.findall(line)
+        reads.remove(ws[0])  # the write; a line that also reads what it writes is not folded
+        if set(reads) <= known:
+            known.add(ws[0])
+            folded.add(ws[0])
+    return folded
+
+
+def _instantiate(ins, lines, temps, vals, outs, used, escaped, namer, slot_names, consts):
     """The lines with names filled in, after checking them on the record-time values; None if they differ."""
-    # Trial run on copies of the record-time inputs.
+    # Trial run on read-only views of the record-time inputs (a line that wrote into its input would raise).
     trial = {"np": np, "math": math}
     names = {}
     for i, v in enumerate(vals):
         names[f"a{i}"] = f"a{i}"
-        trial[f"a{i}"] = v  # a snapshot (the recording's own copy): the lines write only outputs and temporaries
+        trial[f"a{i}"] = _read_only(v) if v.__class__ is ndarray else v  # a snap may be the live array (lazy)
     aliases = _aliases(lines, len(outs))
     for j, o in enumerate(outs):
         names[f"o{j}"] = f"o{j}"
@@ -434,6 +511,8 @@ def _instantiate(ins, lines, temps, vals, outs, used, escaped, namer, slot_names
     for j, o in enumerate(outs):
         if o is not None and not _same_bits(trial[f"o{j}"], o):
             return None
+    folded = _foldable(lines, {f"a{i}" for i, a in enumerate(ins.args) if a in consts or _fixed(a)})
+    applied = {f"t{k}" for k in range(len(temps))} & folded
     # The real names: inputs by reference, outputs into planned buffers (or fresh arrays when they escape).
     real = {}
     for i, a in enumerate(ins.args):
@@ -444,9 +523,17 @@ def _instantiate(ins, lines, temps, vals, outs, used, escaped, namer, slot_names
     pre = []
     for j, (s, o) in enumerate(zip(ins.outs, outs)):
         alias = j in aliases
+        if s is not None and s in used and f"o{j}" in folded and s not in escaped:
+            real[f"o{j}"] = slot_names[s] = namer.name(trial[f"o{j}"], "k_" + slot_names[s])
+            consts.add(s)
+            applied.add(f"o{j}")
+            continue
         if s is None or s not in used:
             if alias:
                 real[f"o{j}"] = "_"
+                continue
+            if sum(line.count(f"{{o{j}}}") for line in lines) == 1 and f"o{j}" in map(_target, lines):
+                applied.add(f"o{j}")  # a result nobody reads, written by a line of its own: not computed
                 continue
             buf = namer.name(np.empty(o.shape, o.dtype), "scrap")  # a result nobody reads: still written
             real[f"o{j}"] = buf
@@ -461,10 +548,32 @@ def _instantiate(ins, lines, temps, vals, outs, used, escaped, namer, slot_names
             real[f"o{j}"] = buf
             slot_names[s] = buf
     for k, (shape, dtype) in enumerate(temps):
-        real[f"t{k}"] = namer.name(np.empty(shape, dtype), "tmp")
-    body = pre + [line.format(**real) for line in lines]
+        real[f"t{k}"] = namer.name(trial[f"t{k}"] if f"t{k}" in applied else np.empty(shape, dtype), "tmp")
+    body = pre + [line.format(**real) for line in lines if _target(line) not in applied]
     body = [b for b in body if not b.startswith("_ = ")]
-    return body or ["pass"]
+    return body if body or applied else ["pass"]
+
+
+def _read_only(a):
+    view = a.view()
+    view.flags.writeable = False
+    return view
+
+
+def _target(line):
+    """The output or temporary a template line writes ("o0", "t1"), when it writes one; None otherwise."""
+    ws = [a or b for a, b in _WRITE.findall(line)]
+    return ws[0] if len(ws) == 1 else None
+
+
+def _fixed(a) -> bool:
+    """A recorded constant that cannot change between replays: a number, or an array made afresh by each call
+    (the backward seed; not an upstream gradient passed to backward(), which its owner may change in place
+    between calls, so lines reading it run every call), or a stand-in for a node's kind and shape."""
+    if a.__class__ is not Const:
+        return False
+    v = a.value
+    return a.by_value or v is None or v.__class__ in (float, int, bool, Like) or isinstance(v, np.generic)
 
 
 def _deposit_lines(ins, rec, namer, slot_names):
@@ -479,9 +588,9 @@ def _deposit_lines(ins, rec, namer, slot_names):
 
 
 def _sgd_lines(ins, fresh, namer):
-    """Plain SGD's step (no momentum, no weight decay, every parameter given an array gradient just before) as
-    numpy lines: p.data -= lr * grad, as SGD._step_group computes it; the optimizer's own step when a group's
-    settings have changed since."""
+    """Plain SGD's step (no momentum, no weight decay, not maximizing, every parameter given an array gradient
+    just before) as numpy lines: p.data -= lr * grad into the optimizer's own buffer, as SGD._step_group computes
+    it; the optimizer's own step when a group's settings have changed since."""
     from ..optim import SGD
 
     bound = ins.fn.value
@@ -495,13 +604,13 @@ def _sgd_lines(ins, fresh, namer):
             return None
         if g.__class__ is ndarray and (g.shape != p.data.shape or g.dtype != p.data.dtype):
             return None
-    if any(g["momentum"] or g["weight_decay"] for g in opt.param_groups):
+    if any(g["momentum"] or g["weight_decay"] or g["maximize"] for g in opt.param_groups):
         return None
     o = namer.name(opt, "sgd")
     groups = namer.name(opt.param_groups, "sgd_groups")
     step = namer.name(bound, "SGD_step")
-    guard = " and ".join(f"not ({groups}[{k}]['momentum'] or {groups}[{k}]['weight_decay'])"
-                         for k in range(len(opt.param_groups)))
+    guard = " and ".join(f"not ({groups}[{k}]['momentum'] or {groups}[{k}]['weight_decay'] or "
+                         f"{groups}[{k}]['maximize'])" for k in range(len(opt.param_groups)))
     lines = [f"if {o}.param_groups is {groups} and len({groups}) == {len(opt.param_groups)} and {guard}:"]
     for k, g in enumerate(opt.param_groups):
         lines.append(f"    lr = {groups}[{k}]['lr']")
@@ -510,7 +619,10 @@ def _sgd_lines(ins, fresh, namer):
             if p.data.__class__ is float:  # SGD._apply: p.data = p.data - float(lr * g)
                 lines.append(f"    {w}.data = {w}.data - lr * {w}.grad")
                 continue
-            buf = namer.name(np.empty_like(p.data), "lr_times_grad")
+            buf = opt._buffers.get(p)  # the buffer eager's step writes lr * grad into (one copy of it, not two)
+            if buf is None or buf.shape != p.data.shape or buf.dtype != p.data.dtype:
+                buf = np.empty_like(p.data)
+            buf = namer.name(buf, "lr_times_grad")
             lines.append(f"    {w}.data -= np.multiply({w}.grad, lr, out={buf})")
     changed = namer.name(tuple(params), "sgd_params")
     mark = namer.name(engine.mark_changed, "mark_changed")

@@ -19,8 +19,9 @@ import numpy as np
 
 
 class Const:
-    """An object fixed at record time. `by_value`: the engine made it afresh (a backward seed), so a later
-    recording may hold an equal one rather than the same one."""
+    """An object fixed at record time. `by_value`: made afresh by each call (the engine's backward seed, an array
+    the function builds), so a later recording may hold an equal one rather than the same one; for an array,
+    jit.api._merge sets it from the two recordings (the same object in both: an array from outside)."""
 
     __slots__ = ("value", "by_value")
 
