@@ -1,4 +1,4 @@
-"""``python -m benchmarks.interleaved --workload 7``: two implementations of one workload, stepped in turn in one process.
+"""``python -m benchmarks.interleaved --workload 7``: two implementations of a workload, stepped in turn in one process.
 
 The suite (``python -m benchmarks``) runs each implementation in a process of its own; on a shared machine two
 processes of the same code differ by 5-10%, more than "not slower than eager" can bear. Here both cases live in
@@ -21,9 +21,9 @@ from benchmarks.common import warm_up
 MODULES = {"2": "w2_book_net", "3": "w3_mlp", "4": "w4_per_op", "7": "w7_conv2d"}
 
 
-def run(workload: str, impls: tuple, steps: int, input_grad: bool = True) -> dict:
+def run(workload: str, impls: tuple, steps: int, input_grad: bool = True, quick: bool = False) -> dict:
     module = importlib.import_module("benchmarks.workloads." + MODULES[workload])
-    cfg = {"quick": False, "input_grad": input_grad}
+    cfg = {"quick": quick, "input_grad": input_grad}
     if hasattr(module, "prepare"):
         cfg["data"] = module.prepare(cfg)
     cases = [module.build(impl, cfg) for impl in impls]
@@ -47,6 +47,7 @@ def main(argv=None) -> int:
     ap.add_argument("--workload", required=True, choices=sorted(MODULES), help="the workload")
     ap.add_argument("--impls", default="tinygrad_nn,tinygrad_nn_jit", help="two implementations, a,b")
     ap.add_argument("--steps", type=int, default=40, help="steps per side (default 40)")
+    ap.add_argument("--quick", action="store_true", help="the workload's tiny sizes (a smoke test)")
     args = ap.parse_args(argv)
     impls = tuple(s.strip() for s in args.impls.split(","))
     if len(impls) != 2:
@@ -57,7 +58,7 @@ def main(argv=None) -> int:
     print(f"| W{args.workload} | {impls[0]}: median (fastest) | {impls[1]}: median (fastest) | {impls[1]} ÷ "
           f"{impls[0]}: median (fastest) |\n|---|---|---|---|")
     for label, input_grad in rows:
-        r = run(args.workload, impls, args.steps, input_grad)
+        r = run(args.workload, impls, args.steps, input_grad, args.quick)
         (ma, mb), (fa, fb) = r["median"], r["fastest"]
         print(f"| W{args.workload}{label} | {ma * 1e3:.3f} ms ({fa * 1e3:.3f}) | {mb * 1e3:.3f} ms ({fb * 1e3:.3f}) "
               f"| {r['median_ratio']:.3f} ({r['fastest_ratio']:.3f}) |", flush=True)
