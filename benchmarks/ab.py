@@ -70,7 +70,7 @@ print(json.dumps({"median": times[len(times) // 2]}))
 
 # (label, workload, steps per process, GC paused); for --instructions, the short and long runs' steps
 # (long enough that the garbage collector's full collections, part of every step's cost, average out)
-COUNTED = {"1": (1, 5), "2": (20, 1020), "3": (2, 12), "4": (20, 520), "7": (2, 7)}
+COUNTED = {"1": (1, 5), "2": (20, 1020), "3": (2, 12), "4": (20, 520), "7": (1, 3)}
 # (label, workload, steps per process, GC paused)
 ROWS = {
     "1": [("W1 micrograd demo, default GC", "1", 15, False), ("W1 micrograd demo, GC paused", "1", 15, True)],
