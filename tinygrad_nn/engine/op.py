@@ -151,7 +151,7 @@ class Op(str):
         if not params and len(args) == self.plain_arity:  # inputs alone, the common call: nothing to bind
             return apply(self, args, params)
         prepare = self.prepare
-        if prepare is not None:  # (inline, not a method: x ** 2 comes this way)
+        if prepare is not None:  # (inline, not a method: x ** y comes this way)
             call = prepare(*args, **params)
             if call.__class__ is NoNode:
                 return call.value
