@@ -144,7 +144,10 @@ def _tensor_rules(rec, op, node, inputs, vals, refs, P):
     """The rules of one node, as engine.backward.run_rules runs them: [(gradient, its slot)] per input."""
     n = len(inputs)
     if op.vjps is None:
-        grads, slots = rec.call(op.vjp, vals, refs, P, f"rule of {op.name}", n_out=n, name="δ")
+        what = _rule_what.get(op)
+        if what is None:
+            what = _rule_what[op] = f"rule of {op.name}"
+        grads, slots = rec.call(op.vjp, vals, refs, P, what, n_out=n, name="δ")
         if n > 2 or len(inputs) == 0:
             _bw.check_count(op, grads, n)
         elif slots is None:  # the wrong count: the engine's own error
@@ -170,7 +173,8 @@ def _tensor_rules(rec, op, node, inputs, vals, refs, P):
     return out
 
 
-_rule_whats: dict = {}
+_rule_whats: dict = {}  # op -> what each of its per-input rules is called in the trace
+_rule_what: dict = {}  # op -> what its one rule is called
 
 
 def _scalar_rules(rec, op, inputs, vals, refs, P):

@@ -146,7 +146,8 @@ class Recording:
         # before something may write into it in place (see freeze), the list made by `seal` when the call ends)
         self.snapshot = snapshot
         self.snaps: list = []
-        self.pending: list[int] = []  # slots whose snap is the live array, not yet copied ("lazy")
+        self.pending: list[tuple] = []  # (slot, id of the array owning its memory): slots whose snap is the live
+        # array, not yet copied ("lazy")
         self.frozen: dict[int, ndarray] = {}  # slot -> the copy freeze made of its array ("lazy")
         self.escaped: set[int] = set()  # slots whose arrays leave the program (a leaf's .grad, a result)
         self.grad_of: dict[int, int] = {}  # slot of a gradient -> slot of the value it is the gradient of
@@ -168,7 +169,7 @@ class Recording:
         if self.snapshot is True:
             self.snaps.append(value.copy() if c is ndarray else value)
         elif self.snapshot and c is ndarray:
-            self.pending.append(i)
+            self.pending.append((i, id(_base(value))))  # its owner's id, looked up once for every freeze
         return i
 
     def freeze(self, arrays):
@@ -180,12 +181,12 @@ class Recording:
             return
         bases = {id(_base(a)) for a in arrays if a.__class__ is ndarray}
         keep = []
-        for i in self.pending:
-            v = self.values[i]
-            if id(_base(v)) in bases:
-                self.frozen[i] = v.copy()
+        values, frozen = self.values, self.frozen
+        for entry in self.pending:
+            if entry[1] in bases:
+                frozen[entry[0]] = values[entry[0]].copy()
             else:
-                keep.append(i)
+                keep.append(entry)
         self.pending = keep
 
     def seal(self):
@@ -345,12 +346,12 @@ class Recording:
     def record_call(self, fn, out, refs, kwargs, what, n_out=None, name="t"):
         if n_out is None:
             s = self.new_slot(out, name)
-            self.emit(Instr("call", fn, tuple(refs), dict(kwargs), (s,), what))
+            self.instrs.append(Instr("call", fn, tuple(refs), dict(kwargs) if kwargs else None, (s,), what))
             return s
         if not isinstance(out, (tuple, list)) or len(out) != n_out:
             return None  # the caller raises the engine's error for a rule that returns the wrong count
         slots = tuple([self.new_slot(o, name) if o is not None else None for o in out])
-        self.emit(Instr("call", fn, tuple(refs), dict(kwargs), slots, what, unpack=True))
+        self.instrs.append(Instr("call", fn, tuple(refs), dict(kwargs) if kwargs else None, slots, what, unpack=True))
         return slots
 
     def effect(self, bound, args):
