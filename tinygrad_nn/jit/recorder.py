@@ -275,12 +275,17 @@ class Recording:
     # -- what the hooks record ------------------------------------------------------------------------
     def forward(self, op, inputs, params, v):
         # Once per op of the function (a quarter of a million times for micrograd's demo): an input's slot is
-        # looked up inline (ref_value does the rest), and so is a float result's slot (new_slot's float case).
-        node_slot = self.node_slot
+        # looked up inline as ref_value begins (it does the rest), and a float result's slot is made inline
+        # (new_slot's float case).
+        node_slot, param_slot = self.node_slot, self.param_slot
         refs = []
         for x in inputs:
             s = node_slot.get(id(x))
-            refs.append(s if s is not None else self.ref_value(x))
+            if s is None:
+                s = param_slot.get(id(x))
+                if s is None:
+                    s = self.ref_value(x)
+            refs.append(s)
         fn = _normalized_cache.get(op) or _normalized(op)  # apply normalises what the forward gives (a numpy
         d = v.data  # scalar becomes a 0-d array)
         if d.__class__ is float and self.snapshot is not True:
