@@ -192,17 +192,18 @@ def _scalar_rules(rec, op, inputs, vals, refs, P):
         fn = _float_rules_of(op, key[1:])
     rec.muted += 1
     try:
-        grads = fn(*vals, **P)
+        grads = fn(*vals, **P) if P else fn(*vals)
     finally:
         rec.muted -= 1
     if grads.__class__ is not tuple or len(grads) != n:
         _bw.check_count(op, grads, n)
     values, names, new_slot = rec.values, rec.names, rec.new_slot
+    inline = rec.snapshot is not True
     slots = []
     for g in grads:  # new_slot(g, "δ"), spelled out for a float
         if g is None:
             slots.append(None)
-        elif g.__class__ is float and rec.snapshot is not True:
+        elif g.__class__ is float and inline:
             slots.append(len(values))
             values.append(g)
             names.append("δ")
