@@ -425,6 +425,7 @@ class Jitted:
             if rec.dead is None:
                 rec.verify_watched()
                 rec.freeze(rec.mutable_arrays() + [x for x in leaves if x.__class__ is ndarray])
+                rec.seal()
             out_desc, out_slots, out_kinds = _outputs(rec, result) if rec.dead is None else (None, None, None)
         finally:
             recorder.stop()

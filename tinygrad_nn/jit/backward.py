@@ -68,6 +68,12 @@ def _initial(node):
 
 
 def _rules(rec, order, scr):
+    # Once per node of the graph (a quarter of a million for micrograd's demo): the slots of the node and of its
+    # inputs are looked up inline (ref_value does the rest), and a float gradient is added to a float scratch
+    # inline (_accumulate_scratch's first case).
+    node_slot, ref_value, instrs, values, names = rec.node_slot, rec.ref_value, rec.instrs, rec.values, rec.names
+    param_slot = rec.param_slot  # cleared by an effect, never replaced: bound once too
+    copies = rec.snaps if rec.snapshot is True else None
     for node in order:
         g = node._scratch
         if g is None or rec.dead is not None:
@@ -80,22 +86,57 @@ def _rules(rec, order, scr):
         gref = scr.get(id(node))
         if gref is None:
             gref = Const(g)
-        refs = (gref, rec.ref_value(node), *[rec.ref_value(p) for p in inputs])
-        vals = (g, node.data, *[p.data for p in inputs])
+        d = node.data
+        s = node_slot.get(id(node))
+        refs = [gref, ref_value(node) if s is None else s]
+        vals = [g, d]
+        scalar = d.__class__ is float
+        for p in inputs:
+            s = node_slot.get(id(p))
+            if s is None:
+                s = param_slot.get(id(p))
+                if s is None:
+                    s = ref_value(p)
+            refs.append(s)
+            pd = p.data
+            vals.append(pd)
+            if pd.__class__ is not float:
+                scalar = False
+        refs = tuple(refs)
         P = params or _NO
-        kw = rec.kw(P) if P else P
-        if any(v.__class__ is KwSlot for v in kw.values()):
+        if P and any(v.__class__ is KwSlot for v in rec.kw(P).values()):
             rec.abandon(f"the parameters of {op.name!r} hold an array computed in the function")
             return
         try:
-            if node.data.__class__ is float and all(p.data.__class__ is float for p in inputs):
-                grads = _scalar_rules(rec, op, node, inputs, vals, refs, P)
+            if scalar:
+                grads = _scalar_rules(rec, op, inputs, vals, refs, P)
             else:
                 grads = _tensor_rules(rec, op, node, inputs, vals, refs, P)
         except Exception as e:
             raise _bw._rule_error(node, e) from e
         for p, (pg, pref) in zip(inputs, grads):
-            if pg is not None and p.requires_grad:
+            if pg is None or not p.requires_grad:
+                continue
+            old = p._scratch
+            if pg.__class__ is float and old.__class__ is float:
+                oref = scr.get(id(p))
+                if oref is None:
+                    oref = Const(0.0 if p.data.__class__ is float else None)  # _initial(p)
+                new = old + pg
+                ref = len(values)  # rec.new_slot(new, "δ"), spelled out for a float
+                values.append(new)
+                names.append("δ")
+                if copies is not None:
+                    copies.append(new)
+                instrs.append(Instr("call", _add_floats, (oref, pref), None, (ref,), "gradients added"))
+                p._scratch = new
+                scr[id(p)] = ref
+                of = node_slot.get(id(p))
+                if of is None:
+                    of = param_slot.get(id(p))
+                if of is not None:
+                    rec.grad_of[ref] = of
+            else:
                 _accumulate_scratch(rec, p, pg, pref, scr)
 
 
@@ -103,7 +144,10 @@ def _tensor_rules(rec, op, node, inputs, vals, refs, P):
     """The rules of one node, as engine.backward.run_rules runs them: [(gradient, its slot)] per input."""
     n = len(inputs)
     if op.vjps is None:
-        grads, slots = rec.call(op.vjp, vals, refs, P, f"rule of {op.name}", n_out=n, name="δ")
+        what = _rule_what.get(op)
+        if what is None:
+            what = _rule_what[op] = f"rule of {op.name}"
+        grads, slots = rec.call(op.vjp, vals, refs, P, what, n_out=n, name="δ")
         if n > 2 or len(inputs) == 0:
             _bw.check_count(op, grads, n)
         elif slots is None:  # the wrong count: the engine's own error
@@ -129,23 +173,44 @@ def _tensor_rules(rec, op, node, inputs, vals, refs, P):
     return out
 
 
-_rule_whats: dict = {}
+_rule_whats: dict = {}  # op -> what each of its per-input rules is called in the trace
+_rule_what: dict = {}  # op -> what its one rule is called
 
 
-def _scalar_rules(rec, op, node, inputs, vals, refs, P):
+def _scalar_rules(rec, op, inputs, vals, refs, P):
     """A node of floats: all its rules in one call, which reruns them in numpy if one divides by zero. (rec.call
     spelled out: a scalar graph's recording makes one per node.)"""
-    fn = _float_rules_of(op, tuple([p.requires_grad for p in inputs]))
+    n = len(inputs)
+    if n == 2:
+        key = (op, inputs[0].requires_grad, inputs[1].requires_grad)
+    elif n == 1:
+        key = (op, inputs[0].requires_grad)
+    else:
+        key = (op, *[p.requires_grad for p in inputs])
+    fn = _float_rules_cache.get(key)
+    if fn is None:
+        fn = _float_rules_of(op, key[1:])
     rec.muted += 1
     try:
-        grads = fn(*vals, **P)
+        grads = fn(*vals, **P) if P else fn(*vals)
     finally:
         rec.muted -= 1
-    if grads.__class__ is not tuple or len(grads) != len(inputs):
-        _bw.check_count(op, grads, len(inputs))
-    new_slot = rec.new_slot
-    slots = tuple([new_slot(g, "δ") if g is not None else None for g in grads])
-    rec.instrs.append(Instr("call", fn, refs, dict(P), slots, fn.what, unpack=True))
+    if grads.__class__ is not tuple or len(grads) != n:
+        _bw.check_count(op, grads, n)
+    values, names, new_slot = rec.values, rec.names, rec.new_slot
+    inline = rec.snapshot is not True
+    slots = []
+    for g in grads:  # new_slot(g, "δ"), spelled out for a float
+        if g is None:
+            slots.append(None)
+        elif g.__class__ is float and inline:
+            slots.append(len(values))
+            values.append(g)
+            names.append("δ")
+        else:
+            slots.append(new_slot(g, "δ"))
+    slots = tuple(slots)
+    rec.instrs.append(Instr("call", fn, refs, dict(P) if P else None, slots, fn.what, unpack=True))
     return zip(grads, slots)
 
 
@@ -155,7 +220,7 @@ _float_rules_cache: dict = {}
 def _float_rules_of(op, needs):
     """One node's rules on floats, as engine.backward.run_rules computes them (after a ZeroDivisionError: again
     with the floats as numpy float64 scalars): a tuple with one gradient (or None) per input."""
-    key = (op, needs)
+    key = (op, *needs)
     f = _float_rules_cache.get(key)
     if f is not None:
         return f

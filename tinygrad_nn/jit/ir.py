@@ -68,6 +68,9 @@ class Like:
         return "float" if d.__class__ is float else f"{d.dtype}{list(d.shape)}"
 
 
+_NO_KWARGS: dict = {}
+
+
 class Instr:
     """One instruction (see the module's docstring); a plain class with slots, as a recording makes one per payload
     computed (a quarter of a million for micrograd's demo)."""
@@ -78,7 +81,7 @@ class Instr:
         self.kind = kind
         self.fn = fn
         self.args = args
-        self.kwargs = {} if kwargs is None else kwargs
+        self.kwargs = _NO_KWARGS if kwargs is None else kwargs  # read only, once recorded: one empty dict for all
         self.outs = outs
         self.what = what  # "sigmoid", "rule of matmul (input 0)", "SGD.step"...: for messages and the trace
         self.unpack = unpack

@@ -47,8 +47,8 @@ class _Hooks:
 
     @staticmethod
     def forward(op, inputs, params, v):
-        rec = current()
-        if rec is not None:
+        rec = getattr(_local, "rec", None)  # current(), spelled out: this runs once per op of a recording
+        if rec is not None and not rec.muted and rec.dead is None:
             rec.forward(op, inputs, params, v)
 
     @staticmethod
@@ -142,11 +142,13 @@ class Recording:
         self.watch: dict[tuple, tuple] = {}  # (id(leaf), attribute) -> (leaf, attribute, object, its bytes):
         # writes jit cannot see
         # snaps: every slot's value as it was made, for emit.py to check its lines on (True: a copy of each array,
-        # which check mode compares with; "lazy": the array itself, copied only before something may write into
-        # it in place: see freeze)
+        # which check mode compares with, taken as the slot is made; "lazy": the array itself, copied only
+        # before something may write into it in place (see freeze), the list made by `seal` when the call ends)
         self.snapshot = snapshot
         self.snaps: list = []
-        self.pending: list[int] = []  # slots whose snap is the live array, not yet copied ("lazy")
+        self.pending: list[tuple] = []  # (slot, id of the array owning its memory): slots whose snap is the live
+        # array, not yet copied ("lazy")
+        self.frozen: dict[int, ndarray] = {}  # slot -> the copy freeze made of its array ("lazy")
         self.escaped: set[int] = set()  # slots whose arrays leave the program (a leaf's .grad, a result)
         self.grad_of: dict[int, int] = {}  # slot of a gradient -> slot of the value it is the gradient of
         self.start_id = modes.next_id()  # leaves numbered above were made during this call
@@ -164,12 +166,10 @@ class Recording:
         if c is ndarray or (track_float and c is float) or (c is not float and isinstance(value, np.generic)):
             self.arr_slot[id(value)] = i
             self.keep.append(value)
-        if self.snapshot:
-            if c is ndarray and self.snapshot == "lazy":
-                self.pending.append(i)
-                self.snaps.append(value)
-            else:
-                self.snaps.append(value.copy() if c is ndarray else value)
+        if self.snapshot is True:
+            self.snaps.append(value.copy() if c is ndarray else value)
+        elif self.snapshot and c is ndarray:
+            self.pending.append((i, id(_base(value))))  # its owner's id, looked up once for every freeze
         return i
 
     def freeze(self, arrays):
@@ -181,13 +181,22 @@ class Recording:
             return
         bases = {id(_base(a)) for a in arrays if a.__class__ is ndarray}
         keep = []
-        for i in self.pending:
-            v = self.values[i]
-            if id(_base(v)) in bases:
-                self.snaps[i] = v.copy()
+        values, frozen = self.values, self.frozen
+        for entry in self.pending:
+            if entry[1] in bases:
+                frozen[entry[0]] = values[entry[0]].copy()
             else:
-                keep.append(i)
+                keep.append(entry)
         self.pending = keep
+
+    def seal(self):
+        """The lazy snaps, when the call is over (its last freeze done): each slot's value, or freeze's copy of
+        it. Made here, once, rather than a list entry per slot as the slots are made."""
+        if self.snapshot == "lazy":
+            snaps = list(self.values)
+            for i, copy in self.frozen.items():
+                snaps[i] = copy
+            self.snaps, self.frozen, self.pending = snaps, {}, []
 
     def mutable_arrays(self, grads=True):
         """The arrays an effect may write in place: the payloads (and gradients) of the leaves the call read or
@@ -207,6 +216,7 @@ class Recording:
         self.values = [None] * len(self.values)
         self.snaps = []
         self.pending = []
+        self.frozen = {}
         self.watch = {}
 
     def emit(self, instr: Instr):
@@ -264,12 +274,30 @@ class Recording:
 
     # -- what the hooks record ------------------------------------------------------------------------
     def forward(self, op, inputs, params, v):
-        refs = tuple([self.ref_value(x) for x in inputs])
-        fn = _normalized(op)  # apply normalises what the forward gives (a numpy scalar becomes a 0-d array)
-        s = self.new_slot(v.data, "v")
-        self.node_slot[id(v)] = s
+        # Once per op of the function (a quarter of a million times for micrograd's demo): an input's slot is
+        # looked up inline as ref_value begins (it does the rest), and a float result's slot is made inline
+        # (new_slot's float case).
+        node_slot, param_slot = self.node_slot, self.param_slot
+        refs = []
+        for x in inputs:
+            s = node_slot.get(id(x))
+            if s is None:
+                s = param_slot.get(id(x))
+                if s is None:
+                    s = self.ref_value(x)
+            refs.append(s)
+        fn = _normalized_cache.get(op) or _normalized(op)  # apply normalises what the forward gives (a numpy
+        d = v.data  # scalar becomes a 0-d array)
+        if d.__class__ is float and self.snapshot is not True:
+            values = self.values
+            s = len(values)
+            values.append(d)
+            self.names.append("v")
+        else:
+            s = self.new_slot(d, "v")
+        node_slot[id(v)] = s
         self.keep.append(v)
-        self.instrs.append(Instr("call", fn, refs, self.kw(params) if params else None, (s,), fn.what))
+        self.instrs.append(Instr("call", fn, tuple(refs), self.kw(params) if params else None, (s,), fn.what))
 
     def payload(self, op, inputs, params):
         out = op.forward(*inputs, **params)
@@ -323,12 +351,12 @@ class Recording:
     def record_call(self, fn, out, refs, kwargs, what, n_out=None, name="t"):
         if n_out is None:
             s = self.new_slot(out, name)
-            self.emit(Instr("call", fn, tuple(refs), dict(kwargs), (s,), what))
+            self.instrs.append(Instr("call", fn, tuple(refs), dict(kwargs) if kwargs else None, (s,), what))
             return s
         if not isinstance(out, (tuple, list)) or len(out) != n_out:
             return None  # the caller raises the engine's error for a rule that returns the wrong count
         slots = tuple([self.new_slot(o, name) if o is not None else None for o in out])
-        self.emit(Instr("call", fn, tuple(refs), dict(kwargs), slots, what, unpack=True))
+        self.instrs.append(Instr("call", fn, tuple(refs), dict(kwargs) if kwargs else None, slots, what, unpack=True))
         return slots
 
     def effect(self, bound, args):
