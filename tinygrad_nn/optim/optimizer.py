@@ -299,6 +299,16 @@ class Optimizer:
             g = g.data
         return g
 
+    def _gradients(self, group, changed):
+        """(p, g) for each parameter of `group` that has a gradient, appended to `changed`; g is negated under
+        maximize (ascent: the negated gradient, before decay and momentum, as in PyTorch)."""
+        for p in group["params"]:
+            g = self._grad(p)
+            if g is None:
+                continue
+            changed.append(p)
+            yield p, (-g if group["maximize"] else g)
+
     @staticmethod
     def _apply(p, delta):
         if p.data.__class__ is float:
@@ -449,13 +459,7 @@ class Adam(Optimizer):
 
     def _step_group(self, group, changed):
         lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
-        for p in group["params"]:
-            g = self._grad(p)
-            if g is None:
-                continue
-            changed.append(p)
-            if group["maximize"]:
-                g = -g
+        for p, g in self._gradients(group, changed):
             if wd and self._decoupled:
                 if p.data.__class__ is float:
                     p.data = p.data * (1.0 - lr * wd)

@@ -57,13 +57,7 @@ class RMSprop(Optimizer):
     def _step_group(self, group, changed):
         lr, alpha, eps, wd = group["lr"], group["alpha"], group["eps"], group["weight_decay"]
         momentum, centered = group["momentum"], group["centered"]
-        for p in group["params"]:
-            g = self._grad(p)
-            if g is None:
-                continue
-            changed.append(p)
-            if group["maximize"]:
-                g = -g
+        for p, g in self._gradients(group, changed):
             if wd:
                 g = g + wd * p.data
             state = self.state.get(p)
