@@ -93,3 +93,26 @@ def test_without_the_fast_paths_every_gradient_is_copied(slow, monkeypatch):
     w.grad = None
     (w * np.full(3, 2.0)).sum().backward()
     assert made and not any(ref() is w.grad for ref in made)
+
+
+def test_scalar_paths_step_aside_while_a_mode_block_is_open():
+    # One comparison decides "a float payload, and the fast paths on": modes.fast_scalar is float only while
+    # modes.fast, so inside no_grad a scalar + and * go through apply, which honours the mode.
+    from tinygrad_nn import no_grad
+    from tinygrad_nn.engine import modes
+
+    a, b = Value(2.0), Value(3.0)
+    assert modes.fast and modes.fast_scalar is float
+    with no_grad():
+        assert not modes.fast and modes.fast_scalar is None
+        s, p = a + b, a * b
+    assert (s.data, p.data) == (5.0, 6.0) and not s.requires_grad and not p.requires_grad and s._op is None
+    assert modes.fast_scalar is float and (a + b).requires_grad
+
+
+def test_methods_of_ops_without_parameters_refuse_arguments():
+    x = Value(np.ones(3))
+    for name in ("exp", "tanh", "sigmoid", "relu", "log"):
+        with pytest.raises(TypeError):
+            getattr(x, name)(0)
+    np.testing.assert_array_equal(x.exp().data, ops.exp(x).data)

@@ -108,3 +108,24 @@ def test_cross_entropy_at_logits_1000_is_finite_under_errstate(dtype):
     assert loss.item() == pytest.approx(1000.0, rel=1e-6)  # (2000 + 0) / 2
     np.testing.assert_allclose(z.grad, [[0.5, -0.5], [0.0, 0.0]], atol=1e-6)
     assert loss.dtype == dtype and z.grad.dtype == dtype
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("axis_shape", [((5,), ()), ((6, 4), (6,)), ((3, 4, 5), (3, 5))])
+def test_cross_entropy_coefficients_without_weights_are_the_formulas_bits(dtype, axis_shape):
+    # Plain labels skip the factors that are 1 everywhere (weights, smoothing, the counted mask): the same bits as
+    # the whole formula, and the mean's divisor is the count, as summing ones gives.
+    from tinygrad_nn.nn.costs import _index_coefficients, _index_total
+
+    shape, sample = axis_shape
+    axis = 1 if len(shape) >= 2 else 0
+    classes = shape[axis]
+    labels = np.random.default_rng(0).integers(0, classes, sample)
+    dt = np.dtype(dtype)
+    ones = np.ones(classes, dt).reshape((classes,) + (1,) * (len(shape) - axis - 1))
+    onehot = np.moveaxis(np.eye(classes, dtype=dt)[labels], -1, axis)
+    formula = -(((onehot * (1.0 - 0.0) + 0.0 / classes) * ones) * np.expand_dims(labels != -100, axis).astype(dt))
+    got = _index_coefficients(labels, classes, dt, None, -100, 0.0, axis)
+    assert got.dtype == dt and got.tobytes() == formula.tobytes()
+    total = _index_total(labels, None, -100, dt, classes)
+    assert total.dtype == dt and total.tobytes() == np.asarray(np.ones(classes, dt)[labels].sum(), dt).tobytes()
