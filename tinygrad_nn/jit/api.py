@@ -24,6 +24,7 @@ import numpy as np
 
 from ..engine import Value, modes
 from . import build, recorder
+from .buffers import allocate
 from .build import Builder, program_steps
 from .codegen import drain
 from .ir import Arg, Const, Instr, same_const
@@ -152,8 +153,9 @@ class Program:
         self.desc = desc
         if built is None:  # all at once (build.py makes it a slice per call)
             built = drain(program_steps(_NO_DEADLINE, rec, arg_is_value, out_slots, name))
-        self.source, globs, self.replay, self.parts = built
+        self.source, globs, self.replay, self.parts, layout = built
         self.globals = globs
+        allocate(layout, globs, self.replay.__globals__)  # now: not while the recordings filled memory
         self.lock = threading.Lock()  # buffers planned once are this program's: one replay at a time
         self.n_instructions = len(rec.instrs)
         self.rec = rec if keep_recording else None  # check=True compares against it
@@ -426,6 +428,7 @@ class Jitted:
                 rec.verify_watched()
                 rec.freeze(rec.mutable_arrays() + [x for x in leaves if x.__class__ is ndarray])
                 rec.seal()
+                rec.watch = {}  # its last check is done: the copies of the watched leaves go before the making
             out_desc, out_slots, out_kinds = _outputs(rec, result) if rec.dead is None else (None, None, None)
         finally:
             recorder.stop()
@@ -484,10 +487,10 @@ class Jitted:
         if built is None:
             return
         second, arg_is_value, out_slots, out_kinds, out_desc = entry.making
+        if not self.check:
+            second.release()  # before the program's buffers are allocated
         program = Program(second, arg_is_value, out_slots, out_kinds, out_desc, None,
                           keep_recording=self.check, built=built)
-        if not self.check:
-            second.release()
         entry.program, entry.builder, entry.making = program, None, None
         self._last = program
         self._fast = None

@@ -31,6 +31,7 @@ import re
 import threading
 import time
 
+from .buffers import plan
 from .codegen import assemble, generate_steps
 from .emit import plan_and_emit
 from .speed import fast_source
@@ -84,12 +85,15 @@ class Builder:
 
 
 def program_steps(clock, rec, arg_is_value, out_slots, name):
-    """Generate and compile: returns (source, globals, replay function, number of parts)."""
+    """Generate and compile: returns (source, globals, replay function, number of parts, buffer layout); the
+    buffers are allocated when the program is installed (`buffers.allocate`)."""
     params, lines, result, globs = yield from generate_steps(rec, arg_is_value, out_slots, emitters=plan_and_emit)
     source = assemble(params, lines, result)
     yield
+    layout = plan(lines, result, globs)
+    yield
     replay, parts = yield from compile_steps(clock, params, lines, result, globs, name)
-    return source, globs, replay, parts
+    return source, globs, replay, parts, layout
 
 
 def _compile(src, ns, name):

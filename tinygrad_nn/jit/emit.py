@@ -3,8 +3,9 @@
 An emitter turns one recorded call into numpy lines that compute the same bits: the same ufuncs, on the same
 operands, in the same order and association as the op's forward or rule does. Each one is checked when the
 program is made: its lines run on the record-time inputs, and unless they give the recorded output bit for bit
-(values, dtype, shape, and array-or-not), the call stays a call. The output goes into a buffer allocated once
-for the program (a module global of the generated code), unless the value leaves the program (a leaf's `.grad`
+(values, dtype, shape, and array-or-not), the call stays a call. The output goes into a buffer planned once
+for the program (a module global of the generated code, allocated when the program is installed, shared with
+other buffers whose lives do not overlap: buffers.py), unless the value leaves the program (a leaf's `.grad`
 takes it, the caller gets it): then a fresh array is allocated each replay, as eager does.
 
 Keyed by the function the eager run called: a forward (`op.forward`, or the recorder's normalising wrapper of
@@ -23,6 +24,7 @@ from ..engine import backward as _bw
 from ..ops import OPS
 from ..ops.reductions import _kept_shape
 from .backward import _add_floats, _deposit_leaf
+from .buffers import Buffer
 from .codegen import leaf_hint
 from .ir import Const, KwSlot, Like
 
@@ -359,8 +361,18 @@ def _same_bits(x, y) -> bool:
     if x.__class__ is float:  # equal, with the same sign (0.0 and -0.0 differ), or both NaN
         return (x == y and math.copysign(1.0, x) == math.copysign(1.0, y)) or (x != x and y != y)
     if x.__class__ is ndarray or isinstance(x, np.generic):
-        return x.shape == y.shape and x.dtype == y.dtype and x.tobytes() == y.tobytes()
+        if x.shape != y.shape or x.dtype != y.dtype:
+            return False
+        bits = _UINT.get(x.dtype.itemsize) if x.dtype.kind in "biufc" else None
+        if bits is None or x.__class__ is not ndarray:
+            return x.tobytes() == y.tobytes()
+        # the bits as unsigned integers of the same size (a view, whatever the strides): no copy of either array
+        # (W3's weight gradient: 0.8 MB each), and NaN and -0.0 compared as bits
+        return bool(np.array_equal(x.view(bits), y.view(bits)))
     return False
+
+
+_UINT = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
 
 
 def _escaped_closure(rec):
@@ -535,7 +547,7 @@ def _instantiate(ins, lines, temps, vals, outs, used, escaped, namer, slot_names
             if sum(line.count(f"{{o{j}}}") for line in lines) == 1 and f"o{j}" in map(_target, lines):
                 applied.add(f"o{j}")  # a result nobody reads, written by a line of its own: not computed
                 continue
-            buf = namer.name(np.empty(o.shape, o.dtype), "scrap")  # a result nobody reads: still written
+            buf = namer.name(Buffer(o.shape, o.dtype), "scrap")  # a result nobody reads: still written
             real[f"o{j}"] = buf
             continue
         if alias:
@@ -544,11 +556,11 @@ def _instantiate(ins, lines, temps, vals, outs, used, escaped, namer, slot_names
             real[f"o{j}"] = slot_names[s]
             pre.append(f"{slot_names[s]} = np.empty({o.shape!r}, {namer.name(o.dtype, 'dtype')})")
         else:
-            buf = namer.name(np.empty(o.shape, o.dtype), "buf_" + slot_names[s])
+            buf = namer.name(Buffer(o.shape, o.dtype), "buf_" + slot_names[s])
             real[f"o{j}"] = buf
             slot_names[s] = buf
     for k, (shape, dtype) in enumerate(temps):
-        real[f"t{k}"] = namer.name(trial[f"t{k}"] if f"t{k}" in applied else np.empty(shape, dtype), "tmp")
+        real[f"t{k}"] = namer.name(trial[f"t{k}"] if f"t{k}" in applied else Buffer(shape, dtype), "tmp")
     body = pre + [line.format(**real) for line in lines if _target(line) not in applied]
     body = [b for b in body if not b.startswith("_ = ")]
     return body if body or applied else ["pass"]
@@ -621,7 +633,7 @@ def _sgd_lines(ins, fresh, namer):
                 continue
             buf = opt._buffers.get(p)  # the buffer eager's step writes lr * grad into (one copy of it, not two)
             if buf is None or buf.shape != p.data.shape or buf.dtype != p.data.dtype:
-                buf = np.empty_like(p.data)
+                buf = Buffer(p.data.shape, p.data.dtype)
             buf = namer.name(buf, "lr_times_grad")
             lines.append(f"    {w}.data -= np.multiply({w}.grad, lr, out={buf})")
     changed = namer.name(tuple(params), "sgd_params")
