@@ -426,7 +426,7 @@ class Jitted:
             result = self.fn(*args, **kwargs)
             if rec.dead is None:
                 rec.verify_watched()
-                rec.freeze(rec.mutable_arrays() + [x for x in leaves if x.__class__ is ndarray])
+                rec.freeze(rec.mutable_arrays() + [x for x in leaves if x.__class__ is ndarray], checked=True)
                 rec.seal()
                 rec.watch = {}  # its last check is done: the copies of the watched leaves go before the making
             out_desc, out_slots, out_kinds = _outputs(rec, result) if rec.dead is None else (None, None, None)
@@ -438,6 +438,8 @@ class Jitted:
         rec.out = (out_desc, out_slots, out_kinds)
         if not entry.recs:  # the first recording is compared, not compiled: its graph and payloads can go now
             rec.release()
+        else:
+            rec.drop_graph()  # the program is made from the second's instructions and values
         entry.recs.append(rec)
         if len(entry.recs) == 2:
             first, second = entry.recs

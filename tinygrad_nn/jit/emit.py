@@ -26,6 +26,7 @@ from ..ops.reductions import _kept_shape
 from .backward import _add_floats, _deposit_leaf
 from .buffers import Buffer
 from .codegen import leaf_hint
+from .recorder import _byte_bounds
 from .ir import Const, KwSlot, Like
 
 ndarray = np.ndarray
@@ -376,15 +377,28 @@ _UINT = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
 
 
 def _escaped_closure(rec):
-    """Slots whose arrays leave the program, and every slot sharing memory with one of them."""
+    """Slots whose arrays leave the program, and every slot sharing memory with one of them (by the bounds of
+    their memory, as np.may_share_memory decides; a value the recording holds as a copy by its original's:
+    Recording.seal)."""
     out = set(rec.escaped)
+    bounds = rec.bounds
     arrays = [(i, v) for i, v in enumerate(rec.values) if v.__class__ is ndarray]
     for e in list(out):
         ve = rec.values[e]
         if ve.__class__ is not ndarray:
             continue
+        be = bounds.get(e)
         for i, v in arrays:
-            if i not in out and (v is ve or np.may_share_memory(v, ve)):
+            if i in out:
+                continue
+            bi = bounds.get(i)
+            if be is None and bi is None:
+                shared = v is ve or np.may_share_memory(v, ve)
+            else:
+                lo, hi = be or _byte_bounds(ve)
+                lo2, hi2 = bi or _byte_bounds(v)
+                shared = lo < hi2 and lo2 < hi
+            if shared:
                 out.add(i)
     return out
 

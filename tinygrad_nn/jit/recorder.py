@@ -149,6 +149,7 @@ class Recording:
         self.pending: list[tuple] = []  # (slot, id of the array owning its memory): slots whose snap is the live
         # array, not yet copied ("lazy")
         self.frozen: dict[int, ndarray] = {}  # slot -> the copy freeze made of its array ("lazy")
+        self.bounds: dict[int, tuple] = {}  # slot -> the memory bounds of its array, when seal put the copy there
         self.escaped: set[int] = set()  # slots whose arrays leave the program (a leaf's .grad, a result)
         self.grad_of: dict[int, int] = {}  # slot of a gradient -> slot of the value it is the gradient of
         self.start_id = modes.next_id()  # leaves numbered above were made during this call
@@ -172,30 +173,41 @@ class Recording:
             self.pending.append((i, id(_base(value))))  # its owner's id, looked up once for every freeze
         return i
 
-    def freeze(self, arrays):
+    def freeze(self, arrays, checked=False):
         """Copy the snaps of the slots that share memory with `arrays`, which are about to be written in place (a
         leaf's .data by an optimizer's step, its .grad by zero_grad or by a gradient added to it). Nothing else
         in a recorded call writes into an array that a slot holds: ops and rules make new arrays, and writes by
-        hand to a leaf abandon the recording."""
+        hand to a leaf abandon the recording. `checked`: verify_watched has just passed, so a watched leaf's copy
+        holds its array's bytes, and becomes the snap of the slot holding that array (W3: its parameters and
+        gradients are not copied twice)."""
         if not self.pending:
             return
         bases = {id(_base(a)) for a in arrays if a.__class__ is ndarray}
+        watched = {id(obj): copy for _, _, obj, copy in self.watch.values() if copy.__class__ is bytes} if checked \
+            else {}
         keep = []
         values, frozen = self.values, self.frozen
         for entry in self.pending:
             if entry[1] in bases:
-                frozen[entry[0]] = values[entry[0]].copy()
+                v = values[entry[0]]
+                copy = watched.get(id(v))
+                frozen[entry[0]] = v.copy() if copy is None else np.frombuffer(copy, v.dtype).reshape(v.shape)
             else:
                 keep.append(entry)
         self.pending = keep
 
     def seal(self):
         """The lazy snaps, when the call is over (its last freeze done): each slot's value, or freeze's copy of
-        it. Made here, once, rather than a list entry per slot as the slots are made."""
+        it. Made here, once, rather than a list entry per slot as the slots are made. A copied value gives way to
+        its copy in `values` too, its memory's bounds kept in `bounds` (for emit's escaped closure): the original
+        (a gradient, say) is then held only by the caller, if at all, once `drop_graph` has run."""
         if self.snapshot == "lazy":
             snaps = list(self.values)
+            values, bounds = self.values, self.bounds
             for i, copy in self.frozen.items():
                 snaps[i] = copy
+                bounds[i] = _byte_bounds(values[i])
+                values[i] = copy
             self.snaps, self.frozen, self.pending = snaps, {}, []
 
     def mutable_arrays(self, grads=True):
@@ -211,13 +223,18 @@ class Recording:
 
     def release(self):
         """Drop the graph and payloads kept while recording (what a comparison or the program needs stays)."""
-        self.keep = []
-        self.node_slot, self.arr_slot, self.param_slot = {}, {}, {}
+        self.drop_graph()
         self.values = [None] * len(self.values)
         self.snaps = []
         self.pending = []
         self.frozen = {}
         self.watch = {}
+
+    def drop_graph(self):
+        """Drop the graph and the maps by identity, when the call is over and its outputs are found: the program
+        is made from the instructions and the slots' values."""
+        self.keep = []
+        self.node_slot, self.arr_slot, self.param_slot = {}, {}, {}
 
     def emit(self, instr: Instr):
         self.instrs.append(instr)
@@ -366,7 +383,7 @@ class Recording:
         # an optimizer's own step writes the parameters, never their .grad (it copies what it changes): the
         # gradients' snaps stay the arrays themselves (W3: 0.9 MB less at the recording's peak). A freeze missed
         # costs only speed: a line checked against a changed value is not used, the call stays.
-        self.freeze(self.mutable_arrays(grads=getattr(bound, "__func__", None) is not Optimizer.step))
+        self.freeze(self.mutable_arrays(grads=getattr(bound, "__func__", None) is not Optimizer.step), checked=True)
         self.muted += 1
         try:
             bound(*args)
@@ -393,6 +410,12 @@ class Recording:
                 self.abandon(f"the function changed .{attr} of a leaf ({_describe(leaf)}) by hand, which jit "
                              f"cannot see; use an optimizer (tinygrad_nn.optim) and its zero_grad")
                 return
+
+
+try:
+    from numpy.lib.array_utils import byte_bounds as _byte_bounds
+except ImportError:  # numpy < 2
+    _byte_bounds = np.byte_bounds
 
 
 def _base(a):
