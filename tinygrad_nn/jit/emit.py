@@ -26,8 +26,9 @@ from ..ops.reductions import _kept_shape
 from .backward import _add_floats, _deposit_leaf
 from .buffers import Buffer
 from .codegen import leaf_hint
-from .recorder import _byte_bounds
 from .ir import Const, KwSlot, Like
+from .recorder import _UINT as UINT
+from .recorder import _byte_bounds
 
 ndarray = np.ndarray
 _EMITTERS: dict = {}
@@ -364,7 +365,7 @@ def _same_bits(x, y) -> bool:
     if x.__class__ is ndarray or isinstance(x, np.generic):
         if x.shape != y.shape or x.dtype != y.dtype:
             return False
-        bits = _UINT.get(x.dtype.itemsize) if x.dtype.kind in "biufc" else None
+        bits = UINT.get(x.dtype.itemsize) if x.dtype.kind in "biufc" else None
         if bits is None or x.__class__ is not ndarray:
             return x.tobytes() == y.tobytes()
         # the bits as unsigned integers of the same size (a view, whatever the strides): no copy of either array
@@ -372,8 +373,6 @@ def _same_bits(x, y) -> bool:
         return bool(np.array_equal(x.view(bits), y.view(bits)))
     return False
 
-
-_UINT = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
 
 
 def _escaped_closure(rec):

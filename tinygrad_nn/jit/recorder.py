@@ -383,7 +383,8 @@ class Recording:
         # an optimizer's own step writes the parameters, never their .grad (it copies what it changes): the
         # gradients' snaps stay the arrays themselves (W3: 0.9 MB less at the recording's peak). A freeze missed
         # costs only speed: a line checked against a changed value is not used, the call stays.
-        self.freeze(self.mutable_arrays(grads=getattr(bound, "__func__", None) is not Optimizer.step), checked=True)
+        stepping = getattr(bound, "__func__", None) is Optimizer.step
+        self.freeze(self.mutable_arrays(grads=not stepping), checked=True)
         self.muted += 1
         try:
             bound(*args)
@@ -391,25 +392,45 @@ class Recording:
             self.muted -= 1
         self.emit(Instr("effect", Const(bound), tuple(Const(a) for a in args), what=_qualname(bound)))
         self.param_slot.clear()  # a parameter read after this reads its new payload
-        self.rewatch()
+        self.rewatch(grads=not stepping)
 
     # -- writes the recorder cannot see ---------------------------------------------------------------
     def _watch(self, leaf, attr):
         obj = getattr(leaf, attr)
         self.watch[(id(leaf), attr)] = (leaf, attr, obj, obj.tobytes() if obj.__class__ is ndarray else obj)
 
-    def rewatch(self):
-        for key, (leaf, attr, _, _) in list(self.watch.items()):
-            obj = getattr(leaf, attr)
-            self.watch[key] = (leaf, attr, obj, obj.tobytes() if obj.__class__ is ndarray else obj)
+    def rewatch(self, grads=True):
+        """Watch the leaves again after an effect. grads=False (an optimizer's step, which writes only .data):
+        a .grad still holding the array watched keeps its copy. Each old copy goes before its new one is made
+        (W3: not two copies of every parameter and gradient at the recording's peak)."""
+        watch = self.watch
+        for key in list(watch):
+            leaf, attr, obj = watch[key][:3]
+            now = getattr(leaf, attr)
+            if not grads and attr == "grad" and now is obj:
+                continue
+            watch[key] = None
+            watch[key] = (leaf, attr, now, now.tobytes() if now.__class__ is ndarray else now)
 
     def verify_watched(self):
         for leaf, attr, obj, copy in self.watch.values():
             now = getattr(leaf, attr)
-            if now is not obj or (obj.__class__ is ndarray and obj.tobytes() != copy):  # bit for bit
+            if now is not obj or (obj.__class__ is ndarray and not _same_bytes(obj, copy)):
                 self.abandon(f"the function changed .{attr} of a leaf ({_describe(leaf)}) by hand, which jit "
                              f"cannot see; use an optimizer (tinygrad_nn.optim) and its zero_grad")
                 return
+
+
+_UINT = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
+
+
+def _same_bytes(a, copy) -> bool:
+    """Whether array a holds the bytes `copy` (its tobytes() taken earlier), bit for bit; compared as unsigned
+    integers of a's item size where it has one (no second copy of a: W3's first weight is 0.8 MB)."""
+    bits = _UINT.get(a.dtype.itemsize) if a.dtype.kind in "biufc" else None
+    if bits is None or len(copy) != a.nbytes:
+        return a.tobytes() == copy
+    return bool(np.array_equal(np.frombuffer(copy, bits).reshape(a.shape), a.view(bits)))
 
 
 try:
