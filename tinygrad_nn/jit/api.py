@@ -290,7 +290,7 @@ def _instr_difference(x, y):
     return None
 
 
-def _making(name, clock, first, second, arg_is_value):
+def _making(name, clock, first, second, arg_is_value, release):
     """The steps from two recordings to a program: compare them (JitError if they differ), then generate and
     compile (build.py); resumable, as the calls after the recordings run it a slice at a time. (A function of its
     own: the generator must not hold the jitted function or its cache, which hold it.)"""
@@ -305,7 +305,7 @@ def _making(name, clock, first, second, arg_is_value):
                        f"this function eagerly (this signature runs eagerly from now on)")
     _merge(first, second)
     del first
-    return (yield from program_steps(clock, second, arg_is_value, second.out[1], name))
+    return (yield from program_steps(clock, second, arg_is_value, second.out[1], name, release))
 
 
 def _merge(first, second):
@@ -446,7 +446,8 @@ class Jitted:
             entry.recs = []
             arg_is_value = [isinstance(x, Value) for x in leaves]
             builder = Builder()
-            builder.steps = _making(getattr(self.fn, "__name__", "fn"), builder.clock, first, second, arg_is_value)
+            builder.steps = _making(getattr(self.fn, "__name__", "fn"), builder.clock, first, second, arg_is_value,
+                                    release=not self.check)  # check=True generates from the recording again
             entry.making = (second, arg_is_value, out_slots, out_kinds, out_desc)
             entry.builder = builder  # the next calls run eagerly and make the program a slice at a time
             if not build.SLICED:

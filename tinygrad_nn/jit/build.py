@@ -27,6 +27,7 @@ microsecond.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import time
@@ -84,10 +85,12 @@ class Builder:
                 return None
 
 
-def program_steps(clock, rec, arg_is_value, out_slots, name):
+def program_steps(clock, rec, arg_is_value, out_slots, name, release=False):
     """Generate and compile: returns (source, globals, replay function, number of parts, buffer layout); the
-    buffers are allocated when the program is installed (`buffers.allocate`)."""
-    params, lines, result, globs = yield from generate_steps(rec, arg_is_value, out_slots, emitters=plan_and_emit)
+    buffers are allocated when the program is installed (`buffers.allocate`). release=True: the recording's
+    values go as the making passes them (emit.plan_and_emit): nothing generates from it again."""
+    emitters = functools.partial(plan_and_emit, release=release)
+    params, lines, result, globs = yield from generate_steps(rec, arg_is_value, out_slots, emitters=emitters)
     source = assemble(params, lines, result)
     yield
     layout = plan(lines, result, globs)

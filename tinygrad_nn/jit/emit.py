@@ -399,21 +399,49 @@ def _escaped_closure(rec):
                 shared = lo < hi2 and lo2 < hi
             if shared:
                 out.add(i)
-    return out
+    return out, arrays
 
 
-def plan_and_emit(rec, instrs, used, namer, slot_names):
+def _last_uses(instrs, slots):
+    """{k: the slots among `slots` that instruction k is the last to read or write}, and the slots none of them
+    names; resumable."""
+    last, seen = {}, set()
+    for k in range(len(instrs) - 1, -1, -1):
+        if not k & 255:
+            yield
+        ins = instrs[k]
+        named = [a for a in ins.args if a.__class__ is int] + [s for s in ins.outs if s is not None]
+        named += [v.slot for v in ins.kwargs.values() if v.__class__ is KwSlot]
+        for s in named:
+            if s in slots and s not in seen:
+                seen.add(s)
+                last.setdefault(k, []).append(s)
+    return last, slots - seen
+
+
+def plan_and_emit(rec, instrs, used, namer, slot_names, release=False):
     """{id(instruction): its lines} for the calls that become numpy with out=, and the buffers they write; as
-    resumable steps (a generator returning the plan: codegen.generate_steps)."""
+    resumable steps (a generator returning the plan: codegen.generate_steps). release=True: each array value of
+    the recording goes as soon as the walk has passed the last instruction that names it (the calls that make
+    the program a slice at a time then run with less of the recording held)."""
     plan = {}
     snaps = rec.snaps if rec.snapshot else None
     if snaps is None:
         return plan
-    escaped = _escaped_closure(rec)
+    escaped, arrays = _escaped_closure(rec)
+    values = rec.values
+    last = {}
+    if release and arrays:
+        last, unnamed = yield from _last_uses(instrs, {i for i, _ in arrays})
+        for s in unnamed:
+            snaps[s] = values[s] = None
+    del arrays
     consts = set()  # slots folded into constants (see _foldable)
     fresh = {}  # id(leaf) -> its .grad was just given an array by a deposit, and no effect came since
-    for ins in instrs:
+    for k, ins in enumerate(instrs):
         yield
+        for s in last.get(k - 1, ()):
+            snaps[s] = values[s] = None
         if ins.kind == "deposit":
             lines = _deposit_lines(ins, rec, namer, slot_names)
             if lines:
