@@ -426,7 +426,7 @@ class Jitted:
             result = self.fn(*args, **kwargs)
             if rec.dead is None:
                 rec.verify_watched()
-                rec.freeze(rec.mutable_arrays() + [x for x in leaves if x.__class__ is ndarray], checked=True)
+                rec.freeze(rec.mutable_arrays() + [x for x in leaves if x.__class__ is ndarray])
                 rec.seal()
                 rec.watch = {}  # its last check is done: the copies of the watched leaves go before the making
             out_desc, out_slots, out_kinds = _outputs(rec, result) if rec.dead is None else (None, None, None)

@@ -28,7 +28,6 @@ from .buffers import Buffer
 from .codegen import leaf_hint
 from .ir import Const, KwSlot, Like
 from .recorder import _UINT as UINT
-from .recorder import _byte_bounds
 
 ndarray = np.ndarray
 _EMITTERS: dict = {}
@@ -376,28 +375,16 @@ def _same_bits(x, y) -> bool:
 
 
 def _escaped_closure(rec):
-    """Slots whose arrays leave the program, and every slot sharing memory with one of them (by the bounds of
-    their memory, as np.may_share_memory decides; a value the recording holds as a copy by its original's:
-    Recording.seal)."""
+    """Slots whose arrays leave the program, and every slot sharing memory with one of them; and the array
+    slots, as (slot, array)."""
     out = set(rec.escaped)
-    bounds = rec.bounds
     arrays = [(i, v) for i, v in enumerate(rec.values) if v.__class__ is ndarray]
     for e in list(out):
         ve = rec.values[e]
         if ve.__class__ is not ndarray:
             continue
-        be = bounds.get(e)
         for i, v in arrays:
-            if i in out:
-                continue
-            bi = bounds.get(i)
-            if be is None and bi is None:
-                shared = v is ve or np.may_share_memory(v, ve)
-            else:
-                lo, hi = be or _byte_bounds(ve)
-                lo2, hi2 = bi or _byte_bounds(v)
-                shared = lo < hi2 and lo2 < hi
-            if shared:
+            if i not in out and (v is ve or np.may_share_memory(v, ve)):
                 out.add(i)
     return out, arrays
 
@@ -436,6 +423,7 @@ def plan_and_emit(rec, instrs, used, namer, slot_names, release=False):
         for s in unnamed:
             snaps[s] = values[s] = None
     del arrays
+    live = rec.live
     consts = set()  # slots folded into constants (see _foldable)
     fresh = {}  # id(leaf) -> its .grad was just given an array by a deposit, and no effect came since
     for k, ins in enumerate(instrs):
@@ -464,10 +452,18 @@ def plan_and_emit(rec, instrs, used, namer, slot_names, release=False):
         if em is None and rules_of is None:
             continue
         vals = [snaps[a] if a.__class__ is int else a.value for a in ins.args]
-        outs = [snaps[s] if s is not None else None for s in ins.outs]
         kw = dict(ins.kwargs)
         if any(v.__class__ is KwSlot for v in kw.values()):
             continue
+        if live and (any(s in live for s in ins.outs) or any(a.__class__ is int and a in live for a in ins.args)):
+            outs = _again(ins, vals, kw)  # an array written in place since it was recorded: what it gives now
+            if outs is None:
+                continue
+            for s, o in zip(ins.outs, outs):
+                if s in live:  # what later instructions naming it compute again from (the others keep theirs)
+                    snaps[s] = values[s] = o
+        else:
+            outs = [snaps[s] if s is not None else None for s in ins.outs]
         try:
             got = em(vals, outs, kw) if em is not None else _scalar_rules(*rules_of, vals, outs) if not kw else None
         except Exception:  # noqa: BLE001 - an emitter that cannot read these inputs leaves the call as it is
@@ -486,6 +482,17 @@ def plan_and_emit(rec, instrs, used, namer, slot_names, release=False):
         if emitted is not None:
             plan[id(ins)] = emitted
     return plan
+
+
+def _again(ins, vals, kw):
+    """The outputs of a call run again on `vals` (its recorded function: an op's forward or rule, or an engine
+    helper, which have an emitter), as a list like ins.outs; None if it raises or gives another count."""
+    try:
+        got = ins.fn(*vals, **kw)
+    except Exception:  # noqa: BLE001 - these values do not suit it any more: the call stays a call
+        return None
+    outs = list(got) if ins.unpack else [got]
+    return outs if len(outs) == len(ins.outs) else None
 
 
 _trial_code: dict = {}

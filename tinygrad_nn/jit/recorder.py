@@ -142,14 +142,12 @@ class Recording:
         self.watch: dict[tuple, tuple] = {}  # (id(leaf), attribute) -> (leaf, attribute, object, its bytes):
         # writes jit cannot see
         # snaps: every slot's value as it was made, for emit.py to check its lines on (True: a copy of each array,
-        # which check mode compares with, taken as the slot is made; "lazy": the array itself, copied only
-        # before something may write into it in place (see freeze), the list made by `seal` when the call ends)
+        # which check mode compares with, taken as the slot is made; "lazy": the array itself, `live` if something
+        # may have written into it in place since (see freeze), the list given by `seal` when the call ends)
         self.snapshot = snapshot
         self.snaps: list = []
-        self.pending: list[tuple] = []  # (slot, id of the array owning its memory): slots whose snap is the live
-        # array, not yet copied ("lazy")
-        self.frozen: dict[int, ndarray] = {}  # slot -> the copy freeze made of its array ("lazy")
-        self.bounds: dict[int, tuple] = {}  # slot -> the memory bounds of its array, when seal put the copy there
+        self.pending: list[tuple] = []  # (slot, id of the array owning its memory): array slots not yet live
+        self.live: set[int] = set()
         self.escaped: set[int] = set()  # slots whose arrays leave the program (a leaf's .grad, a result)
         self.grad_of: dict[int, int] = {}  # slot of a gradient -> slot of the value it is the gradient of
         self.start_id = modes.next_id()  # leaves numbered above were made during this call
@@ -173,42 +171,31 @@ class Recording:
             self.pending.append((i, id(_base(value))))  # its owner's id, looked up once for every freeze
         return i
 
-    def freeze(self, arrays, checked=False):
-        """Copy the snaps of the slots that share memory with `arrays`, which are about to be written in place (a
-        leaf's .data by an optimizer's step, its .grad by zero_grad or by a gradient added to it). Nothing else
-        in a recorded call writes into an array that a slot holds: ops and rules make new arrays, and writes by
-        hand to a leaf abandon the recording. `checked`: verify_watched has just passed, so a watched leaf's copy
-        holds its array's bytes, and becomes the snap of the slot holding that array (W3: its parameters and
-        gradients are not copied twice)."""
+    def freeze(self, arrays):
+        """Mark the slots that share memory with `arrays`, which are about to be written in place (a leaf's .data
+        by an optimizer's step, its .grad by zero_grad or by a gradient added to it), as `live`: their snap is
+        the array itself, which may not hold the record-time value any more, so emit.py computes again what an
+        instruction naming one gives (its function, on the values at hand) rather than trusting the recorded
+        result, and copies nothing (W3: its parameters, gradients and batch). Nothing else in a recorded call
+        writes into an array that a slot holds: ops and rules make new arrays, and writes by hand to a leaf
+        abandon the recording."""
         if not self.pending:
             return
         bases = {id(_base(a)) for a in arrays if a.__class__ is ndarray}
-        watched = {id(obj): copy for _, _, obj, copy in self.watch.values() if copy.__class__ is bytes} if checked \
-            else {}
         keep = []
-        values, frozen = self.values, self.frozen
+        live = self.live
         for entry in self.pending:
             if entry[1] in bases:
-                v = values[entry[0]]
-                copy = watched.get(id(v))
-                frozen[entry[0]] = v.copy() if copy is None else np.frombuffer(copy, v.dtype).reshape(v.shape)
+                live.add(entry[0])
             else:
                 keep.append(entry)
         self.pending = keep
 
     def seal(self):
-        """The lazy snaps, when the call is over (its last freeze done): each slot's value, or freeze's copy of
-        it. Made here, once, rather than a list entry per slot as the slots are made. A copied value gives way to
-        its copy in `values` too, its memory's bounds kept in `bounds` (for emit's escaped closure): the original
-        (a gradient, say) is then held only by the caller, if at all, once `drop_graph` has run."""
+        """The lazy snaps, when the call is over (its last freeze done): the slots' values themselves (those
+        that may have changed since are `live`)."""
         if self.snapshot == "lazy":
-            snaps = list(self.values)
-            values, bounds = self.values, self.bounds
-            for i, copy in self.frozen.items():
-                snaps[i] = copy
-                bounds[i] = _byte_bounds(values[i])
-                values[i] = copy
-            self.snaps, self.frozen, self.pending = snaps, {}, []
+            self.snaps, self.pending = self.values, []
 
     def mutable_arrays(self, grads=True):
         """The arrays an effect may write in place: the payloads (and gradients) of the leaves the call read or
@@ -227,7 +214,7 @@ class Recording:
         self.values = [None] * len(self.values)
         self.snaps = []
         self.pending = []
-        self.frozen = {}
+        self.live = set()
         self.watch = {}
 
     def drop_graph(self):
@@ -384,7 +371,7 @@ class Recording:
         # gradients' snaps stay the arrays themselves (W3: 0.9 MB less at the recording's peak). A freeze missed
         # costs only speed: a line checked against a changed value is not used, the call stays.
         stepping = getattr(bound, "__func__", None) is Optimizer.step
-        self.freeze(self.mutable_arrays(grads=not stepping), checked=True)
+        self.freeze(self.mutable_arrays(grads=not stepping))
         self.muted += 1
         try:
             bound(*args)
@@ -431,12 +418,6 @@ def _same_bytes(a, copy) -> bool:
     if bits is None or len(copy) != a.nbytes:
         return a.tobytes() == copy
     return bool(np.array_equal(np.frombuffer(copy, bits).reshape(a.shape), a.view(bits)))
-
-
-try:
-    from numpy.lib.array_utils import byte_bounds as _byte_bounds
-except ImportError:  # numpy < 2
-    _byte_bounds = np.byte_bounds
 
 
 def _base(a):
