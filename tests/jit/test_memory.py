@@ -9,7 +9,7 @@ import os
 import numpy as np
 import pytest
 
-from tests.jit.helpers import train_twins, until_replaying
+from tests.jit.helpers import train_twins, training_step, until_replaying
 from tinygrad_nn import jit
 from tinygrad_nn.jit import build
 from tinygrad_nn.jit.buffers import Buffer, allocate, plan
@@ -29,16 +29,7 @@ def _sliced(monkeypatch):
 def _mlp_step():
     def make():
         net = MLP(8, [6, 5, 3], activation="relu", output_activation=None, seed=2, dtype=np.float32)
-        opt = SGD(net.parameters(), lr=0.1)
-
-        def step(x, labels):
-            opt.zero_grad()
-            loss = cross_entropy(net(x), labels)
-            loss.backward()
-            opt.step()
-            return loss
-
-        return net.parameters(), step
+        return net.parameters(), training_step(net, SGD(net.parameters(), lr=0.1), loss=cross_entropy)
 
     return make
 
