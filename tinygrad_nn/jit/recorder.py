@@ -146,8 +146,9 @@ class Recording:
         # before something may write into it in place (see freeze), the list made by `seal` when the call ends)
         self.snapshot = snapshot
         self.snaps: list = []
-        self.pending: list[tuple] = []  # (slot, id of the array owning its memory): slots whose snap is the live
-        # array, not yet copied ("lazy")
+        self.unfrozen: dict[int, list[int]] = {}  # id of an array owning memory -> the slots whose snap is that
+        # live array (or a view of it), not yet copied ("lazy"): found by the array about to be written, not by a
+        # walk over every slot
         self.frozen: dict[int, ndarray] = {}  # slot -> the copy freeze made of its array ("lazy")
         self.escaped: set[int] = set()  # slots whose arrays leave the program (a leaf's .grad, a result)
         self.grad_of: dict[int, int] = {}  # slot of a gradient -> slot of the value it is the gradient of
@@ -158,36 +159,50 @@ class Recording:
     def new_slot(self, value, name, track_float=False) -> int:
         """A new slot holding `value`. Arrays (and numpy scalars) are found again by identity when an op meets
         them; a float only when asked (`track_float`: an argument, the result of a payload call), since equal
-        floats from different computations may be one object (a constant 0.0 returned by two relus)."""
+        floats from different computations may be one object (a constant 0.0 returned by two relus). (`values`
+        keeps each one alive, so that its id is not reused while the recording runs.)"""
         i = len(self.values)
         self.values.append(value)
         self.names.append(name)
         c = value.__class__
-        if c is ndarray or (track_float and c is float) or (c is not float and isinstance(value, np.generic)):
+        if c is ndarray:
             self.arr_slot[id(value)] = i
-            self.keep.append(value)
+            if self.snapshot:
+                self.snap(i, value)
+            return i
+        if (track_float and c is float) or (c is not float and isinstance(value, np.generic)):
+            self.arr_slot[id(value)] = i
         if self.snapshot is True:
-            self.snaps.append(value.copy() if c is ndarray else value)
-        elif self.snapshot and c is ndarray:
-            self.pending.append((i, id(_base(value))))  # its owner's id, looked up once for every freeze
+            self.snaps.append(value)
         return i
+
+    def snap(self, i, a):
+        """Slot i holds the array a: its snap is a copy (check mode), or a itself until something may write it."""
+        if self.snapshot is True:
+            self.snaps.append(a.copy())
+            return
+        key = id(a) if a.base is None else id(_base(a))
+        slots = self.unfrozen.get(key)
+        if slots is None:
+            self.unfrozen[key] = [i]
+        else:
+            slots.append(i)
 
     def freeze(self, arrays):
         """Copy the snaps of the slots that share memory with `arrays`, which are about to be written in place (a
         leaf's .data by an optimizer's step, its .grad by zero_grad or by a gradient added to it). Nothing else
         in a recorded call writes into an array that a slot holds: ops and rules make new arrays, and writes by
         hand to a leaf abandon the recording."""
-        if not self.pending:
+        unfrozen = self.unfrozen
+        if not unfrozen:
             return
-        bases = {id(_base(a)) for a in arrays if a.__class__ is ndarray}
-        keep = []
         values, frozen = self.values, self.frozen
-        for entry in self.pending:
-            if entry[1] in bases:
-                frozen[entry[0]] = values[entry[0]].copy()
-            else:
-                keep.append(entry)
-        self.pending = keep
+        for a in arrays:
+            if a.__class__ is ndarray:
+                slots = unfrozen.pop(id(a) if a.base is None else id(_base(a)), None)
+                if slots is not None:
+                    for i in slots:
+                        frozen[i] = values[i].copy()
 
     def seal(self):
         """The lazy snaps, when the call is over (its last freeze done): each slot's value, or freeze's copy of
@@ -196,7 +211,7 @@ class Recording:
             snaps = list(self.values)
             for i, copy in self.frozen.items():
                 snaps[i] = copy
-            self.snaps, self.frozen, self.pending = snaps, {}, []
+            self.snaps, self.frozen, self.unfrozen = snaps, {}, {}
 
     def mutable_arrays(self, grads=True):
         """The arrays an effect may write in place: the payloads (and gradients) of the leaves the call read or
@@ -215,7 +230,7 @@ class Recording:
         self.node_slot, self.arr_slot, self.param_slot = {}, {}, {}
         self.values = [None] * len(self.values)
         self.snaps = []
-        self.pending = []
+        self.unfrozen = {}
         self.frozen = {}
         self.watch = {}
 
@@ -275,8 +290,8 @@ class Recording:
     # -- what the hooks record ------------------------------------------------------------------------
     def forward(self, op, inputs, params, v):
         # Once per op of the function (a quarter of a million times for micrograd's demo): an input's slot is
-        # looked up inline as ref_value begins (it does the rest), and a float result's slot is made inline
-        # (new_slot's float case).
+        # looked up inline as ref_value begins (it does the rest), and the result's slot is made inline
+        # (new_slot's float and array cases).
         node_slot, param_slot = self.node_slot, self.param_slot
         refs = []
         for x in inputs:
@@ -288,11 +303,16 @@ class Recording:
             refs.append(s)
         fn = _normalized_cache.get(op) or _normalized(op)  # apply normalises what the forward gives (a numpy
         d = v.data  # scalar becomes a 0-d array)
-        if d.__class__ is float and self.snapshot is not True:
+        c = d.__class__
+        if (c is float or c is ndarray) and self.snapshot is not True:
             values = self.values
             s = len(values)
             values.append(d)
             self.names.append("v")
+            if c is ndarray:
+                self.arr_slot[id(d)] = s
+                if self.snapshot:
+                    self.snap(s, d)
         else:
             s = self.new_slot(d, "v")
         node_slot[id(v)] = s
@@ -355,7 +375,23 @@ class Recording:
             return s
         if not isinstance(out, (tuple, list)) or len(out) != n_out:
             return None  # the caller raises the engine's error for a rule that returns the wrong count
-        slots = tuple([self.new_slot(o, name) if o is not None else None for o in out])
+        slots = []
+        values, names, arr_slot = self.values, self.names, self.arr_slot
+        inline = self.snapshot is not True
+        for o in out:  # self.new_slot(o, name), its array case spelled out: a rule's gradients, for every node
+            if o is None:
+                slots.append(None)
+            elif o.__class__ is ndarray and inline:
+                i = len(values)
+                values.append(o)
+                names.append(name)
+                arr_slot[id(o)] = i
+                if self.snapshot:
+                    self.snap(i, o)
+                slots.append(i)
+            else:
+                slots.append(self.new_slot(o, name))
+        slots = tuple(slots)
         self.instrs.append(Instr("call", fn, tuple(refs), dict(kwargs) if kwargs else None, slots, what, unpack=True))
         return slots
 
