@@ -42,12 +42,18 @@ class Case:
     ready: Callable[[], bool] | None = None
 
 
-def warm_up(case: Case, warmup: int):
-    """Run the warm-up steps (at least one, and until `case.ready()`); the loss of the first step."""
+def warm_up(case: Case, warmup: int, first: list | None = None):
+    """Run the warm-up steps (at least one, and until `case.ready()`); the loss of the first step. `first` (a list)
+    receives (wall, CPU) seconds of each of the first two steps: what a fresh process pays before its code is warm,
+    which the jitted steps' recording calls are compared with (`run.py`, "calls that record")."""
     loss0 = None
     i = 0
-    while i < max(warmup, 1) or (case.ready is not None and not case.ready() and i < 100_000):
+    while i < max(warmup, 2 if first is not None else 1) or (case.ready is not None and not case.ready()
+                                                            and i < 100_000):
+        t0, c0 = time.perf_counter(), time.process_time()
         res = case.step()
+        if first is not None and i < 2:
+            first.append((time.perf_counter() - t0, time.process_time() - c0))
         if i == 0 and case.loss_of is not None:
             loss0 = case.loss_of(res)
         res = None
@@ -60,7 +66,8 @@ def measure(case: Case, *, warmup: int, min_steps: int, max_steps: int, budget: 
     if gc_off:
         gc.disable()
     gc.collect()  # start every process's timed loop from the same clean heap state
-    loss0 = warm_up(case, warmup)
+    first = []
+    loss0 = warm_up(case, warmup, first)
     res = None
     gc.collect()  # garbage of the warm-up (gc_off: what the collector was kept from) is not timed
     if gc_off:
@@ -79,7 +86,8 @@ def measure(case: Case, *, warmup: int, min_steps: int, max_steps: int, budget: 
     res = None
     gc.enable()
     gc.collect()
-    return {"times": times, "loss0": loss0, "loss_last": last}
+    return {"times": times, "loss0": loss0, "loss_last": last, "first_steps_s": [f[0] for f in first],
+            "first_steps_cpu_s": [f[1] for f in first]}
 
 
 def quantile(xs, q: float) -> float:

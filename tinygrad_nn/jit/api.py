@@ -415,9 +415,9 @@ class Jitted:
         return program(leaves)
 
     def _record(self, entry, desc, leaves, quick_args=None):
-        # The second keeps each value as it was made (emit.py checks its lines on them), copying only what is
-        # written in place: during the call, and by the calls after it, which make the program (benchmark W3's
-        # peak RSS: no copy of every activation and gradient).
+        # The second keeps each value as it was made (emit.py checks its lines on them), copying nothing: what
+        # is written in place, during the call or by the calls after it that make the program, is marked live
+        # (Recording.freeze) and the making computes again what reads it (benchmark W3's peak RSS).
         rec = recorder.Recording(snapshot="lazy" if len(entry.recs) == 1 else False)
         recorder.start(rec)
         try:

@@ -165,7 +165,15 @@ def _tensor_rules(rec, op, node, inputs, vals, refs, P):
                 g = rule(*vals, **P)
             finally:
                 rec.muted -= 1
-            s = rec.new_slot(g, "δ")
+            if g.__class__ is ndarray and rec.snapshot is not True:  # rec.new_slot(g, "δ"), spelled out
+                s = len(rec.values)
+                rec.values.append(g)
+                rec.names.append("δ")
+                rec.arr_slot[id(g)] = s
+                if rec.snapshot:
+                    rec.snap(s, g)
+            else:
+                s = rec.new_slot(g, "δ")
             rec.instrs.append(Instr("call", rule, refs, kw if kw is None else dict(kw), (s,), whats[i]))
             out.append((g, s))
         else:

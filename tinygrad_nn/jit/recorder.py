@@ -146,7 +146,9 @@ class Recording:
         # may have written into it in place since (see freeze), the list given by `seal` when the call ends)
         self.snapshot = snapshot
         self.snaps: list = []
-        self.pending: list[tuple] = []  # (slot, id of the array owning its memory): array slots not yet live
+        self.unfrozen: dict[int, list[int]] = {}  # id of an array owning memory -> the slots whose snap is that
+        # array (or a view of it), not yet live ("lazy"): found by the array about to be written, not by a walk
+        # over every slot
         self.live: set[int] = set()
         self.escaped: set[int] = set()  # slots whose arrays leave the program (a leaf's .grad, a result)
         self.grad_of: dict[int, int] = {}  # slot of a gradient -> slot of the value it is the gradient of
@@ -157,19 +159,34 @@ class Recording:
     def new_slot(self, value, name, track_float=False) -> int:
         """A new slot holding `value`. Arrays (and numpy scalars) are found again by identity when an op meets
         them; a float only when asked (`track_float`: an argument, the result of a payload call), since equal
-        floats from different computations may be one object (a constant 0.0 returned by two relus)."""
+        floats from different computations may be one object (a constant 0.0 returned by two relus). (`values`
+        keeps each one alive, so that its id is not reused while the recording runs.)"""
         i = len(self.values)
         self.values.append(value)
         self.names.append(name)
         c = value.__class__
-        if c is ndarray or (track_float and c is float) or (c is not float and isinstance(value, np.generic)):
+        if c is ndarray:
             self.arr_slot[id(value)] = i
-            self.keep.append(value)
+            if self.snapshot:
+                self.snap(i, value)
+            return i
+        if (track_float and c is float) or (c is not float and isinstance(value, np.generic)):
+            self.arr_slot[id(value)] = i
         if self.snapshot is True:
-            self.snaps.append(value.copy() if c is ndarray else value)
-        elif self.snapshot and c is ndarray:
-            self.pending.append((i, id(_base(value))))  # its owner's id, looked up once for every freeze
+            self.snaps.append(value)
         return i
+
+    def snap(self, i, a):
+        """Slot i holds the array a: its snap is a copy (check mode), or a itself until something may write it."""
+        if self.snapshot is True:
+            self.snaps.append(a.copy())
+            return
+        key = id(a) if a.base is None else id(_base(a))
+        slots = self.unfrozen.get(key)
+        if slots is None:
+            self.unfrozen[key] = [i]
+        else:
+            slots.append(i)
 
     def freeze(self, arrays):
         """Mark the slots that share memory with `arrays`, which are about to be written in place (a leaf's .data
@@ -179,23 +196,21 @@ class Recording:
         result, and copies nothing (W3: its parameters, gradients and batch). Nothing else in a recorded call
         writes into an array that a slot holds: ops and rules make new arrays, and writes by hand to a leaf
         abandon the recording."""
-        if not self.pending:
+        unfrozen = self.unfrozen
+        if not unfrozen:
             return
-        bases = {id(_base(a)) for a in arrays if a.__class__ is ndarray}
-        keep = []
         live = self.live
-        for entry in self.pending:
-            if entry[1] in bases:
-                live.add(entry[0])
-            else:
-                keep.append(entry)
-        self.pending = keep
+        for a in arrays:
+            if a.__class__ is ndarray:
+                slots = unfrozen.pop(id(a) if a.base is None else id(_base(a)), None)
+                if slots is not None:
+                    live.update(slots)
 
     def seal(self):
         """The lazy snaps, when the call is over (its last freeze done): the slots' values themselves (those
         that may have changed since are `live`)."""
         if self.snapshot == "lazy":
-            self.snaps, self.pending = self.values, []
+            self.snaps, self.unfrozen = self.values, {}
 
     def mutable_arrays(self, grads=True):
         """The arrays an effect may write in place: the payloads (and gradients) of the leaves the call read or
@@ -213,7 +228,7 @@ class Recording:
         self.drop_graph()
         self.values = [None] * len(self.values)
         self.snaps = []
-        self.pending = []
+        self.unfrozen = {}
         self.live = set()
         self.watch = {}
 
@@ -279,8 +294,8 @@ class Recording:
     # -- what the hooks record ------------------------------------------------------------------------
     def forward(self, op, inputs, params, v):
         # Once per op of the function (a quarter of a million times for micrograd's demo): an input's slot is
-        # looked up inline as ref_value begins (it does the rest), and a float result's slot is made inline
-        # (new_slot's float case).
+        # looked up inline as ref_value begins (it does the rest), and the result's slot is made inline
+        # (new_slot's float and array cases).
         node_slot, param_slot = self.node_slot, self.param_slot
         refs = []
         for x in inputs:
@@ -292,11 +307,16 @@ class Recording:
             refs.append(s)
         fn = _normalized_cache.get(op) or _normalized(op)  # apply normalises what the forward gives (a numpy
         d = v.data  # scalar becomes a 0-d array)
-        if d.__class__ is float and self.snapshot is not True:
+        c = d.__class__
+        if (c is float or c is ndarray) and self.snapshot is not True:
             values = self.values
             s = len(values)
             values.append(d)
             self.names.append("v")
+            if c is ndarray:
+                self.arr_slot[id(d)] = s
+                if self.snapshot:
+                    self.snap(s, d)
         else:
             s = self.new_slot(d, "v")
         node_slot[id(v)] = s
@@ -359,7 +379,23 @@ class Recording:
             return s
         if not isinstance(out, (tuple, list)) or len(out) != n_out:
             return None  # the caller raises the engine's error for a rule that returns the wrong count
-        slots = tuple([self.new_slot(o, name) if o is not None else None for o in out])
+        slots = []
+        values, names, arr_slot = self.values, self.names, self.arr_slot
+        inline = self.snapshot is not True
+        for o in out:  # self.new_slot(o, name), its array case spelled out: a rule's gradients, for every node
+            if o is None:
+                slots.append(None)
+            elif o.__class__ is ndarray and inline:
+                i = len(values)
+                values.append(o)
+                names.append(name)
+                arr_slot[id(o)] = i
+                if self.snapshot:
+                    self.snap(i, o)
+                slots.append(i)
+            else:
+                slots.append(self.new_slot(o, name))
+        slots = tuple(slots)
         self.instrs.append(Instr("call", fn, tuple(refs), dict(kwargs) if kwargs else None, slots, what, unpack=True))
         return slots
 
@@ -368,8 +404,8 @@ class Recording:
         from ..optim.optimizer import Optimizer
 
         # an optimizer's own step writes the parameters, never their .grad (it copies what it changes): the
-        # gradients' snaps stay the arrays themselves (W3: 0.9 MB less at the recording's peak). A freeze missed
-        # costs only speed: a line checked against a changed value is not used, the call stays.
+        # gradients stay as they are, and so do their copies that watch them. A freeze missed costs only speed: a
+        # line checked against a changed value is not used, the call stays.
         stepping = getattr(bound, "__func__", None) is Optimizer.step
         self.freeze(self.mutable_arrays(grads=not stepping))
         self.muted += 1
