@@ -552,8 +552,8 @@ class Jitted:
         program = self._last
         if program is None:
             raise JitError(f"jit: {self.__name__} has no program yet; call it until it replays (the first call "
-                           f"records, the second is checked, the next few make the program: `.replaying` says when) before asking for its "
-                           f"trace")
+                           f"records, the second is checked, the next few make the program: `.replaying` says "
+                           f"when) before asking for its trace")
         print(program.source, end="", file=file)
         return program.source
 
