@@ -30,7 +30,24 @@ ndarray = np.ndarray
 
 
 class Verify:
-    """A call checked against `rec` (the first recording of its signature; see the module's docstring)."""
+    """A call checked against `rec` (the first recording of its signature; see the module's docstring).
+
+    >>> import numpy as np
+    >>> from tinygrad_nn import Value, jit
+    >>> w = Value(np.array([1.0, 2.0]))
+    >>> k = [0.0]
+    >>> def f(x):
+    ...     k[0] += 1.0                      # a Python number that moves every call: frozen by a recording
+    ...     return (w * x * k[0]).sum()
+    >>> g = jit(f)
+    >>> g(np.ones(2)).item()                 # recorded
+    3.0
+    >>> try:
+    ...     g(np.ones(2))                    # checked against the recording, which holds 1.0 where this has 2.0
+    ... except Exception as e:
+    ...     print(type(e).__name__, "differs between calls" in str(e))
+    JitError True
+    """
 
     checks = True  # the recorder's hooks hand this call's ops and passes to the methods below
 
