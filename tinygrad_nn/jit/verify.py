@@ -24,7 +24,7 @@ from ..engine import Value, modes
 from ..engine import backward as _bw_engine
 from .backward import _is_zero
 from .ir import Const, KwSlot, same_bound, same_const
-from .recorder import _copy_payload, _normalized
+from .recorder import _copy_payload, _normalized, _normalized_cache
 
 ndarray = np.ndarray
 
@@ -195,21 +195,37 @@ class Verify:
                 self._number(x, s, True)
 
     def forward(self, op, inputs, params, v):
-        refs = tuple([self.ref_value(x) for x in inputs])
+        # Once per op (micrograd's demo: 45,000 a call): the common case spelled out (inputs found by identity,
+        # the instruction's slots equal as a tuple, no parameters); anything else goes through the general checks.
+        node_slot, param_slot = self.node_slot, self.param_slot
+        refs = []
+        for x in inputs:
+            s = node_slot.get(id(x))
+            if s is None:
+                s = param_slot.get(id(x))
+                if s is None:
+                    s = self.ref_value(x)
+            refs.append(s)
         if self.dead is not None:
             return
-        ins = self.expect("call")
-        if ins is None:
-            return
-        if ins.fn is not _normalized(op):
+        k = self.k
+        ins = self.instrs[k] if k < len(self.instrs) else None
+        if ins is None or ins.kind != "call":
+            return self.expect("call")
+        if ins.fn is not (_normalized_cache.get(op) or _normalized(op)):
             return self.differ("another function")
-        if not self.same_args(ins, refs) or not self.same_kwargs(ins, self.kw(params) if params else {}):
+        refs = tuple(refs)
+        if refs != ins.args and not self.same_args(ins, refs):
+            return
+        if (params or ins.kwargs) and not self.same_kwargs(ins, self.kw(params) if params else {}):
             return
         s = ins.outs[0]
-        self.k += 1
-        self.node_slot[id(v)] = s
+        self.k = k + 1
+        node_slot[id(v)] = s
         self.keep.append(v)
-        self._number(v.data, s, False)
+        d = v.data
+        if d.__class__ is not float:
+            self._number(d, s, False)
 
     def _call(self, fn, refs, kw, out, track_float):
         ins = self.expect("call")
