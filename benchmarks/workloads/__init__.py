@@ -91,10 +91,11 @@ def jit_case(make_step, *args):
 
     The process measures the jitted run alone, from its first call on, so that its peak RSS is the jitted run's
     (a twin recorded beforehand would leave its memory in the peak): the calls until the program replays (the
-    two that record, then those that run eagerly while the program is made, a slice per call) are timed on that
-    run itself, in wall and CPU time (a call the machine preempts takes no more CPU time); the eager step they
-    are compared with (the best of 3) is timed on a model of its own made only after the timed loop and the
-    peak RSS reading (`late_info`, which the worker calls then). info is filled in at that point."""
+    one that records, the one checked against it, then those that run eagerly while the program is made, a
+    slice per call; `Jitted._record` runs the first two) are timed on that run itself, in wall and CPU time (a
+    call the machine preempts takes no more CPU time); the eager step they are compared with (the best of 3) is
+    timed on a model of its own made only after the timed loop and the peak RSS reading (`late_info`, which the
+    worker calls then). info is filled in at that point."""
     from tinygrad_nn.jit.api import Jitted
 
     info = {}

@@ -60,10 +60,10 @@ def test_the_program_shares_buffers_and_the_recording_is_let_go():
     _, step = _mlp_step()()
     jitted = jit(step)
     jitted(X, labels)
-    jitted(X, labels)  # the second recording: no watch copies, no graph kept past its call
-    second = jitted._cache[next(iter(jitted._cache))].making[0]
-    assert second.watch == {} and second.keep == [] and second.node_slot == {}
-    assert second.live  # what the step and the next calls write in place is marked, not copied
+    jitted(X, labels)  # checked against the recording, which the program is then made from
+    rec = jitted._cache[next(iter(jitted._cache))].making[0]
+    assert rec.watch == {} and rec.keep == [] and rec.node_slot == {}  # no watch copies, no graph past its call
+    assert rec.live  # what the step and the next calls write in place is marked, not copied
     until_replaying(jitted, X, labels)
     program = jitted._last
     assert program.rec is None

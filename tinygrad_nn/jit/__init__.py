@@ -4,7 +4,8 @@ The module itself is the decorator: `@tinygrad_nn.jit` (or `tinygrad_nn.jit.jit(
 
 Files, in the order a call goes through them: `api.py` (the decorator and its per-signature cache),
 `recorder.py` (the hooks the engine calls while recording), `backward.py` (a backward pass, recorded), `ir.py`
-(what a recording is), `codegen.py` (the recording as Python source), `emit.py` (numpy with `out=` into buffers
+(what a recording is), `verify.py` (the second call, checked against the recording), `build.py` (the program
+made a slice per call), `codegen.py` (the recording as Python source), `emit.py` (numpy with `out=` into buffers
 planned once), `check.py` (check=True: every replay compared with eager).
 """
 

@@ -6,7 +6,7 @@
 >>> @jit
 ... def f(x):
 ...     return (w * x).sum()
->>> [float(f(np.array([3.0, 4.0])).data) for _ in range(3)]   # records (twice), then makes its program
+>>> [float(f(np.array([3.0, 4.0])).data) for _ in range(3)]   # records, checks, then makes its program
 [11.0, 11.0, 11.0]
 >>> float(f(np.array([1.0, 1.0])).data)                        # same signature, new numbers
 3.0
@@ -27,7 +27,8 @@ from . import build, recorder
 from .buffers import allocate
 from .build import Builder, program_steps
 from .codegen import drain
-from .ir import Arg, Const, Instr, same_const
+from .ir import Arg, Const, Instr, same_bound, same_const
+from .verify import Verify
 
 ndarray = np.ndarray
 _clock = time.perf_counter
@@ -41,7 +42,7 @@ class JitError(RuntimeError):
     >>> rng = np.random.default_rng(0)
     >>> f = jit(lambda x: (x * rng.random(2)).sum())   # new random numbers every call
     >>> try:
-    ...     for _ in range(1000):   # two recordings, compared while the program is made
+    ...     for _ in range(1000):   # the second call is checked against the first's recording
     ...         _ = f(Value(np.ones(2)))
     ... except JitError as e:
     ...     print("randomness" in str(e), f.replaying)
@@ -196,7 +197,7 @@ _NO_DEADLINE = _NoDeadline()
 
 
 class _Entry:
-    __slots__ = ("recs", "program", "eager", "reason", "builder", "making")
+    __slots__ = ("recs", "program", "eager", "reason", "builder", "making", "again")
 
     def __init__(self):
         self.recs = []
@@ -205,6 +206,7 @@ class _Entry:
         self.making = None  # what the finished program is made from: (recording, arg_is_value, outputs)
         self.eager = False
         self.reason = None
+        self.again = False  # the second call could not be checked against the first recording: record it too
 
 
 def _outputs(rec, result):
@@ -276,18 +278,25 @@ def _instr_difference(x, y):
         if p.__class__ is Arg and p.index != q.index:
             return f"input {i} is another argument"
         if p.__class__ is Const:
-            if x.kind == "effect" and not _same_bound(p.value, q.value):
+            if x.kind == "effect" and not same_bound(p.value, q.value):
                 return "another object"
-            if not (x.kind == "effect" or same_const(p.value, q.value) or _same_bound(p.value, q.value)):
+            if not (x.kind == "effect" or same_const(p.value, q.value) or same_bound(p.value, q.value)):
                 return (f"input {i} is a constant made inside the function that differs between calls "
                         f"({_show(p.value)} vs {_show(q.value)})")
-    if x.kind == "effect" and not _same_bound(x.fn.value, y.fn.value):
+    if x.kind == "effect" and not same_bound(x.fn.value, y.fn.value):
         return "another object's method"
     if x.kind == "read" and x.args[0].value is not y.args[0].value:
         return "another leaf"
     if x.kwargs.keys() != y.kwargs.keys() or not all(same_const(x.kwargs[k], y.kwargs[k]) for k in x.kwargs):
         return "other parameters"
     return None
+
+
+def _differ_message(name, why):
+    return (f"jit: two calls of {name} with the same signature did different things, {why}. A recording replays "
+            f"one fixed program: randomness (dropout, shuffling), plain numpy on the arguments, or Python control "
+            f"flow that depends on values cannot be frozen. Pass such arrays as arguments, compute them with ops, "
+            f"or run this function eagerly (this signature runs eagerly from now on)")
 
 
 def _making(name, clock, first, second, arg_is_value, release):
@@ -298,11 +307,7 @@ def _making(name, clock, first, second, arg_is_value, release):
         a == b or same_const(a[1], b[1]) for a, b in zip(first.out[2], second.out[2])) else
         "the results differ in structure or in a constant")
     if why is not None:
-        raise JitError(f"jit: two calls of {name} with the same signature did different things, "
-                       f"{why}. A recording replays one fixed program: randomness (dropout, shuffling), "
-                       f"plain numpy on the arguments, or Python control flow that depends on values "
-                       f"cannot be frozen. Pass such arrays as arguments, compute them with ops, or run "
-                       f"this function eagerly (this signature runs eagerly from now on)")
+        raise JitError(_differ_message(name, why))
     _merge(first, second)
     del first
     return (yield from program_steps(clock, second, arg_is_value, second.out[1], name, release))
@@ -320,13 +325,6 @@ def _merge(first, second):
                 q.by_value = p.value is not q.value
         if y.kind == "deposit":
             y.args = y.args[:4] + (Const(bool(x.args[4].value and y.args[4].value)),)
-
-
-def _same_bound(a, b) -> bool:
-    if a is b:
-        return True
-    return (getattr(a, "__func__", None) is not None and getattr(a, "__func__", None) is getattr(b, "__func__", 0)
-            and getattr(a, "__self__", None) is getattr(b, "__self__", 0))
 
 
 def _show(x) -> str:
@@ -347,7 +345,7 @@ class Jitted:
     >>> f = jit(lambda x: (w * x).sum())
     >>> [f(np.array([3.0])).item() for _ in range(3)], f.signatures
     ([6.0, 6.0, 6.0], 1)
-    >>> while not f.replaying:   # two calls record, the next few make the program
+    >>> while not f.replaying:   # one call records, one is checked, the next few make the program
     ...     _ = f(np.array([3.0]))
     >>> "np.multiply" in f.trace(file=open("/dev/null", "w"))
     True
@@ -415,10 +413,14 @@ class Jitted:
         return program(leaves)
 
     def _record(self, entry, desc, leaves, quick_args=None):
-        # The second keeps each value as it was made (emit.py checks its lines on them), copying nothing: what
-        # is written in place, during the call or by the calls after it that make the program, is marked live
-        # (Recording.freeze) and the making computes again what reads it (benchmark W3's peak RSS).
-        rec = recorder.Recording(snapshot="lazy" if len(entry.recs) == 1 else False)
+        # The first recording is the one compiled: it keeps each value as it was made (emit.py checks its lines on
+        # them), copying nothing: what is written in place, during the call and by the calls after it, is marked
+        # live (Recording.freeze), and the making computes again what reads it (benchmark W3's peak RSS). The
+        # second call is checked against it (_verify); only when the check cannot follow a call does a second
+        # recording run, to be compared with it.
+        if len(entry.recs) == 1 and not entry.again:
+            return self._verify(entry, desc, leaves, quick_args)
+        rec = recorder.Recording(snapshot=False if entry.recs else "lazy")
         recorder.start(rec)
         try:
             call_args = _bind_args(rec, desc, leaves)
@@ -436,24 +438,60 @@ class Jitted:
             self._go_eager(entry, rec.dead)
             return result
         rec.out = (out_desc, out_slots, out_kinds)
-        if not entry.recs:  # the first recording is compared, not compiled: its graph and payloads can go now
-            rec.release()
-        else:
-            rec.drop_graph()  # the program is made from the second's instructions and values
-        entry.recs.append(rec)
-        if len(entry.recs) == 2:
-            first, second = entry.recs
-            entry.recs = []
-            arg_is_value = [isinstance(x, Value) for x in leaves]
-            builder = Builder()
-            builder.steps = _making(getattr(self.fn, "__name__", "fn"), builder.clock, first, second, arg_is_value,
-                                    release=not self.check)  # check=True generates from the recording again
-            entry.making = (second, arg_is_value, out_slots, out_kinds, out_desc)
-            entry.builder = builder  # the next calls run eagerly and make the program a slice at a time
-            if not build.SLICED:
-                with builder.lock:
-                    self._advance(entry, builder, float("inf"), quick_args)
+        if not entry.recs:
+            rec.drop_graph()  # the program is made from its instructions and values; the check needs no more
+            entry.recs.append(rec)
+            return result
+        first = entry.recs[0]  # the second recording is compared with the first, which is compiled
+        entry.recs = []
+        rec.release()
+        name = getattr(self.fn, "__name__", "fn")
+        release = not self.check  # check=True generates from the recording again
+        self._start_making(entry, first, leaves, quick_args,
+                           lambda clock, arg_is_value: _making(name, clock, rec, first, arg_is_value, release))
         return result
+
+    def _verify(self, entry, desc, leaves, quick_args):
+        """The second call: run eagerly while checked against the first recording (verify.py). If it did the same,
+        the program is made from the first recording; if the check could not follow it, the next call records
+        again; a difference raises JitError (and the signature runs eagerly from now on)."""
+        first = entry.recs[0]
+        check = Verify(first)
+        recorder.start(check)
+        try:
+            check.bind(leaves)
+            args, kwargs = _unflatten(desc, iter(leaves))
+            result = self.fn(*args, **kwargs)
+            if check.dead is None:
+                check.finish(_outputs(check, result))
+        finally:
+            recorder.stop()
+        name = getattr(self.fn, "__name__", "fn")
+        if check.differs is not None:
+            entry.recs, entry.eager = [], True
+            first.release()
+            raise JitError(_differ_message(name, check.differs))
+        if check.dead is not None:
+            entry.again = True
+            return result
+        check.merge()
+        entry.recs = []
+        release = not self.check  # check=True generates from the recording again
+        self._start_making(entry, first, leaves, quick_args, lambda clock, arg_is_value: program_steps(
+            clock, first, arg_is_value, first.out[1], name, release))
+        return result
+
+    def _start_making(self, entry, rec, leaves, quick_args, steps):
+        """The program of `rec` is made by the next calls, a slice each (build.py), or now (`build.SLICED` off)."""
+        arg_is_value = [isinstance(x, Value) for x in leaves]
+        builder = Builder()
+        builder.steps = steps(builder.clock, arg_is_value)
+        out_desc, out_slots, out_kinds = rec.out
+        entry.making = (rec, arg_is_value, out_slots, out_kinds, out_desc)
+        entry.builder = builder  # the next calls run eagerly and make the program a slice at a time
+        if not build.SLICED:
+            with builder.lock:
+                self._advance(entry, builder, float("inf"), quick_args)
 
     def _make(self, entry, args, kwargs):
         """A call while this signature's program is being made: the function runs eagerly, then the making goes
@@ -520,9 +558,9 @@ class Jitted:
         """Print the straight-line program of the latest signature replayed (or recorded), and return it."""
         program = self._last
         if program is None:
-            raise JitError(f"jit: {self.__name__} has no program yet; call it until it replays (the first two calls "
-                           f"record, the next few make the program: `.replaying` says when) before asking for its "
-                           f"trace")
+            raise JitError(f"jit: {self.__name__} has no program yet; call it until it replays (the first call "
+                           f"records, the second is checked, the next few make the program: `.replaying` says "
+                           f"when) before asking for its trace")
         print(program.source, end="", file=file)
         return program.source
 
@@ -590,11 +628,12 @@ def _bind_args(rec, desc, leaves):
 def jit(fn=None, *, check=False, strict=False, max_signatures=8):
     """Record `fn` (forward, backward, zero_grad, an optimizer's step) and replay it as straight-line numpy.
 
-    The first two calls with a given signature (the shapes and dtypes of the array arguments, the structure of
-    the arguments, the values of int/str/bool arguments) run eagerly while recording; the next few run eagerly
-    too while the program is made from the recordings (compared, generated, compiled: a slice per call, each
-    call taking about `jit.build.BUDGET` times an eager run, its own included); then calls replay the program.
-    If the two recordings did different things, JitError (and the signature runs eagerly). Parameters' `.data`
+    The first call with a given signature (the shapes and dtypes of the array arguments, the structure of the
+    arguments, the values of int/str/bool arguments) runs eagerly while recording; the second runs eagerly while
+    checked against the recording (jit/verify.py); the next few run eagerly too while the program is made from
+    the recording (generated, compiled: a slice per call, each call taking about `jit.build.BUDGET` times an
+    eager run, its own included); then calls replay the program. If the second call did something else than the
+    first, JitError (and the signature runs eagerly). Parameters' `.data`
     and `.grad` end as eager leaves them.
 
     check=True: every replay is followed by an eager run from the same state, and the first value that differs
@@ -614,7 +653,7 @@ def jit(fn=None, *, check=False, strict=False, max_signatures=8):
     ...     loss.backward()
     ...     opt.step()
     ...     return loss
-    >>> [round(step(np.array([1.0, 2.0])).item(), 4) for _ in range(4)]   # calls 1-2 record, then the program
+    >>> [round(step(np.array([1.0, 2.0])).item(), 4) for _ in range(4)]   # record, check, then the program
     [4.0, 1.0, 0.25, 0.0625]
     """
     if fn is None:

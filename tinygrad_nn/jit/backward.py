@@ -11,8 +11,6 @@ eager bit for bit, so a difference shows.
 
 from __future__ import annotations
 
-from collections import Counter
-
 import numpy as np
 
 from ..engine import Value, fastpaths, modes
@@ -47,9 +45,14 @@ def record_backprop(rec, root, seed, create_graph, floor, finish):
             check_stale(run.order)
             root._scratch = seed
             scr = {id(root): seed_ref}  # id(node) -> the slot (or constant) of its scratch gradient
+            start = len(rec.instrs)
+            root_ref = rec.node_slot.get(id(root))
             _rules(rec, run.order, scr)
             if finish is _bw._deposit:
-                return _deposit(rec, run, scr)
+                out = _deposit(rec, run, scr)
+                rec.passes[start] = (len(rec.instrs), root_ref, seed_ref,
+                                     [j for j in range(start, len(rec.instrs)) if rec.instrs[j].kind == "deposit"])
+                return out
             out = finish(run)  # gradients(): the scratch of the inputs asked for
             for node in list(run.order) + list(run.leaves):
                 ref = scr.get(id(node))
@@ -304,7 +307,11 @@ def _deposit(rec, run, scr):
     rec.freeze([leaf.grad for leaf in run.leaves])  # a gradient added to a .grad is added in place
     for node in run.order:
         node.grad, node._scratch = node._scratch, None
-    pending = Counter(id(leaf._scratch) for leaf in run.leaves if leaf._scratch is not None)
+    pending = {}  # id(gradient) -> how many leaves still hold it
+    for leaf in run.leaves:
+        if leaf._scratch is not None:
+            k = id(leaf._scratch)
+            pending[k] = pending.get(k, 0) + 1
     outside = []
     for leaf in run.leaves:
         g, leaf._scratch = leaf._scratch, None
@@ -337,7 +344,7 @@ def _may_adopt(rec, g, leaf, ref, run, pending, outside) -> bool:
     which the recording's own references would spoil)."""
     if g.__class__ is not ndarray or g.base is not None or not g.flags.writeable or g.dtype != leaf.data.dtype:
         return False
-    if ref is None or ref.__class__ is Const or not _adoption_on() or pending[id(g)]:
+    if ref is None or ref.__class__ is Const or not _adoption_on() or pending.get(id(g)):
         return False
     for node in run.order:
         if node.grad is g:

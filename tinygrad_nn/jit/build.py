@@ -18,7 +18,7 @@ microsecond.
 >>> w = Value(np.array([1.0, 2.0]))
 >>> f = jit(lambda x: (w * x).sum())
 >>> calls = 0
->>> while not f.replaying:   # record, record, then make the program (eagerly) a slice per call
+>>> while not f.replaying:   # record, check, then make the program (eagerly) a slice per call
 ...     assert f(np.array([3.0, 4.0])).item() == 11.0
 ...     calls += 1
 >>> calls > 2, f(np.array([3.0, 4.0])).item()   # the next call replays
@@ -42,7 +42,7 @@ from .speed import fast_source
 #: machine would otherwise leave the making crumbs, and compile the program in many small parts)
 BUDGET = 2.2
 MIN_SLICE = 0.6
-#: False: make the whole program in the second recording's call instead (one slow call; tests/jit uses it so
+#: False: make the whole program in the second call instead (one slow call; tests/jit uses it so
 #: that the third call replays)
 SLICED = True
 _compile_cost = [0.25e-6]  # seconds per character of compile(): the median of the last compiles measured

@@ -116,3 +116,11 @@ def same_const(a, b) -> bool:
     if isinstance(a, slice):
         return same_const((a.start, a.stop, a.step), (b.start, b.stop, b.step))
     return False
+
+
+def same_bound(a, b) -> bool:
+    """Whether two objects are one method of one object (`opt.step` fetched twice is two bound-method objects)."""
+    if a is b:
+        return True
+    return (getattr(a, "__func__", None) is not None and getattr(a, "__func__", None) is getattr(b, "__func__", 0)
+            and getattr(a, "__self__", None) is getattr(b, "__self__", 0))

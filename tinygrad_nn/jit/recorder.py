@@ -9,6 +9,9 @@ written by hand). Each hook is one line there; everything else lives in this pac
 The recording is the real run: its results are the eager results, bit for bit. What it cannot describe (a
 number leaving the graph to steer Python, `backward(create_graph=True)`, a hand-written write to `.data` or
 `.grad`) abandons it: the call finishes eagerly and `jit` remembers to run that signature eagerly.
+
+The same hooks serve a call that is checked against a recording rather than recorded (verify.py: an object whose
+`checks` is true gets the ops and the backward passes).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import numpy as np
 from ..engine import Value, modes, to_payload
 from ..engine import backward as _bw_engine
 from ..engine.apply import _normalize
+from ..optim.optimizer import Optimizer
 from .ir import Const, Instr, KwSlot
 
 ndarray = np.ndarray
@@ -46,12 +50,6 @@ class _Hooks:
     """What the engine and optim call while some thread records: the current thread's recording, or eager."""
 
     @staticmethod
-    def forward(op, inputs, params, v):
-        rec = getattr(_local, "rec", None)  # current(), spelled out: this runs once per op of a recording
-        if rec is not None and not rec.muted and rec.dead is None:
-            rec.forward(op, inputs, params, v)
-
-    @staticmethod
     def payload(op, inputs, params):
         rec = current()
         if rec is None:
@@ -63,6 +61,8 @@ class _Hooks:
         rec = current()
         if rec is None:
             return _bw_engine.run_pass(root, seed, create_graph, floor, finish)
+        if rec.checks:
+            return rec.backprop(root, seed, create_graph, floor, finish)
         return _backward.record_backprop(rec, root, seed, create_graph, floor, finish)
 
     @staticmethod
@@ -128,6 +128,8 @@ def _copy_payload(data):
 class Recording:
     """One eager run of the function, written down as instructions (ir.py)."""
 
+    checks = False  # (verify.Verify, which the same hooks serve, checks a call against a recording instead)
+
     def __init__(self, snapshot=False):
         self.instrs: list[Instr] = []
         self.values: list = []  # slot -> the payload it held at record time
@@ -154,6 +156,9 @@ class Recording:
         self.grad_of: dict[int, int] = {}  # slot of a gradient -> slot of the value it is the gradient of
         self.start_id = modes.next_id()  # leaves numbered above were made during this call
         self.ever_read: set[int] = set()
+        # backward passes that deposit into .grad: index of their first instruction -> (index after their last,
+        # the root's slot, the seed's reference, the indices of their deposits): what verify.py checks
+        self.passes: dict[int, tuple] = {}
 
     # -- slots --------------------------------------------------------------------------------------
     def new_slot(self, value, name, track_float=False) -> int:
@@ -292,37 +297,6 @@ class Recording:
         return Const(x)
 
     # -- what the hooks record ------------------------------------------------------------------------
-    def forward(self, op, inputs, params, v):
-        # Once per op of the function (a quarter of a million times for micrograd's demo): an input's slot is
-        # looked up inline as ref_value begins (it does the rest), and the result's slot is made inline
-        # (new_slot's float and array cases).
-        node_slot, param_slot = self.node_slot, self.param_slot
-        refs = []
-        for x in inputs:
-            s = node_slot.get(id(x))
-            if s is None:
-                s = param_slot.get(id(x))
-                if s is None:
-                    s = self.ref_value(x)
-            refs.append(s)
-        fn = _normalized_cache.get(op) or _normalized(op)  # apply normalises what the forward gives (a numpy
-        d = v.data  # scalar becomes a 0-d array)
-        c = d.__class__
-        if (c is float or c is ndarray) and self.snapshot is not True:
-            values = self.values
-            s = len(values)
-            values.append(d)
-            self.names.append("v")
-            if c is ndarray:
-                self.arr_slot[id(d)] = s
-                if self.snapshot:
-                    self.snap(s, d)
-        else:
-            s = self.new_slot(d, "v")
-        node_slot[id(v)] = s
-        self.keep.append(v)
-        self.instrs.append(Instr("call", fn, tuple(refs), self.kw(params) if params else None, (s,), fn.what))
-
     def payload(self, op, inputs, params):
         out = op.forward(*inputs, **params)
         refs = tuple(self.ref_payload(x) for x in inputs)
@@ -401,8 +375,6 @@ class Recording:
 
     def effect(self, bound, args):
         self.verify_watched()
-        from ..optim.optimizer import Optimizer
-
         # an optimizer's own step writes the parameters, never their .grad (it copies what it changes): the
         # gradients stay as they are, and so do their copies that watch them. A freeze missed costs only speed: a
         # line checked against a changed value is not used, the call stays.
@@ -442,6 +414,48 @@ class Recording:
                 self.abandon(f"the function changed .{attr} of a leaf ({_describe(leaf)}) by hand, which jit "
                              f"cannot see; use an optimizer (tinygrad_nn.optim) and its zero_grad")
                 return
+
+
+def _forward_hook(op, inputs, params, v):
+    """One op's forward, written down as a call in the recording of this thread (the engine's `apply` calls it
+    for every op while some thread records)."""
+    # Once per op of the function (a quarter of a million times for micrograd's demo), so spelled out in one
+    # function: the thread's recording (current()), an input's slot looked up inline as ref_value begins (it does
+    # the rest), the result's slot made inline (new_slot's float and array cases).
+    rec = getattr(_local, "rec", None)
+    if rec is None or rec.muted or rec.dead is not None:
+        return
+    if rec.checks:  # a call checked against the first recording (verify.py)
+        return rec.forward(op, inputs, params, v)
+    node_slot, param_slot = rec.node_slot, rec.param_slot
+    refs = []
+    for x in inputs:
+        s = node_slot.get(id(x))
+        if s is None:
+            s = param_slot.get(id(x))
+            if s is None:
+                s = rec.ref_value(x)
+        refs.append(s)
+    fn = _normalized_cache.get(op) or _normalized(op)  # apply normalises what the forward gives (a numpy
+    d = v.data  # scalar becomes a 0-d array)
+    c = d.__class__
+    if (c is float or c is ndarray) and rec.snapshot is not True:
+        values = rec.values
+        s = len(values)
+        values.append(d)
+        rec.names.append("v")
+        if c is ndarray:
+            rec.arr_slot[id(d)] = s
+            if rec.snapshot:
+                rec.snap(s, d)
+    else:
+        s = rec.new_slot(d, "v")
+    node_slot[id(v)] = s
+    rec.keep.append(v)
+    rec.instrs.append(Instr("call", fn, tuple(refs), rec.kw(params) if params else None, (s,), fn.what))
+
+
+_Hooks.forward = staticmethod(_forward_hook)  # the hook is the recording's own function: one call per op
 
 
 _UINT = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
