@@ -27,7 +27,7 @@ from .backward import _add_floats, _deposit_leaf
 from .buffers import Buffer
 from .codegen import leaf_hint
 from .ir import Const, KwSlot, Like
-from .recorder import _UINT as UINT
+from .recorder import same_bits
 
 ndarray = np.ndarray
 _EMITTERS: dict = {}
@@ -364,14 +364,8 @@ def _same_bits(x, y) -> bool:
     if x.__class__ is ndarray or isinstance(x, np.generic):
         if x.shape != y.shape or x.dtype != y.dtype:
             return False
-        bits = UINT.get(x.dtype.itemsize) if x.dtype.kind in "biufc" else None
-        if bits is None or x.__class__ is not ndarray:
-            return x.tobytes() == y.tobytes()
-        # the bits as unsigned integers of the same size (a view, whatever the strides): no copy of either array
-        # (W3's weight gradient: 0.8 MB each), and NaN and -0.0 compared as bits
-        return bool(np.array_equal(x.view(bits), y.view(bits)))
+        return x.tobytes() == y.tobytes() if x.__class__ is not ndarray else same_bits(x, y)
     return False
-
 
 
 def _escaped_closure(rec):
@@ -456,6 +450,9 @@ def plan_and_emit(rec, instrs, used, namer, slot_names, release=False):
         if any(v.__class__ is KwSlot for v in kw.values()):
             continue
         if live and (any(s in live for s in ins.outs) or any(a.__class__ is int and a in live for a in ins.args)):
+            for s in ins.outs:
+                if s in live:  # the recorded array goes before its replacement is made (W3: a weight's gradient)
+                    snaps[s] = values[s] = None
             outs = _again(ins, vals, kw)  # an array written in place since it was recorded: what it gives now
             if outs is None:
                 continue
