@@ -118,6 +118,28 @@ def test_a_hand_written_update_of_data_falls_back_to_eager():
     assert caught and ".data of a leaf" in str(caught[0].message)
 
 
+@pytest.mark.parametrize("after_step", [False, True])
+@pytest.mark.parametrize("attr", ["grad", "data"])
+def test_a_write_by_hand_into_a_leafs_array_falls_back_to_eager(attr, after_step):
+    # in place, before or after the optimizer's step: the copies watching the leaves see it (a .grad keeps its
+    # copy across the step, which writes only .data)
+    def body(net, opt, x, t):
+        opt.zero_grad()
+        loss = squared_error(net(x), t)
+        loss.backward()
+        if not after_step:
+            array = getattr(net.parameters()[0], attr)
+            array *= 0.5
+        opt.step()
+        if after_step:
+            array = getattr(net.parameters()[0], attr)
+            array *= 0.5
+        return loss
+
+    caught, _ = _twins(body)
+    assert caught and f".{attr} of a leaf" in str(caught[0].message)
+
+
 def test_an_in_place_update_of_a_value_under_no_grad_falls_back_to_eager():
     def body(net, opt, x, t):
         opt.zero_grad()

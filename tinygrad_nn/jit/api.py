@@ -24,6 +24,7 @@ import numpy as np
 
 from ..engine import Value, modes
 from . import build, recorder
+from .buffers import allocate
 from .build import Builder, program_steps
 from .codegen import drain
 from .ir import Arg, Const, Instr, same_bound, same_const
@@ -153,8 +154,9 @@ class Program:
         self.desc = desc
         if built is None:  # all at once (build.py makes it a slice per call)
             built = drain(program_steps(_NO_DEADLINE, rec, arg_is_value, out_slots, name))
-        self.source, globs, self.replay, self.parts = built
+        self.source, globs, self.replay, self.parts, layout = built
         self.globals = globs
+        allocate(layout, globs, self.replay.__globals__)  # now: not while the recordings filled memory
         self.lock = threading.Lock()  # buffers planned once are this program's: one replay at a time
         self.n_instructions = len(rec.instrs)
         self.rec = rec if keep_recording else None  # check=True compares against it
@@ -297,7 +299,7 @@ def _differ_message(name, why):
             f"or run this function eagerly (this signature runs eagerly from now on)")
 
 
-def _making(name, clock, first, second, arg_is_value):
+def _making(name, clock, first, second, arg_is_value, release):
     """The steps from two recordings to a program: compare them (JitError if they differ), then generate and
     compile (build.py); resumable, as the calls after the recordings run it a slice at a time. (A function of its
     own: the generator must not hold the jitted function or its cache, which hold it.)"""
@@ -308,7 +310,7 @@ def _making(name, clock, first, second, arg_is_value):
         raise JitError(_differ_message(name, why))
     _merge(first, second)
     del first
-    return (yield from program_steps(clock, second, arg_is_value, second.out[1], name))
+    return (yield from program_steps(clock, second, arg_is_value, second.out[1], name, release))
 
 
 def _merge(first, second):
@@ -412,9 +414,10 @@ class Jitted:
 
     def _record(self, entry, desc, leaves, quick_args=None):
         # The first recording is the one compiled: it keeps each value as it was made (emit.py checks its lines on
-        # them), copying only what is written in place, during the call and by the calls after it (benchmark W3's
-        # peak RSS: no copy of every activation and gradient). The second call is checked against it (_verify);
-        # only when the check cannot follow a call does a second recording run, to be compared with it.
+        # them), copying nothing: what is written in place, during the call and by the calls after it, is marked
+        # live (Recording.freeze), and the making computes again what reads it (benchmark W3's peak RSS). The
+        # second call is checked against it (_verify); only when the check cannot follow a call does a second
+        # recording run, to be compared with it.
         if len(entry.recs) == 1 and not entry.again:
             return self._verify(entry, desc, leaves, quick_args)
         rec = recorder.Recording(snapshot=False if entry.recs else "lazy")
@@ -427,6 +430,7 @@ class Jitted:
                 rec.verify_watched()
                 rec.freeze(rec.mutable_arrays() + [x for x in leaves if x.__class__ is ndarray])
                 rec.seal()
+                rec.watch = {}  # its last check is done: the copies of the watched leaves go before the making
             out_desc, out_slots, out_kinds = _outputs(rec, result) if rec.dead is None else (None, None, None)
         finally:
             recorder.stop()
@@ -435,14 +439,16 @@ class Jitted:
             return result
         rec.out = (out_desc, out_slots, out_kinds)
         if not entry.recs:
+            rec.drop_graph()  # the program is made from its instructions and values; the check needs no more
             entry.recs.append(rec)
             return result
         first = entry.recs[0]  # the second recording is compared with the first, which is compiled
         entry.recs = []
         rec.release()
         name = getattr(self.fn, "__name__", "fn")
+        release = not self.check  # check=True generates from the recording again
         self._start_making(entry, first, leaves, quick_args,
-                           lambda clock, arg_is_value: _making(name, clock, rec, first, arg_is_value))
+                           lambda clock, arg_is_value: _making(name, clock, rec, first, arg_is_value, release))
         return result
 
     def _verify(self, entry, desc, leaves, quick_args):
@@ -470,8 +476,9 @@ class Jitted:
             return result
         check.merge()
         entry.recs = []
-        self._start_making(entry, first, leaves, quick_args,
-                           lambda clock, arg_is_value: program_steps(clock, first, arg_is_value, first.out[1], name))
+        release = not self.check  # check=True generates from the recording again
+        self._start_making(entry, first, leaves, quick_args, lambda clock, arg_is_value: program_steps(
+            clock, first, arg_is_value, first.out[1], name, release))
         return result
 
     def _start_making(self, entry, rec, leaves, quick_args, steps):
@@ -521,10 +528,10 @@ class Jitted:
         if built is None:
             return
         second, arg_is_value, out_slots, out_kinds, out_desc = entry.making
+        if not self.check:
+            second.release()  # before the program's buffers are allocated
         program = Program(second, arg_is_value, out_slots, out_kinds, out_desc, None,
                           keep_recording=self.check, built=built)
-        if not self.check:
-            second.release()
         entry.program, entry.builder, entry.making = program, None, None
         self._last = program
         self._fast = None

@@ -27,10 +27,12 @@ microsecond.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import time
 
+from .buffers import plan
 from .codegen import assemble, generate_steps
 from .emit import plan_and_emit
 from .speed import fast_source
@@ -83,13 +85,18 @@ class Builder:
                 return None
 
 
-def program_steps(clock, rec, arg_is_value, out_slots, name):
-    """Generate and compile: returns (source, globals, replay function, number of parts)."""
-    params, lines, result, globs = yield from generate_steps(rec, arg_is_value, out_slots, emitters=plan_and_emit)
+def program_steps(clock, rec, arg_is_value, out_slots, name, release=False):
+    """Generate and compile: returns (source, globals, replay function, number of parts, buffer layout); the
+    buffers are allocated when the program is installed (`buffers.allocate`). release=True: the recording's
+    values go as the making passes them (emit.plan_and_emit): nothing generates from it again."""
+    emitters = functools.partial(plan_and_emit, release=release)
+    params, lines, result, globs = yield from generate_steps(rec, arg_is_value, out_slots, emitters=emitters)
     source = assemble(params, lines, result)
     yield
+    layout = plan(lines, result, globs)
+    yield
     replay, parts = yield from compile_steps(clock, params, lines, result, globs, name)
-    return source, globs, replay, parts
+    return source, globs, replay, parts, layout
 
 
 def _compile(src, ns, name):

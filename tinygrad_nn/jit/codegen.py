@@ -14,6 +14,7 @@ import re
 
 import numpy as np
 
+from .buffers import allocate, plan
 from .ir import Arg, KwSlot
 
 
@@ -147,6 +148,7 @@ def _fn_name(ins) -> str:
 def generate(rec, arg_is_value, outputs, emitters=None, tap=False):
     """Source of `def replay(A0, A1, ...)` returning the output slots' payloads, and its globals."""
     params, lines, result, globs = drain(generate_steps(rec, arg_is_value, outputs, emitters, tap))
+    allocate(plan(lines, result, globs), globs)
     return assemble(params, lines, result), globs
 
 

@@ -3,8 +3,9 @@
 An emitter turns one recorded call into numpy lines that compute the same bits: the same ufuncs, on the same
 operands, in the same order and association as the op's forward or rule does. Each one is checked when the
 program is made: its lines run on the record-time inputs, and unless they give the recorded output bit for bit
-(values, dtype, shape, and array-or-not), the call stays a call. The output goes into a buffer allocated once
-for the program (a module global of the generated code), unless the value leaves the program (a leaf's `.grad`
+(values, dtype, shape, and array-or-not), the call stays a call. The output goes into a buffer planned once
+for the program (a module global of the generated code, allocated when the program is installed, shared with
+other buffers whose lives do not overlap: buffers.py), unless the value leaves the program (a leaf's `.grad`
 takes it, the caller gets it): then a fresh array is allocated each replay, as eager does.
 
 Keyed by the function the eager run called: a forward (`op.forward`, or the recorder's normalising wrapper of
@@ -23,8 +24,10 @@ from ..engine import backward as _bw
 from ..ops import OPS
 from ..ops.reductions import _kept_shape
 from .backward import _add_floats, _deposit_leaf
+from .buffers import Buffer
 from .codegen import leaf_hint
 from .ir import Const, KwSlot, Like
+from .recorder import same_bits
 
 ndarray = np.ndarray
 _EMITTERS: dict = {}
@@ -359,12 +362,15 @@ def _same_bits(x, y) -> bool:
     if x.__class__ is float:  # equal, with the same sign (0.0 and -0.0 differ), or both NaN
         return (x == y and math.copysign(1.0, x) == math.copysign(1.0, y)) or (x != x and y != y)
     if x.__class__ is ndarray or isinstance(x, np.generic):
-        return x.shape == y.shape and x.dtype == y.dtype and x.tobytes() == y.tobytes()
+        if x.shape != y.shape or x.dtype != y.dtype:
+            return False
+        return x.tobytes() == y.tobytes() if x.__class__ is not ndarray else same_bits(x, y)
     return False
 
 
 def _escaped_closure(rec):
-    """Slots whose arrays leave the program, and every slot sharing memory with one of them."""
+    """Slots whose arrays leave the program, and every slot sharing memory with one of them; and the array
+    slots, as (slot, array)."""
     out = set(rec.escaped)
     arrays = [(i, v) for i, v in enumerate(rec.values) if v.__class__ is ndarray]
     for e in list(out):
@@ -374,21 +380,50 @@ def _escaped_closure(rec):
         for i, v in arrays:
             if i not in out and (v is ve or np.may_share_memory(v, ve)):
                 out.add(i)
-    return out
+    return out, arrays
 
 
-def plan_and_emit(rec, instrs, used, namer, slot_names):
+def _last_uses(instrs, slots):
+    """{k: the slots among `slots` that instruction k is the last to read or write}, and the slots none of them
+    names; resumable."""
+    last, seen = {}, set()
+    for k in range(len(instrs) - 1, -1, -1):
+        if not k & 255:
+            yield
+        ins = instrs[k]
+        named = [a for a in ins.args if a.__class__ is int] + [s for s in ins.outs if s is not None]
+        named += [v.slot for v in ins.kwargs.values() if v.__class__ is KwSlot]
+        for s in named:
+            if s in slots and s not in seen:
+                seen.add(s)
+                last.setdefault(k, []).append(s)
+    return last, slots - seen
+
+
+def plan_and_emit(rec, instrs, used, namer, slot_names, release=False):
     """{id(instruction): its lines} for the calls that become numpy with out=, and the buffers they write; as
-    resumable steps (a generator returning the plan: codegen.generate_steps)."""
+    resumable steps (a generator returning the plan: codegen.generate_steps). release=True: each array value of
+    the recording goes as soon as the walk has passed the last instruction that names it (the calls that make
+    the program a slice at a time then run with less of the recording held)."""
     plan = {}
     snaps = rec.snaps if rec.snapshot else None
     if snaps is None:
         return plan
-    escaped = _escaped_closure(rec)
+    escaped, arrays = _escaped_closure(rec)
+    values = rec.values
+    last = {}
+    if release and arrays:
+        last, unnamed = yield from _last_uses(instrs, {i for i, _ in arrays})
+        for s in unnamed:
+            snaps[s] = values[s] = None
+    del arrays
+    live = rec.live
     consts = set()  # slots folded into constants (see _foldable)
     fresh = {}  # id(leaf) -> its .grad was just given an array by a deposit, and no effect came since
-    for ins in instrs:
+    for k, ins in enumerate(instrs):
         yield
+        for s in last.get(k - 1, ()):
+            snaps[s] = values[s] = None
         if ins.kind == "deposit":
             lines = _deposit_lines(ins, rec, namer, slot_names)
             if lines:
@@ -411,10 +446,21 @@ def plan_and_emit(rec, instrs, used, namer, slot_names):
         if em is None and rules_of is None:
             continue
         vals = [snaps[a] if a.__class__ is int else a.value for a in ins.args]
-        outs = [snaps[s] if s is not None else None for s in ins.outs]
         kw = dict(ins.kwargs)
         if any(v.__class__ is KwSlot for v in kw.values()):
             continue
+        if live and (any(s in live for s in ins.outs) or any(a.__class__ is int and a in live for a in ins.args)):
+            for s in ins.outs:
+                if s in live:  # the recorded array goes before its replacement is made (W3: a weight's gradient)
+                    snaps[s] = values[s] = None
+            outs = _again(ins, vals, kw)  # an array written in place since it was recorded: what it gives now
+            if outs is None:
+                continue
+            for s, o in zip(ins.outs, outs):
+                if s in live:  # what later instructions naming it compute again from (the others keep theirs)
+                    snaps[s] = values[s] = o
+        else:
+            outs = [snaps[s] if s is not None else None for s in ins.outs]
         try:
             got = em(vals, outs, kw) if em is not None else _scalar_rules(*rules_of, vals, outs) if not kw else None
         except Exception:  # noqa: BLE001 - an emitter that cannot read these inputs leaves the call as it is
@@ -433,6 +479,17 @@ def plan_and_emit(rec, instrs, used, namer, slot_names):
         if emitted is not None:
             plan[id(ins)] = emitted
     return plan
+
+
+def _again(ins, vals, kw):
+    """The outputs of a call run again on `vals` (its recorded function: an op's forward or rule, or an engine
+    helper, which have an emitter), as a list like ins.outs; None if it raises or gives another count."""
+    try:
+        got = ins.fn(*vals, **kw)
+    except Exception:  # noqa: BLE001 - these values do not suit it any more: the call stays a call
+        return None
+    outs = list(got) if ins.unpack else [got]
+    return outs if len(outs) == len(ins.outs) else None
 
 
 _trial_code: dict = {}
@@ -535,7 +592,7 @@ def _instantiate(ins, lines, temps, vals, outs, used, escaped, namer, slot_names
             if sum(line.count(f"{{o{j}}}") for line in lines) == 1 and f"o{j}" in map(_target, lines):
                 applied.add(f"o{j}")  # a result nobody reads, written by a line of its own: not computed
                 continue
-            buf = namer.name(np.empty(o.shape, o.dtype), "scrap")  # a result nobody reads: still written
+            buf = namer.name(Buffer(o.shape, o.dtype), "scrap")  # a result nobody reads: still written
             real[f"o{j}"] = buf
             continue
         if alias:
@@ -544,11 +601,11 @@ def _instantiate(ins, lines, temps, vals, outs, used, escaped, namer, slot_names
             real[f"o{j}"] = slot_names[s]
             pre.append(f"{slot_names[s]} = np.empty({o.shape!r}, {namer.name(o.dtype, 'dtype')})")
         else:
-            buf = namer.name(np.empty(o.shape, o.dtype), "buf_" + slot_names[s])
+            buf = namer.name(Buffer(o.shape, o.dtype), "buf_" + slot_names[s])
             real[f"o{j}"] = buf
             slot_names[s] = buf
     for k, (shape, dtype) in enumerate(temps):
-        real[f"t{k}"] = namer.name(trial[f"t{k}"] if f"t{k}" in applied else np.empty(shape, dtype), "tmp")
+        real[f"t{k}"] = namer.name(trial[f"t{k}"] if f"t{k}" in applied else Buffer(shape, dtype), "tmp")
     body = pre + [line.format(**real) for line in lines if _target(line) not in applied]
     body = [b for b in body if not b.startswith("_ = ")]
     return body if body or applied else ["pass"]
@@ -621,7 +678,7 @@ def _sgd_lines(ins, fresh, namer):
                 continue
             buf = opt._buffers.get(p)  # the buffer eager's step writes lr * grad into (one copy of it, not two)
             if buf is None or buf.shape != p.data.shape or buf.dtype != p.data.dtype:
-                buf = np.empty_like(p.data)
+                buf = Buffer(p.data.shape, p.data.dtype)
             buf = namer.name(buf, "lr_times_grad")
             lines.append(f"    {w}.data -= np.multiply({w}.grad, lr, out={buf})")
     changed = namer.name(tuple(params), "sgd_params")

@@ -144,14 +144,14 @@ class Recording:
         self.watch: dict[tuple, tuple] = {}  # (id(leaf), attribute) -> (leaf, attribute, object, its bytes):
         # writes jit cannot see
         # snaps: every slot's value as it was made, for emit.py to check its lines on (True: a copy of each array,
-        # which check mode compares with, taken as the slot is made; "lazy": the array itself, copied only
-        # before something may write into it in place (see freeze), the list made by `seal` when the call ends)
+        # which check mode compares with, taken as the slot is made; "lazy": the array itself, `live` if something
+        # may have written into it in place since (see freeze), the list given by `seal` when the call ends)
         self.snapshot = snapshot
         self.snaps: list = []
         self.unfrozen: dict[int, list[int]] = {}  # id of an array owning memory -> the slots whose snap is that
-        # live array (or a view of it), not yet copied ("lazy"): found by the array about to be written, not by a
-        # walk over every slot
-        self.frozen: dict[int, ndarray] = {}  # slot -> the copy freeze made of its array ("lazy")
+        # array (or a view of it), not yet live ("lazy"): found by the array about to be written, not by a walk
+        # over every slot
+        self.live: set[int] = set()
         self.escaped: set[int] = set()  # slots whose arrays leave the program (a leaf's .grad, a result)
         self.grad_of: dict[int, int] = {}  # slot of a gradient -> slot of the value it is the gradient of
         self.start_id = modes.next_id()  # leaves numbered above were made during this call
@@ -194,29 +194,28 @@ class Recording:
             slots.append(i)
 
     def freeze(self, arrays):
-        """Copy the snaps of the slots that share memory with `arrays`, which are about to be written in place (a
-        leaf's .data by an optimizer's step, its .grad by zero_grad or by a gradient added to it). Nothing else
-        in a recorded call writes into an array that a slot holds: ops and rules make new arrays, and writes by
-        hand to a leaf abandon the recording."""
+        """Mark the slots that share memory with `arrays`, which are about to be written in place (a leaf's .data
+        by an optimizer's step, its .grad by zero_grad or by a gradient added to it), as `live`: their snap is
+        the array itself, which may not hold the record-time value any more, so emit.py computes again what an
+        instruction naming one gives (its function, on the values at hand) rather than trusting the recorded
+        result, and copies nothing (W3: its parameters, gradients and batch). Nothing else in a recorded call
+        writes into an array that a slot holds: ops and rules make new arrays, and writes by hand to a leaf
+        abandon the recording."""
         unfrozen = self.unfrozen
         if not unfrozen:
             return
-        values, frozen = self.values, self.frozen
+        live = self.live
         for a in arrays:
             if a.__class__ is ndarray:
                 slots = unfrozen.pop(id(a) if a.base is None else id(_base(a)), None)
                 if slots is not None:
-                    for i in slots:
-                        frozen[i] = values[i].copy()
+                    live.update(slots)
 
     def seal(self):
-        """The lazy snaps, when the call is over (its last freeze done): each slot's value, or freeze's copy of
-        it. Made here, once, rather than a list entry per slot as the slots are made."""
+        """The lazy snaps, when the call is over (its last freeze done): the slots' values themselves (those
+        that may have changed since are `live`)."""
         if self.snapshot == "lazy":
-            snaps = list(self.values)
-            for i, copy in self.frozen.items():
-                snaps[i] = copy
-            self.snaps, self.frozen, self.unfrozen = snaps, {}, {}
+            self.snaps, self.unfrozen = self.values, {}
 
     def mutable_arrays(self, grads=True):
         """The arrays an effect may write in place: the payloads (and gradients) of the leaves the call read or
@@ -231,13 +230,18 @@ class Recording:
 
     def release(self):
         """Drop the graph and payloads kept while recording (what a comparison or the program needs stays)."""
-        self.keep = []
-        self.node_slot, self.arr_slot, self.param_slot = {}, {}, {}
+        self.drop_graph()
         self.values = [None] * len(self.values)
         self.snaps = []
         self.unfrozen = {}
-        self.frozen = {}
+        self.live = set()
         self.watch = {}
+
+    def drop_graph(self):
+        """Drop the graph and the maps by identity, when the call is over and its outputs are found: the program
+        is made from the instructions and the slots' values."""
+        self.keep = []
+        self.node_slot, self.arr_slot, self.param_slot = {}, {}, {}
 
     def emit(self, instr: Instr):
         self.instrs.append(instr)
@@ -372,9 +376,10 @@ class Recording:
     def effect(self, bound, args):
         self.verify_watched()
         # an optimizer's own step writes the parameters, never their .grad (it copies what it changes): the
-        # gradients' snaps stay the arrays themselves (W3: 0.9 MB less at the recording's peak). A freeze missed
-        # costs only speed: a line checked against a changed value is not used, the call stays.
-        self.freeze(self.mutable_arrays(grads=getattr(bound, "__func__", None) is not Optimizer.step))
+        # gradients stay as they are, and so do their copies that watch them. A freeze missed costs only speed: a
+        # line checked against a changed value is not used, the call stays.
+        stepping = getattr(bound, "__func__", None) is Optimizer.step
+        self.freeze(self.mutable_arrays(grads=not stepping))
         self.muted += 1
         try:
             bound(*args)
@@ -382,22 +387,30 @@ class Recording:
             self.muted -= 1
         self.emit(Instr("effect", Const(bound), tuple(Const(a) for a in args), what=_qualname(bound)))
         self.param_slot.clear()  # a parameter read after this reads its new payload
-        self.rewatch()
+        self.rewatch(grads=not stepping)
 
     # -- writes the recorder cannot see ---------------------------------------------------------------
     def _watch(self, leaf, attr):
         obj = getattr(leaf, attr)
         self.watch[(id(leaf), attr)] = (leaf, attr, obj, obj.tobytes() if obj.__class__ is ndarray else obj)
 
-    def rewatch(self):
-        for key, (leaf, attr, _, _) in list(self.watch.items()):
-            obj = getattr(leaf, attr)
-            self.watch[key] = (leaf, attr, obj, obj.tobytes() if obj.__class__ is ndarray else obj)
+    def rewatch(self, grads=True):
+        """Watch the leaves again after an effect. grads=False (an optimizer's step, which writes only .data):
+        a .grad still holding the array watched keeps its copy. Each old copy goes before its new one is made
+        (W3: not two copies of every parameter and gradient at the recording's peak)."""
+        watch = self.watch
+        for key in list(watch):
+            leaf, attr, obj = watch[key][:3]
+            now = getattr(leaf, attr)
+            if not grads and attr == "grad" and now is obj:
+                continue
+            watch[key] = None
+            watch[key] = (leaf, attr, now, now.tobytes() if now.__class__ is ndarray else now)
 
     def verify_watched(self):
         for leaf, attr, obj, copy in self.watch.values():
             now = getattr(leaf, attr)
-            if now is not obj or (obj.__class__ is ndarray and obj.tobytes() != copy):  # bit for bit
+            if now is not obj or (obj.__class__ is ndarray and not _same_bytes(obj, copy)):
                 self.abandon(f"the function changed .{attr} of a leaf ({_describe(leaf)}) by hand, which jit "
                              f"cannot see; use an optimizer (tinygrad_nn.optim) and its zero_grad")
                 return
@@ -443,6 +456,31 @@ def _forward_hook(op, inputs, params, v):
 
 
 _Hooks.forward = staticmethod(_forward_hook)  # the hook is the recording's own function: one call per op
+
+
+def same_bits(a, b) -> bool:
+    """Whether two arrays of one shape and dtype hold the same bits (NaNs and -0.0 included), compared as unsigned
+    integers of their item size: no copy of either (W3's first weight is 0.8 MB), and a block at a time when both
+    are contiguous (the comparison's own booleans stay small)."""
+    bits = _UINT.get(a.dtype.itemsize) if a.dtype.kind in "biufc" else None
+    if bits is None:
+        return a.tobytes() == b.tobytes()
+    a, b = a.view(bits), b.view(bits)
+    if a.size > _BLOCK and a.flags.c_contiguous and b.flags.c_contiguous:
+        a, b = a.reshape(-1), b.reshape(-1)
+        return all(np.array_equal(a[i:i + _BLOCK], b[i:i + _BLOCK]) for i in range(0, a.size, _BLOCK))
+    return bool(np.array_equal(a, b))
+
+
+_UINT = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
+_BLOCK = 1 << 16
+
+
+def _same_bytes(a, copy) -> bool:
+    """Whether array a holds the bytes `copy` (its tobytes() taken earlier), bit for bit."""
+    if len(copy) != a.nbytes or a.dtype.kind not in "biufc":
+        return a.tobytes() == copy
+    return same_bits(np.frombuffer(copy, a.dtype).reshape(a.shape), a)
 
 
 def _base(a):
