@@ -149,3 +149,34 @@ def test_the_first_recording_is_what_replays_with_sliced_making(monkeypatch):
     for k in range(5):
         assert same_bits(_plain(net_e, opt_e, D.inputs, D.targets), jitted(D.inputs, D.targets))
         assert_same_state(net_e.parameters(), net_j.parameters(), f"replay {k}")
+
+
+def test_a_second_call_that_lets_a_number_out_runs_eagerly_after_one_more_recording():
+    import warnings
+
+    from tinygrad_nn.jit import JitWarning
+
+    net_e, opt_e = _net()
+    net_j, opt_j = _net()
+    calls = [0]
+
+    def body(net, opt, x, t, counted=False):
+        opt.zero_grad()
+        loss = squared_error(net(x), t)
+        if counted:
+            calls[0] += 1
+            if calls[0] >= 2:
+                float(loss.item())  # from the second call on, a number leaves the graph
+        loss.backward()
+        opt.step()
+        return loss
+
+    jitted = jit(lambda x, t: body(net_j, opt_j, x, t, counted=True))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", JitWarning)
+        for k in range(5):
+            assert same_bits(body(net_e, opt_e, D.inputs, D.targets), jitted(D.inputs, D.targets)), k
+            assert_same_state(net_e.parameters(), net_j.parameters(), f"call {k + 1}")
+    assert any("item()" in str(w.message) for w in caught)
+    (entry,) = jitted._cache.values()
+    assert entry.eager and entry.recs == []  # the first recording's values are not kept for nothing

@@ -527,10 +527,10 @@ class Jitted:
             raise
         if built is None:
             return
-        second, arg_is_value, out_slots, out_kinds, out_desc = entry.making
+        rec, arg_is_value, out_slots, out_kinds, out_desc = entry.making
         if not self.check:
-            second.release()  # before the program's buffers are allocated
-        program = Program(second, arg_is_value, out_slots, out_kinds, out_desc, None,
+            rec.release()  # before the program's buffers are allocated
+        program = Program(rec, arg_is_value, out_slots, out_kinds, out_desc, None,
                           keep_recording=self.check, built=built)
         entry.program, entry.builder, entry.making = program, None, None
         self._last = program
@@ -546,6 +546,9 @@ class Jitted:
     def _go_eager(self, entry, reason):
         entry.eager = True
         entry.reason = reason
+        for rec in entry.recs:  # a first recording waiting for its check keeps its values: they go now
+            rec.release()
+        entry.recs = []
         msg = f"jit: {self.__name__} runs eagerly for these arguments: {reason}"
         if self.strict:
             raise JitError(msg)
