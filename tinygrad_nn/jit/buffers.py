@@ -53,34 +53,49 @@ _NAME = re.compile(r"(?<![\w.'\"])[^\W\d]\w*")
 _NUMPY_LINE = re.compile(r"^(?:np\.|[^\W\d]\w* = np\.|[^\W\d]\w*\[\.\.\.\] = )")
 
 
-def _overwrites(code, name) -> bool:
-    """Whether `code` writes all of `name` without reading it (its only mention is the target)."""
-    if len(re.findall(rf"(?<![\w.]){re.escape(name)}\b", code)) != 1 or "where=" in code:
+def _overwrites(code, name, names) -> bool:
+    """Whether `code` writes all of `name` without reading it (its only mention, among the line's `names`, is the
+    target)."""
+    if names.count(name) != 1 or "where=" in code:
         return False
-    return code.startswith(name + "[...] = ") or (code.startswith("np.") and re.search(
-        rf"\bout={re.escape(name)}\)$", code) is not None)
+    return code.startswith(name + "[...] = ") or (code.startswith("np.") and code.endswith(f"out={name})"))
 
 
 def plan(lines, result, namespace):
     """[(shape, dtype, names)]: the buffers of `namespace` named in the program, grouped so that each group can be
     one array (see the module's docstring). A buffer named nowhere is left out."""
+    steps = plan_steps(lines, result, namespace)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
+
+
+def plan_steps(lines, result, namespace):
+    """`plan` as resumable steps (a generator returning the layout): a program is made a slice per call
+    (build.py), and the chain of 100 ops has 429 lines to read."""
     buffers = {n for n, v in namespace.items() if v.__class__ is Buffer}
     if not buffers:
         return []
     first, last, shareable = {}, {}, {}
     for k, line in enumerate(lines):
+        if not k & 127:
+            yield
         code = line.partition("  # ")[0]
-        named = {n for n in _NAME.findall(code) if n in buffers}
+        names = _NAME.findall(code)
+        named = {n for n in names if n in buffers}
         if not named:
             continue
         plain = _NUMPY_LINE.match(code) is not None
         for n in named:
             if n not in first:
                 first[n] = k
-                shareable[n] = plain and _overwrites(code, n)
+                shareable[n] = plain and _overwrites(code, n, names)
             elif not plain:
                 shareable[n] = False
             last[n] = k
+    yield
     for n in _NAME.findall(result):
         if n in shareable:
             shareable[n] = False

@@ -32,7 +32,7 @@ import re
 import threading
 import time
 
-from .buffers import plan
+from .buffers import plan_steps
 from .codegen import assemble, generate_steps
 from .emit import plan_and_emit
 from .speed import fast_source
@@ -93,8 +93,7 @@ def program_steps(clock, rec, arg_is_value, out_slots, name, release=False):
     params, lines, result, globs = yield from generate_steps(rec, arg_is_value, out_slots, emitters=emitters)
     source = assemble(params, lines, result)
     yield
-    layout = plan(lines, result, globs)
-    yield
+    layout = yield from plan_steps(lines, result, globs)
     replay, parts = yield from compile_steps(clock, params, lines, result, globs, name)
     return source, globs, replay, parts, layout
 
