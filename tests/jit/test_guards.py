@@ -140,6 +140,30 @@ def test_a_write_by_hand_into_a_leafs_array_falls_back_to_eager(attr, after_step
     assert caught and f".{attr} of a leaf" in str(caught[0].message)
 
 
+@pytest.mark.parametrize("attr", ["grad", "data"])
+def test_a_write_by_hand_into_a_large_leaf_is_seen_too(attr):
+    # 600 KB of float64: compared a block at a time (recorder.same_bits), not through a copy of its bytes; the
+    # write changes one number in the last block
+    rng = np.random.default_rng(0)
+    w = Value(rng.standard_normal((300, 250)))
+    opt = SGD([w], lr=0.01)
+    x = rng.standard_normal((8, 300))
+
+    def step(x):
+        opt.zero_grad()
+        loss = ((x @ w) ** 2).sum()
+        loss.backward()
+        getattr(w, attr)[-1, -1] += 1.0  # numpy, in place: no op records it
+        opt.step()
+        return loss
+
+    jitted = jit(step)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", JitWarning)
+        jitted(x)
+    assert any(f".{attr} of a leaf" in str(c.message) for c in caught)
+
+
 def test_an_in_place_update_of_a_value_under_no_grad_falls_back_to_eager():
     def body(net, opt, x, t):
         opt.zero_grad()

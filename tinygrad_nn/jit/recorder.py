@@ -463,7 +463,7 @@ def same_bits(a, b) -> bool:
     integers of their item size: no copy of either (W3's first weight is 0.8 MB), and a block at a time when both
     are contiguous (the comparison's own booleans stay small)."""
     bits = _UINT.get(a.dtype.itemsize) if a.dtype.kind in "biufc" else None
-    if bits is None:
+    if bits is None or a.nbytes <= _SMALL:  # a small array: its bytes, compared at once (one C call each)
         return a.tobytes() == b.tobytes()
     a, b = a.view(bits), b.view(bits)
     if a.size > _BLOCK and a.flags.c_contiguous and b.flags.c_contiguous:
@@ -474,11 +474,12 @@ def same_bits(a, b) -> bool:
 
 _UINT = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
 _BLOCK = 1 << 16
+_SMALL = 1 << 16  # bytes: below this a copy costs less than numpy's comparison (the book's network's watches)
 
 
 def _same_bytes(a, copy) -> bool:
     """Whether array a holds the bytes `copy` (its tobytes() taken earlier), bit for bit."""
-    if len(copy) != a.nbytes or a.dtype.kind not in "biufc":
+    if len(copy) != a.nbytes or a.dtype.kind not in "biufc" or a.nbytes <= _SMALL:
         return a.tobytes() == copy
     return same_bits(np.frombuffer(copy, a.dtype).reshape(a.shape), a)
 
