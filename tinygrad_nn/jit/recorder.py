@@ -125,7 +125,31 @@ def _copy_payload(data):
     return payload.copy() if payload.__class__ is ndarray else payload
 
 
-class Recording:
+class References:
+    """How a payload an op reads is referred to: by its slot, when the recording made it (found by identity in
+    `arr_slot`, or through `ref_value` for a Value), else as a constant. Shared by a recording and by the check
+    of a call against one (verify.py), which must refer to things exactly as the recording did."""
+
+    def ref_payload(self, x):
+        if isinstance(x, Value):
+            return self.ref_value(x)
+        if x.__class__ is ndarray or x.__class__ is float or isinstance(x, np.generic):
+            s = self.arr_slot.get(id(x))
+            if s is not None:
+                return s
+        return Const(x)
+
+    def kw(self, params):
+        """Keyword parameters as recorded: constants, or a KwSlot for a payload the recording knows."""
+        out = {}
+        for k, v in params.items():
+            if (v.__class__ is ndarray or isinstance(v, np.generic)) and id(v) in self.arr_slot:
+                v = KwSlot(self.arr_slot[id(v)])
+            out[k] = v
+        return out
+
+
+class Recording(References):
     """One eager run of the function, written down as instructions (ir.py)."""
 
     checks = False  # (verify.Verify, which the same hooks serve, checks a call against a recording instead)
@@ -287,15 +311,6 @@ class Recording:
             self._watch(leaf, "data")
         return s
 
-    def ref_payload(self, x):
-        if isinstance(x, Value):
-            return self.ref_value(x)
-        if x.__class__ is ndarray or x.__class__ is float or isinstance(x, np.generic):
-            s = self.arr_slot.get(id(x))
-            if s is not None:
-                return s
-        return Const(x)
-
     # -- what the hooks record ------------------------------------------------------------------------
     def payload(self, op, inputs, params):
         out = op.forward(*inputs, **params)
@@ -319,15 +334,6 @@ class Recording:
             return out
         s = self.new_slot(out, "t", track_float=True)
         self.emit(Instr("call", fn, refs, self.kw(kwargs), (s,), getattr(fn, "__name__", "numpy helper")))
-        return out
-
-    def kw(self, params):
-        """Keyword parameters as recorded: constants, or a KwSlot for a payload the recording knows."""
-        out = {}
-        for k, v in params.items():
-            if (v.__class__ is ndarray or isinstance(v, np.generic)) and id(v) in self.arr_slot:
-                v = KwSlot(self.arr_slot[id(v)])
-            out[k] = v
         return out
 
     def copied(self, data, payload):

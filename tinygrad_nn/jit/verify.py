@@ -24,12 +24,12 @@ from ..engine import Value, modes
 from ..engine import backward as _bw_engine
 from .backward import _is_zero
 from .ir import Const, KwSlot, same_bound, same_const
-from .recorder import _copy_payload, _normalized, _normalized_cache
+from .recorder import References, _copy_payload, _normalized, _normalized_cache
 
 ndarray = np.ndarray
 
 
-class Verify:
+class Verify(References):
     """A call checked against `rec` (the first recording of its signature; see the module's docstring).
 
     >>> import numpy as np
@@ -153,23 +153,6 @@ class Verify:
         self.keep.append(leaf)
         self._number(leaf.data, s, False)
         return s
-
-    def ref_payload(self, x):
-        if isinstance(x, Value):
-            return self.ref_value(x)
-        if x.__class__ is ndarray or x.__class__ is float or isinstance(x, np.generic):
-            s = self.arr_slot.get(id(x))
-            if s is not None:
-                return s
-        return Const(x)
-
-    def kw(self, params):
-        out = {}
-        for k, v in params.items():
-            if (v.__class__ is ndarray or isinstance(v, np.generic)) and id(v) in self.arr_slot:
-                v = KwSlot(self.arr_slot[id(v)])
-            out[k] = v
-        return out
 
     def _number(self, value, s, track_float):
         """What Recording.new_slot makes findable by identity."""
