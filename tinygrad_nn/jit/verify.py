@@ -5,8 +5,9 @@ a second call is seen to do what it did. The check follows the recorder's own st
 same constants, the same parameter reads, effects and results) without writing anything down, and lets the
 engine run the backward pass as it does eagerly: a backward pass is a function of the graph in front of it (the
 rules, their order, the gradients' shapes), so it is enough to check the graph, the pass's root and seed, and the
-state of each `.grad` it deposits into (None, zero, or holding a gradient). A call checked this way costs about
-an eager step and a half, where a second recording costs three.
+state of each `.grad` it deposits into (None, zero, or holding a gradient). A call checked this way costs 1.8-2.8
+warm eager steps on the suite's tensor workloads (`python -m benchmarks`, the jitted rows' notes), where a second
+recording cost 3.6-4.2.
 
 What the check cannot follow sends the signature back to the old way (`Verify.dead`: the next call records a
 second time, and the two recordings are compared): anything that reads a gradient as a payload after a backward
