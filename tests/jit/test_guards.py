@@ -142,8 +142,8 @@ def test_a_write_by_hand_into_a_leafs_array_falls_back_to_eager(attr, after_step
 
 @pytest.mark.parametrize("attr", ["grad", "data"])
 def test_a_write_by_hand_into_a_large_leaf_is_seen_too(attr):
-    # 600 KB of float64: compared a block at a time (recorder.same_bits), not through a copy of its bytes; the
-    # write changes one number in the last block
+    # 600 KB of float64: watched through a 128-bit digest of its bytes (recorder.fingerprint), not a copy; the
+    # write changes one number, the last
     rng = np.random.default_rng(0)
     w = Value(rng.standard_normal((300, 250)))
     opt = SGD([w], lr=0.01)
@@ -162,6 +162,23 @@ def test_a_write_by_hand_into_a_large_leaf_is_seen_too(attr):
         warnings.simplefilter("always", JitWarning)
         jitted(x)
     assert any(f".{attr} of a leaf" in str(c.message) for c in caught)
+
+
+def test_a_large_leaf_is_watched_by_a_digest_that_tells_every_one_bit_change():
+    from tinygrad_nn.jit.recorder import fingerprint, unchanged
+
+    a = np.random.default_rng(1).standard_normal((300, 250))
+    kept = fingerprint(a)
+    assert kept.__class__ is tuple and unchanged(a, kept)  # 16 bytes kept, not 600 KB
+    bits = a.view(np.uint64).reshape(-1)
+    for i in (0, 1, 37_499, 74_999):
+        for bit in (0, 31, 63):  # the lowest mantissa bit, one in the middle, the sign
+            bits[i] ^= np.uint64(1 << bit)
+            assert not unchanged(a, kept)
+            bits[i] ^= np.uint64(1 << bit)
+    assert unchanged(a, kept)
+    a.shape = (250, 300)  # the same bytes under another shape
+    assert not unchanged(a, kept)
 
 
 def test_an_in_place_update_of_a_value_under_no_grad_falls_back_to_eager():

@@ -74,6 +74,73 @@ def test_the_program_shares_buffers_and_the_recording_is_let_go():
     assert len(arrays) < len(names)  # e.g. a layer's activation and the gradient flowing back into its shape
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_first_recording_lets_go_of_what_its_ops_made_and_the_program_is_the_same(monkeypatch, dtype):
+    # Recording.shed: after the first call only the arguments, the leaves' payloads and the numbers stay; the
+    # making computes every other value again. The program must be the one made from a recording that kept them.
+    from tinygrad_nn.jit import recorder
+
+    monkeypatch.setattr(recorder, "_SHED", 0)  # (this network's arrays are far below the megabyte it takes)
+    rng = np.random.default_rng(3)
+    X, labels = rng.standard_normal((7, 8)).astype(dtype), rng.integers(0, 3, 7)
+
+    def program(shed):
+        with monkeypatch.context() as patch:
+            if not shed:
+                patch.setattr(recorder.Recording, "shed", lambda self: None)
+            net = MLP(8, [6, 5, 3], activation="relu", output_activation=None, seed=2, dtype=dtype)
+            jitted = jit(training_step(net, SGD(net.parameters(), lr=0.1), loss=cross_entropy))
+            jitted(X, labels)
+            rec = jitted._cache[next(iter(jitted._cache))].recs[0]
+            made = {s for ins in rec.instrs if ins.kind == "call" for s in ins.outs if s is not None}
+            held = [s for s in made if rec.values[s].__class__ is np.ndarray]
+            until_replaying(jitted, X, labels)
+            return held, jitted.trace(file=open(os.devnull, "w"))
+
+    held, shed = program(True)
+    kept, whole = program(False)
+    assert held == [] and kept  # the activations and gradients went after the first call...
+    assert shed == whole  # ...and every line of numpy was made all the same
+
+
+def test_between_the_calls_that_make_it_the_making_holds_none_of_its_arrays(monkeypatch):
+    # every slice ends after one step (the fixture): whatever the walk computed again and still needs goes when a
+    # slice ends and is computed again when the next begins (emit.plan_and_emit), so the eager runs in between
+    # do not carry it; the program is the one made at once, and every call lands on eager's bits
+    from tinygrad_nn.jit import recorder
+    from tinygrad_nn.jit.recorder import _SMALL
+
+    monkeypatch.setattr(recorder, "_SHED", 0)  # (0.7 MB of arrays: below the megabyte it takes)
+    rng = np.random.default_rng(4)
+    X, labels = rng.standard_normal((64, 200)), rng.integers(0, 10, 64)
+
+    def make():
+        net = MLP(200, [100, 10], activation="relu", output_activation=None, seed=5)
+        return net.parameters(), training_step(net, SGD(net.parameters(), lr=0.1), loss=cross_entropy)
+
+    _, step = make()
+    jitted = jit(step)
+    held_at = []
+    while not jitted.replaying:
+        jitted(X, labels)
+        entry = jitted._cache[next(iter(jitted._cache))]
+        if entry.making is not None:
+            rec = entry.making[0]
+            made = {s for ins in rec.instrs if ins.kind == "call" for s in ins.outs if s is not None}
+            held_at.append(sum(rec.values[s].nbytes for s in made if rec.values[s].__class__ is np.ndarray
+                               and 0 not in rec.values[s].strides))
+    assert len(held_at) > 20 and max(held_at) <= _SMALL  # (an activation alone is 51 KB, a gradient 160 KB)
+    sliced = jitted.trace(file=open(os.devnull, "w"))
+
+    monkeypatch.setattr(build, "SLICED", False)
+    _, step = make()
+    at_once = jit(step)
+    until_replaying(at_once, X, labels)
+    assert sliced == at_once.trace(file=open(os.devnull, "w"))
+    monkeypatch.setattr(build, "SLICED", True)
+    assert train_twins(make, lambda k: (X * (1 + 0.01 * k), labels), steps=len(held_at) + 8).replaying
+
+
 def test_plan_shares_only_buffers_whose_lives_do_not_overlap():
     lines = ["np.exp(x0, out=a)", "np.negative(a, out=b)", "np.log(b, out=c)",  # a is dead when c is written
              "np.add(c, b, out=d)",  # d is written while c and b are read: kept apart
@@ -107,3 +174,30 @@ def test_plan_keeps_apart_a_buffer_first_written_in_part_and_one_the_program_ret
     assert ["d"] in groups  # returned: the caller holds it
     assert ["a", "c"] in groups
     assert plan(lines, "(d,)", {"a": 1.0}) == []  # no buffers, nothing to plan
+
+
+def test_the_making_gives_free_heap_memory_back_on_glibc():
+    import sys
+
+    from tinygrad_nn.jit.buffers import _find_trim, give_back
+
+    trim = _find_trim()
+    if not sys.platform.startswith("linux") or trim is False:
+        pytest.skip("no glibc malloc_trim here: give_back does nothing")
+    assert trim(0) in (0, 1)  # 1: memory was returned, 0: there was none to return
+    give_back()
+
+
+def test_what_shares_memory_with_an_escaped_array_is_found_through_its_owner():
+    from types import SimpleNamespace
+
+    from tinygrad_nn.jit.recorder import _escaped_closure
+
+    a = np.zeros((4, 5))
+    raw = bytearray(80)
+    over_raw, over_raw_again = np.frombuffer(raw, np.float64), np.frombuffer(raw, np.float64)[2:]
+    values = [a, a[1:], a.T[::2], np.zeros((4, 5)), 1.5, over_raw, over_raw_again, a.copy()]
+    assert _escaped_closure(SimpleNamespace(escaped={0}, values=values)) == {0, 1, 2}
+    assert _escaped_closure(SimpleNamespace(escaped={2}, values=values)) == {0, 1, 2}  # through a's views
+    assert _escaped_closure(SimpleNamespace(escaped={5}, values=values)) == {5, 6}  # one buffer, two owners
+    assert _escaped_closure(SimpleNamespace(escaped={4}, values=values)) == {4}

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..engine import Value, modes
 from . import build, recorder
-from .buffers import allocate
+from .buffers import allocate, give_back
 from .build import Builder, program_steps
 from .codegen import drain
 from .ir import Arg, Const, Instr, same_bound, same_const
@@ -402,7 +402,7 @@ class Jitted:
         program = entry.program
         if program is None:
             if entry.builder is not None:
-                return self._make(entry, args, kwargs)
+                return self._make(entry, args, kwargs, leaves)
             return self._record(entry, desc, leaves, None if kwargs else args)
         self._last = program
         self._fast = None
@@ -413,11 +413,11 @@ class Jitted:
         return program(leaves)
 
     def _record(self, entry, desc, leaves, quick_args=None):
-        # The first recording is the one compiled: it keeps each value as it was made (emit.py checks its lines on
-        # them), copying nothing: what is written in place, during the call and by the calls after it, is marked
-        # live (Recording.freeze), and the making computes again what reads it (benchmark W3's peak RSS). The
-        # second call is checked against it (_verify); only when the check cannot follow a call does a second
-        # recording run, to be compared with it.
+        # The first recording is the one compiled. When its call ends it lets go of the arrays its ops made
+        # (Recording.shed): the making computes them again from the values at hand, and checks its lines on those
+        # (benchmark W3's peak RSS: no second copy of the step's values while the next calls run). The second
+        # call is checked against it (_verify); only when the check cannot follow a call does a second recording
+        # run, to be compared with it.
         if len(entry.recs) == 1 and not entry.again:
             return self._verify(entry, desc, leaves, quick_args)
         rec = recorder.Recording(snapshot=False if entry.recs else "lazy")
@@ -440,6 +440,8 @@ class Jitted:
         rec.out = (out_desc, out_slots, out_kinds)
         if not entry.recs:
             rec.drop_graph()  # the program is made from its instructions and values; the check needs no more
+            if not self.check:  # (check=True generates from the recording again, and compares with its values)
+                rec.shed()
             entry.recs.append(rec)
             return result
         first = entry.recs[0]  # the second recording is compared with the first, which is compiled
@@ -493,27 +495,40 @@ class Jitted:
             with builder.lock:
                 self._advance(entry, builder, float("inf"), quick_args)
 
-    def _make(self, entry, args, kwargs):
-        """A call while this signature's program is being made: the function runs eagerly, then the making goes
-        on until the call has taken `build.BUDGET` times the quickest eager run seen."""
+    def _make(self, entry, args, kwargs, leaves):
+        """A call while this signature's program is being made: the making goes on for what is left of
+        `build.BUDGET` times the quickest eager run seen, then the function runs eagerly (or the program replays,
+        if that slice finished it). The slice comes first, while none of the step's graph is alive (W3: a slice
+        after the function ran would add its arrays to the 0.8 MB graph the result holds); so the first such
+        call only runs the function, to learn how long it takes."""
         recorder.hold_gc()
+        making = entry.making
         try:
+            builder = entry.builder
+            if builder is not None and builder.eager != float("inf"):
+                best = builder.eager
+                self._slice(entry, builder, max((build.BUDGET - 1.0) * best, build.MIN_SLICE * best), args, kwargs)
+                if entry.program is not None and not self.check:
+                    return entry.program(leaves)  # made: its buffers are allocated, and replace the eager run's
             t0 = _clock()
             result = self.fn(*args, **kwargs)
-            spent = _clock() - t0
-            builder = entry.builder
-            if builder is None or not builder.lock.acquire(blocking=False):
-                return result  # finished meanwhile, or another thread is making it: this call stays eager
-            try:
-                if entry.builder is builder:
-                    best = builder.eager = min(builder.eager, spent)
-                    seconds = max(build.BUDGET * best - spent, build.MIN_SLICE * best)
-                    self._advance(entry, builder, seconds, None if kwargs else args)
-            finally:
-                builder.lock.release()
+            if builder is not None:
+                builder.eager = min(builder.eager, _clock() - t0)
         finally:
             recorder.release_gc()
+            if making is not None and making[0].shed_arrays:
+                give_back()  # (a megabyte or more of arrays came and went: buffers.give_back)
         return result
+
+    def _slice(self, entry, builder, seconds, args, kwargs):
+        """Work on the making for `seconds`, unless another thread is at it."""
+        if entry.builder is not builder or not builder.lock.acquire(blocking=False):
+            return  # finished meanwhile, or another thread is making it
+        try:
+            if entry.builder is builder:
+                self._advance(entry, builder, seconds, None if kwargs else args)
+        finally:
+            builder.lock.release()
 
     def _advance(self, entry, builder, seconds, args):
         """Work on the program that long; when it is made, install it (for `args`' quick key, if given)."""
@@ -546,7 +561,7 @@ class Jitted:
     def _go_eager(self, entry, reason):
         entry.eager = True
         entry.reason = reason
-        for rec in entry.recs:  # a first recording waiting for its check keeps its values: they go now
+        for rec in entry.recs:  # what a first recording waiting for its check keeps goes now
             rec.release()
         entry.recs = []
         msg = f"jit: {self.__name__} runs eagerly for these arguments: {reason}"

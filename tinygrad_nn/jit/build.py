@@ -1,10 +1,11 @@
 """Making a recording's program a slice at a time, so that no call pays for all of it.
 
 Generating a program and compiling it cost far more than the step it replays: CPython's `compile()` alone takes
-about 12 µs a line, where an eager op takes 1-5 µs, and the emitter checks every numpy line on the recording's
-values. So jit does that work in slices: each call of a signature whose program is still being made runs the
-function eagerly (as it would without jit, bit for bit), and then works on the making, where it left off, for what
-is left of `BUDGET` times the quickest eager run seen (at least `MIN_SLICE` times it). The steps are a generator
+about 12 µs a line, where an eager op takes 1-5 µs, and the emitter checks every numpy line on values it computes
+again. So jit does that work in slices: each call of a signature whose program is still being made works on the
+making, where it left off, for what is left of `BUDGET` times the quickest eager run seen (at least `MIN_SLICE`
+times it), then runs the function eagerly (as it would without jit, bit for bit); the first such call only runs
+the function, to time it, and the call whose slice finishes the program replays it. The steps are a generator
 (`codegen.generate_steps`, `emit.plan_and_emit` yield every few dozen microseconds of work).
 
 A program too long to compile within one slice is compiled in parts: functions over consecutive top-level
@@ -89,7 +90,7 @@ def program_steps(clock, rec, arg_is_value, out_slots, name, release=False):
     """Generate and compile: returns (source, globals, replay function, number of parts, buffer layout); the
     buffers are allocated when the program is installed (`buffers.allocate`). release=True: the recording's
     values go as the making passes them (emit.plan_and_emit): nothing generates from it again."""
-    emitters = functools.partial(plan_and_emit, release=release)
+    emitters = functools.partial(plan_and_emit, release=release, clock=clock)
     params, lines, result, globs = yield from generate_steps(rec, arg_is_value, out_slots, emitters=emitters)
     source = assemble(params, lines, result)
     yield

@@ -2,11 +2,12 @@
 
 An emitter turns one recorded call into numpy lines that compute the same bits: the same ufuncs, on the same
 operands, in the same order and association as the op's forward or rule does. Each one is checked when the
-program is made: its lines run on the record-time inputs, and unless they give the recorded output bit for bit
-(values, dtype, shape, and array-or-not), the call stays a call. The output goes into a buffer planned once
-for the program (a module global of the generated code, allocated when the program is installed, shared with
-other buffers whose lives do not overlap: buffers.py), unless the value leaves the program (a leaf's `.grad`
-takes it, the caller gets it): then a fresh array is allocated each replay, as eager does.
+program is made: the making runs each recorded call again on the values at hand (plan_and_emit), and unless the
+lines give what the call gives there bit for bit (values, dtype, shape, and array-or-not), the call stays a
+call. The output goes into a buffer planned once for the program (a module global of the generated code,
+allocated when the program is installed, shared with other buffers whose lives do not overlap: buffers.py),
+unless the value leaves the program (a leaf's `.grad` takes it, the caller gets it): then a fresh array is
+allocated each replay, as eager does.
 
 Keyed by the function the eager run called: a forward (`op.forward`, or the recorder's normalising wrapper of
 it) or a rule (`op.vjp`, `op.vjps[i]`), or the engine's helpers (`engine.backward._add`).
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import math
 import re
+import time
 
 import numpy as np
 
@@ -27,10 +29,12 @@ from .backward import _add_floats, _deposit_leaf
 from .buffers import Buffer
 from .codegen import leaf_hint
 from .ir import Const, KwSlot, Like
-from .recorder import same_bits
+from .recorder import _SMALL, _escaped_closure, _xxh128, fingerprint, same_bits, unchanged
 
 ndarray = np.ndarray
 _EMITTERS: dict = {}
+_clock = time.perf_counter
+_fingerprints = _xxh128 is not None  # a large output's fingerprint is a digest, not a copy (see _Seen)
 
 
 def _arrays(*xs) -> bool:
@@ -356,7 +360,19 @@ def _scalar_rules(op, needs, vals, outs):
 # -- planning ------------------------------------------------------------------------------------------
 
 
+class _Seen:
+    """An output computed again, of which only the shape, dtype and fingerprint are kept while the lines that
+    should give it are tried (plan_and_emit)."""
+
+    __slots__ = ("shape", "dtype", "ndim", "kept")
+
+    def __init__(self, a):
+        self.shape, self.dtype, self.ndim, self.kept = a.shape, a.dtype, a.ndim, fingerprint(a)
+
+
 def _same_bits(x, y) -> bool:
+    if y.__class__ is _Seen:
+        return x.__class__ is ndarray and x.shape == y.shape and x.dtype == y.dtype and unchanged(x, y.kept)
     if x.__class__ is not y.__class__:
         return False
     if x.__class__ is float:  # equal, with the same sign (0.0 and -0.0 differ), or both NaN
@@ -368,19 +384,9 @@ def _same_bits(x, y) -> bool:
     return False
 
 
-def _escaped_closure(rec):
-    """Slots whose arrays leave the program, and every slot sharing memory with one of them; and the array
-    slots, as (slot, array)."""
-    out = set(rec.escaped)
-    arrays = [(i, v) for i, v in enumerate(rec.values) if v.__class__ is ndarray]
-    for e in list(out):
-        ve = rec.values[e]
-        if ve.__class__ is not ndarray:
-            continue
-        for i, v in arrays:
-            if i not in out and (v is ve or np.may_share_memory(v, ve)):
-                out.add(i)
-    return out, arrays
+def _named(ins):
+    """The slots an instruction reads (its inputs, and slots given as keyword parameters)."""
+    return [a for a in ins.args if a.__class__ is int] + [v.slot for v in ins.kwargs.values() if v.__class__ is KwSlot]
 
 
 def _last_uses(instrs, slots):
@@ -391,6 +397,8 @@ def _last_uses(instrs, slots):
         if not k & 255:
             yield
         ins = instrs[k]
+        if ins.kind == "deposit":
+            continue  # its lines need only the gradient's kind (see plan_and_emit's release)
         named = [a for a in ins.args if a.__class__ is int] + [s for s in ins.outs if s is not None]
         named += [v.slot for v in ins.kwargs.values() if v.__class__ is KwSlot]
         for s in named:
@@ -400,37 +408,53 @@ def _last_uses(instrs, slots):
     return last, slots - seen
 
 
-def plan_and_emit(rec, instrs, used, namer, slot_names, release=False):
+def plan_and_emit(rec, instrs, used, namer, slot_names, release=False, clock=None):
     """{id(instruction): its lines} for the calls that become numpy with out=, and the buffers they write; as
     resumable steps (a generator returning the plan: codegen.generate_steps). release=True: each array value of
-    the recording goes as soon as the walk has passed the last instruction that names it (the calls that make
-    the program a slice at a time then run with less of the recording held)."""
+    the recording goes as soon as the walk has passed the last instruction that names it, and, when a slice
+    ends (`clock`, build.py) with more than `_SMALL` bytes of values computed again held, they go too and are
+    computed again when the walk resumes: the calls that make the program a slice at a time run the function
+    eagerly with none of the walk's arrays alive (W3: its activations)."""
     plan = {}
     snaps = rec.snaps if rec.snapshot else None
     if snaps is None:
         return plan
-    escaped, arrays = _escaped_closure(rec)
+    escaped = rec.sharing if rec.sharing is not None else _escaped_closure(rec)
     values = rec.values
+    live = rec.live
     last = {}
-    if release and arrays:
-        last, unnamed = yield from _last_uses(instrs, {i for i, _ in arrays})
+    if release:
+        last, unnamed = yield from _last_uses(instrs, {i for i, v in enumerate(values) if v.__class__ is ndarray}
+                                              | live)
         for s in unnamed:
             snaps[s] = values[s] = None
-    del arrays
-    live = rec.live
     consts = set()  # slots folded into constants (see _foldable)
     fresh = {}  # id(leaf) -> its .grad was just given an array by a deposit, and no effect came since
+    lost = set()  # live slots that could not be computed again (their call raised on the values at hand)
+    held = set()  # live slots holding a value computed again here (what a slice's end lets go)
+    gone = set()  # slots let go after their last use
+    kinds = {}  # slot let go at a slice's end -> its kind, shape and dtype (a Like's data), should it go for good
     for k, ins in enumerate(instrs):
-        yield
-        for s in last.get(k - 1, ()):
-            snaps[s] = values[s] = None
+        _let_go(last.get(k - 1, ()), snaps, values, held, gone, kinds)
+        vals = outs = got = lines = emitted = fresh_lines = o = made = again = None
+        if release and clock is not None and held and _clock() >= clock.deadline and \
+                sum(getattr(snaps[s], "nbytes", 0) for s in held) > _SMALL:
+            shelved = list(held)
+            for s in shelved:
+                kinds[s] = Like(snaps[s]).data
+                snaps[s] = values[s] = None
+            held.clear()
+            yield  # the slice ends here: nothing of the walk's held while the calls in between run
+            _recompute(shelved, instrs[:k], snaps, values, held, gone, lost, kinds)
+        else:
+            yield  # (after letting go: nothing of the last instruction held while the walk waits for the next slice)
         if ins.kind == "deposit":
             lines = _deposit_lines(ins, rec, namer, slot_names)
             if lines:
                 plan[id(ins)] = lines
             target, g = ins.args[0], ins.args[1]
             if target.__class__ is Const and g.__class__ is int and rec.snaps[g].__class__ in (ndarray, float):
-                fresh[id(target.value)] = rec.snaps[g]
+                fresh[id(target.value)] = Like(rec.snaps[g]).data  # (its kind, shape and dtype: no memory held)
             continue
         if ins.kind == "effect":
             lines = _sgd_lines(ins, fresh, namer)
@@ -443,22 +467,32 @@ def plan_and_emit(rec, instrs, used, namer, slot_names, release=False):
         fn = getattr(ins.fn, "forward_of", ins.fn)
         rules_of = getattr(ins.fn, "rules_of", None)
         em = _EMITTERS.get(fn)
-        if em is None and rules_of is None:
-            continue
-        vals = [snaps[a] if a.__class__ is int else a.value for a in ins.args]
         kw = dict(ins.kwargs)
-        if any(v.__class__ is KwSlot for v in kw.values()):
-            continue
-        if live and (any(s in live for s in ins.outs) or any(a.__class__ is int and a in live for a in ins.args)):
+        emits = (em is not None or rules_of is not None) and not any(v.__class__ is KwSlot for v in kw.values())
+        vals = [snaps[a] if a.__class__ is int else a.value for a in ins.args]
+        if live and (any(s in live for s in ins.outs) or any(a in live for a in _named(ins))):
+            # an array written in place since it was recorded, or let go (Recording.shed): what it gives now
+            if not emits and not any(s in live for s in ins.outs):
+                continue  # (its own outputs were kept: nothing later needs it computed)
             for s in ins.outs:
                 if s in live:  # the recorded array goes before its replacement is made (W3: a weight's gradient)
                     snaps[s] = values[s] = None
-            outs = _again(ins, vals, kw)  # an array written in place since it was recorded: what it gives now
+            outs = None
+            if not lost or not any(a in lost for a in _named(ins)):
+                outs = _again(ins, vals, {key: snaps[v.slot] if v.__class__ is KwSlot else v
+                                          for key, v in kw.items()})
             if outs is None:
+                lost.update(s for s in ins.outs if s in live)
                 continue
             for s, o in zip(ins.outs, outs):
                 if s in live:  # what later instructions naming it compute again from (the others keep theirs)
                     snaps[s] = values[s] = o
+                    held.add(s)
+            o = None
+            if not emits:
+                continue
+        elif not emits:
+            continue
         else:
             outs = [snaps[s] if s is not None else None for s in ins.outs]
         try:
@@ -468,22 +502,99 @@ def plan_and_emit(rec, instrs, used, namer, slot_names, release=False):
         if got is None:
             continue
         lines, temps = got
+        # A large output computed again here is let go before the lines are tried, its fingerprint kept: the
+        # lines' own output, if it has the same bits, takes its place (W3's first weight's gradient, 0.8 MB, is
+        # not held twice).
+        seen = [j for j, (s, o) in enumerate(zip(ins.outs, outs)) if s in live and o.__class__ is ndarray
+                and o.nbytes > _SMALL and _fingerprints]
+        if seen:
+            outs = list(outs)
+            for j in seen:
+                outs[j] = snaps[ins.outs[j]] = values[ins.outs[j]] = _Seen(outs[j])
+        made = []
         emitted = None
         if (len(ins.outs) == 1 and ins.outs[0] in escaped and lines[0].startswith("np.")
                 and lines[0].endswith(", out={o0})") and getattr(outs[0], "ndim", 0) > 0):
             # a value that leaves the program is a fresh array anyway: let the ufunc allocate it
             fresh_lines = ["{o0} = " + lines[0][:-len(", out={o0})")] + ")"] + list(lines[1:])
-            emitted = _instantiate(ins, fresh_lines, temps, vals, outs, used, escaped, namer, slot_names, consts)
+            emitted = _instantiate(ins, fresh_lines, temps, vals, outs, used, escaped, namer, slot_names, consts,
+                                   made)
         if emitted is None:
-            emitted = _instantiate(ins, lines, temps, vals, outs, used, escaped, namer, slot_names, consts)
+            emitted = _instantiate(ins, lines, temps, vals, outs, used, escaped, namer, slot_names, consts, made)
+        if seen:
+            again = made if emitted is not None else _again(ins, vals, kw)  # (the lines differ: compute it again)
+            for j in seen:
+                snaps[ins.outs[j]] = values[ins.outs[j]] = again[j] if again is not None else None
+                held.add(ins.outs[j])
+            if again is None:
+                lost.update(ins.outs[j] for j in seen)
         if emitted is not None:
             plan[id(ins)] = emitted
     return plan
 
 
+def _let_go(slots, snaps, values, held, gone, kinds):
+    """The values no later instruction computes from: only their kind stays (a deposit's lines ask whether a
+    gradient is an array or a float), not their memory."""
+    for s in slots:
+        v = snaps[s]
+        if v is None:
+            v = kinds.get(s)  # (let go at a slice's end, and not needed since)
+        snaps[s] = values[s] = Like(v).data if v.__class__ in (ndarray, float) else None
+        held.discard(s)
+        gone.add(s)
+
+
+def _recompute(slots, instrs, snaps, values, held, gone, lost, kinds):
+    """The values let go at the end of the last slice (`slots`), computed again from what is at hand, with
+    whatever they are computed from that had gone (let go again after its last use here)."""
+    producer = {}
+    for k, ins in enumerate(instrs):
+        if ins.kind == "call":
+            for s in ins.outs:
+                if s is not None:
+                    producer[s] = k
+    need, stack, wanted = set(), list(slots), set(slots)
+    while stack:
+        k = producer.get(stack.pop())
+        if k is None or k in need:
+            continue
+        need.add(k)
+        for a in _named(instrs[k]):
+            if a in gone or a in wanted:
+                stack.append(a)
+    temps = {s for k in need for s in instrs[k].outs if s is not None} - wanted
+    last = {}
+    for k in sorted(need):
+        for a in _named(instrs[k]):
+            if a in temps:
+                last[a] = k
+    for k in sorted(need):
+        ins = instrs[k]
+        if lost and any(a in lost for a in _named(ins)):
+            outs = None
+        else:
+            vals = [snaps[a] if a.__class__ is int else a.value for a in ins.args]
+            outs = _again(ins, vals, {key: snaps[v.slot] if v.__class__ is KwSlot else v
+                                      for key, v in ins.kwargs.items()})
+        for j, s in enumerate(ins.outs):
+            if s is None:
+                continue
+            if outs is None:
+                lost.add(s)
+            elif s in wanted:
+                snaps[s] = values[s] = outs[j]
+                held.add(s)
+            elif s in temps and s in last:
+                snaps[s] = values[s] = outs[j]
+        outs = vals = None
+        _let_go([a for a in _named(ins) if a in temps and last.get(a) == k], snaps, values, held, gone, kinds)
+
+
 def _again(ins, vals, kw):
-    """The outputs of a call run again on `vals` (its recorded function: an op's forward or rule, or an engine
-    helper, which have an emitter), as a list like ins.outs; None if it raises or gives another count."""
+    """The outputs of a call run again on `vals` (its recorded function: an op's forward or rule, an engine
+    helper, a numpy helper: what a replay would call), as a list like ins.outs; None if it raises or gives another
+    count."""
     try:
         got = ins.fn(*vals, **kw)
     except Exception:  # noqa: BLE001 - these values do not suit it any more: the call stays a call
@@ -536,9 +647,10 @@ def _foldable(lines, known):
     return folded
 
 
-def _instantiate(ins, lines, temps, vals, outs, used, escaped, namer, slot_names, consts):
-    """The lines with names filled in, after checking them on the record-time values; None if they differ."""
-    # Trial run on read-only views of the record-time inputs (a line that wrote into its input would raise).
+def _instantiate(ins, lines, temps, vals, outs, used, escaped, namer, slot_names, consts, made=None):
+    """The lines with names filled in, after checking them on the values given (an output may be a `_Seen`);
+    None if they differ. `made` (a list) receives the outputs the lines computed."""
+    # Trial run on read-only views of the inputs (a line that wrote into its input would raise).
     trial = {"np": np, "math": math}
     names = {}
     for i, v in enumerate(vals):
@@ -551,7 +663,7 @@ def _instantiate(ins, lines, temps, vals, outs, used, escaped, namer, slot_names
         if o is None:
             trial[f"o{j}"] = None
         elif not alias:
-            if o.__class__ is not ndarray:
+            if o.__class__ is not ndarray and o.__class__ is not _Seen:
                 return None
             trial[f"o{j}"] = np.empty(o.shape, o.dtype)
     for k, (shape, dtype) in enumerate(temps):
@@ -568,6 +680,8 @@ def _instantiate(ins, lines, temps, vals, outs, used, escaped, namer, slot_names
     for j, o in enumerate(outs):
         if o is not None and not _same_bits(trial[f"o{j}"], o):
             return None
+    if made is not None:
+        made[:] = [trial.get(f"o{j}") for j in range(len(outs))]
     folded = _foldable(lines, {f"a{i}" for i, a in enumerate(ins.args) if a in consts or _fixed(a)})
     applied = {f"t{k}" for k in range(len(temps))} & folded
     # The real names: inputs by reference, outputs into planned buffers (or fresh arrays when they escape).
