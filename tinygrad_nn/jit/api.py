@@ -197,7 +197,7 @@ _NO_DEADLINE = _NoDeadline()
 
 
 class _Entry:
-    __slots__ = ("recs", "program", "eager", "reason", "builder", "making", "again")
+    __slots__ = ("recs", "program", "eager", "reason", "builder", "making", "again", "made")
 
     def __init__(self):
         self.recs = []
@@ -207,6 +207,7 @@ class _Entry:
         self.eager = False
         self.reason = None
         self.again = False  # the second call could not be checked against the first recording: record it too
+        self.made = None  # a program finished during a call, installed at the start of the next (api._make)
 
 
 def _outputs(rec, result):
@@ -497,51 +498,106 @@ class Jitted:
 
     def _make(self, entry, args, kwargs, leaves):
         """A call while this signature's program is being made: the making goes on for what is left of
-        `build.BUDGET` times the quickest eager run seen, then the function runs eagerly (or the program replays,
-        if that slice finished it). The slice comes first, while none of the step's graph is alive (W3: a slice
-        after the function ran would add its arrays to the 0.8 MB graph the result holds); so the first such
-        call only runs the function, to learn how long it takes."""
+        `build.BUDGET` times the quickest eager run seen, and the function runs eagerly. The slice runs where the
+        least of the step's memory is alive, so that the two never hold their arrays at once: right after the
+        function's zero_grad drops the gradients, when it does (`Recording.quiet_point`); else before the
+        function runs, and the call replays if that slice finished the program (W3: a slice after the function
+        ran would add its arrays to the 0.8 MB graph the result holds and the gradients). The first such call
+        only runs the function, to learn how long it takes."""
         recorder.hold_gc()
         making = entry.making
         try:
             builder = entry.builder
-            if builder is not None and builder.eager != float("inf"):
-                best = builder.eager
-                self._slice(entry, builder, max((build.BUDGET - 1.0) * best, build.MIN_SLICE * best), args, kwargs)
-                if entry.program is not None and not self.check:
+            if entry.made is not None and builder is not None:  # finished in the last call's zero_grad
+                built, entry.made = entry.made, None
+                self._install(entry, built, None if kwargs else args)
+                if not self.check:
+                    return entry.program(leaves)
+                return self.fn(*args, **kwargs)
+            if builder is None or builder.eager == float("inf"):
+                t0 = _clock()
+                result = self.fn(*args, **kwargs)
+                if builder is not None:
+                    builder.eager = min(builder.eager, _clock() - t0)
+                return result
+            seconds = max((build.BUDGET - 1.0) * builder.eager, build.MIN_SLICE * builder.eager)
+            quick = None if kwargs else args
+            if making is not None and making[0].quiet_point:
+                return self._make_at_quiet_point(entry, builder, seconds, args, kwargs)
+            built = self._slice(entry, builder, seconds)
+            if built is not None:
+                self._install(entry, built, quick)
+                if not self.check:
                     return entry.program(leaves)  # made: its buffers are allocated, and replace the eager run's
             t0 = _clock()
             result = self.fn(*args, **kwargs)
-            if builder is not None:
-                builder.eager = min(builder.eager, _clock() - t0)
+            builder.eager = min(builder.eager, _clock() - t0)
+            return result
         finally:
             recorder.release_gc()
             if making is not None and making[0].shed_arrays:
                 give_back()  # (a megabyte or more of arrays came and went: buffers.give_back)
+
+    def _make_at_quiet_point(self, entry, builder, seconds, args, kwargs):
+        """The function runs eagerly, and the slice right after its zero_grad (recorder.pause_at_quiet_point);
+        what goes wrong in the slice is raised when the function has returned, and a finished program is
+        installed at the start of the next call (its buffers allocated while no eager graph is alive, and that
+        call replays). A call that does not reach a zero_grad makes its slice after the function."""
+        spent, caught, built = [0.0], [], []
+
+        def at_quiet_point():
+            t0 = _clock()
+            try:
+                got = self._slice(entry, builder, seconds)
+                if got is not None:
+                    built.append(got)
+            except BaseException as e:  # noqa: BLE001 - raised after the function, which is eager's own run
+                caught.append(e)
+            spent[0] = _clock() - t0
+
+        recorder.pause_at_quiet_point(at_quiet_point)
+        t0 = _clock()
+        try:
+            result = self.fn(*args, **kwargs)
+        finally:
+            ran = recorder.unpause()
+        builder.eager = min(builder.eager, _clock() - t0 - spent[0])
+        if caught:
+            raise caught[0]
+        if not ran:
+            got = self._slice(entry, builder, seconds)
+            if got is not None:
+                built.append(got)
+        if built:
+            entry.made = built[0]
         return result
 
-    def _slice(self, entry, builder, seconds, args, kwargs):
-        """Work on the making for `seconds`, unless another thread is at it."""
+    def _slice(self, entry, builder, seconds):
+        """Work on the making for `seconds`, unless another thread is at it; what it finished (to `_install`)."""
         if entry.builder is not builder or not builder.lock.acquire(blocking=False):
-            return  # finished meanwhile, or another thread is making it
+            return None  # finished meanwhile, or another thread is making it
         try:
-            if entry.builder is builder:
-                self._advance(entry, builder, seconds, None if kwargs else args)
+            return self._work(entry, builder, seconds) if entry.builder is builder else None
         finally:
             builder.lock.release()
 
     def _advance(self, entry, builder, seconds, args):
         """Work on the program that long; when it is made, install it (for `args`' quick key, if given)."""
+        built = self._work(entry, builder, seconds)
+        if built is not None:
+            self._install(entry, built, args)
+
+    def _work(self, entry, builder, seconds):
         try:
-            built = builder.advance(seconds)
+            return builder.advance(seconds)
         except JitError:
             entry.builder, entry.making, entry.eager = None, None, True  # the recordings differ: eagerly from now on
             raise
         except BaseException:
             entry.builder, entry.making = None, None  # record again at the next call
             raise
-        if built is None:
-            return
+
+    def _install(self, entry, built, args):
         rec, arg_is_value, out_slots, out_kinds, out_desc = entry.making
         if not self.check:
             rec.release()  # before the program's buffers are allocated

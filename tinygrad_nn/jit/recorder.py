@@ -93,7 +93,13 @@ class _Hooks:
     def effect(bound, *args) -> bool:
         rec = current()
         if rec is None:
-            return False
+            pause = getattr(_local, "pause", None)
+            if pause is None or not drops_gradients(bound, args):
+                return False
+            _local.pause = None
+            bound(*args)  # the zero_grad itself (its hook finds nothing to do now)
+            pause()
+            return True
         rec.effect(bound, args)
         return True
 
@@ -192,6 +198,7 @@ class Recording(References):
         self.sharing = None  # the escaped slots and those sharing memory with them, once `shed` has run
         self.shed_arrays = False  # whether `shed` let go of the call's arrays (the making then gives memory back)
         self.array_bytes = 0  # what the slots' arrays add up to ("lazy"; views counted too): see `shed`
+        self.quiet_point = False  # the function drops the gradients (zero_grad): see `shed` and api._make
 
     # -- slots --------------------------------------------------------------------------------------
     def new_slot(self, value, name, track_float=False) -> int:
@@ -269,6 +276,8 @@ class Recording(References):
                     if s is not None and values[s].__class__ is ndarray:
                         values[s] = None
                         live.add(s)
+            elif ins.kind == "effect" and drops_gradients(ins.fn.value, tuple(a.value for a in ins.args)):
+                self.quiet_point = True  # (the calls that make the program work on it right after that)
         self.snaps = values
 
     def mutable_arrays(self, grads=True):
@@ -627,6 +636,36 @@ def release_gc():
         _gc_holds -= 1
         if _gc_holds == 0 and _gc_was_enabled:
             gc.enable()
+
+
+def drops_gradients(bound, args) -> bool:
+    """Whether an effect is an optimizer's zero_grad that sets the gradients to None (PyTorch's default): right
+    after it, the least of a training step's memory is alive (the last step's gradients gone, this step's graph
+    not yet built)."""
+    return getattr(bound, "__func__", None) is Optimizer.zero_grad and (args[0] if args else True) is True
+
+
+def pause_at_quiet_point(callback):
+    """While a call that makes a program runs the function eagerly: run `callback` right after the function's
+    first zero_grad that drops the gradients (`drops_gradients`). The hooks are on meanwhile, so that the
+    optimizer reports its effects; nothing is recorded. `unpause()` ends it."""
+    global _active
+    _local.pause = callback
+    with _active_lock:
+        _active += 1
+        modes.recorder = HOOKS
+
+
+def unpause() -> bool:
+    """The end of `pause_at_quiet_point`; whether the callback ran."""
+    global _active
+    ran = getattr(_local, "pause", None) is None
+    _local.pause = None
+    with _active_lock:
+        _active -= 1
+        if _active == 0:
+            modes.recorder = None
+    return ran
 
 
 def start(rec):
