@@ -520,7 +520,7 @@ class Jitted:
                 if builder is not None:
                     builder.eager = min(builder.eager, _clock() - t0)
                 return result
-            seconds = max((build.BUDGET - 1.0) * builder.eager, build.MIN_SLICE * builder.eager)
+            seconds = max((build.BUDGET - 1.0) * builder.eager - builder.given_back, build.MIN_SLICE * builder.eager)
             quick = None if kwargs else args
             if making is not None and making[0].quiet_point:
                 return self._make_at_quiet_point(entry, builder, seconds, args, kwargs)
@@ -536,7 +536,10 @@ class Jitted:
         finally:
             recorder.release_gc()
             if making is not None and making[0].shed_arrays:
+                t0 = _clock()
                 give_back()  # (a megabyte or more of arrays came and went: buffers.give_back)
+                if entry.builder is not None:
+                    entry.builder.given_back = _clock() - t0  # (inside the call's budget: the next slice is shorter)
 
     def _make_at_quiet_point(self, entry, builder, seconds, args, kwargs):
         """The function runs eagerly, and the slice right after its zero_grad (recorder.pause_at_quiet_point);

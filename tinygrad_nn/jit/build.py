@@ -71,6 +71,7 @@ class Builder:
         self.clock = Clock()
         self.lock = threading.Lock()  # a generator runs in one thread at a time; other threads run eagerly
         self.eager = float("inf")  # the quickest eager run seen while making: what a slice is measured against
+        self.given_back = 0.0  # what the last call's buffers.give_back took (api._make: within the budget)
 
     def advance(self, seconds):
         """Work for `seconds` (at least one step); the finished result, or None."""
