@@ -237,3 +237,49 @@ def test_no_call_before_the_first_replay_holds_much_more_than_an_eager_step(monk
     seen = peaks(jitted, lambda n: jitted.replaying or n == 300)
     assert jitted.replaying and len(seen) > 4
     assert max(seen) < 1.1 * eager, [round(p / eager, 2) for p in seen]
+
+
+def test_a_program_finished_at_the_zero_grad_of_a_call_that_then_raises_is_still_installed(monkeypatch):
+    # the slice runs inside the function (right after its zero_grad); if the function raises afterwards, the
+    # finished program waits in entry.made and the next call installs and replays it
+    from tinygrad_nn.jit import recorder
+
+    monkeypatch.setattr(recorder, "_SHED", 0)
+    monkeypatch.setattr(build, "BUDGET", float("inf"))  # the first slice finishes the program
+    rng = np.random.default_rng(7)
+    X, labels = rng.standard_normal((7, 8)), rng.integers(0, 3, 7)
+    boom = [False]
+
+    def make():
+        net = MLP(8, [6, 3], activation="relu", output_activation=None, seed=2)
+        opt = SGD(net.parameters(), lr=0.1)
+
+        def step(x, t):
+            opt.zero_grad()
+            if boom[0]:
+                raise RuntimeError("the function's own error")
+            loss = cross_entropy(net(x), t)
+            loss.backward()
+            opt.step()
+            return loss
+
+        return net, step
+
+    net_e, eager = make()
+    net_j, step = make()
+    jitted = jit(step)
+    for _ in range(3):  # records, is checked, times the eager run
+        assert eager(X, labels).item() == jitted(X, labels).item()
+    entry = jitted._cache[next(iter(jitted._cache))]
+    assert entry.making[0].quiet_point and not jitted.replaying
+    boom[0] = True
+    with pytest.raises(RuntimeError, match="own error"):
+        jitted(X, labels)  # the slice at its zero_grad finished the program, then the function raised
+    with pytest.raises(RuntimeError, match="own error"):
+        eager(X, labels)  # (the twin zeroes its gradients too)
+    assert entry.made is not None
+    boom[0] = False
+    assert eager(X, labels).item() == jitted(X, labels).item()  # installed, and replayed
+    assert jitted.replaying and entry.made is None
+    for p, q in zip(net_e.parameters(), net_j.parameters()):
+        assert p.data.tobytes() == q.data.tobytes() and p.grad.tobytes() == q.grad.tobytes()

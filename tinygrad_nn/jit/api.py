@@ -508,10 +508,9 @@ class Jitted:
         making = entry.making
         try:
             builder = entry.builder
+            quick = None if kwargs else args
             if entry.made is not None and builder is not None:  # finished in the last call's zero_grad
-                built, entry.made = entry.made, None
-                self._install(entry, built, None if kwargs else args)
-                if not self.check:
+                if self._install_made(entry, builder, quick):
                     return entry.program(leaves)
                 return self.fn(*args, **kwargs)
             if builder is None or builder.eager == float("inf"):
@@ -521,14 +520,11 @@ class Jitted:
                     builder.eager = min(builder.eager, _clock() - t0)
                 return result
             seconds = max((build.BUDGET - 1.0) * builder.eager - builder.given_back, build.MIN_SLICE * builder.eager)
-            quick = None if kwargs else args
             if making is not None and making[0].quiet_point:
                 return self._make_at_quiet_point(entry, builder, seconds, args, kwargs)
-            built = self._slice(entry, builder, seconds)
-            if built is not None:
-                self._install(entry, built, quick)
-                if not self.check:
-                    return entry.program(leaves)  # made: its buffers are allocated, and replace the eager run's
+            self._slice(entry, builder, seconds)
+            if entry.made is not None and self._install_made(entry, builder, quick):
+                return entry.program(leaves)  # made: its buffers are allocated, and replace the eager run's
             t0 = _clock()
             result = self.fn(*args, **kwargs)
             builder.eager = min(builder.eager, _clock() - t0)
@@ -546,14 +542,12 @@ class Jitted:
         what goes wrong in the slice is raised when the function has returned, and a finished program is
         installed at the start of the next call (its buffers allocated while no eager graph is alive, and that
         call replays). A call that does not reach a zero_grad makes its slice after the function."""
-        spent, caught, built = [0.0], [], []
+        spent, caught = [0.0], []
 
         def at_quiet_point():
             t0 = _clock()
             try:
-                got = self._slice(entry, builder, seconds)
-                if got is not None:
-                    built.append(got)
+                self._slice(entry, builder, seconds)
             except BaseException as e:  # noqa: BLE001 - raised after the function, which is eager's own run
                 caught.append(e)
             spent[0] = _clock() - t0
@@ -568,21 +562,28 @@ class Jitted:
         if caught:
             raise caught[0]
         if not ran:
-            got = self._slice(entry, builder, seconds)
-            if got is not None:
-                built.append(got)
-        if built:
-            entry.made = built[0]
+            self._slice(entry, builder, seconds)
         return result
 
     def _slice(self, entry, builder, seconds):
-        """Work on the making for `seconds`, unless another thread is at it; what it finished (to `_install`)."""
+        """Work on the making for `seconds`, unless another thread is at it. A program it finishes waits in
+        `entry.made` (even if the function then raises), for the start of a call to install."""
         if entry.builder is not builder or not builder.lock.acquire(blocking=False):
-            return None  # finished meanwhile, or another thread is making it
+            return  # finished meanwhile, or another thread is making it
         try:
-            return self._work(entry, builder, seconds) if entry.builder is builder else None
+            if entry.builder is builder and entry.made is None:
+                entry.made = self._work(entry, builder, seconds)
         finally:
             builder.lock.release()
+
+    def _install_made(self, entry, builder, args) -> bool:
+        """Install the program a slice finished (`entry.made`), once, whichever thread gets there; whether this
+        call can replay it."""
+        with builder.lock:
+            built, entry.made = entry.made, None
+            if built is not None:
+                self._install(entry, built, args)
+        return entry.program is not None and not self.check
 
     def _advance(self, entry, builder, seconds, args):
         """Work on the program that long; when it is made, install it (for `args`' quick key, if given)."""
