@@ -199,6 +199,7 @@ class Recording(References):
         self.shed_arrays = False  # whether `shed` let go of the call's arrays (the making then gives memory back)
         self.array_bytes = 0  # what the slots' arrays add up to ("lazy"; views counted too): see `shed`
         self.quiet_point = False  # the function drops the gradients (zero_grad): see `shed` and api._make
+        self.helper_slots: set[int] = set()  # what the user's `recorded` helpers gave: `shed` keeps it
 
     # -- slots --------------------------------------------------------------------------------------
     def new_slot(self, value, name, track_float=False) -> int:
@@ -264,7 +265,8 @@ class Recording(References):
         again, from the values at hand, when the program is made (as for a `live` slot). The calls between this
         one and the first replay then run eagerly with no second copy of the step's values alive (benchmark W3's
         peak memory: 1.8 MB of 1.9 MB held). Which slots share memory with what leaves the program is read first,
-        while the arrays are here to tell."""
+        while the arrays are here to tell. What a user's `recorded` helper gave stays too: it is called once a
+        call, as eager calls it, and no more (it may draw from a generator)."""
         if self.snapshot != "lazy" or self.array_bytes < _SHED:
             return  # (the book's network, the chain of 100 ops: what it would save is less than what it costs)
         self.sharing = _escaped_closure(self)
@@ -273,7 +275,7 @@ class Recording(References):
         for ins in self.instrs:
             if ins.kind == "call":
                 for s in ins.outs:
-                    if s is not None and values[s].__class__ is ndarray:
+                    if s is not None and values[s].__class__ is ndarray and s not in self.helper_slots:
                         values[s] = None
                         live.add(s)
             elif ins.kind == "effect" and drops_gradients(ins.fn.value, tuple(a.value for a in ins.args)):
@@ -372,6 +374,7 @@ class Recording(References):
         if all(r.__class__ is Const for r in refs):
             return out
         s = self.new_slot(out, "t", track_float=True)
+        self.helper_slots.add(s)
         self.emit(Instr("call", fn, refs, self.kw(kwargs), (s,), getattr(fn, "__name__", "numpy helper")))
         return out
 
