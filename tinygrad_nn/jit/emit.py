@@ -399,9 +399,7 @@ def _last_uses(instrs, slots):
         ins = instrs[k]
         if ins.kind == "deposit":
             continue  # its lines need only the gradient's kind (see plan_and_emit's release)
-        named = [a for a in ins.args if a.__class__ is int] + [s for s in ins.outs if s is not None]
-        named += [v.slot for v in ins.kwargs.values() if v.__class__ is KwSlot]
-        for s in named:
+        for s in _named(ins) + [s for s in ins.outs if s is not None]:
             if s in slots and s not in seen:
                 seen.add(s)
                 last.setdefault(k, []).append(s)
@@ -445,7 +443,7 @@ def plan_and_emit(rec, instrs, used, namer, slot_names, release=False, clock=Non
                 snaps[s] = values[s] = None
             held.clear()
             yield  # the slice ends here: nothing of the walk's held while the calls in between run
-            _recompute(shelved, instrs[:k], snaps, values, held, gone, lost, kinds)
+            _recompute(shelved, instrs, k, snaps, values, held, gone, lost, kinds)
         else:
             yield  # (after letting go: nothing of the last instruction held while the walk waits for the next slice)
         if ins.kind == "deposit":
@@ -479,8 +477,7 @@ def plan_and_emit(rec, instrs, used, namer, slot_names, release=False, clock=Non
                     snaps[s] = values[s] = None
             outs = None
             if not lost or not any(a in lost for a in _named(ins)):
-                outs = _again(ins, vals, {key: snaps[v.slot] if v.__class__ is KwSlot else v
-                                          for key, v in kw.items()})
+                outs = _again_on(ins, snaps)
             if outs is None:
                 lost.update(s for s in ins.outs if s in live)
                 continue
@@ -545,11 +542,13 @@ def _let_go(slots, snaps, values, held, gone, kinds):
         gone.add(s)
 
 
-def _recompute(slots, instrs, snaps, values, held, gone, lost, kinds):
-    """The values let go at the end of the last slice (`slots`), computed again from what is at hand, with
-    whatever they are computed from that had gone (let go again after its last use here)."""
+def _recompute(slots, instrs, end, snaps, values, held, gone, lost, kinds):
+    """The values let go at the end of the last slice (`slots`), computed again by the instructions before `end`
+    from what is at hand, with whatever they are computed from that had gone (let go again after its last use
+    here)."""
     producer = {}
-    for k, ins in enumerate(instrs):
+    for k in range(end):
+        ins = instrs[k]
         if ins.kind == "call":
             for s in ins.outs:
                 if s is not None:
@@ -571,12 +570,7 @@ def _recompute(slots, instrs, snaps, values, held, gone, lost, kinds):
                 last[a] = k
     for k in sorted(need):
         ins = instrs[k]
-        if lost and any(a in lost for a in _named(ins)):
-            outs = None
-        else:
-            vals = [snaps[a] if a.__class__ is int else a.value for a in ins.args]
-            outs = _again(ins, vals, {key: snaps[v.slot] if v.__class__ is KwSlot else v
-                                      for key, v in ins.kwargs.items()})
+        outs = None if lost and any(a in lost for a in _named(ins)) else _again_on(ins, snaps)
         for j, s in enumerate(ins.outs):
             if s is None:
                 continue
@@ -587,8 +581,14 @@ def _recompute(slots, instrs, snaps, values, held, gone, lost, kinds):
                 held.add(s)
             elif s in temps and s in last:
                 snaps[s] = values[s] = outs[j]
-        outs = vals = None
+        outs = None
         _let_go([a for a in _named(ins) if a in temps and last.get(a) == k], snaps, values, held, gone, kinds)
+
+
+def _again_on(ins, snaps):
+    """`_again` on the values the slots hold now (a slot given as a keyword parameter included)."""
+    vals = [snaps[a] if a.__class__ is int else a.value for a in ins.args]
+    return _again(ins, vals, {key: snaps[v.slot] if v.__class__ is KwSlot else v for key, v in ins.kwargs.items()})
 
 
 def _again(ins, vals, kw):

@@ -196,7 +196,6 @@ class Recording(References):
         # the root's slot, the seed's reference, the indices of their deposits): what verify.py checks
         self.passes: dict[int, tuple] = {}
         self.sharing = None  # the escaped slots and those sharing memory with them, once `shed` has run
-        self.shed_arrays = False  # whether `shed` let go of the call's arrays (the making then gives memory back)
         self.array_bytes = 0  # what the slots' arrays add up to ("lazy"; views counted too): see `shed`
         self.quiet_point = False  # the function drops the gradients (zero_grad): see `shed` and api._make
         self.helper_slots: set[int] = set()  # what the user's `recorded` helpers gave: `shed` keeps it
@@ -270,7 +269,6 @@ class Recording(References):
         if self.snapshot != "lazy" or self.array_bytes < _SHED:
             return  # (the book's network, the chain of 100 ops: what it would save is less than what it costs)
         self.sharing = _escaped_closure(self)
-        self.shed_arrays = True
         values, live = self.values, self.live
         for ins in self.instrs:
             if ins.kind == "call":
@@ -281,6 +279,11 @@ class Recording(References):
             elif ins.kind == "effect" and drops_gradients(ins.fn.value, tuple(a.value for a in ins.args)):
                 self.quiet_point = True  # (the calls that make the program work on it right after that)
         self.snaps = values
+
+    @property
+    def shed_arrays(self) -> bool:
+        """Whether `shed` let go of the call's arrays (the making then gives memory back: buffers.give_back)."""
+        return self.sharing is not None
 
     def mutable_arrays(self, grads=True):
         """The arrays an effect may write in place: the payloads (and gradients) of the leaves the call read or
