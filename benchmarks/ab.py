@@ -14,7 +14,8 @@ divided by the steps between them. Counts do not depend on the machine's load, s
 where times cannot (string hashing is fixed with PYTHONHASHSEED=0, OpenBLAS kept to one thread).
 
 `--impl tinygrad_nn_jit` measures the jitted replay instead (the warm-up goes on until the program replays:
-the first two calls record and check, the next few make it a slice per call), and
+the first two calls record and check, the next few make it a slice per call; counting, the program is made at
+once, in the second call, as a making sized by the clock would differ between the short and the long run), and
 `--impl numpy` the numpy floor (the same in both trees: the yardstick for the other two).
 
 The base is checked out into a temporary git worktree (removed afterwards). Each process builds the workload
@@ -47,6 +48,9 @@ if cpu >= 0 and hasattr(os, "sched_setaffinity"):
 module = importlib.import_module("benchmarks.workloads." + {"1": "w1_micrograd_demo", "2": "w2_book_net",
                                  "3": "w3_mlp", "4": "w4_per_op", "7": "w7_conv2d", "7d": "w7_conv2d"}[w])
 cfg = {"points": 100} if w == "1" else {"quick": False, "input_grad": w == "7"}
+if cpu == -2 and impl == "tinygrad_nn_jit":  # counting: the program made at once, in the second call (a making a
+    import tinygrad_nn.jit.build  # slice per call is sized by the clock, and so differs from process to process)
+    tinygrad_nn.jit.build.SLICED = False
 if hasattr(module, "prepare"):
     cfg["data"] = module.prepare(cfg)
 case = module.build(impl, cfg)
